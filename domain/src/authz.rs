@@ -1,0 +1,339 @@
+//! Who may do what: the one rule table (role × permission × reach) and the acting user.
+//!
+//! A rule grants a permission to a role either on every client (`Reach::AnyClient`) or only on
+//! the clients in the actor's scope (`Reach::OwnClients`: a technician's assigned clients, a
+//! client viewer's one organisation). Permissions that concern no client use `Reach::Global`.
+//! Anything not in the table is refused. Service functions call [`Actor::require`] or
+//! [`Actor::require_on_client`] before they read or write.
+
+use crate::error::{DomainError, Result};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Manager,
+    Technician,
+    Auditor,
+    ClientViewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] =
+        [Role::Admin, Role::Manager, Role::Technician, Role::Auditor, Role::ClientViewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Technician => "technician",
+            Role::Auditor => "auditor",
+            Role::ClientViewer => "client_viewer",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Admin",
+            Role::Manager => "Manager",
+            Role::Technician => "Technician",
+            Role::Auditor => "Auditor",
+            Role::ClientViewer => "Client viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// See the portfolio overview (across the clients in scope).
+    ViewPortfolio,
+    /// See a client and list clients.
+    ViewClient,
+    /// See a client's internal notes (never shown in the client portal).
+    ViewClientNotes,
+    CreateClient,
+    EditClient,
+    ArchiveClient,
+    ViewUsers,
+    ManageUsers,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 8] = [
+        Permission::ViewPortfolio,
+        Permission::ViewClient,
+        Permission::ViewClientNotes,
+        Permission::CreateClient,
+        Permission::EditClient,
+        Permission::ArchiveClient,
+        Permission::ViewUsers,
+        Permission::ManageUsers,
+    ];
+
+    /// Whether the permission is exercised on one client (and so depends on the actor's scope).
+    pub fn is_client_scoped(self) -> bool {
+        matches!(
+            self,
+            Permission::ViewClient
+                | Permission::ViewClientNotes
+                | Permission::EditClient
+                | Permission::ArchiveClient
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// A permission that concerns no particular client.
+    Global,
+    /// Only on clients in the actor's scope.
+    OwnClients,
+    /// On every client.
+    AnyClient,
+}
+
+use Permission as P;
+use Reach::{AnyClient, Global, OwnClients};
+use Role as R;
+
+/// The rule table. Read it as "role may do permission on reach".
+const RULES: &[(Role, Permission, Reach)] = &[
+    (R::Admin, P::ViewPortfolio, Global),
+    (R::Admin, P::ViewClient, AnyClient),
+    (R::Admin, P::ViewClientNotes, AnyClient),
+    (R::Admin, P::CreateClient, Global),
+    (R::Admin, P::EditClient, AnyClient),
+    (R::Admin, P::ArchiveClient, AnyClient),
+    (R::Admin, P::ViewUsers, Global),
+    (R::Admin, P::ManageUsers, Global),
+    (R::Manager, P::ViewPortfolio, Global),
+    (R::Manager, P::ViewClient, AnyClient),
+    (R::Manager, P::ViewClientNotes, AnyClient),
+    (R::Manager, P::CreateClient, Global),
+    (R::Manager, P::EditClient, AnyClient),
+    (R::Manager, P::ArchiveClient, AnyClient),
+    (R::Manager, P::ViewUsers, Global),
+    (R::Technician, P::ViewPortfolio, Global),
+    (R::Technician, P::ViewClient, OwnClients),
+    (R::Technician, P::ViewClientNotes, OwnClients),
+    (R::Auditor, P::ViewPortfolio, Global),
+    (R::Auditor, P::ViewClient, AnyClient),
+    (R::Auditor, P::ViewClientNotes, AnyClient),
+    (R::Auditor, P::ViewUsers, Global),
+    (R::ClientViewer, P::ViewClient, OwnClients),
+];
+
+/// The reach a role has for a permission, if any.
+pub fn reach(role: Role, permission: Permission) -> Option<Reach> {
+    RULES.iter().find(|(r, p, _)| *r == role && *p == permission).map(|(_, _, reach)| *reach)
+}
+
+/// Decides one question of the table: may `role` use `permission` on a client that is inside
+/// (`own == true`) or outside the actor's scope? For global permissions `own` is ignored.
+pub fn allows(role: Role, permission: Permission, own: bool) -> bool {
+    match reach(role, permission) {
+        None => false,
+        Some(Global) | Some(AnyClient) => true,
+        Some(OwnClients) => own,
+    }
+}
+
+/// Which clients an actor works on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientScope {
+    /// Every client (admins, managers, auditors, unrestricted technicians).
+    All,
+    /// Only these client ids (restricted technicians: assigned clients; client viewers: one).
+    Only(Vec<i64>),
+}
+
+impl ClientScope {
+    pub fn contains(&self, client_id: i64) -> bool {
+        match self {
+            ClientScope::All => true,
+            ClientScope::Only(ids) => ids.contains(&client_id),
+        }
+    }
+}
+
+/// The user on whose behalf a service function runs.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// `None` for the command line, which acts with the operator's authority.
+    pub user_id: Option<i64>,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub scope: ClientScope,
+    /// The client a client viewer belongs to.
+    pub client_id: Option<i64>,
+}
+
+impl Actor {
+    /// The command line: whoever can run it can already read the database, so it acts as admin.
+    pub fn command_line() -> Actor {
+        Actor {
+            user_id: None,
+            email: "cli@localhost".into(),
+            display_name: "Command line".into(),
+            role: Role::Admin,
+            scope: ClientScope::All,
+            client_id: None,
+        }
+    }
+
+    pub fn can(&self, permission: Permission) -> bool {
+        reach(self.role, permission).is_some()
+    }
+
+    pub fn can_on_client(&self, permission: Permission, client_id: i64) -> bool {
+        allows(self.role, permission, self.scope.contains(client_id))
+    }
+
+    /// Refuses a permission the role lacks altogether (for global permissions and lists).
+    pub fn require(&self, permission: Permission) -> Result<()> {
+        if self.can(permission) { Ok(()) } else { Err(DomainError::Forbidden) }
+    }
+
+    /// Refuses a client-scoped permission. A client the actor may not even see is reported as
+    /// not found, so that existence does not leak; a visible client with a missing permission
+    /// is forbidden.
+    pub fn require_on_client(&self, permission: Permission, client_id: i64) -> Result<()> {
+        if !self.can_on_client(Permission::ViewClient, client_id) {
+            return Err(DomainError::NotFound);
+        }
+        if self.can_on_client(permission, client_id) { Ok(()) } else { Err(DomainError::Forbidden) }
+    }
+
+    /// The filter for list queries: `None` means every client, `Some(ids)` only those.
+    pub fn visible_client_ids(&self) -> Option<&[i64]> {
+        match (&self.scope, reach(self.role, Permission::ViewClient)) {
+            (_, None) => Some(&[]),
+            (_, Some(AnyClient)) | (ClientScope::All, _) => None,
+            (ClientScope::Only(ids), _) => Some(ids),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The expected table, written out independently of RULES: for each role and permission,
+    /// (allowed on an own client, allowed on a foreign client). Global permissions repeat the
+    /// same answer in both columns.
+    #[rustfmt::skip]
+    const EXPECTED: &[(Role, Permission, bool, bool)] = &[
+        (R::Admin, P::ViewPortfolio, true, true),
+        (R::Admin, P::ViewClient, true, true),
+        (R::Admin, P::ViewClientNotes, true, true),
+        (R::Admin, P::CreateClient, true, true),
+        (R::Admin, P::EditClient, true, true),
+        (R::Admin, P::ArchiveClient, true, true),
+        (R::Admin, P::ViewUsers, true, true),
+        (R::Admin, P::ManageUsers, true, true),
+
+        (R::Manager, P::ViewPortfolio, true, true),
+        (R::Manager, P::ViewClient, true, true),
+        (R::Manager, P::ViewClientNotes, true, true),
+        (R::Manager, P::CreateClient, true, true),
+        (R::Manager, P::EditClient, true, true),
+        (R::Manager, P::ArchiveClient, true, true),
+        (R::Manager, P::ViewUsers, true, true),
+        (R::Manager, P::ManageUsers, false, false),
+
+        (R::Technician, P::ViewPortfolio, true, true),
+        (R::Technician, P::ViewClient, true, false),
+        (R::Technician, P::ViewClientNotes, true, false),
+        (R::Technician, P::CreateClient, false, false),
+        (R::Technician, P::EditClient, false, false),
+        (R::Technician, P::ArchiveClient, false, false),
+        (R::Technician, P::ViewUsers, false, false),
+        (R::Technician, P::ManageUsers, false, false),
+
+        (R::Auditor, P::ViewPortfolio, true, true),
+        (R::Auditor, P::ViewClient, true, true),
+        (R::Auditor, P::ViewClientNotes, true, true),
+        (R::Auditor, P::CreateClient, false, false),
+        (R::Auditor, P::EditClient, false, false),
+        (R::Auditor, P::ArchiveClient, false, false),
+        (R::Auditor, P::ViewUsers, true, true),
+        (R::Auditor, P::ManageUsers, false, false),
+
+        (R::ClientViewer, P::ViewPortfolio, false, false),
+        (R::ClientViewer, P::ViewClient, true, false),
+        (R::ClientViewer, P::ViewClientNotes, false, false),
+        (R::ClientViewer, P::CreateClient, false, false),
+        (R::ClientViewer, P::EditClient, false, false),
+        (R::ClientViewer, P::ArchiveClient, false, false),
+        (R::ClientViewer, P::ViewUsers, false, false),
+        (R::ClientViewer, P::ManageUsers, false, false),
+    ];
+
+    #[test]
+    fn rule_table_matches_the_expected_table_for_every_role_and_permission() {
+        assert_eq!(EXPECTED.len(), Role::ALL.len() * Permission::ALL.len());
+        for role in Role::ALL {
+            for permission in Permission::ALL {
+                let (_, _, own, foreign) = EXPECTED
+                    .iter()
+                    .find(|(r, p, _, _)| *r == role && *p == permission)
+                    .unwrap_or_else(|| panic!("no expectation for {role:?} × {permission:?}"));
+                assert_eq!(allows(role, permission, true), *own, "{role:?} × {permission:?} on an own client");
+                assert_eq!(allows(role, permission, false), *foreign, "{role:?} × {permission:?} on a foreign client");
+            }
+        }
+    }
+
+    #[test]
+    fn every_rule_has_a_reach_that_fits_its_permission() {
+        for (role, permission, reach) in RULES {
+            assert_eq!(
+                permission.is_client_scoped(),
+                *reach != Global,
+                "{role:?} × {permission:?} has reach {reach:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rule_table_has_no_duplicate_rows() {
+        for (i, (r, p, _)) in RULES.iter().enumerate() {
+            assert!(!RULES[i + 1..].iter().any(|(r2, p2, _)| r2 == r && p2 == p), "{r:?} × {p:?} twice");
+        }
+    }
+
+    fn actor(role: Role, scope: ClientScope) -> Actor {
+        Actor { user_id: Some(1), email: "a@example.test".into(), display_name: "A".into(), role, scope, client_id: None }
+    }
+
+    #[test]
+    fn a_client_outside_the_scope_is_not_found_rather_than_forbidden() {
+        let viewer = actor(Role::ClientViewer, ClientScope::Only(vec![7]));
+        assert!(matches!(viewer.require_on_client(P::ViewClient, 8), Err(DomainError::NotFound)));
+        assert!(matches!(viewer.require_on_client(P::EditClient, 8), Err(DomainError::NotFound)));
+        assert!(matches!(viewer.require_on_client(P::EditClient, 7), Err(DomainError::Forbidden)));
+        assert!(viewer.require_on_client(P::ViewClient, 7).is_ok());
+    }
+
+    #[test]
+    fn visible_client_ids_follow_role_and_scope() {
+        assert_eq!(actor(Role::Manager, ClientScope::All).visible_client_ids(), None);
+        assert_eq!(actor(Role::Technician, ClientScope::All).visible_client_ids(), None);
+        assert_eq!(actor(Role::Technician, ClientScope::Only(vec![3])).visible_client_ids(), Some(&[3][..]));
+        assert_eq!(actor(Role::ClientViewer, ClientScope::Only(vec![4])).visible_client_ids(), Some(&[4][..]));
+    }
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

@@ -1,0 +1,192 @@
+//! Identity: users, roles, sign-in and the acting user.
+//!
+//! Invariants:
+//! - Passwords are stored only as argon2id hashes, computed off the async executor.
+//! - Sign-in answers the same way, in about the same time, for an unknown email, a wrong
+//!   password and a disabled user.
+//! - A client viewer belongs to exactly one client; a technician may be restricted to assigned
+//!   clients; other roles work on every client.
+//! - The last active admin cannot be disabled.
+//!
+//! Only admins (and the command line, which acts as admin) manage users; admins, managers and
+//! auditors may list them.
+
+pub mod model;
+mod store;
+
+pub use model::{Email, NewUser, User};
+
+use crate::authz::{Actor, ClientScope, Permission, Role};
+use crate::clients;
+use crate::db::Db;
+use crate::error::{DomainError, FieldError, Result};
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::Utc;
+use std::sync::OnceLock;
+
+#[derive(Debug, thiserror::Error)]
+#[error("a blocking task failed: {0}")]
+struct BlockingTaskFailed(String);
+
+/// Hashes a password with argon2id (the crate's defaults follow the OWASP recommendation).
+pub async fn hash_password(password: &str) -> Result<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string())
+    })
+    .await
+    .map_err(|e| DomainError::internal(BlockingTaskFailed(e.to_string())))?
+    .map_err(|e| DomainError::internal(BlockingTaskFailed(e.to_string())))
+}
+
+async fn verify_password(hash: String, password: &str) -> Result<bool> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .map_err(|e| DomainError::internal(BlockingTaskFailed(e.to_string())))
+}
+
+/// A hash to verify against when the email is unknown, so that the answer takes as long.
+async fn dummy_hash() -> Result<String> {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    if let Some(hash) = DUMMY.get() {
+        return Ok(hash.clone());
+    }
+    let hash = hash_password("rampart dummy password for timing").await?;
+    Ok(DUMMY.get_or_init(|| hash).clone())
+}
+
+/// Checks an email and password; returns the user id to keep in the session.
+pub async fn sign_in(db: &Db, email: &str, password: &str) -> Result<i64> {
+    if email.trim().is_empty() || password.is_empty() || password.chars().count() > model::MAX_PASSWORD {
+        return Err(DomainError::BadCredentials);
+    }
+    let email = email.trim().to_lowercase();
+    let credentials = store::find_credentials(db, &email).await?;
+    let (hash, user) = match credentials {
+        Some(c) => match c.password_hash {
+            Some(hash) => (hash, Some((c.user_id, c.disabled))),
+            None => (dummy_hash().await?, None),
+        },
+        None => (dummy_hash().await?, None),
+    };
+    let matches = verify_password(hash, password).await?;
+    match user {
+        Some((user_id, false)) if matches => Ok(user_id),
+        _ => Err(DomainError::BadCredentials),
+    }
+}
+
+/// The acting user for a signed-in session, or `None` when the user is gone or disabled.
+pub async fn actor_for_user(db: &Db, user_id: i64) -> Result<Option<Actor>> {
+    let Some((user, assigned)) = store::find_user(db, user_id).await? else { return Ok(None) };
+    if user.disabled_at.is_some() {
+        return Ok(None);
+    }
+    let scope = match user.role {
+        Role::ClientViewer => ClientScope::Only(user.client_id.into_iter().collect()),
+        Role::Technician if !user.all_clients => ClientScope::Only(assigned),
+        _ => ClientScope::All,
+    };
+    Ok(Some(Actor {
+        user_id: Some(user.id),
+        email: user.email,
+        display_name: user.display_name,
+        role: user.role,
+        scope,
+        client_id: user.client_id,
+    }))
+}
+
+/// The signed-in user's own record.
+pub async fn get_own_user(db: &Db, actor: &Actor) -> Result<User> {
+    let user_id = actor.user_id.ok_or(DomainError::NotFound)?;
+    store::find_user(db, user_id).await?.map(|(user, _)| user).ok_or(DomainError::NotFound)
+}
+
+pub async fn list_users(db: &Db, actor: &Actor) -> Result<Vec<User>> {
+    actor.require(Permission::ViewUsers)?;
+    store::list_users(db).await
+}
+
+/// Creates a user. Client viewers name exactly one client; technicians may name the clients
+/// they are restricted to; other roles name none.
+pub async fn add_user(db: &Db, actor: &Actor, new: &NewUser) -> Result<User> {
+    actor.require(Permission::ManageUsers)?;
+    let mut errors = Vec::new();
+    let email = Email::parse(&new.email).map_err(|m| errors.push(FieldError::new("email", m))).ok();
+    let display_name = clients::model::clean_line(&new.display_name);
+    if display_name.is_empty() || display_name.chars().count() > 120 {
+        errors.push(FieldError::new("display_name", "Enter a name of 1 to 120 characters."));
+    }
+    let role = Role::parse(&new.role);
+    if role.is_none() {
+        errors.push(FieldError::new("role", "Choose admin, manager, technician, auditor or client_viewer."));
+    }
+    if let Some(email) = &email {
+        if let Err(m) = model::check_password_policy(&new.password, email) {
+            errors.push(FieldError::new("password", m));
+        }
+    }
+    let mut client_ids = Vec::new();
+    for slug in &new.clients {
+        // The command line sees every client; an admin does too.
+        match clients::get_client(db, actor, slug.trim()).await {
+            Ok(client) => client_ids.push(client.id),
+            Err(DomainError::NotFound) => errors.push(FieldError::new("clients", format!("No client has the slug “{}”.", slug.trim()))),
+            Err(other) => return Err(other),
+        }
+    }
+    match role {
+        Some(Role::ClientViewer) if client_ids.len() != 1 => {
+            errors.push(FieldError::new("clients", "A client viewer belongs to exactly one client."));
+        }
+        Some(Role::Admin | Role::Manager | Role::Auditor) if !new.clients.is_empty() => {
+            errors.push(FieldError::new("clients", "Only technicians and client viewers are tied to clients."));
+        }
+        _ => {}
+    }
+    if !errors.is_empty() {
+        return Err(DomainError::Validation(errors));
+    }
+    let (Some(email), Some(role)) = (email, role) else { return Err(DomainError::Validation(errors)) };
+    let password_hash = hash_password(&new.password).await?;
+    let (client_id, assigned) = match role {
+        Role::ClientViewer => (client_ids.first().copied(), Vec::new()),
+        Role::Technician => (None, client_ids),
+        _ => (None, Vec::new()),
+    };
+    let record = store::UserRecord {
+        email: email.as_str(),
+        display_name: &display_name,
+        password_hash: &password_hash,
+        role,
+        client_id,
+        assigned: &assigned,
+    };
+    let id = store::insert_user(db, &record, Utc::now()).await?;
+    store::find_user(db, id).await?.map(|(user, _)| user).ok_or(DomainError::NotFound)
+}
+
+/// Disables a user: their sessions stop working at their next request.
+pub async fn disable_user(db: &Db, actor: &Actor, email: &str) -> Result<()> {
+    actor.require(Permission::ManageUsers)?;
+    let email = email.trim().to_lowercase();
+    let users = store::list_users(db).await?;
+    let user = users.iter().find(|u| u.email == email).ok_or(DomainError::NotFound)?;
+    if user.role == Role::Admin && user.disabled_at.is_none() && store::count_other_active_admins(db, &email).await? == 0 {
+        return Err(DomainError::conflict(None, "This is the last active admin; add another admin first."));
+    }
+    store::set_disabled(db, &email, Some(Utc::now())).await?;
+    Ok(())
+}
+
+pub async fn enable_user(db: &Db, actor: &Actor, email: &str) -> Result<()> {
+    actor.require(Permission::ManageUsers)?;
+    if store::set_disabled(db, &email.trim().to_lowercase(), None).await? { Ok(()) } else { Err(DomainError::NotFound) }
+}

@@ -1,0 +1,18 @@
+//! Rampart's domain: services, storage and authorization. Server only; no Leptos, no wasm.
+//!
+//! Every service function takes the acting user first and checks the rule table in [`authz`]
+//! before it reads or writes anything. Callers (server functions, the CLI) stay thin.
+
+pub mod authz;
+pub mod clients;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod identity;
+
+pub use authz::{Actor, Permission, Role};
+pub use db::Db;
+pub use error::{DomainError, FieldError};
+
+#[cfg(feature = "testing")]
+pub mod testing;

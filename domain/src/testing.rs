@@ -1,0 +1,125 @@
+//! Fresh databases for tests: a SQLite file in a temporary folder always, and a PostgreSQL
+//! database of its own when `RAMPART_TEST_POSTGRES_URL` names a server (created per test,
+//! dropped afterwards, even when the test panics).
+
+use crate::db::Db;
+use sqlx::Connection;
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const POSTGRES_URL_VAR: &str = "RAMPART_TEST_POSTGRES_URL";
+
+pub struct TestDatabase {
+    pub db: Db,
+    pub url: String,
+    postgres: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn sqlite() -> TestDatabase {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("rampart-test.db").display());
+    let db = Db::connect(&url).await.expect("a fresh SQLite database");
+    TestDatabase { db, url, postgres: None, _dir: Some(dir) }
+}
+
+/// A fresh PostgreSQL database, or `None` when no test server is configured.
+pub async fn postgres() -> Option<TestDatabase> {
+    let admin_url = std::env::var(POSTGRES_URL_VAR).ok().filter(|u| !u.is_empty())?;
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "rampart_t_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        chrono::Utc::now().timestamp_micros()
+    );
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("the test PostgreSQL server");
+    sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).await.expect("CREATE DATABASE");
+    admin.close().await.ok();
+    let url = with_database(&admin_url, &name);
+    let db = Db::connect(&url).await.expect("a fresh PostgreSQL database");
+    Some(TestDatabase { db, url, postgres: Some((admin_url, name)), _dir: None })
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl TestDatabase {
+    pub async fn cleanup(self) {
+        self.db.close().await;
+        if let Some((admin_url, name)) = self.postgres {
+            if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut admin).await;
+                admin.close().await.ok();
+            }
+        }
+    }
+
+    /// Runs a test body against this database and cleans up afterwards, re-raising a panic.
+    pub async fn run<F, Fut>(self, body: F)
+    where
+        F: FnOnce(Db) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let outcome = tokio::spawn(body(self.db.clone())).await;
+        self.cleanup().await;
+        if let Err(err) = outcome {
+            match err.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(err) => panic!("test task failed: {err}"),
+            }
+        }
+    }
+}
+
+/// Defines one async test per backend from one body: `<name>_on_sqlite` always runs;
+/// `<name>_on_postgres` runs against a fresh database when `RAMPART_TEST_POSTGRES_URL` is set
+/// and otherwise says that it was skipped.
+#[macro_export]
+macro_rules! contract_test {
+    ($name:ident, |$db:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn on_sqlite() {
+                $crate::testing::sqlite().await.run(|$db| async move { $body }).await;
+            }
+
+            #[tokio::test]
+            async fn on_postgres() {
+                match $crate::testing::postgres().await {
+                    Some(test) => test.run(|$db| async move { $body }).await,
+                    None => eprintln!("skipped: set {} to run on PostgreSQL", $crate::testing::POSTGRES_URL_VAR),
+                }
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn with_database_swaps_only_the_database_name() {
+        assert_eq!(with_database("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
+        assert_eq!(with_database("postgres://u@h/test?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    }
+}
