@@ -1,1 +1,62 @@
+//! Rampart's web application: pages (rendered on the server, hydrated in the browser) and the
+//! server functions behind them. Server functions are thin: they find the acting user and call
+//! one service of the domain crate, which decides what the user may do.
 
+pub mod auth;
+pub mod clients;
+pub mod components;
+pub mod error;
+pub mod layout;
+pub mod portfolio;
+#[cfg(feature = "ssr")]
+pub mod state;
+pub mod time;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+/// The HTML document around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/rampart.css"/>
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
+        <Title formatter=|page: String| format!("{page} · Rampart")/>
+        <Router>
+            <Routes fallback=layout::NotFoundPage>
+                <Route path=path!("/login") view=layout::LoginPage ssr=SsrMode::Async/>
+                // Async rendering: a page is sent once its data is ready, so that its status
+                // (a 404 for a client one may not see) is right.
+                <ParentRoute path=path!("") view=layout::AppShell ssr=SsrMode::Async>
+                    <Route path=path!("") view=portfolio::PortfolioPage/>
+                    <Route path=path!("/clients") view=clients::ui::ClientListPage/>
+                    <Route path=path!("/clients/new") view=clients::ui::NewClientPage/>
+                    <Route path=path!("/clients/:slug") view=clients::ui::ClientPage/>
+                    <Route path=path!("/clients/:slug/edit") view=clients::ui::EditClientPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

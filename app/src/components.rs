@@ -1,0 +1,122 @@
+//! Small pieces shared by the pages.
+
+use crate::clients::types::tier_label;
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! { <p class="loading" role="status">"Loading…"</p> }
+}
+
+/// An error inside a page whose heading is already shown.
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    let signed_out = error == AppError::Unauthenticated;
+    view! {
+        <div class="alert alert-error" role="alert">
+            <p>{error.to_string()}</p>
+            {signed_out.then(|| view! { <p><a href="/login">"Sign in again"</a></p> })}
+        </div>
+    }
+}
+
+/// An error that replaces a whole page, with its own level-1 heading.
+#[component]
+pub fn PageError(error: AppError) -> impl IntoView {
+    let (heading, text) = match &error {
+        AppError::NotFound => (
+            "Not found",
+            "There is nothing at this address, or you do not have access to it. Check the link, or go back to the list.".to_string(),
+        ),
+        AppError::Unauthenticated => ("Signed out", "Your session has ended. Sign in again to continue.".to_string()),
+        AppError::Forbidden => ("Not allowed", error.to_string()),
+        other => ("Something went wrong", other.to_string()),
+    };
+    let signed_out = error == AppError::Unauthenticated;
+    #[cfg(feature = "ssr")]
+    crate::state::set_status(&error);
+    view! {
+        <div class="not-found">
+            <h1>{heading}</h1>
+            <p>{text}</p>
+            <p>
+                {if signed_out {
+                    view! { <a class="btn btn-primary" href="/login">"Sign in"</a> }.into_any()
+                } else {
+                    view! { <a class="btn" href="/">"Go to the start page"</a> }.into_any()
+                }}
+            </p>
+        </div>
+    }
+}
+
+/// Impact tier as text with an icon (from the style) and colour, never colour alone.
+#[component]
+pub fn TierBadge(tier: String) -> impl IntoView {
+    let class = format!("badge badge-tier-{}", if tier_label(&tier) == "Unknown" { "standard" } else { tier.as_str() });
+    view! { <span class=class>{tier_label(&tier)}</span> }
+}
+
+/// A labelled text input with its error message beside it.
+#[component]
+pub fn TextField(
+    name: &'static str,
+    label: &'static str,
+    #[prop(into)] value: String,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] maxlength: Option<usize>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] readonly: bool,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described_by = move || {
+        let mut ids = Vec::new();
+        if hint.is_some() {
+            ids.push(hint_id.clone());
+        }
+        if error.get().is_some() {
+            ids.push(error_id.clone());
+        }
+        (!ids.is_empty()).then(|| ids.join(" "))
+    };
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id.clone()
+                name=name
+                type=kind
+                value=value
+                maxlength=maxlength
+                autocomplete=autocomplete
+                readonly=readonly
+                aria-required=required.then_some("true")
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=described_by
+            />
+            {hint.map(|h| view! { <p class="hint" id=format!("field-{name}-hint")>{h}</p> })}
+            <FieldErrorText id=format!("field-{name}-error") error/>
+        </div>
+    }
+}
+
+#[component]
+pub fn FieldErrorText(id: String, #[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+    move || error.get().map(|message| view! { <p class="field-error" id=id.clone()>{message}</p> })
+}
+
+/// The page title. leptos_meta writes a title's text into the server-rendered HTML without
+/// escaping it, so a client named `</title><script>…` would inject markup; on the server the
+/// text is escaped here, in the browser it is set as plain text and needs nothing.
+#[component]
+pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let text = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    view! { <leptos_meta::Title text/> }
+}

@@ -1,0 +1,174 @@
+//! The command line: `rampart [serve]`, `rampart demo`, `rampart migrate`, `rampart user …`.
+//! The command line acts with the operator's authority (whoever runs it can read the database).
+
+use crate::config::Config;
+use clap::{Parser, Subcommand, ValueEnum};
+use domain::{demo, identity, Actor, Db, DomainError};
+use std::io::BufRead;
+
+#[derive(Debug, Parser)]
+#[command(name = "rampart", version, about = "Rampart: prove the security posture of every client you manage")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web application (the default).
+    Serve,
+    /// Create and migrate the database if needed, and fill it with demo data.
+    Demo {
+        #[arg(long, value_enum, default_value_t = Size::Small)]
+        size: Size,
+        /// The same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Size {
+    /// 40 clients and users of every role.
+    Small,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// admin, manager, technician, auditor or client_viewer.
+        #[arg(long)]
+        role: String,
+        /// The display name (defaults to the part of the email before @).
+        #[arg(long)]
+        name: Option<String>,
+        /// A client viewer's client, or (repeatable) the clients a technician is restricted to.
+        #[arg(long = "client")]
+        clients: Vec<String>,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Disable a user; their sessions stop working at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// Runs a command; the error is a message for the operator.
+pub async fn run(cli: Cli) -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let db = Db::connect(&config.database_url).await.map_err(|e| {
+        format!("could not open the database {}: {}", domain::db::redact_url(&config.database_url), describe(&e))
+    })?;
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            tracing::info!(?config, "starting");
+            crate::startup::serve(config, db.clone()).await.map_err(|e| format!("the server stopped: {e}"))
+        }
+        Command::Migrate => {
+            println!("The database is migrated.");
+            Ok(())
+        }
+        Command::Demo { size, seed } => run_demo(&db, size, seed).await,
+        Command::User { command } => run_user(&db, command).await,
+    };
+    db.close().await;
+    result
+}
+
+async fn run_demo(db: &Db, size: Size, seed: u64) -> Result<(), String> {
+    let size = match size {
+        Size::Small => demo::DemoSize::Small,
+    };
+    let summary = demo::fill(db, size, seed).await.map_err(|e| describe(&e))?;
+    if summary.filled {
+        println!("Demo data added: {} clients and these users:", summary.clients_created);
+        for user in &summary.users {
+            let clients = if user.clients.is_empty() { String::new() } else { format!(" ({})", user.clients.join(", ")) };
+            println!("  {:<32} {}{}", user.email, user.role, clients);
+        }
+        println!("Every demo user signs in with the password: {}", demo::DEMO_PASSWORD);
+    } else {
+        println!("The database already has clients; no demo data was added.");
+        println!("Demo users (if this database came from `rampart demo`) sign in with: {}", demo::DEMO_PASSWORD);
+    }
+    println!("Start Rampart with `rampart serve` and sign in at http://{}/login", crate::config::DEFAULT_ADDR);
+    Ok(())
+}
+
+async fn run_user(db: &Db, command: UserCommand) -> Result<(), String> {
+    let cli = Actor::command_line();
+    match command {
+        UserCommand::Add { email, role, name, clients, password_stdin: _ } => {
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password).map_err(|e| format!("could not read the password: {e}"))?;
+            let password = password.trim_end_matches(['\n', '\r']).to_owned();
+            let display_name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_owned());
+            let user = identity::add_user(
+                db,
+                &cli,
+                &identity::NewUser { email, display_name, role, clients, password },
+            )
+            .await
+            .map_err(|e| describe(&e))?;
+            println!("Added {} ({}).", user.email, user.role.as_str());
+            Ok(())
+        }
+        UserCommand::List => {
+            let users = identity::list_users(db, &cli).await.map_err(|e| describe(&e))?;
+            println!("{:<36} {:<14} {:<10} clients", "email", "role", "state");
+            for user in users {
+                let clients = match (&user.client_slug, user.assigned.is_empty()) {
+                    (Some(slug), _) => slug.clone(),
+                    (None, false) => user.assigned.join(","),
+                    (None, true) => "all".into(),
+                };
+                let state = if user.disabled_at.is_some() { "disabled" } else { "active" };
+                println!("{:<36} {:<14} {:<10} {}", user.email, user.role.as_str(), state, clients);
+            }
+            Ok(())
+        }
+        UserCommand::Disable { email } => {
+            identity::disable_user(db, &cli, &email).await.map_err(|e| describe(&e))?;
+            println!("Disabled {email}.");
+            Ok(())
+        }
+        UserCommand::Enable { email } => {
+            identity::enable_user(db, &cli, &email).await.map_err(|e| describe(&e))?;
+            println!("Enabled {email}.");
+            Ok(())
+        }
+    }
+}
+
+/// A domain error in words for the operator (who may see internals: they run the server).
+fn describe(error: &DomainError) -> String {
+    match error {
+        DomainError::Validation(fields) => {
+            fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("\n")
+        }
+        DomainError::Conflict { message, .. } => message.clone(),
+        DomainError::NotFound => "not found".into(),
+        DomainError::Internal(source) => format!("{source}"),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,74 @@
+//! Settings, read from the environment (documented in the README).
+
+use std::net::SocketAddr;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://rampart.db?mode=rwc";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+
+#[derive(Clone)]
+pub struct Config {
+    /// RAMPART_ADDR: where to listen.
+    pub addr: SocketAddr,
+    /// DATABASE_URL: a SQLite file (default) or postgres://…
+    pub database_url: String,
+    /// LEPTOS_SITE_ROOT: the built site (wasm, JS, CSS and public files).
+    pub site_root: String,
+    /// RAMPART_PUBLIC_URL: the address users reach Rampart at, e.g. https://rampart.example.com.
+    /// When it is https, cookies are marked Secure; state-changing requests must come from it.
+    pub public_url: Option<String>,
+    /// RAMPART_SESSION_IDLE_MINUTES: a session ends after this long without a request.
+    pub session_idle_minutes: i64,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("database_url", &domain::db::redact_url(&self.database_url))
+            .field("site_root", &self.site_root)
+            .field("public_url", &self.public_url)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("RAMPART_ADDR {0:?} is not an address like 127.0.0.1:3000")]
+    Addr(String),
+    #[error("RAMPART_SESSION_IDLE_MINUTES {0:?} is not a number of minutes between 1 and 10080")]
+    Idle(String),
+    #[error("RAMPART_PUBLIC_URL {0:?} must start with http:// or https://")]
+    PublicUrl(String),
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let addr_text = var("RAMPART_ADDR").unwrap_or_else(|| DEFAULT_ADDR.into());
+        let addr = addr_text.parse().map_err(|_| ConfigError::Addr(addr_text.clone()))?;
+        let idle_text = var("RAMPART_SESSION_IDLE_MINUTES").unwrap_or_else(|| "60".into());
+        let session_idle_minutes = idle_text
+            .parse::<i64>()
+            .ok()
+            .filter(|m| (1..=10_080).contains(m))
+            .ok_or_else(|| ConfigError::Idle(idle_text.clone()))?;
+        let public_url = var("RAMPART_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url {
+            if !url.starts_with("http://") && !url.starts_with("https://") {
+                return Err(ConfigError::PublicUrl(url.clone()));
+            }
+        }
+        Ok(Config {
+            addr,
+            database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            public_url,
+            session_idle_minutes,
+        })
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+}

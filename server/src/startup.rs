@@ -1,0 +1,140 @@
+//! Builds the HTTP application and runs it.
+
+use crate::config::Config;
+use crate::security::{self, OriginPolicy};
+use app::state::AppState;
+use app::{shell, App};
+use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use domain::db::DbSessionStore;
+use domain::Db;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::time::Duration;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// The largest request body accepted: forms are small; anything bigger is refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const SESSION_COOKIE: &str = "rampart_session";
+
+/// The router's state: what Leptos needs to render, and what server functions need.
+#[derive(Clone)]
+pub struct ServerState {
+    pub leptos_options: LeptosOptions,
+    pub app: AppState,
+}
+
+impl FromRef<ServerState> for LeptosOptions {
+    fn from_ref(state: &ServerState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("rampart")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .build()
+}
+
+/// The whole application for one database.
+pub fn build_router(config: &Config, db: Db) -> Router {
+    let leptos_options = leptos_options(config);
+    let state = ServerState { leptos_options, app: AppState { db: db.clone() } };
+    let app_state = state.app.clone();
+    // The same context for page renders and for server-function calls.
+    let context = move || provide_context(app_state.clone());
+    let routes = generate_route_list(App);
+
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(db))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(config.session_idle_minutes)));
+    let origin_policy = OriginPolicy { public_origin: config.public_url.clone() };
+
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(context, shell))
+        .with_state(state)
+        // Layers run from the bottom up: limits first, then the session, then the checks.
+        .layer(axum::middleware::from_fn(security::sign_in_first))
+        .layer(axum::middleware::from_fn_with_state(origin_policy, security::refuse_cross_site))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(security::security_headers))
+        .layer(CompressionLayer::new())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn readyz(State(state): State<ServerState>) -> (StatusCode, &'static str) {
+    match state.app.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database not reachable")
+        }
+    }
+}
+
+/// Removes expired sessions now and then. Harmless when several servers do it at once.
+pub fn spawn_session_cleanup(db: Db) {
+    tokio::spawn(async move {
+        let store = DbSessionStore::new(db);
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "expired sessions could not be removed");
+            }
+        }
+    });
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+pub async fn serve(config: Config, db: Db) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, "Rampart is listening");
+    spawn_session_cleanup(db.clone());
+    let router = build_router(&config, db.clone());
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,123 @@
+//! Test support: the real application on a free port with a fresh database, and a client that
+//! keeps cookies, on SQLite always and on PostgreSQL when RAMPART_TEST_POSTGRES_URL is set.
+
+#![allow(dead_code)]
+
+use domain::testing::TestDatabase;
+use domain::{identity, Actor, Db};
+use rampart_server::config::Config;
+use std::future::Future;
+
+pub const PASSWORD: &str = "a long enough test password";
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client")
+    }
+
+    /// Calls a server function the way the app's own pages do (form-encoded POST, same origin).
+    pub async fn call(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        client
+            .post(self.url(endpoint))
+            .header("accept", "application/json")
+            .header("origin", &self.base)
+            .header("sec-fetch-site", "same-origin")
+            .form(form)
+            .send()
+            .await
+            .expect("a response")
+    }
+
+    /// Fetches a page as a browser navigation does.
+    pub async fn page(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
+        client.get(self.url(path)).header("accept", "text/html").send().await.expect("a response")
+    }
+
+    pub async fn add_user(&self, email: &str, role: &str, clients: &[&str]) {
+        identity::add_user(
+            &self.db,
+            &Actor::command_line(),
+            &identity::NewUser {
+                email: email.into(),
+                display_name: format!("Test {role}"),
+                role: role.into(),
+                clients: clients.iter().map(|s| s.to_string()).collect(),
+                password: PASSWORD.into(),
+            },
+        )
+        .await
+        .expect("user added");
+    }
+
+    pub async fn signed_in(&self, email: &str) -> reqwest::Client {
+        let client = self.client();
+        let response =
+            self.call(&client, "/api/auth/sign_in", &[("email", email), ("password", PASSWORD), ("next", "")]).await;
+        assert_eq!(response.status(), 200, "sign-in of {email}: {}", response.text().await.unwrap_or_default());
+        client
+    }
+
+    pub async fn add_client(&self, name: &str, slug: &str) {
+        domain::clients::create_client(
+            &self.db,
+            &Actor::command_line(),
+            &domain::clients::ClientInput {
+                name: name.into(),
+                slug: slug.into(),
+                impact_tier: "standard".into(),
+                notes: format!("Internal note of {name}"),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("client added");
+    }
+}
+
+pub async fn spawn_app(test: &TestDatabase) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let addr = listener.local_addr().expect("an address");
+    let config = Config {
+        addr,
+        database_url: test.url.clone(),
+        // Pages render without the built site; no test here needs the wasm or CSS files.
+        site_root: std::env::temp_dir().display().to_string(),
+        public_url: None,
+        session_idle_minutes: 60,
+    };
+    let router = rampart_server::startup::build_router(&config, test.db.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    TestApp { base: format!("http://{addr}"), db: test.db.clone() }
+}
+
+/// Runs a story against the app on SQLite, then on PostgreSQL when configured.
+pub async fn on_each_backend<F, Fut>(story: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let sqlite = domain::testing::sqlite().await;
+    let app = spawn_app(&sqlite).await;
+    sqlite.run(|_| story(app)).await;
+    match domain::testing::postgres().await {
+        Some(pg) => {
+            let app = spawn_app(&pg).await;
+            pg.run(|_| story(app)).await;
+        }
+        None => eprintln!("PostgreSQL part skipped: set {}", domain::testing::POSTGRES_URL_VAR),
+    }
+}
