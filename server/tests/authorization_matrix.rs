@@ -1,0 +1,406 @@
+//! The authorization matrix: every server function and every page, as every role, against a
+//! client of their own, a foreign client and one that does not exist.
+//!
+//! The list of endpoints is read from the running application (the registered server
+//! functions and the router's pages). An endpoint without a row below fails the test, and so
+//! does a row for an endpoint that no longer exists: a new endpoint must say who may use it.
+//! For users limited to some clients, the foreign and the nonexistent answers must be
+//! identical, and the foreign client's name must never appear in any answer.
+
+mod support;
+
+use std::collections::BTreeSet;
+use support::{on_each_backend, TestApp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    Admin,
+    Manager,
+    Technician,
+    Auditor,
+    ClientViewer,
+}
+
+const EVERYONE: [Who; 6] = [Who::Anonymous, Who::Admin, Who::Manager, Who::Technician, Who::Auditor, Who::ClientViewer];
+
+impl Who {
+    fn email(self) -> Option<&'static str> {
+        match self {
+            Who::Anonymous => None,
+            Who::Admin => Some("admin@example.test"),
+            Who::Manager => Some("manager@example.test"),
+            Who::Technician => Some("tech@example.test"),
+            Who::Auditor => Some("auditor@example.test"),
+            Who::ClientViewer => Some("viewer@example.test"),
+        }
+    }
+
+    /// May see this client at all.
+    fn sees(self, target: Target) -> bool {
+        match (self, target) {
+            (_, Target::Missing) | (Who::Anonymous, _) => false,
+            (Who::Admin | Who::Manager | Who::Auditor, _) => true,
+            (Who::Technician | Who::ClientViewer, Target::Own) => true,
+            (Who::Technician | Who::ClientViewer, Target::Foreign) => false,
+        }
+    }
+
+    fn manages_clients(self) -> bool {
+        matches!(self, Who::Admin | Who::Manager)
+    }
+
+    /// Limited to some clients: must not learn whether a foreign client exists.
+    fn limited(self) -> bool {
+        matches!(self, Who::Technician | Who::ClientViewer)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Own,
+    Foreign,
+    Missing,
+}
+
+impl Target {
+    fn slug(self) -> &'static str {
+        match self {
+            Target::Own => "own-client",
+            Target::Foreign => "foreign-client",
+            Target::Missing => "no-such-client",
+        }
+    }
+}
+
+const FOREIGN_NAME: &str = "Foreign Canary Ltd";
+const TARGETS: [Target; 3] = [Target::Own, Target::Foreign, Target::Missing];
+
+/// Expected status for a client-scoped change: unseen is not found, seen but not allowed is
+/// forbidden.
+fn change_status(who: Who, target: Target) -> u16 {
+    match who {
+        Who::Anonymous => 401,
+        _ if !who.sees(target) => 404,
+        _ if !who.manages_clients() => 403,
+        _ => 200,
+    }
+}
+
+/// Expected page status for a client page: signed-out visitors are sent to sign in.
+fn page_status(who: Who, target: Target, allowed: bool) -> u16 {
+    match who {
+        Who::Anonymous => 303,
+        _ if !who.sees(target) => 404,
+        _ if !allowed => 403,
+        _ => 200,
+    }
+}
+
+/// How an endpoint is exercised and what each caller must get.
+enum Row {
+    /// A server function that concerns no client.
+    Call { form: fn() -> Vec<(&'static str, String)>, expect: fn(Who) -> u16 },
+    /// A server function on one client; `prepare` puts the client in the state the call needs.
+    ClientCall { form: fn(&str, i64) -> Vec<(&'static str, String)>, expect: fn(Who, Target) -> u16, prepare: Prepare },
+    /// A page that concerns no client.
+    Page { path: &'static str, expect: fn(Who) -> u16 },
+    /// A page of one client (`{slug}` in the path).
+    ClientPage { path: &'static str, expect: fn(Who, Target) -> u16 },
+}
+
+#[derive(Clone, Copy)]
+enum Prepare {
+    Nothing,
+    Active,
+    Archived,
+}
+
+/// A body with what differs per request or per target masked: the slug itself and the
+/// per-request script nonce.
+fn comparable(body: &str, target: Target) -> String {
+    let mut out = body.replace(target.slug(), "{slug}");
+    for attribute in ["nonce=\"", "crossorigin=\""] {
+        let mut masked = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(start) = rest.find(attribute) {
+            let value_start = start + attribute.len();
+            masked.push_str(&rest[..value_start]);
+            let value_len = rest[value_start..].find('"').unwrap_or(0);
+            masked.push('*');
+            rest = &rest[value_start + value_len..];
+        }
+        masked.push_str(rest);
+        out = masked;
+    }
+    out
+}
+
+fn client_form(slug: &str, version: i64) -> Vec<(&'static str, String)> {
+    vec![
+        ("slug", slug.to_string()),
+        ("version", version.to_string()),
+        ("name", "Renamed by the matrix".into()),
+        ("impact_tier", "sensitive".into()),
+        ("sector", String::new()),
+        ("tags", String::new()),
+        ("contact_name", String::new()),
+        ("contact_email", String::new()),
+        ("notes", String::new()),
+    ]
+}
+
+/// One row per endpoint. The paths are the router's (`{slug}`) and the server functions'.
+fn rows() -> Vec<(&'static str, Row)> {
+    vec![
+        (
+            "/api/auth/sign_in",
+            Row::Call {
+                form: || vec![("email", "nobody@example.test".into()), ("password", "wrong".into()), ("next", String::new())],
+                expect: |_| 401,
+            },
+        ),
+        ("/api/auth/sign_out", Row::Call { form: Vec::new, expect: |_| 200 }),
+        ("/api/auth/me", Row::Call { form: Vec::new, expect: |_| 200 }),
+        (
+            "/api/portfolio/get",
+            Row::Call {
+                form: Vec::new,
+                expect: |who| match who {
+                    Who::Anonymous => 401,
+                    Who::ClientViewer => 403,
+                    _ => 200,
+                },
+            },
+        ),
+        (
+            "/api/clients/list",
+            Row::Call {
+                form: || vec![("query[archived]", "true".into())],
+                expect: |who| if who == Who::Anonymous { 401 } else { 200 },
+            },
+        ),
+        (
+            "/api/clients/create",
+            Row::Call {
+                form: || {
+                    static CREATED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                    let n = CREATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let mut form = client_form("", 0);
+                    form.retain(|(k, _)| *k != "version" && *k != "name");
+                    form.push(("name", format!("Created by the matrix {n}")));
+                    form
+                },
+                expect: |who| match who {
+                    Who::Anonymous => 401,
+                    _ if who.manages_clients() => 200,
+                    _ => 403,
+                },
+            },
+        ),
+        (
+            "/api/clients/get",
+            Row::ClientCall {
+                form: |slug, _| vec![("slug", slug.to_string())],
+                expect: |who, target| match who {
+                    Who::Anonymous => 401,
+                    _ if who.sees(target) => 200,
+                    _ => 404,
+                },
+                prepare: Prepare::Nothing,
+            },
+        ),
+        ("/api/clients/update", Row::ClientCall { form: client_form, expect: change_status, prepare: Prepare::Active }),
+        (
+            "/api/clients/archive",
+            Row::ClientCall { form: |slug, _| vec![("slug", slug.to_string())], expect: change_status, prepare: Prepare::Active },
+        ),
+        (
+            "/api/clients/restore",
+            Row::ClientCall {
+                form: |slug, _| vec![("slug", slug.to_string())],
+                expect: change_status,
+                prepare: Prepare::Archived,
+            },
+        ),
+        ("/login", Row::Page { path: "/login", expect: |_| 200 }),
+        (
+            "/",
+            Row::Page {
+                path: "/",
+                expect: |who| match who {
+                    Who::Anonymous => 303,
+                    // A client viewer has no portfolio and is sent to their own client list.
+                    Who::ClientViewer => 302,
+                    _ => 200,
+                },
+            },
+        ),
+        ("/clients", Row::Page { path: "/clients", expect: |who| if who == Who::Anonymous { 303 } else { 200 } }),
+        (
+            "/clients/new",
+            Row::Page {
+                path: "/clients/new",
+                expect: |who| match who {
+                    Who::Anonymous => 303,
+                    _ if who.manages_clients() => 200,
+                    _ => 403,
+                },
+            },
+        ),
+        ("/clients/{slug}", Row::ClientPage { path: "/clients/{slug}", expect: |who, target| page_status(who, target, true) }),
+        (
+            "/clients/{slug}/edit",
+            Row::ClientPage {
+                path: "/clients/{slug}/edit",
+                expect: |who, target| page_status(who, target, who.manages_clients()),
+            },
+        ),
+    ]
+}
+
+/// Every endpoint the running application serves: server functions and pages.
+fn served_endpoints() -> BTreeSet<String> {
+    let mut endpoints: BTreeSet<String> = BTreeSet::new();
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        assert_eq!(method, http::Method::POST, "{path} must not change state over GET");
+        endpoints.insert(path.to_string());
+    }
+    for route in leptos_axum::generate_route_list(app::App) {
+        endpoints.insert(route.path().to_string());
+    }
+    endpoints
+}
+
+#[test]
+fn every_endpoint_has_a_row_and_every_row_an_endpoint() {
+    let served = served_endpoints();
+    let listed: BTreeSet<String> = rows().into_iter().map(|(path, _)| path.to_string()).collect();
+    let missing: Vec<_> = served.difference(&listed).collect();
+    let stale: Vec<_> = listed.difference(&served).collect();
+    assert!(missing.is_empty(), "endpoints without a row in the authorization matrix: {missing:?}");
+    assert!(stale.is_empty(), "rows for endpoints that do not exist: {stale:?}");
+}
+
+async fn set_up(app: &TestApp) {
+    app.add_client("Own Client Ltd", "own-client").await;
+    app.add_client(FOREIGN_NAME, "foreign-client").await;
+    app.add_user("admin@example.test", "admin", &[]).await;
+    app.add_user("manager@example.test", "manager", &[]).await;
+    app.add_user("tech@example.test", "technician", &["own-client"]).await;
+    app.add_user("auditor@example.test", "auditor", &[]).await;
+    app.add_user("viewer@example.test", "client_viewer", &["own-client"]).await;
+}
+
+async fn prepare(app: &TestApp, target: Target, prepare: Prepare) -> i64 {
+    use domain::{clients, Actor};
+    let cli = Actor::command_line();
+    let Ok(client) = clients::get_client(&app.db, &cli, target.slug()).await else { return 1 };
+    let client = match (prepare, client.archived_at.is_some()) {
+        (Prepare::Active, true) => clients::restore_client(&app.db, &cli, target.slug()).await.unwrap(),
+        (Prepare::Archived, false) => clients::archive_client(&app.db, &cli, target.slug()).await.unwrap(),
+        _ => client,
+    };
+    client.version
+}
+
+async fn fingerprint(app: &TestApp, target: Target) -> Option<(String, i64)> {
+    let client = domain::clients::get_client(&app.db, &domain::Actor::command_line(), target.slug()).await.ok()?;
+    Some((client.name, client.version))
+}
+
+#[tokio::test]
+async fn every_role_gets_exactly_what_the_rule_table_allows() {
+    on_each_backend(|app| async move {
+        set_up(&app).await;
+        let mut failures = Vec::new();
+        for who in EVERYONE {
+            for (endpoint, row) in rows() {
+                let answers = match &row {
+                    Row::Call { .. } | Row::Page { .. } => vec![None],
+                    Row::ClientCall { .. } | Row::ClientPage { .. } => TARGETS.iter().copied().map(Some).collect(),
+                };
+                let mut by_target = Vec::new();
+                for target in answers {
+                    // A fresh session per call: sign-out and sign-in rows must not affect the next.
+                    let client = match who.email() {
+                        Some(email) => app.signed_in(email).await,
+                        None => app.client(),
+                    };
+                    let (expected, response, before) = match (&row, target) {
+                        (Row::Call { form, expect }, _) => {
+                            let form = form();
+                            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                            (expect(who), app.call(&client, endpoint, &form).await, None)
+                        }
+                        (Row::ClientCall { form, expect, prepare: how }, Some(target)) => {
+                            let version = prepare(&app, target, *how).await;
+                            let before = fingerprint(&app, target).await;
+                            let form = form(target.slug(), version);
+                            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                            (expect(who, target), app.call(&client, endpoint, &form).await, Some((target, before)))
+                        }
+                        (Row::Page { path, expect }, _) => (expect(who), app.page(&client, path).await, None),
+                        (Row::ClientPage { path, expect }, Some(target)) => {
+                            let path = path.replace("{slug}", target.slug());
+                            (expect(who, target), app.page(&client, &path).await, None)
+                        }
+                        _ => unreachable!("client rows always have a target"),
+                    };
+                    let status = response.status().as_u16();
+                    let body = response.text().await.unwrap_or_default();
+                    if status != expected {
+                        failures.push(format!("{who:?} {endpoint} {target:?}: expected {expected}, got {status}"));
+                    }
+                    if who.limited() && body.contains(FOREIGN_NAME) {
+                        failures.push(format!("{who:?} {endpoint} {target:?}: the foreign client's name leaked"));
+                    }
+                    // A refused change writes nothing; then the client is made active again.
+                    if let Some((target, before)) = before {
+                        if status != 200 && fingerprint(&app, target).await != before {
+                            failures.push(format!("{who:?} {endpoint} {target:?}: refused, but the client changed"));
+                        }
+                        prepare(&app, target, Prepare::Active).await;
+                    }
+                    if let Some(target) = target {
+                        by_target.push((target, status, comparable(&body, target)));
+                    }
+                }
+                if who.limited() {
+                    let foreign = by_target.iter().find(|(t, _, _)| *t == Target::Foreign);
+                    let missing = by_target.iter().find(|(t, _, _)| *t == Target::Missing);
+                    if let (Some((_, fs, fb)), Some((_, ms, mb))) = (foreign, missing) {
+                        if fs != ms || fb != mb {
+                            failures.push(format!("{who:?} {endpoint}: a foreign client answers unlike a missing one"));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "authorization matrix failures:\n{}", failures.join("\n"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn limited_users_list_only_their_own_clients() {
+    on_each_backend(|app| async move {
+        set_up(&app).await;
+        for who in [Who::Technician, Who::ClientViewer] {
+            let client = app.signed_in(who.email().unwrap()).await;
+            let response = app.call(&client, "/api/clients/list", &[("query[archived]", "true")]).await;
+            let list: serde_json::Value = response.json().await.unwrap();
+            let slugs: Vec<&str> = list["items"].as_array().unwrap().iter().map(|c| c["slug"].as_str().unwrap()).collect();
+            assert_eq!(slugs, vec!["own-client"], "{who:?}");
+            let page = app.page(&client, "/clients?archived=1").await.text().await.unwrap();
+            assert!(page.contains("Own Client Ltd") && !page.contains(FOREIGN_NAME), "{who:?}");
+        }
+        let viewer = app.signed_in("viewer@example.test").await;
+        let own = app.call(&viewer, "/api/clients/get", &[("slug", "own-client")]).await;
+        let own: serde_json::Value = own.json().await.unwrap();
+        assert!(own["notes"].is_null(), "internal notes never reach a client viewer: {own}");
+        let page = app.page(&viewer, "/clients/own-client").await.text().await.unwrap();
+        assert!(!page.contains("Internal note of"), "not in the page nor in its hydration data");
+    })
+    .await;
+}
