@@ -147,7 +147,9 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next(Some("/clients/acme")), Some("/clients/acme".into()));
-        for bad in ["https://evil.example/", "//evil.example", "/\\evil", "/login?next=/", "/api/auth/sign_out", "clients"] {
+        for bad in
+            ["https://evil.example/", "//evil.example", "/\\evil", "/login?next=/", "/api/auth/sign_out", "clients"]
+        {
             assert_eq!(safe_next(Some(bad)), None, "{bad}");
         }
         assert_eq!(safe_next(None), None);

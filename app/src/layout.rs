@@ -2,9 +2,9 @@
 
 use crate::auth::{current_user, Me, SignIn, SignOut};
 use crate::components::PageError;
+use crate::components::PageTitle;
 use crate::error::AppError;
 use leptos::prelude::*;
-use crate::components::PageTitle;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::use_query_map;
 

@@ -35,7 +35,11 @@ impl When {
             "just now".to_string()
         } else {
             let plural = if n == 1 { "" } else { "s" };
-            if past { format!("{n} {unit}{plural} ago") } else { format!("in {n} {unit}{plural}") }
+            if past {
+                format!("{n} {unit}{plural} ago")
+            } else {
+                format!("in {n} {unit}{plural}")
+            }
         };
         When {
             iso: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -20,8 +20,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] =
-        [Role::Admin, Role::Manager, Role::Technician, Role::Auditor, Role::ClientViewer];
+    pub const ALL: [Role; 5] = [Role::Admin, Role::Manager, Role::Technician, Role::Auditor, Role::ClientViewer];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -79,10 +78,7 @@ impl Permission {
     pub fn is_client_scoped(self) -> bool {
         matches!(
             self,
-            Permission::ViewClient
-                | Permission::ViewClientNotes
-                | Permission::EditClient
-                | Permission::ArchiveClient
+            Permission::ViewClient | Permission::ViewClientNotes | Permission::EditClient | Permission::ArchiveClient
         )
     }
 }
@@ -197,7 +193,11 @@ impl Actor {
 
     /// Refuses a permission the role lacks altogether (for global permissions and lists).
     pub fn require(&self, permission: Permission) -> Result<()> {
-        if self.can(permission) { Ok(()) } else { Err(DomainError::Forbidden) }
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden)
+        }
     }
 
     /// Refuses a client-scoped permission. A client the actor may not even see is reported as
@@ -207,7 +207,11 @@ impl Actor {
         if !self.can_on_client(Permission::ViewClient, client_id) {
             return Err(DomainError::NotFound);
         }
-        if self.can_on_client(permission, client_id) { Ok(()) } else { Err(DomainError::Forbidden) }
+        if self.can_on_client(permission, client_id) {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden)
+        }
     }
 
     /// The filter for list queries: `None` means every client, `Some(ids)` only those.
@@ -309,7 +313,14 @@ mod tests {
     }
 
     fn actor(role: Role, scope: ClientScope) -> Actor {
-        Actor { user_id: Some(1), email: "a@example.test".into(), display_name: "A".into(), role, scope, client_id: None }
+        Actor {
+            user_id: Some(1),
+            email: "a@example.test".into(),
+            display_name: "A".into(),
+            role,
+            scope,
+            client_id: None,
+        }
     }
 
     #[test]

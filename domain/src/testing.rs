@@ -63,7 +63,8 @@ impl TestDatabase {
         self.db.close().await;
         if let Some((admin_url, name)) = self.postgres {
             if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut admin).await;
+                let _ =
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut admin).await;
                 admin.close().await.ok();
             }
         }

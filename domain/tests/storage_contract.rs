@@ -51,7 +51,8 @@ contract_test!(migrations_apply_once_and_again, |db| {
 });
 
 contract_test!(a_client_is_created_read_listed_updated_and_archived, |db| {
-    let created = clients::create_client(&db, &cli(), &input("Acme Dental", "", "sensitive", "m365, hipaa")).await.unwrap();
+    let created =
+        clients::create_client(&db, &cli(), &input("Acme Dental", "", "sensitive", "m365, hipaa")).await.unwrap();
     assert_eq!(created.slug, "acme-dental");
     assert_eq!(created.impact_tier, ImpactTier::Sensitive);
     assert_eq!(created.tags, vec!["hipaa", "m365"]);
@@ -102,7 +103,9 @@ contract_test!(a_duplicate_slug_is_a_conflict_at_the_slug_field_and_writes_nothi
         }
         other => panic!("expected a conflict, got {other:?}"),
     }
-    let page = clients::list_clients(&db, &cli(), ClientFilter { include_archived: true, ..Default::default() }).await.unwrap();
+    let page = clients::list_clients(&db, &cli(), ClientFilter { include_archived: true, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(page.total, 1);
     assert_eq!(clients::list_tags(&db, &cli()).await.unwrap(), vec!["a"], "the failed insert left no tags behind");
 });
@@ -112,7 +115,10 @@ contract_test!(invalid_input_writes_nothing, |db| {
     assert!(matches!(clients::create_client(&db, &cli(), &bad).await, Err(DomainError::Validation(_))));
     clients::create_client(&db, &cli(), &input("Acme", "acme", "standard", "keep")).await.unwrap();
     let bad_update = input("Acme", "", "standard", "not/valid");
-    assert!(matches!(clients::update_client(&db, &cli(), "acme", 1, &bad_update).await, Err(DomainError::Validation(_))));
+    assert!(matches!(
+        clients::update_client(&db, &cli(), "acme", 1, &bad_update).await,
+        Err(DomainError::Validation(_))
+    ));
     let client = clients::get_client(&db, &cli(), "acme").await.unwrap();
     assert_eq!((client.version, client.tags), (1, vec!["keep".to_string()]));
 });
@@ -128,7 +134,10 @@ contract_test!(lists_search_filter_sort_and_page, |db| {
     }
     let admin = cli();
     let by = |f: ClientFilter| names(&db, &admin, f);
-    assert_eq!(by(ClientFilter::default()).await, vec!["alpha Clinic", "Beta 50% Builders", "Gamma Freight", "Zeta Legal"]);
+    assert_eq!(
+        by(ClientFilter::default()).await,
+        vec!["alpha Clinic", "Beta 50% Builders", "Gamma Freight", "Zeta Legal"]
+    );
     assert_eq!(
         by(ClientFilter { sort: ClientSort::NameDesc, ..Default::default() }).await,
         vec!["Zeta Legal", "Gamma Freight", "Beta 50% Builders", "alpha Clinic"]
@@ -139,10 +148,21 @@ contract_test!(lists_search_filter_sort_and_page, |db| {
     );
     assert_eq!(by(ClientFilter { search: Some("ALPHA".into()), ..Default::default() }).await, vec!["alpha Clinic"]);
     assert_eq!(by(ClientFilter { search: Some("50%".into()), ..Default::default() }).await, vec!["Beta 50% Builders"]);
-    assert_eq!(by(ClientFilter { search: Some("%".into()), ..Default::default() }).await.len(), 4, "a wildcard is literal");
-    assert_eq!(by(ClientFilter { tier: Some(ImpactTier::Critical), ..Default::default() }).await, vec!["alpha Clinic", "Gamma Freight"]);
-    assert_eq!(by(ClientFilter { tag: Some("M365".into()), ..Default::default() }).await, vec!["alpha Clinic", "Zeta Legal"]);
-    let page2 = clients::list_clients(&db, &cli(), ClientFilter { per_page: 3, page: 2, ..Default::default() }).await.unwrap();
+    assert_eq!(
+        by(ClientFilter { search: Some("%".into()), ..Default::default() }).await.len(),
+        4,
+        "a wildcard is literal"
+    );
+    assert_eq!(
+        by(ClientFilter { tier: Some(ImpactTier::Critical), ..Default::default() }).await,
+        vec!["alpha Clinic", "Gamma Freight"]
+    );
+    assert_eq!(
+        by(ClientFilter { tag: Some("M365".into()), ..Default::default() }).await,
+        vec!["alpha Clinic", "Zeta Legal"]
+    );
+    let page2 =
+        clients::list_clients(&db, &cli(), ClientFilter { per_page: 3, page: 2, ..Default::default() }).await.unwrap();
     assert_eq!((page2.total, page2.items.len(), page2.items[0].name.as_str()), (4, 1, "Zeta Legal"));
     assert_eq!(clients::list_tags(&db, &cli()).await.unwrap(), vec!["erp", "hipaa", "m365"]);
     let counts = clients::count_clients(&db, &cli()).await.unwrap();
@@ -171,7 +191,10 @@ contract_test!(restricted_users_see_only_their_clients_and_others_are_not_found,
         assert!(matches!(clients::update_client(&db, actor, "foreign", 1, &edit).await, Err(DomainError::NotFound)));
         assert!(matches!(clients::archive_client(&db, actor, "foreign").await, Err(DomainError::NotFound)));
         assert!(matches!(clients::update_client(&db, actor, "own-one", 1, &edit).await, Err(DomainError::Forbidden)));
-        assert!(matches!(clients::create_client(&db, actor, &input("New", "", "standard", "")).await, Err(DomainError::Forbidden)));
+        assert!(matches!(
+            clients::create_client(&db, actor, &input("New", "", "standard", "")).await,
+            Err(DomainError::Forbidden)
+        ));
     }
     assert!(matches!(clients::count_clients(&db, &viewer).await, Err(DomainError::Forbidden)));
     let seen_by_viewer = clients::get_client(&db, &viewer, "own-one").await.unwrap();
@@ -190,11 +213,9 @@ contract_test!(sign_in_accepts_the_right_password_only_and_never_a_disabled_user
     assert_eq!(manager.role, Role::Manager);
     let id = identity::sign_in(&db, " MANAGER@example.test ", "a long enough password").await.unwrap();
     assert_eq!(Some(id), manager.user_id);
-    for (email, password) in [
-        ("manager@example.test", "a wrong password!"),
-        ("nobody@example.test", "a long enough password"),
-        ("", ""),
-    ] {
+    for (email, password) in
+        [("manager@example.test", "a wrong password!"), ("nobody@example.test", "a long enough password"), ("", "")]
+    {
         assert!(matches!(identity::sign_in(&db, email, password).await, Err(DomainError::BadCredentials)));
     }
     identity::disable_user(&db, &cli(), "manager@example.test").await.unwrap();
@@ -221,7 +242,8 @@ contract_test!(user_rules_are_enforced, |db| {
     assert!(matches!(dup, Err(DomainError::Conflict { field: Some(f), .. }) if f == "email"));
     let orphan_viewer = identity::add_user(&db, &admin, &new("v@example.test", "client_viewer", vec![])).await;
     assert!(matches!(orphan_viewer, Err(DomainError::Validation(e)) if e[0].field == "clients"));
-    let unknown_client = identity::add_user(&db, &admin, &new("t@example.test", "technician", vec!["nope".into()])).await;
+    let unknown_client =
+        identity::add_user(&db, &admin, &new("t@example.test", "technician", vec!["nope".into()])).await;
     assert!(matches!(unknown_client, Err(DomainError::Validation(_))));
     let weak = NewUser { password: "short".into(), ..new("w@example.test", "auditor", vec![]) };
     assert!(matches!(identity::add_user(&db, &admin, &weak).await, Err(DomainError::Validation(_))));
@@ -230,9 +252,15 @@ contract_test!(user_rules_are_enforced, |db| {
         identity::add_user(&db, &manager, &new("x@example.test", "admin", vec![])).await,
         Err(DomainError::Forbidden)
     ));
-    assert!(matches!(identity::disable_user(&db, &admin, "admin@example.test").await, Err(DomainError::Conflict { .. })));
+    assert!(matches!(
+        identity::disable_user(&db, &admin, "admin@example.test").await,
+        Err(DomainError::Conflict { .. })
+    ));
     assert_eq!(identity::list_users(&db, &admin).await.unwrap().len(), 2, "failed additions wrote nothing");
-    assert!(matches!(identity::list_users(&db, &add_user(&db, "t2@example.test", "technician", &[]).await).await, Err(DomainError::Forbidden)));
+    assert!(matches!(
+        identity::list_users(&db, &add_user(&db, "t2@example.test", "technician", &[]).await).await,
+        Err(DomainError::Forbidden)
+    ));
 });
 
 contract_test!(sessions_are_stored_loaded_saved_and_deleted, |db| {
@@ -286,7 +314,9 @@ contract_test!(demo_data_is_varied_deterministic_and_added_once, |db| {
     let other = rampart_domain::testing::sqlite().await;
     demo::fill(&other.db, demo::DemoSize::Small, 7).await.unwrap();
     let twin = clients::list_clients(&other.db, &cli(), all).await.unwrap();
-    let key = |p: &clients::ClientPage| p.items.iter().map(|c| (c.slug.clone(), c.impact_tier, c.tags.clone())).collect::<Vec<_>>();
+    let key = |p: &clients::ClientPage| {
+        p.items.iter().map(|c| (c.slug.clone(), c.impact_tier, c.tags.clone())).collect::<Vec<_>>()
+    };
     assert_eq!(key(&page), key(&twin), "the same seed gives the same data");
     other.cleanup().await;
 });

@@ -103,7 +103,8 @@ async fn run_demo(db: &Db, size: Size, seed: u64) -> Result<(), String> {
     if summary.filled {
         println!("Demo data added: {} clients and these users:", summary.clients_created);
         for user in &summary.users {
-            let clients = if user.clients.is_empty() { String::new() } else { format!(" ({})", user.clients.join(", ")) };
+            let clients =
+                if user.clients.is_empty() { String::new() } else { format!(" ({})", user.clients.join(", ")) };
             println!("  {:<32} {}{}", user.email, user.role, clients);
         }
         println!("Every demo user signs in with the password: {}", demo::DEMO_PASSWORD);
@@ -120,16 +121,16 @@ async fn run_user(db: &Db, command: UserCommand) -> Result<(), String> {
     match command {
         UserCommand::Add { email, role, name, clients, password_stdin: _ } => {
             let mut password = String::new();
-            std::io::stdin().lock().read_line(&mut password).map_err(|e| format!("could not read the password: {e}"))?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .map_err(|e| format!("could not read the password: {e}"))?;
             let password = password.trim_end_matches(['\n', '\r']).to_owned();
             let display_name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_owned());
-            let user = identity::add_user(
-                db,
-                &cli,
-                &identity::NewUser { email, display_name, role, clients, password },
-            )
-            .await
-            .map_err(|e| describe(&e))?;
+            let user =
+                identity::add_user(db, &cli, &identity::NewUser { email, display_name, role, clients, password })
+                    .await
+                    .map_err(|e| describe(&e))?;
             println!("Added {} ({}).", user.email, user.role.as_str());
             Ok(())
         }

@@ -156,7 +156,9 @@ fn rows() -> Vec<(&'static str, Row)> {
         (
             "/api/auth/sign_in",
             Row::Call {
-                form: || vec![("email", "nobody@example.test".into()), ("password", "wrong".into()), ("next", String::new())],
+                form: || {
+                    vec![("email", "nobody@example.test".into()), ("password", "wrong".into()), ("next", String::new())]
+                },
                 expect: |_| 401,
             },
         ),
@@ -213,7 +215,11 @@ fn rows() -> Vec<(&'static str, Row)> {
         ("/api/clients/update", Row::ClientCall { form: client_form, expect: change_status, prepare: Prepare::Active }),
         (
             "/api/clients/archive",
-            Row::ClientCall { form: |slug, _| vec![("slug", slug.to_string())], expect: change_status, prepare: Prepare::Active },
+            Row::ClientCall {
+                form: |slug, _| vec![("slug", slug.to_string())],
+                expect: change_status,
+                prepare: Prepare::Active,
+            },
         ),
         (
             "/api/clients/restore",
@@ -248,7 +254,10 @@ fn rows() -> Vec<(&'static str, Row)> {
                 },
             },
         ),
-        ("/clients/{slug}", Row::ClientPage { path: "/clients/{slug}", expect: |who, target| page_status(who, target, true) }),
+        (
+            "/clients/{slug}",
+            Row::ClientPage { path: "/clients/{slug}", expect: |who, target| page_status(who, target, true) },
+        ),
         (
             "/clients/{slug}/edit",
             Row::ClientPage {
@@ -390,7 +399,8 @@ async fn limited_users_list_only_their_own_clients() {
             let client = app.signed_in(who.email().unwrap()).await;
             let response = app.call(&client, "/api/clients/list", &[("query[archived]", "true")]).await;
             let list: serde_json::Value = response.json().await.unwrap();
-            let slugs: Vec<&str> = list["items"].as_array().unwrap().iter().map(|c| c["slug"].as_str().unwrap()).collect();
+            let slugs: Vec<&str> =
+                list["items"].as_array().unwrap().iter().map(|c| c["slug"].as_str().unwrap()).collect();
             assert_eq!(slugs, vec!["own-client"], "{who:?}");
             let page = app.page(&client, "/clients?archived=1").await.text().await.unwrap();
             assert!(page.contains("Own Client Ltd") && !page.contains(FOREIGN_NAME), "{who:?}");

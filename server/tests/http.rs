@@ -151,7 +151,9 @@ async fn cross_site_state_changes_are_refused_and_write_nothing() {
             ("contact_email", ""),
             ("notes", ""),
         ];
-        for (header, value) in [("sec-fetch-site", "cross-site"), ("origin", "https://evil.example"), ("sec-fetch-site", "same-site")] {
+        for (header, value) in
+            [("sec-fetch-site", "cross-site"), ("origin", "https://evil.example"), ("sec-fetch-site", "same-site")]
+        {
             let response = client
                 .post(app.url("/api/clients/create"))
                 .header("accept", "application/json")
@@ -232,7 +234,11 @@ async fn bad_input_gets_a_clear_message_the_right_status_and_writes_nothing() {
         assert_eq!(unknown.text().await.unwrap(), "\"NotFound\"");
 
         for slug in ["long-notes", "huge"] {
-            assert_eq!(app.call(&client, "/api/clients/get", &[("slug", slug)]).await.status(), 404, "{slug} not written");
+            assert_eq!(
+                app.call(&client, "/api/clients/get", &[("slug", slug)]).await.status(),
+                404,
+                "{slug} not written"
+            );
         }
         let page = app.page(&client, "/clients/no-such-client").await;
         assert_eq!(page.status(), 404);

@@ -1,5 +1,8 @@
 //! Client server functions: thin. Each gets the actor, calls one service, maps the result.
 
+// One argument per form field, so that the forms post to these functions without JavaScript.
+#![allow(clippy::too_many_arguments)]
+
 use super::types::{ClientDetail, ClientList, ClientQuery};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -44,20 +47,6 @@ pub(crate) mod convert {
     }
 }
 
-#[cfg(feature = "ssr")]
-fn input(
-    name: String,
-    slug: String,
-    impact_tier: String,
-    sector: String,
-    tags: String,
-    contact_name: String,
-    contact_email: String,
-    notes: String,
-) -> domain::clients::ClientInput {
-    domain::clients::ClientInput { name, slug, impact_tier, sector, tags, contact_name, contact_email, notes }
-}
-
 #[server(prefix = "/api", endpoint = "clients/list")]
 pub async fn list_clients(query: ClientQuery) -> Result<ClientList, AppError> {
     use domain::clients::{self, ClientFilter, ClientSort, ImpactTier};
@@ -95,7 +84,6 @@ pub async fn get_client(slug: String) -> Result<ClientDetail, AppError> {
     Ok(convert::detail(&actor, client))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/api", endpoint = "clients/create")]
 pub async fn create_client(
     name: String,
@@ -109,13 +97,13 @@ pub async fn create_client(
 ) -> Result<String, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let input = input(name, slug, impact_tier, sector, tags, contact_name, contact_email, notes);
+    let input =
+        domain::clients::ClientInput { name, slug, impact_tier, sector, tags, contact_name, contact_email, notes };
     let client = domain::clients::create_client(&state.db, &actor, &input).await?;
     leptos_axum::redirect(&format!("/clients/{}", client.slug));
     Ok(client.slug)
 }
 
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/api", endpoint = "clients/update")]
 pub async fn update_client(
     slug: String,
@@ -130,7 +118,17 @@ pub async fn update_client(
 ) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let input = input(name, String::new(), impact_tier, sector, tags, contact_name, contact_email, notes);
+    // The slug names the client to change; it is never changed itself.
+    let input = domain::clients::ClientInput {
+        name,
+        slug: String::new(),
+        impact_tier,
+        sector,
+        tags,
+        contact_name,
+        contact_email,
+        notes,
+    };
     let client = domain::clients::update_client(&state.db, &actor, &slug, version, &input).await?;
     leptos_axum::redirect(&format!("/clients/{}", client.slug));
     Ok(())

@@ -116,7 +116,8 @@ mod tests {
 
     #[test]
     fn hrefs_keep_filters_and_encode_values() {
-        let query = ClientQuery { q: Some("a&b c".into()), tier: Some("critical".into()), page: Some(3), ..Default::default() };
+        let query =
+            ClientQuery { q: Some("a&b c".into()), tier: Some("critical".into()), page: Some(3), ..Default::default() };
         assert_eq!(query.href(|_| {}), "/clients?q=a%26b+c&tier=critical&page=3");
         assert_eq!(query.href(|q| q.tier = None), "/clients?q=a%26b+c&page=3");
         assert_eq!(ClientQuery::default().href(|_| {}), "/clients");

@@ -2,16 +2,26 @@
 
 use super::api::{get_client, list_clients, ArchiveClient, CreateClient, RestoreClient, UpdateClient};
 use super::types::{tier_label, ClientDetail, ClientList, ClientQuery, SORTS, TIERS};
+use crate::components::PageTitle;
 use crate::components::{ErrorPanel, FieldErrorText, Loading, PageError, TextField, TierBadge};
 use crate::error::AppError;
 use crate::layout::CurrentUser;
 use leptos::prelude::*;
-use crate::components::PageTitle;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 const SECTORS: [&str; 12] = [
-    "Construction", "Education", "Finance", "Healthcare", "Hospitality", "Legal", "Logistics", "Manufacturing",
-    "Nonprofit", "Public sector", "Retail", "Technology",
+    "Construction",
+    "Education",
+    "Finance",
+    "Healthcare",
+    "Hospitality",
+    "Legal",
+    "Logistics",
+    "Manufacturing",
+    "Nonprofit",
+    "Public sector",
+    "Retail",
+    "Technology",
 ];
 
 fn query_from_url() -> Memo<ClientQuery> {
@@ -90,7 +100,7 @@ fn ClientListBody(list: ClientList, query: ClientQuery) -> impl IntoView {
                         view! {
                             <h2>"No clients yet"</h2>
                             <p>"Add the first organisation you look after."</p>
-                            <a class="btn btn-primary" href="/clients/new">"New client"</a>
+                            <a class="btn btn-primary" href="/clients/new">"Add your first client"</a>
                         }
                             .into_any()
                     } else {
@@ -173,16 +183,40 @@ fn FilterForm(query: ClientQuery, tags: Vec<String>) -> impl IntoView {
 fn Chips(query: ClientQuery) -> impl IntoView {
     let mut chips: Vec<(String, String)> = Vec::new();
     if let Some(q) = &query.q {
-        chips.push((format!("Search: {q}"), query.href(|n| { n.q = None; n.page = None; })));
+        chips.push((
+            format!("Search: {q}"),
+            query.href(|n| {
+                n.q = None;
+                n.page = None;
+            }),
+        ));
     }
     if let Some(t) = &query.tier {
-        chips.push((format!("Tier: {}", tier_label(t)), query.href(|n| { n.tier = None; n.page = None; })));
+        chips.push((
+            format!("Tier: {}", tier_label(t)),
+            query.href(|n| {
+                n.tier = None;
+                n.page = None;
+            }),
+        ));
     }
     if let Some(t) = &query.tag {
-        chips.push((format!("Tag: {t}"), query.href(|n| { n.tag = None; n.page = None; })));
+        chips.push((
+            format!("Tag: {t}"),
+            query.href(|n| {
+                n.tag = None;
+                n.page = None;
+            }),
+        ));
     }
     if query.archived {
-        chips.push(("Including archived".into(), query.href(|n| { n.archived = false; n.page = None; })));
+        chips.push((
+            "Including archived".into(),
+            query.href(|n| {
+                n.archived = false;
+                n.page = None;
+            }),
+        ));
     }
     (!chips.is_empty()).then(|| {
         view! {
@@ -306,9 +340,8 @@ pub fn ClientPage() -> impl IntoView {
         move || (slug.get(), archive.version().get(), restore.version().get()),
         |(slug, _, _)| get_client(slug),
     );
-    let action_error = move || {
-        archive.value().get().and_then(Result::err).or_else(|| restore.value().get().and_then(Result::err))
-    };
+    let action_error =
+        move || archive.value().get().and_then(Result::err).or_else(|| restore.value().get().and_then(Result::err));
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
@@ -323,7 +356,11 @@ pub fn ClientPage() -> impl IntoView {
 }
 
 #[component]
-fn ClientBody(c: ClientDetail, archive: ServerAction<ArchiveClient>, restore: ServerAction<RestoreClient>) -> impl IntoView {
+fn ClientBody(
+    c: ClientDetail,
+    archive: ServerAction<ArchiveClient>,
+    restore: ServerAction<RestoreClient>,
+) -> impl IntoView {
     let archived = c.archived.clone();
     let slug = c.slug.clone();
     view! {

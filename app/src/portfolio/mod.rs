@@ -2,10 +2,10 @@
 //! lists the critical ones; the risk score (issue 6) will rank clients by priority here.
 
 use crate::clients::types::ClientSummary;
+use crate::components::PageTitle;
 use crate::components::{ErrorPanel, Loading, TierBadge};
 use crate::error::AppError;
 use leptos::prelude::*;
-use crate::components::PageTitle;
 use leptos_router::components::Redirect;
 use serde::{Deserialize, Serialize};
 
@@ -38,11 +38,7 @@ pub async fn get_portfolio() -> Result<Portfolio, AppError> {
         sensitive: counts.sensitive,
         critical: counts.critical,
         archived: counts.archived,
-        critical_clients: critical
-            .items
-            .into_iter()
-            .map(crate::clients::api::convert::summary)
-            .collect(),
+        critical_clients: critical.items.into_iter().map(crate::clients::api::convert::summary).collect(),
     })
 }
 

@@ -173,16 +173,9 @@ impl ClientInput {
         }
 
         match (errors.is_empty(), slug, impact_tier) {
-            (true, Some(slug), Some(impact_tier)) => Ok(ValidClient {
-                name,
-                slug,
-                impact_tier,
-                sector,
-                tags,
-                contact_name,
-                contact_email,
-                notes,
-            }),
+            (true, Some(slug), Some(impact_tier)) => {
+                Ok(ValidClient { name, slug, impact_tier, sector, tags, contact_name, contact_email, notes })
+            }
             _ => Err(DomainError::Validation(errors)),
         }
     }

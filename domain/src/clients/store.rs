@@ -93,11 +93,7 @@ impl Visibility {
 
 /// Escapes LIKE wildcards so a search for "50%" finds the text "50%".
 fn like_pattern(search: &str) -> String {
-    let escaped: String = search
-        .to_lowercase()
-        .chars()
-        .filter(|c| *c != '%' && *c != '_' && *c != '\\')
-        .collect();
+    let escaped: String = search.to_lowercase().chars().filter(|c| *c != '%' && *c != '_' && *c != '\\').collect();
     format!("%{escaped}%")
 }
 
@@ -214,13 +210,7 @@ pub async fn insert_client(db: &Db, client: &ValidClient, now: DateTime<Utc>) ->
 
 /// Updates every field but the slug, if the stored version is still `version`. Returns false
 /// when someone else changed the client first.
-pub async fn update_client(
-    db: &Db,
-    id: i64,
-    version: i64,
-    client: &ValidClient,
-    now: DateTime<Utc>,
-) -> Result<bool> {
+pub async fn update_client(db: &Db, id: i64, version: i64, client: &ValidClient, now: DateTime<Utc>) -> Result<bool> {
     let updated: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;

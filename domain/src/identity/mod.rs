@@ -45,7 +45,8 @@ pub async fn hash_password(password: &str) -> Result<String> {
 async fn verify_password(hash: String, password: &str) -> Result<bool> {
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        PasswordHash::new(&hash)
+            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
     .map_err(|e| DomainError::internal(BlockingTaskFailed(e.to_string())))
@@ -138,7 +139,9 @@ pub async fn add_user(db: &Db, actor: &Actor, new: &NewUser) -> Result<User> {
         // The command line sees every client; an admin does too.
         match clients::get_client(db, actor, slug.trim()).await {
             Ok(client) => client_ids.push(client.id),
-            Err(DomainError::NotFound) => errors.push(FieldError::new("clients", format!("No client has the slug “{}”.", slug.trim()))),
+            Err(DomainError::NotFound) => {
+                errors.push(FieldError::new("clients", format!("No client has the slug “{}”.", slug.trim())))
+            }
             Err(other) => return Err(other),
         }
     }
@@ -179,7 +182,10 @@ pub async fn disable_user(db: &Db, actor: &Actor, email: &str) -> Result<()> {
     let email = email.trim().to_lowercase();
     let users = store::list_users(db).await?;
     let user = users.iter().find(|u| u.email == email).ok_or(DomainError::NotFound)?;
-    if user.role == Role::Admin && user.disabled_at.is_none() && store::count_other_active_admins(db, &email).await? == 0 {
+    if user.role == Role::Admin
+        && user.disabled_at.is_none()
+        && store::count_other_active_admins(db, &email).await? == 0
+    {
         return Err(DomainError::conflict(None, "This is the last active admin; add another admin first."));
     }
     store::set_disabled(db, &email, Some(Utc::now())).await?;
@@ -188,5 +194,9 @@ pub async fn disable_user(db: &Db, actor: &Actor, email: &str) -> Result<()> {
 
 pub async fn enable_user(db: &Db, actor: &Actor, email: &str) -> Result<()> {
     actor.require(Permission::ManageUsers)?;
-    if store::set_disabled(db, &email.trim().to_lowercase(), None).await? { Ok(()) } else { Err(DomainError::NotFound) }
+    if store::set_disabled(db, &email.trim().to_lowercase(), None).await? {
+        Ok(())
+    } else {
+        Err(DomainError::NotFound)
+    }
 }

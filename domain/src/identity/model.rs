@@ -11,7 +11,11 @@ pub struct Email(String);
 impl Email {
     pub fn parse(s: &str) -> Result<Email, String> {
         let s = s.trim().to_lowercase();
-        if looks_like_email(&s) { Ok(Email(s)) } else { Err("Enter an email address like name@example.com.".into()) }
+        if looks_like_email(&s) {
+            Ok(Email(s))
+        } else {
+            Err("Enter an email address like name@example.com.".into())
+        }
     }
 
     pub fn as_str(&self) -> &str {

@@ -96,9 +96,7 @@ pub async fn find_user(db: &Db, user_id: i64) -> Result<Option<(User, Vec<i64>)>
 }
 
 pub async fn list_users(db: &Db) -> Result<Vec<User>> {
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u LEFT JOIN clients c ON c.id = u.client_id ORDER BY u.email"
-    );
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN clients c ON c.id = u.client_id ORDER BY u.email");
     let rows: Vec<UserRow> = on_pool!(db, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
     let mut users = rows.into_iter().map(User::try_from).collect::<Result<Vec<_>>>()?;
     let links: Vec<(i64, String)> = on_pool!(db, |pool| {
