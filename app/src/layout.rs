@@ -11,7 +11,7 @@ use leptos_router::hooks::use_query_map;
 /// Areas that are planned but not built yet: shown, so the shape of the product is clear, but
 /// not links.
 const COMING: [(&str, &str); 5] =
-    [("Controls", "☑"), ("Access", "⚿"), ("Reviews", "◷"), ("Risk", "◭"), ("Audit log", "≣")];
+    [("Controls", "☑"), ("Access", "⇄"), ("Reviews", "◷"), ("Risk", "◭"), ("Audit log", "≣")];
 
 #[component]
 pub fn AppShell() -> impl IntoView {

@@ -172,6 +172,7 @@ pub async fn fill(db: &Db, size: DemoSize, seed: u64) -> Result<DemoSummary> {
     }
 
     let mut rng = DemoRng::new(seed);
+    let now = chrono::Utc::now();
     let mut slugs = Vec::new();
     let mut used_names = std::collections::HashSet::new();
     while slugs.len() < size.clients() {
@@ -213,6 +214,11 @@ pub async fn fill(db: &Db, size: DemoSize, seed: u64) -> Result<DemoSummary> {
             notes,
         };
         clients::create_client(db, &cli, &input).await?;
+        // Spread the portfolio over the last two years, so that it looks lived in.
+        let created = now - chrono::Duration::hours(rng.below(2 * 365 * 24) as i64 + 24);
+        let since = (now - created).num_hours().max(1) as usize;
+        let updated = now - chrono::Duration::hours(rng.below(since) as i64);
+        clients::store::set_times(db, &slug, created, updated).await?;
         slugs.push(slug);
     }
     // A couple of former clients show what archiving looks like.

@@ -72,3 +72,32 @@ impl Config {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(public_url: Option<&str>) -> Config {
+        Config {
+            addr: DEFAULT_ADDR.parse().expect("a valid default"),
+            database_url: "postgres://rampart:hunter2@db/rampart".into(),
+            site_root: "target/site".into(),
+            public_url: public_url.map(str::to_owned),
+            session_idle_minutes: 60,
+        }
+    }
+
+    #[test]
+    fn cookies_are_secure_exactly_when_served_over_https() {
+        assert!(config(Some("https://rampart.example.com")).secure_cookies());
+        assert!(!config(Some("http://127.0.0.1:3000")).secure_cookies());
+        assert!(!config(None).secure_cookies());
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let shown = format!("{:?}", config(None));
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("rampart:***@db"), "{shown}");
+    }
+}

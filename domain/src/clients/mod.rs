@@ -12,7 +12,7 @@
 //! A client outside the actor's scope is reported as not found.
 
 pub mod model;
-mod store;
+pub(crate) mod store;
 
 pub use model::{Client, ClientCounts, ClientFilter, ClientInput, ClientPage, ClientSort, ImpactTier, Slug};
 pub use store::Visibility;

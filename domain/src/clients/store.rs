@@ -310,3 +310,16 @@ pub async fn count_clients(db: &Db, visibility: Visibility) -> Result<ClientCoun
     }
     Ok(counts)
 }
+
+/// Sets a client's creation and change times (demo data only: real clients get real times).
+pub(crate) async fn set_times(db: &Db, slug: &str, created_at: DateTime<Utc>, updated_at: DateTime<Utc>) -> Result<()> {
+    on_pool!(db, |pool| {
+        sqlx::query("UPDATE clients SET created_at = $1, updated_at = $2 WHERE slug = $3")
+            .bind(created_at)
+            .bind(updated_at)
+            .bind(slug)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
