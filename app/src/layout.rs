@@ -10,8 +10,7 @@ use leptos_router::hooks::use_query_map;
 
 /// Areas that are planned but not built yet: shown, so the shape of the product is clear, but
 /// not links.
-const COMING: [(&str, &str); 5] =
-    [("Controls", "☑"), ("Access", "⇄"), ("Reviews", "◷"), ("Risk", "◭"), ("Audit log", "≣")];
+const COMING: [(&str, &str); 4] = [("Access", "⇄"), ("Reviews", "◷"), ("Risk", "◭"), ("Audit log", "≣")];
 
 #[component]
 pub fn AppShell() -> impl IntoView {
@@ -125,6 +124,12 @@ fn SideNav(me: Me) -> impl IntoView {
                                 <A href="/clients">
                                     <span class="nav-icon" aria-hidden="true">"▤"</span>
                                     "Clients"
+                                </A>
+                            </li>
+                            <li>
+                                <A href="/catalog">
+                                    <span class="nav-icon" aria-hidden="true">"☑"</span>
+                                    "Catalog"
                                 </A>
                             </li>
                             {COMING

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod clients;
 pub mod components;
+pub mod controls;
 pub mod error;
 pub mod layout;
 pub mod portfolio;
@@ -55,6 +56,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/clients/new") view=clients::ui::NewClientPage/>
                     <Route path=path!("/clients/:slug") view=clients::ui::ClientPage/>
                     <Route path=path!("/clients/:slug/edit") view=clients::ui::EditClientPage/>
+                    <Route path=path!("/clients/:slug/controls") view=controls::ui::ChecklistPage/>
+                    <Route
+                        path=path!("/clients/:slug/controls/:control_id")
+                        view=controls::ui::ClientControlPage
+                    />
+                    <Route path=path!("/catalog") view=controls::ui::CatalogPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -60,10 +60,16 @@ pub enum Permission {
     ArchiveClient,
     ViewUsers,
     ManageUsers,
+    /// Read the control catalog.
+    ViewCatalog,
+    /// See a client's checklist.
+    ViewControls,
+    /// Change a client's control status and evidence.
+    EditControls,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ViewPortfolio,
         Permission::ViewClient,
         Permission::ViewClientNotes,
@@ -72,13 +78,21 @@ impl Permission {
         Permission::ArchiveClient,
         Permission::ViewUsers,
         Permission::ManageUsers,
+        Permission::ViewCatalog,
+        Permission::ViewControls,
+        Permission::EditControls,
     ];
 
     /// Whether the permission is exercised on one client (and so depends on the actor's scope).
     pub fn is_client_scoped(self) -> bool {
         matches!(
             self,
-            Permission::ViewClient | Permission::ViewClientNotes | Permission::EditClient | Permission::ArchiveClient
+            Permission::ViewClient
+                | Permission::ViewClientNotes
+                | Permission::EditClient
+                | Permission::ArchiveClient
+                | Permission::ViewControls
+                | Permission::EditControls
         )
     }
 }
@@ -107,6 +121,9 @@ const RULES: &[(Role, Permission, Reach)] = &[
     (R::Admin, P::ArchiveClient, AnyClient),
     (R::Admin, P::ViewUsers, Global),
     (R::Admin, P::ManageUsers, Global),
+    (R::Admin, P::ViewCatalog, Global),
+    (R::Admin, P::ViewControls, AnyClient),
+    (R::Admin, P::EditControls, AnyClient),
     (R::Manager, P::ViewPortfolio, Global),
     (R::Manager, P::ViewClient, AnyClient),
     (R::Manager, P::ViewClientNotes, AnyClient),
@@ -114,14 +131,23 @@ const RULES: &[(Role, Permission, Reach)] = &[
     (R::Manager, P::EditClient, AnyClient),
     (R::Manager, P::ArchiveClient, AnyClient),
     (R::Manager, P::ViewUsers, Global),
+    (R::Manager, P::ViewCatalog, Global),
+    (R::Manager, P::ViewControls, AnyClient),
+    (R::Manager, P::EditControls, AnyClient),
     (R::Technician, P::ViewPortfolio, Global),
     (R::Technician, P::ViewClient, OwnClients),
     (R::Technician, P::ViewClientNotes, OwnClients),
+    (R::Technician, P::ViewCatalog, Global),
+    (R::Technician, P::ViewControls, OwnClients),
+    (R::Technician, P::EditControls, OwnClients),
     (R::Auditor, P::ViewPortfolio, Global),
     (R::Auditor, P::ViewClient, AnyClient),
     (R::Auditor, P::ViewClientNotes, AnyClient),
     (R::Auditor, P::ViewUsers, Global),
+    (R::Auditor, P::ViewCatalog, Global),
+    (R::Auditor, P::ViewControls, AnyClient),
     (R::ClientViewer, P::ViewClient, OwnClients),
+    (R::ClientViewer, P::ViewControls, OwnClients),
 ];
 
 /// The reach a role has for a permission, if any.
@@ -241,6 +267,9 @@ mod tests {
         (R::Admin, P::ArchiveClient, true, true),
         (R::Admin, P::ViewUsers, true, true),
         (R::Admin, P::ManageUsers, true, true),
+        (R::Admin, P::ViewCatalog, true, true),
+        (R::Admin, P::ViewControls, true, true),
+        (R::Admin, P::EditControls, true, true),
 
         (R::Manager, P::ViewPortfolio, true, true),
         (R::Manager, P::ViewClient, true, true),
@@ -250,6 +279,9 @@ mod tests {
         (R::Manager, P::ArchiveClient, true, true),
         (R::Manager, P::ViewUsers, true, true),
         (R::Manager, P::ManageUsers, false, false),
+        (R::Manager, P::ViewCatalog, true, true),
+        (R::Manager, P::ViewControls, true, true),
+        (R::Manager, P::EditControls, true, true),
 
         (R::Technician, P::ViewPortfolio, true, true),
         (R::Technician, P::ViewClient, true, false),
@@ -259,6 +291,9 @@ mod tests {
         (R::Technician, P::ArchiveClient, false, false),
         (R::Technician, P::ViewUsers, false, false),
         (R::Technician, P::ManageUsers, false, false),
+        (R::Technician, P::ViewCatalog, true, true),
+        (R::Technician, P::ViewControls, true, false),
+        (R::Technician, P::EditControls, true, false),
 
         (R::Auditor, P::ViewPortfolio, true, true),
         (R::Auditor, P::ViewClient, true, true),
@@ -268,6 +303,9 @@ mod tests {
         (R::Auditor, P::ArchiveClient, false, false),
         (R::Auditor, P::ViewUsers, true, true),
         (R::Auditor, P::ManageUsers, false, false),
+        (R::Auditor, P::ViewCatalog, true, true),
+        (R::Auditor, P::ViewControls, true, true),
+        (R::Auditor, P::EditControls, false, false),
 
         (R::ClientViewer, P::ViewPortfolio, false, false),
         (R::ClientViewer, P::ViewClient, true, false),
@@ -277,6 +315,9 @@ mod tests {
         (R::ClientViewer, P::ArchiveClient, false, false),
         (R::ClientViewer, P::ViewUsers, false, false),
         (R::ClientViewer, P::ManageUsers, false, false),
+        (R::ClientViewer, P::ViewCatalog, false, false),
+        (R::ClientViewer, P::ViewControls, true, false),
+        (R::ClientViewer, P::EditControls, false, false),
     ];
 
     #[test]

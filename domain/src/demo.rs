@@ -173,6 +173,18 @@ pub async fn fill(db: &Db, size: DemoSize, seed: u64) -> Result<DemoSummary> {
 
     let mut rng = DemoRng::new(seed);
     let now = chrono::Utc::now();
+    // A fixed mix of tiers in a seeded order: about one client in eight is critical.
+    let count = size.clients();
+    let mut tiers: Vec<&str> = (0..count)
+        .map(|i| match i * 8 / count {
+            0 => "critical",
+            1..=2 => "sensitive",
+            _ => "standard",
+        })
+        .collect();
+    for i in (1..tiers.len()).rev() {
+        tiers.swap(i, rng.below(i + 1));
+    }
     let mut slugs = Vec::new();
     let mut used_names = std::collections::HashSet::new();
     while slugs.len() < size.clients() {
@@ -181,11 +193,7 @@ pub async fn fill(db: &Db, size: DemoSize, seed: u64) -> Result<DemoSummary> {
         if !used_names.insert(name.clone()) {
             continue;
         }
-        let tier = match rng.below(10) {
-            0 => "critical",
-            1..=3 => "sensitive",
-            _ => "standard",
-        };
+        let tier = tiers[slugs.len()];
         let mut tags: Vec<&str> = vec![*rng.pick(COMMON_TAGS)];
         if rng.chance(60) {
             tags.push(*rng.pick(sector_tags));
@@ -219,6 +227,7 @@ pub async fn fill(db: &Db, size: DemoSize, seed: u64) -> Result<DemoSummary> {
         let since = (now - created).num_hours().max(1) as usize;
         let updated = now - chrono::Duration::hours(rng.below(since) as i64);
         clients::store::set_times(db, &slug, created, updated).await?;
+        demo_checklist(db, &mut rng, &slug, created, now).await?;
         slugs.push(slug);
     }
     // A couple of former clients show what archiving looks like.
@@ -242,6 +251,96 @@ pub async fn fill(db: &Db, size: DemoSize, seed: u64) -> Result<DemoSummary> {
         .await?;
     }
     Ok(DemoSummary { clients_created: slugs.len(), users, filled: true })
+}
+
+const TECHNICIANS: &[&str] = &["Taylor Tech", "Jordan Field", "Sam Ortiz", "Priya Natarajan"];
+
+/// A plausible checklist for one client: a maturity level decides how much is in place, with
+/// two years of history behind it and some evidence gone stale.
+async fn demo_checklist(
+    db: &Db,
+    rng: &mut DemoRng,
+    slug: &str,
+    created: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    use crate::controls::{store as control_store, ControlStatus as S};
+    let cli = Actor::command_line();
+    let checklist = crate::controls::get_checklist(db, &cli, slug, now).await?;
+    let maturity = 30 + rng.below(65); // percent of controls in place
+    let span_hours = (now - created).num_hours().max(48) as usize;
+    let mut states = Vec::new();
+    for item in &checklist.items {
+        let roll = rng.below(100);
+        let last = if roll < 7 {
+            continue; // never assessed
+        } else if roll < 7 + maturity * 80 / 100 {
+            S::Implemented
+        } else if item.control.severity <= 3 && rng.chance(15) {
+            S::NotApplicable
+        } else if rng.chance(55) {
+            S::Partial
+        } else {
+            S::NotImplemented
+        };
+        let first = match last {
+            S::Implemented if rng.chance(40) => S::Partial,
+            S::Partial if rng.chance(30) => S::NotImplemented,
+            other => other,
+        };
+        let who = rng.pick(TECHNICIANS).to_string();
+        let first_at = created + chrono::Duration::hours((24 + rng.below(span_hours / 3)) as i64);
+        let mut steps = vec![(first_at, who.clone(), S::NotAssessed, first, "First assessment".to_string())];
+        let mut last_at = first_at;
+        if first != last {
+            let later =
+                first_at + chrono::Duration::hours(rng.below(((now - first_at).num_hours().max(2)) as usize) as i64);
+            steps.push((later, rng.pick(TECHNICIANS).to_string(), first, last, "Remediated".to_string()));
+            last_at = later;
+        }
+        // Most evidence is re-verified on time; some has gone stale.
+        let verified = match item.control.review.next_due(last_at) {
+            Some(_) if rng.chance(75) => {
+                let period = match item.control.review {
+                    crate::controls::ReviewFrequency::Weekly => 6 * 24,
+                    crate::controls::ReviewFrequency::Monthly => 25 * 24,
+                    crate::controls::ReviewFrequency::Quarterly => 80 * 24,
+                    crate::controls::ReviewFrequency::SemiAnnual => 170 * 24,
+                    _ => 350 * 24,
+                };
+                (now - chrono::Duration::hours(rng.below(period) as i64)).max(last_at)
+            }
+            _ => last_at,
+        };
+        let justification = if last == S::NotApplicable {
+            "The client does not run the systems this control covers.".to_string()
+        } else {
+            String::new()
+        };
+        let evidence_note = match last {
+            S::Implemented | S::Partial => {
+                format!("Checked in the {} console; screenshot in the client's folder.", item.control.category_id)
+            }
+            _ => String::new(),
+        };
+        let version = steps.len() as i64;
+        states.push((
+            control_store::StateRow {
+                control_id: item.control.id.clone(),
+                status: last.as_str().into(),
+                owner: who.clone(),
+                evidence_note,
+                evidence_links: String::new(),
+                justification,
+                last_verified_at: Some(verified),
+                last_verified_by: Some(who),
+                updated_at: last_at,
+                version,
+            },
+            steps,
+        ));
+    }
+    control_store::insert_demo_states(db, checklist.client.id, &states).await
 }
 
 fn plan_users(slugs: &[String]) -> Vec<DemoUser> {

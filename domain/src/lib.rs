@@ -5,6 +5,7 @@
 
 pub mod authz;
 pub mod clients;
+pub mod controls;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -114,7 +114,12 @@ enum Prepare {
     Nothing,
     Active,
     Archived,
+    /// Active, and the version is that of the client's state of [`CONTROL`].
+    ControlState,
 }
+
+/// A control on every client's checklist (both MSP and client, every tier).
+const CONTROL: &str = "RA-01";
 
 /// A body with what differs per request or per target masked: the slug itself and the
 /// per-request script nonce.
@@ -134,6 +139,40 @@ fn comparable(body: &str, target: Target) -> String {
         out = masked;
     }
     out
+}
+
+fn control_form(slug: &str, version: i64) -> Vec<(&'static str, String)> {
+    vec![
+        ("slug", slug.to_string()),
+        ("control_id", CONTROL.into()),
+        ("version", version.to_string()),
+        ("status", "partial".into()),
+        ("owner", "Matrix".into()),
+        ("evidence_note", String::new()),
+        ("evidence_links", String::new()),
+        ("justification", String::new()),
+        ("verified_now", "on".into()),
+        ("note", "set by the matrix".into()),
+    ]
+}
+
+/// Expected status for a client-scoped change of controls: technicians may change their own.
+fn control_change_status(who: Who, target: Target) -> u16 {
+    match who {
+        Who::Anonymous => 401,
+        _ if !who.sees(target) => 404,
+        Who::Admin | Who::Manager | Who::Technician => 200,
+        _ => 403,
+    }
+}
+
+/// Expected status for reading something of one client.
+fn read_status(who: Who, target: Target) -> u16 {
+    match who {
+        Who::Anonymous => 401,
+        _ if who.sees(target) => 200,
+        _ => 404,
+    }
 }
 
 fn client_form(slug: &str, version: i64) -> Vec<(&'static str, String)> {
@@ -229,6 +268,59 @@ fn rows() -> Vec<(&'static str, Row)> {
                 prepare: Prepare::Archived,
             },
         ),
+        (
+            "/api/catalog/list",
+            Row::Call {
+                form: || vec![("include_retired", "false".into())],
+                expect: |who| match who {
+                    Who::Anonymous => 401,
+                    Who::ClientViewer => 403,
+                    _ => 200,
+                },
+            },
+        ),
+        (
+            "/api/controls/checklist",
+            Row::ClientCall {
+                form: |slug, _| vec![("slug", slug.to_string())],
+                expect: read_status,
+                prepare: Prepare::Nothing,
+            },
+        ),
+        (
+            "/api/controls/get",
+            Row::ClientCall {
+                form: |slug, _| vec![("slug", slug.to_string()), ("control_id", CONTROL.into())],
+                expect: read_status,
+                prepare: Prepare::Nothing,
+            },
+        ),
+        (
+            "/api/controls/update",
+            Row::ClientCall { form: control_form, expect: control_change_status, prepare: Prepare::ControlState },
+        ),
+        (
+            "/catalog",
+            Row::Page {
+                path: "/catalog",
+                expect: |who| match who {
+                    Who::Anonymous => 303,
+                    Who::ClientViewer => 403,
+                    _ => 200,
+                },
+            },
+        ),
+        (
+            "/clients/{slug}/controls",
+            Row::ClientPage { path: "/clients/{slug}/controls", expect: |who, target| page_status(who, target, true) },
+        ),
+        (
+            "/clients/{slug}/controls/{control_id}",
+            Row::ClientPage {
+                path: "/clients/{slug}/controls/RA-01",
+                expect: |who, target| page_status(who, target, true),
+            },
+        ),
         ("/login", Row::Page { path: "/login", expect: |_| 200 }),
         (
             "/",
@@ -306,16 +398,32 @@ async fn prepare(app: &TestApp, target: Target, prepare: Prepare) -> i64 {
     let cli = Actor::command_line();
     let Ok(client) = clients::get_client(&app.db, &cli, target.slug()).await else { return 1 };
     let client = match (prepare, client.archived_at.is_some()) {
-        (Prepare::Active, true) => clients::restore_client(&app.db, &cli, target.slug()).await.unwrap(),
+        (Prepare::Active | Prepare::ControlState, true) => {
+            clients::restore_client(&app.db, &cli, target.slug()).await.unwrap()
+        }
         (Prepare::Archived, false) => clients::archive_client(&app.db, &cli, target.slug()).await.unwrap(),
         _ => client,
     };
-    client.version
+    match prepare {
+        Prepare::ControlState => control_version(app, target).await,
+        _ => client.version,
+    }
 }
 
-async fn fingerprint(app: &TestApp, target: Target) -> Option<(String, i64)> {
+async fn control_version(app: &TestApp, target: Target) -> i64 {
+    let now = chrono::Utc::now();
+    match domain::controls::get_client_control(&app.db, &domain::Actor::command_line(), target.slug(), CONTROL, now)
+        .await
+    {
+        Ok((_, item, _)) => item.version,
+        Err(_) => 0,
+    }
+}
+
+/// What a refused change must leave alone: the client and its state of [`CONTROL`].
+async fn fingerprint(app: &TestApp, target: Target) -> Option<(String, i64, i64)> {
     let client = domain::clients::get_client(&app.db, &domain::Actor::command_line(), target.slug()).await.ok()?;
-    Some((client.name, client.version))
+    Some((client.name, client.version, control_version(app, target).await))
 }
 
 #[tokio::test]

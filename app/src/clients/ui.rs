@@ -446,10 +446,13 @@ fn ClientBody(
                 }
             })}
         </div>
-        <section class="card" aria-labelledby="coming-heading">
-            <h2 id="coming-heading" class="card-title">"Posture"</h2>
+        <section class="card" aria-labelledby="posture-heading">
+            <h2 id="posture-heading" class="card-title">"Posture"</h2>
+            <p>
+                <a class="btn" href=format!("/clients/{}/controls", c.slug)>"Hardening status"</a>
+            </p>
             <p class="muted">
-                "Hardening status, who at the MSP can reach this client, reviews and the risk score will appear here as those areas arrive."
+                "Who at the MSP can reach this client, reviews and the risk score will appear here as those areas arrive."
             </p>
         </section>
         {c.can_archive.then(|| {

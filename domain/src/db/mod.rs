@@ -92,6 +92,8 @@ impl Db {
             }
         };
         db.migrate().await?;
+        // The built-in control catalog is data the schema expects: load it with the migrations.
+        crate::controls::sync_built_in_catalog(&db).await?;
         Ok(db)
     }
 

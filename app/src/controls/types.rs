@@ -1,0 +1,113 @@
+//! What the control pages receive: only the fields they show.
+
+use crate::time::When;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceView {
+    pub source: String,
+    pub item: String,
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlView {
+    pub id: String,
+    pub category_id: String,
+    pub title: String,
+    pub description: String,
+    pub severity: i64,
+    pub review: String,
+    pub applies_to: String,
+    /// Baseline tiers ("standard", …).
+    pub tiers: Vec<String>,
+    pub references: Vec<ReferenceView>,
+    pub built_in: bool,
+    pub retired: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogView {
+    pub categories: Vec<CategoryView>,
+    pub controls: Vec<ControlView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemView {
+    pub control_id: String,
+    pub category_id: String,
+    pub title: String,
+    pub severity: i64,
+    pub review: String,
+    /// "implemented", "partial", …
+    pub status: String,
+    pub owner: String,
+    pub evidence_note: String,
+    pub evidence_links: Vec<String>,
+    pub justification: String,
+    pub last_verified: Option<When>,
+    pub last_verified_by: Option<String>,
+    pub due: Option<When>,
+    /// Past its due time: evidence needs re-verifying.
+    pub stale: bool,
+    pub version: i64,
+    pub in_baseline: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistView {
+    pub client_slug: String,
+    pub client_name: String,
+    pub client_tier: String,
+    pub categories: Vec<CategoryView>,
+    pub items: Vec<ItemView>,
+    pub can_edit: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryView {
+    pub when: When,
+    pub by: String,
+    pub from: String,
+    pub to: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlDetailView {
+    pub client_slug: String,
+    pub client_name: String,
+    pub control: ControlView,
+    pub item: ItemView,
+    pub history: Vec<HistoryView>,
+    pub can_edit: bool,
+}
+
+pub const STATUSES: [(&str, &str); 5] = [
+    ("implemented", "Implemented"),
+    ("partial", "Partial"),
+    ("not_implemented", "Not implemented"),
+    ("not_applicable", "Not applicable"),
+    ("not_assessed", "Not assessed"),
+];
+
+pub fn status_label(status: &str) -> &'static str {
+    STATUSES.iter().find(|(value, _)| *value == status).map(|(_, label)| *label).unwrap_or("Unknown")
+}
+
+pub fn severity_label(severity: i64) -> &'static str {
+    match severity {
+        5 => "5 · critical",
+        4 => "4 · high",
+        3 => "3 · medium",
+        2 => "2 · low",
+        _ => "1 · minor",
+    }
+}

@@ -1,0 +1,688 @@
+//! Control pages: the catalog, a client's checklist, and one client's control.
+
+use super::api::{get_checklist, get_client_control, list_catalog, UpdateClientControl};
+use super::types::{severity_label, status_label, CatalogView, ChecklistView, ControlDetailView, ItemView, STATUSES};
+use crate::clients::types::tier_label;
+use crate::components::{ErrorPanel, FieldErrorText, Loading, PageError, PageTitle};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// Status as text with a mark from the style and a colour, never colour alone.
+#[component]
+pub fn StatusBadge(status: String) -> impl IntoView {
+    let class = format!("badge badge-status-{status}");
+    view! { <span class=class>{status_label(&status)}</span> }
+}
+
+#[component]
+fn DueText(item: ItemView) -> impl IntoView {
+    match item.due {
+        None => view! { <span class="muted">"—"</span> }.into_any(),
+        Some(due) if item.stale => view! {
+            <span class="badge badge-overdue">"Overdue"</span>
+            " "
+            <time datetime=due.iso title=due.absolute>{due.relative}</time>
+        }
+        .into_any(),
+        Some(due) => view! { <time datetime=due.iso title=due.absolute>{due.relative}</time> }.into_any(),
+    }
+}
+
+fn query_value(name: &'static str) -> Memo<Option<String>> {
+    let map = use_query_map();
+    Memo::new(move |_| map.read().get(name).filter(|v| !v.is_empty()))
+}
+
+#[component]
+pub fn CatalogPage() -> impl IntoView {
+    let catalog = Resource::new(|| (), |_| list_catalog(false));
+    let category = query_value("category");
+    let severity = query_value("severity");
+    let search = query_value("q");
+    view! {
+        <PageTitle text="Control catalog"/>
+        <header class="page-header">
+            <div>
+                <h1>"Control catalog"</h1>
+                <p class="page-subtitle">
+                    "The hardening controls Rampart tracks for every client, with where each comes from."
+                </p>
+            </div>
+        </header>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match catalog.await {
+                    Ok(catalog) => {
+                        view! {
+                            <CatalogBody
+                                catalog
+                                category=category.get_untracked()
+                                severity=severity.get_untracked()
+                                search=search.get_untracked()
+                            />
+                        }
+                            .into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn CatalogBody(
+    catalog: CatalogView,
+    category: Option<String>,
+    severity: Option<String>,
+    search: Option<String>,
+) -> impl IntoView {
+    let needle = search.clone().map(|s| s.to_lowercase());
+    let min_severity: i64 = severity.as_deref().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let shown: Vec<_> = catalog
+        .controls
+        .into_iter()
+        .filter(|c| category.as_ref().is_none_or(|cat| &c.category_id == cat))
+        .filter(|c| c.severity >= min_severity)
+        .filter(|c| {
+            needle.as_ref().is_none_or(|n| {
+                c.id.to_lowercase().contains(n)
+                    || c.title.to_lowercase().contains(n)
+                    || c.description.to_lowercase().contains(n)
+            })
+        })
+        .collect();
+    let count = format!("{} controls", shown.len());
+    let selected_category = category.clone().unwrap_or_default();
+    view! {
+        <form class="filters" method="get" action="/catalog" aria-label="Filter controls">
+            <div class="field">
+                <label for="catalog-q">"Search controls"</label>
+                <input id="catalog-q" type="search" name="q" value=search.unwrap_or_default() maxlength="100"/>
+            </div>
+            <div class="field">
+                <label for="catalog-category">"Category"</label>
+                <select id="catalog-category" name="category">
+                    <option value="" selected=selected_category.is_empty()>"All categories"</option>
+                    {catalog
+                        .categories
+                        .iter()
+                        .map(|c| {
+                            let selected = c.id == selected_category;
+                            view! { <option value=c.id.clone() selected=selected>{c.name.clone()}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="catalog-severity">"Minimum severity"</label>
+                <select id="catalog-severity" name="severity">
+                    {(1..=5)
+                        .map(|s| {
+                            view! { <option value=s.to_string() selected=s == min_severity>{severity_label(s)}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <button type="submit" class="btn">"Apply"</button>
+            </div>
+        </form>
+        <p class="muted">{count}</p>
+        {catalog
+            .categories
+            .into_iter()
+            .filter_map(|cat| {
+                let controls: Vec<_> = shown.iter().filter(|c| c.category_id == cat.id).cloned().collect();
+                (!controls.is_empty()).then(|| {
+                    let heading_id = format!("category-{}", cat.id);
+                    let labelled_by = heading_id.clone();
+                    view! {
+                        <section class="card" aria-labelledby=labelled_by>
+                            <h2 id=heading_id class="card-title">{format!("{} · {}", cat.id, cat.name)}</h2>
+                            <p class="muted">{cat.description}</p>
+                            <div class="table-wrap">
+                                <table class="data" aria-label=cat.name.clone()>
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"ID"</th>
+                                            <th scope="col">"Control"</th>
+                                            <th scope="col">"Severity"</th>
+                                            <th scope="col">"Review"</th>
+                                            <th scope="col">"Applies to"</th>
+                                            <th scope="col">"Baseline"</th>
+                                            <th scope="col">"References"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {controls
+                                            .into_iter()
+                                            .map(|c| {
+                                                view! {
+                                                    <tr>
+                                                        <td>
+                                                            <strong>{c.id.clone()}</strong>
+                                                        </td>
+                                                        <td>
+                                                            <strong>{c.title}</strong>
+                                                            <br/>
+                                                            <span class="muted">{c.description}</span>
+                                                        </td>
+                                                        <td class="num">{severity_label(c.severity)}</td>
+                                                        <td>{c.review}</td>
+                                                        <td>{c.applies_to}</td>
+                                                        <td>{c.tiers.iter().map(|t| tier_label(t)).collect::<Vec<_>>().join(", ")}</td>
+                                                        <td>
+                                                            <ul class="references">
+                                                                {c
+                                                                    .references
+                                                                    .into_iter()
+                                                                    .map(|r| {
+                                                                        view! {
+                                                                            <li>
+                                                                                {format!("{} {}", r.source, r.item)}
+                                                                                {(!r.verified)
+                                                                                    .then(|| {
+                                                                                        view! {
+                                                                                            " "
+                                                                                            <span
+                                                                                                class="badge badge-muted"
+                                                                                                title="Not confirmed against the source text"
+                                                                                            >
+                                                                                                "unverified"
+                                                                                            </span>
+                                                                                        }
+                                                                                    })}
+                                                                            </li>
+                                                                        }
+                                                                    })
+                                                                    .collect_view()}
+                                                            </ul>
+                                                        </td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        </section>
+                    }
+                })
+            })
+            .collect_view()}
+    }
+}
+
+fn slug_param() -> Memo<String> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get("slug").unwrap_or_default())
+}
+
+#[component]
+pub fn ChecklistPage() -> impl IntoView {
+    let slug = slug_param();
+    let checklist = Resource::new(move || slug.get(), get_checklist);
+    let status = query_value("status");
+    let severity = query_value("severity");
+    let overdue = query_value("overdue");
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match checklist.await {
+                    Ok(list) => {
+                        view! {
+                            <ChecklistBody
+                                list
+                                status=status.get_untracked()
+                                severity=severity.get_untracked()
+                                overdue=overdue.get_untracked().is_some()
+                            />
+                        }
+                            .into_any()
+                    }
+                    Err(error) => view! { <PageTitle text="Not found"/> <PageError error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ChecklistBody(
+    list: ChecklistView,
+    status: Option<String>,
+    severity: Option<String>,
+    overdue: bool,
+) -> impl IntoView {
+    let min_severity: i64 = severity.as_deref().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let counts: Vec<(String, usize)> = STATUSES
+        .iter()
+        .map(|(value, label)| (label.to_string(), list.items.iter().filter(|i| i.status == *value).count()))
+        .collect();
+    let overdue_count = list.items.iter().filter(|i| i.stale).count();
+    let shown: Vec<ItemView> = list
+        .items
+        .iter()
+        .filter(|i| status.as_ref().is_none_or(|s| &i.status == s))
+        .filter(|i| i.severity >= min_severity)
+        .filter(|i| !overdue || i.stale)
+        .cloned()
+        .collect();
+    let slug = list.client_slug.clone();
+    let selected_status = status.clone().unwrap_or_default();
+    view! {
+        <PageTitle text=format!("Hardening · {}", list.client_name)/>
+        <nav class="breadcrumbs" aria-label="Breadcrumb">
+            <ol>
+                <li>
+                    <a href="/clients">"Clients"</a>
+                </li>
+                <li>
+                    <a href=format!("/clients/{slug}")>{list.client_name.clone()}</a>
+                </li>
+                <li aria-current="page">"Hardening"</li>
+            </ol>
+        </nav>
+        <header class="page-header">
+            <div>
+                <h1>{format!("Hardening status of {}", list.client_name)}</h1>
+                <p class="page-subtitle">
+                    {format!(
+                        "{} controls in the {} baseline",
+                        list.items.len(),
+                        tier_label(&list.client_tier).to_lowercase(),
+                    )}
+                </p>
+            </div>
+        </header>
+        <section aria-labelledby="counts-heading">
+            <h2 id="counts-heading" class="visually-hidden">"Controls by status"</h2>
+            <div class="kpis">
+                {counts
+                    .into_iter()
+                    .chain(std::iter::once(("Overdue".to_string(), overdue_count)))
+                    .map(|(label, n)| {
+                        let name = format!("{label}: {n}");
+                        view! {
+                            <div class="kpi" role="group" aria-label=name>
+                                <span class="kpi-value">{n}</span>
+                                <span class="kpi-label">{label}</span>
+                            </div>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </section>
+        <form class="filters" method="get" action=format!("/clients/{slug}/controls") aria-label="Filter controls">
+            <div class="field">
+                <label for="checklist-status">"Status"</label>
+                <select id="checklist-status" name="status">
+                    <option value="" selected=selected_status.is_empty()>"All statuses"</option>
+                    {STATUSES
+                        .into_iter()
+                        .map(|(value, label)| {
+                            view! { <option value=value selected=selected_status == value>{label}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="checklist-severity">"Minimum severity"</label>
+                <select id="checklist-severity" name="severity">
+                    {(1..=5)
+                        .map(|s| {
+                            view! { <option value=s.to_string() selected=s == min_severity>{severity_label(s)}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field field-check">
+                <label>
+                    <input type="checkbox" name="overdue" value="1" checked=overdue/>
+                    " Overdue only"
+                </label>
+            </div>
+            <div class="field">
+                <button type="submit" class="btn">"Apply"</button>
+            </div>
+        </form>
+        {if shown.is_empty() {
+            view! {
+                <div class="empty-state">
+                    <h2>"No control matches these filters"</h2>
+                    <p>
+                        <a href=format!("/clients/{slug}/controls")>"Clear the filters"</a>
+                    </p>
+                </div>
+            }
+                .into_any()
+        } else {
+            list.categories
+                .into_iter()
+                .filter_map(|cat| {
+                    let items: Vec<ItemView> = shown.iter().filter(|i| i.category_id == cat.id).cloned().collect();
+                    (!items.is_empty())
+                        .then(|| {
+                            let slug = slug.clone();
+                            let heading_id = format!("checklist-{}", cat.id);
+                            let labelled_by = heading_id.clone();
+                            view! {
+                                <section class="card" aria-labelledby=labelled_by>
+                                    <h2 id=heading_id class="card-title">{cat.name.clone()}</h2>
+                                    <div class="table-wrap">
+                                        <table class="data" aria-label=cat.name>
+                                            <thead>
+                                                <tr>
+                                                    <th scope="col">"Control"</th>
+                                                    <th scope="col">"Severity"</th>
+                                                    <th scope="col">"Status"</th>
+                                                    <th scope="col">"Verified"</th>
+                                                    <th scope="col">"Due"</th>
+                                                </tr>
+                                            </thead>
+                                            <tbody>
+                                                {items
+                                                    .into_iter()
+                                                    .map(|i| {
+                                                        let href = format!("/clients/{}/controls/{}", slug, i.control_id);
+                                                        view! {
+                                                            <tr>
+                                                                <td>
+                                                                    <a href=href>{format!("{} {}", i.control_id, i.title)}</a>
+                                                                </td>
+                                                                <td class="num">{severity_label(i.severity)}</td>
+                                                                <td>
+                                                                    <StatusBadge status=i.status.clone()/>
+                                                                </td>
+                                                                <td>
+                                                                    {match i.last_verified.clone() {
+                                                                        Some(w) => {
+                                                                            view! {
+                                                                                <time datetime=w.iso title=w.absolute>{w.relative}</time>
+                                                                            }
+                                                                                .into_any()
+                                                                        }
+                                                                        None => view! { <span class="muted">"never"</span> }.into_any(),
+                                                                    }}
+                                                                </td>
+                                                                <td>
+                                                                    <DueText item=i.clone()/>
+                                                                </td>
+                                                            </tr>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </tbody>
+                                        </table>
+                                    </div>
+                                </section>
+                            }
+                        })
+                })
+                .collect_view()
+                .into_any()
+        }}
+    }
+}
+
+#[component]
+pub fn ClientControlPage() -> impl IntoView {
+    let slug = slug_param();
+    let params = use_params_map();
+    let control_id = Memo::new(move |_| params.read().get("control_id").unwrap_or_default());
+    let update = ServerAction::<UpdateClientControl>::new();
+    let detail = Resource::new(
+        move || (slug.get(), control_id.get(), update.version().get()),
+        |(slug, control_id, _)| get_client_control(slug, control_id),
+    );
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! { <ControlBody d update/> }.into_any(),
+                    Err(error) => view! { <PageTitle text="Not found"/> <PageError error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ControlBody(d: ControlDetailView, update: ServerAction<UpdateClientControl>) -> impl IntoView {
+    let slug = d.client_slug.clone();
+    let c = d.control.clone();
+    let item = d.item.clone();
+    view! {
+        <PageTitle text=format!("{} · {}", c.id, d.client_name)/>
+        <nav class="breadcrumbs" aria-label="Breadcrumb">
+            <ol>
+                <li>
+                    <a href="/clients">"Clients"</a>
+                </li>
+                <li>
+                    <a href=format!("/clients/{slug}")>{d.client_name.clone()}</a>
+                </li>
+                <li>
+                    <a href=format!("/clients/{slug}/controls")>"Hardening"</a>
+                </li>
+                <li aria-current="page">{c.id.clone()}</li>
+            </ol>
+        </nav>
+        <header class="page-header">
+            <div>
+                <h1>{format!("{} {}", c.id, c.title)}</h1>
+                <p class="page-subtitle">
+                    <StatusBadge status=item.status.clone()/>
+                    " "
+                    {format!("Severity {} · reviewed {}", severity_label(c.severity), c.review.to_lowercase())}
+                </p>
+            </div>
+        </header>
+        <div class="grid-2">
+            <section class="card" aria-labelledby="about-heading">
+                <h2 id="about-heading" class="card-title">"What it asks"</h2>
+                <p>{c.description.clone()}</p>
+                <h3>"References"</h3>
+                <ul class="references">
+                    {c
+                        .references
+                        .iter()
+                        .map(|r| {
+                            view! {
+                                <li>
+                                    {format!("{} {}", r.source, r.item)}
+                                    {(!r.verified).then(|| view! { " " <span class="badge badge-muted">"unverified"</span> })}
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </section>
+            <section class="card" aria-labelledby="state-heading">
+                <h2 id="state-heading" class="card-title">"Current state"</h2>
+                <dl class="definition-list">
+                    <dt>"Status"</dt>
+                    <dd>{status_label(&item.status)}</dd>
+                    {(!item.justification.is_empty())
+                        .then(|| view! { <dt>"Why not applicable"</dt> <dd>{item.justification.clone()}</dd> })}
+                    <dt>"Owner"</dt>
+                    <dd>{if item.owner.is_empty() { "—".to_string() } else { item.owner.clone() }}</dd>
+                    <dt>"Last verified"</dt>
+                    <dd>
+                        {match (item.last_verified.clone(), item.last_verified_by.clone()) {
+                            (Some(w), by) => {
+                                view! {
+                                    <time datetime=w.iso title=w.absolute>{w.relative}</time>
+                                    {by.map(|b| format!(" by {b}"))}
+                                }
+                                    .into_any()
+                            }
+                            (None, _) => view! { "never" }.into_any(),
+                        }}
+                    </dd>
+                    <dt>"Next due"</dt>
+                    <dd>
+                        <DueText item=item.clone()/>
+                    </dd>
+                    <dt>"Evidence"</dt>
+                    <dd>
+                        {if item.evidence_note.is_empty() && item.evidence_links.is_empty() {
+                            view! { "—" }.into_any()
+                        } else {
+                            view! {
+                                <p class="notes">{item.evidence_note.clone()}</p>
+                                <ul>
+                                    {item
+                                        .evidence_links
+                                        .iter()
+                                        .map(|l| {
+                                            view! {
+                                                <li>
+                                                    <a href=l.clone() rel="noopener noreferrer nofollow" target="_blank">
+                                                        {l.clone()}
+                                                    </a>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                                .into_any()
+                        }}
+                    </dd>
+                </dl>
+            </section>
+        </div>
+        {d.can_edit.then(|| view! { <ControlForm d=d.clone() update/> })}
+        <section class="card" aria-labelledby="history-heading">
+            <h2 id="history-heading" class="card-title">"History"</h2>
+            {if d.history.is_empty() {
+                view! { <p class="muted">"No change recorded yet."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="data" aria-label="History">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"When"</th>
+                                    <th scope="col">"Who"</th>
+                                    <th scope="col">"Change"</th>
+                                    <th scope="col">"Note"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {d
+                                    .history
+                                    .into_iter()
+                                    .map(|h| {
+                                        view! {
+                                            <tr>
+                                                <td>
+                                                    <time datetime=h.when.iso title=h.when.absolute>{h.when.relative}</time>
+                                                </td>
+                                                <td>{h.by}</td>
+                                                <td>{format!("{} → {}", status_label(&h.from), status_label(&h.to))}</td>
+                                                <td>{h.note}</td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ControlForm(d: ControlDetailView, update: ServerAction<UpdateClientControl>) -> impl IntoView {
+    let error = Signal::derive(move || update.value().get().and_then(Result::err));
+    let at = move |field: &'static str| Signal::derive(move || error.get().and_then(|e| e.field_message(field)));
+    let saved = move || matches!(update.value().get(), Some(Ok(())));
+    let item = d.item;
+    view! {
+        <section class="card" aria-labelledby="edit-heading">
+            <h2 id="edit-heading" class="card-title">"Update"</h2>
+            {move || error.get().map(|e| view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> })}
+            {move || saved().then(|| view! { <div class="alert alert-success" role="status">"Saved."</div> })}
+            <ActionForm action=update attr:class="stack" attr:novalidate=true>
+                <input type="hidden" name="slug" value=d.client_slug.clone()/>
+                <input type="hidden" name="control_id" value=d.control.id.clone()/>
+                <input type="hidden" name="version" value=item.version/>
+                <div class="form-grid">
+                    <div class="field">
+                        <label for="field-status">"Status"</label>
+                        <select id="field-status" name="status">
+                            {STATUSES
+                                .into_iter()
+                                .map(|(value, label)| {
+                                    view! { <option value=value selected=item.status == value>{label}</option> }
+                                })
+                                .collect_view()}
+                        </select>
+                        <FieldErrorText id="field-status-error".to_string() error=at("status")/>
+                    </div>
+                    <div class="field">
+                        <label for="field-owner">"Owner"</label>
+                        <input id="field-owner" name="owner" value=item.owner.clone() maxlength="120"/>
+                        <FieldErrorText id="field-owner-error".to_string() error=at("owner")/>
+                    </div>
+                    <div class="field field-wide">
+                        <label for="field-justification">"Why it does not apply"</label>
+                        <textarea
+                            id="field-justification"
+                            name="justification"
+                            rows="2"
+                            maxlength="1000"
+                            aria-describedby="field-justification-hint"
+                            aria-invalid=move || at("justification").get().is_some().then_some("true")
+                        >
+                            {item.justification.clone()}
+                        </textarea>
+                        <p class="hint" id="field-justification-hint">"Required when the status is “Not applicable”."</p>
+                        <FieldErrorText id="field-justification-error".to_string() error=at("justification")/>
+                    </div>
+                    <div class="field field-wide">
+                        <label for="field-evidence_note">"Evidence"</label>
+                        <textarea id="field-evidence_note" name="evidence_note" rows="3" maxlength="4000">
+                            {item.evidence_note.clone()}
+                        </textarea>
+                        <FieldErrorText id="field-evidence_note-error".to_string() error=at("evidence_note")/>
+                    </div>
+                    <div class="field field-wide">
+                        <label for="field-evidence_links">"Evidence links"</label>
+                        <textarea
+                            id="field-evidence_links"
+                            name="evidence_links"
+                            rows="2"
+                            aria-describedby="field-evidence_links-hint"
+                            aria-invalid=move || at("evidence_links").get().is_some().then_some("true")
+                        >
+                            {item.evidence_links.join("\n")}
+                        </textarea>
+                        <p class="hint" id="field-evidence_links-hint">"One https:// link per line, at most ten."</p>
+                        <FieldErrorText id="field-evidence_links-error".to_string() error=at("evidence_links")/>
+                    </div>
+                    <div class="field field-wide">
+                        <label for="field-note">"Note for the history"</label>
+                        <input id="field-note" name="note" maxlength="1000"/>
+                        <FieldErrorText id="field-note-error".to_string() error=at("note")/>
+                    </div>
+                    <div class="field field-check field-wide">
+                        <label>
+                            <input type="checkbox" name="verified_now" value="on" checked=true/>
+                            " I verified this control now"
+                        </label>
+                    </div>
+                </div>
+                <div class="form-actions">
+                    <button type="submit" class="btn btn-primary">"Save"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,367 @@
+//! Control storage. Callers authorize; see `mod.rs`.
+
+use super::catalog::Catalog;
+use super::model::{AppliesTo, Category, Control, ControlStatus, Reference, ReviewFrequency};
+use crate::clients::ImpactTier;
+use crate::db::Db;
+use crate::error::{DomainError, Result};
+use crate::on_pool;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+#[derive(Debug, thiserror::Error)]
+#[error("unexpected value in the database: {0}")]
+struct BadValue(String);
+
+fn bad(what: String) -> DomainError {
+    DomainError::internal(BadValue(what))
+}
+
+pub async fn catalog_version(db: &Db) -> Result<Option<i64>> {
+    Ok(on_pool!(db, |pool| {
+        sqlx::query_scalar("SELECT version FROM catalog_state WHERE id = 1").fetch_optional(pool).await?
+    }))
+}
+
+/// Writes the catalog: categories and built-in controls upserted, built-in controls no longer
+/// in it retired (never deleted), the version recorded. One transaction.
+pub async fn sync_catalog(db: &Db, catalog: &Catalog, now: DateTime<Utc>) -> Result<()> {
+    let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            for (position, c) in catalog.categories.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO control_categories (id, name, description, position) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, \
+                     position = excluded.position",
+                )
+                .bind(&c.id)
+                .bind(&c.name)
+                .bind(&c.description)
+                .bind(position as i64)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let existing: Vec<String> =
+                sqlx::query_scalar("SELECT id FROM controls WHERE built_in AND retired_at IS NULL").fetch_all(&mut *tx).await?;
+            for (position, c) in catalog.controls.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO controls (id, category_id, title, description, severity, review, applies_to, built_in, \
+                     position, retired_at) VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, NULL) \
+                     ON CONFLICT (id) DO UPDATE SET category_id = excluded.category_id, title = excluded.title, \
+                     description = excluded.description, severity = excluded.severity, review = excluded.review, \
+                     applies_to = excluded.applies_to, built_in = TRUE, position = excluded.position, retired_at = NULL",
+                )
+                .bind(&c.id)
+                .bind(&c.category_id)
+                .bind(&c.title)
+                .bind(&c.description)
+                .bind(c.severity)
+                .bind(c.review.as_str())
+                .bind(c.applies_to.as_str())
+                .bind(position as i64)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM control_tiers WHERE control_id = $1").bind(&c.id).execute(&mut *tx).await?;
+                for tier in &c.tiers {
+                    sqlx::query("INSERT INTO control_tiers (control_id, tier) VALUES ($1, $2)")
+                        .bind(&c.id)
+                        .bind(tier.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("DELETE FROM control_references WHERE control_id = $1").bind(&c.id).execute(&mut *tx).await?;
+                for (i, r) in c.references.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO control_references (control_id, position, source, item, verified) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&c.id)
+                    .bind(i as i64)
+                    .bind(&r.source)
+                    .bind(&r.item)
+                    .bind(r.verified)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            for id in existing.iter().filter(|id| !catalog.controls.iter().any(|c| &c.id == *id)) {
+                sqlx::query("UPDATE controls SET retired_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
+            }
+            sqlx::query(
+                "INSERT INTO catalog_state (id, version, loaded_at) VALUES (1, $1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, loaded_at = excluded.loaded_at",
+            )
+            .bind(catalog.version)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok::<(), sqlx::Error>(())
+        }
+        .await
+    });
+    Ok(result?)
+}
+
+#[derive(sqlx::FromRow)]
+struct ControlRow {
+    id: String,
+    category_id: String,
+    title: String,
+    description: String,
+    severity: i64,
+    review: String,
+    applies_to: String,
+    built_in: bool,
+    retired_at: Option<DateTime<Utc>>,
+}
+
+pub async fn list_categories(db: &Db) -> Result<Vec<Category>> {
+    let rows: Vec<(String, String, String)> = on_pool!(db, |pool| {
+        sqlx::query_as("SELECT id, name, description FROM control_categories ORDER BY position").fetch_all(pool).await?
+    });
+    Ok(rows.into_iter().map(|(id, name, description)| Category { id, name, description }).collect())
+}
+
+/// Every control (retired ones too), in catalog order, with tiers and references.
+pub async fn list_controls(db: &Db) -> Result<Vec<Control>> {
+    type TierRow = (String, String);
+    type ReferenceRow = (String, String, String, bool);
+    let (rows, tiers, refs): (Vec<ControlRow>, Vec<TierRow>, Vec<ReferenceRow>) = on_pool!(db, |pool| {
+        let rows = sqlx::query_as(
+            "SELECT c.id, c.category_id, c.title, c.description, c.severity, c.review, c.applies_to, c.built_in, \
+                 c.retired_at FROM controls c JOIN control_categories g ON g.id = c.category_id \
+                 ORDER BY g.position, c.position, c.id",
+        )
+        .fetch_all(pool)
+        .await?;
+        let tiers = sqlx::query_as("SELECT control_id, tier FROM control_tiers").fetch_all(pool).await?;
+        let refs = sqlx::query_as(
+            "SELECT control_id, source, item, verified FROM control_references ORDER BY control_id, position",
+        )
+        .fetch_all(pool)
+        .await?;
+        (rows, tiers, refs)
+    });
+    let mut tiers_of: HashMap<String, Vec<ImpactTier>> = HashMap::new();
+    for (id, tier) in tiers {
+        let tier = ImpactTier::parse(&tier).ok_or_else(|| bad(format!("tier {tier:?}")))?;
+        tiers_of.entry(id).or_default().push(tier);
+    }
+    let mut refs_of: HashMap<String, Vec<Reference>> = HashMap::new();
+    for (id, source, item, verified) in refs {
+        refs_of.entry(id).or_default().push(Reference { source, item, verified });
+    }
+    rows.into_iter()
+        .map(|r| {
+            let mut tiers = tiers_of.remove(&r.id).unwrap_or_default();
+            tiers.sort_by_key(|t| t.weight());
+            Ok(Control {
+                review: ReviewFrequency::parse(&r.review).ok_or_else(|| bad(format!("review {:?}", r.review)))?,
+                applies_to: AppliesTo::parse(&r.applies_to)
+                    .ok_or_else(|| bad(format!("applies_to {:?}", r.applies_to)))?,
+                references: refs_of.remove(&r.id).unwrap_or_default(),
+                tiers,
+                id: r.id,
+                category_id: r.category_id,
+                title: r.title,
+                description: r.description,
+                severity: r.severity,
+                built_in: r.built_in,
+                retired_at: r.retired_at,
+            })
+        })
+        .collect()
+}
+
+/// A client's recorded state for one control.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StateRow {
+    pub control_id: String,
+    pub status: String,
+    pub owner: String,
+    pub evidence_note: String,
+    pub evidence_links: String,
+    pub justification: String,
+    pub last_verified_at: Option<DateTime<Utc>>,
+    pub last_verified_by: Option<String>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+const STATE_COLUMNS: &str = "control_id, status, owner, evidence_note, evidence_links, justification, \
+     last_verified_at, last_verified_by, updated_at, version";
+
+pub async fn list_states(db: &Db, client_id: i64) -> Result<Vec<StateRow>> {
+    let sql = format!("SELECT {STATE_COLUMNS} FROM client_controls WHERE client_id = $1");
+    Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(client_id).fetch_all(pool).await?))
+}
+
+pub async fn find_state(db: &Db, client_id: i64, control_id: &str) -> Result<Option<StateRow>> {
+    let sql = format!("SELECT {STATE_COLUMNS} FROM client_controls WHERE client_id = $1 AND control_id = $2");
+    Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(client_id).bind(control_id).fetch_optional(pool).await?))
+}
+
+/// A new state and the history line that records the change.
+pub struct StateChange<'a> {
+    pub client_id: i64,
+    pub control_id: &'a str,
+    /// The version the editor started from; 0 when no state was recorded yet.
+    pub expected_version: i64,
+    pub from_status: ControlStatus,
+    pub status: ControlStatus,
+    pub owner: &'a str,
+    pub evidence_note: &'a str,
+    pub evidence_links: &'a str,
+    pub justification: &'a str,
+    pub last_verified_at: Option<DateTime<Utc>>,
+    pub last_verified_by: Option<&'a str>,
+    pub changed_by: &'a str,
+    pub note: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// Saves the state and appends its history line in one transaction. False when the state was
+/// changed by someone else since `expected_version`.
+pub async fn save_state(db: &Db, change: &StateChange<'_>) -> Result<bool> {
+    let saved: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let written = if change.expected_version == 0 {
+                sqlx::query(
+                    "INSERT INTO client_controls (client_id, control_id, status, owner, evidence_note, evidence_links, \
+                     justification, last_verified_at, last_verified_by, updated_at, version) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) ON CONFLICT (client_id, control_id) DO NOTHING",
+                )
+                .bind(change.client_id)
+                .bind(change.control_id)
+                .bind(change.status.as_str())
+                .bind(change.owner)
+                .bind(change.evidence_note)
+                .bind(change.evidence_links)
+                .bind(change.justification)
+                .bind(change.last_verified_at)
+                .bind(change.last_verified_by)
+                .bind(change.now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+            } else {
+                sqlx::query(
+                    "UPDATE client_controls SET status = $1, owner = $2, evidence_note = $3, evidence_links = $4, \
+                     justification = $5, last_verified_at = $6, last_verified_by = $7, updated_at = $8, \
+                     version = version + 1 WHERE client_id = $9 AND control_id = $10 AND version = $11",
+                )
+                .bind(change.status.as_str())
+                .bind(change.owner)
+                .bind(change.evidence_note)
+                .bind(change.evidence_links)
+                .bind(change.justification)
+                .bind(change.last_verified_at)
+                .bind(change.last_verified_by)
+                .bind(change.now)
+                .bind(change.client_id)
+                .bind(change.control_id)
+                .bind(change.expected_version)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+            };
+            if written != 1 {
+                return Ok(false);
+            }
+            sqlx::query(
+                "INSERT INTO control_history (client_id, control_id, changed_at, changed_by, from_status, to_status, note) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(change.client_id)
+            .bind(change.control_id)
+            .bind(change.now)
+            .bind(change.changed_by)
+            .bind(change.from_status.as_str())
+            .bind(change.status.as_str())
+            .bind(change.note)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok::<bool, sqlx::Error>(true)
+        }
+        .await
+    });
+    Ok(saved?)
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct HistoryRow {
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub note: String,
+}
+
+/// The history of one client's control, newest first.
+pub async fn list_history(db: &Db, client_id: i64, control_id: &str) -> Result<Vec<HistoryRow>> {
+    Ok(on_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT changed_at, changed_by, from_status, to_status, note FROM control_history \
+             WHERE client_id = $1 AND control_id = $2 ORDER BY changed_at DESC, id DESC",
+        )
+        .bind(client_id)
+        .bind(control_id)
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// One line of demo history: (when, who, from, to, note).
+pub(crate) type DemoStep = (DateTime<Utc>, String, ControlStatus, ControlStatus, String);
+
+/// Writes a client's demo checklist, states and history, in one transaction.
+pub(crate) async fn insert_demo_states(db: &Db, client_id: i64, states: &[(StateRow, Vec<DemoStep>)]) -> Result<()> {
+    let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            for (state, steps) in states {
+                sqlx::query(
+                    "INSERT INTO client_controls (client_id, control_id, status, owner, evidence_note, evidence_links, \
+                     justification, last_verified_at, last_verified_by, updated_at, version) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(client_id)
+                .bind(&state.control_id)
+                .bind(&state.status)
+                .bind(&state.owner)
+                .bind(&state.evidence_note)
+                .bind(&state.evidence_links)
+                .bind(&state.justification)
+                .bind(state.last_verified_at)
+                .bind(&state.last_verified_by)
+                .bind(state.updated_at)
+                .bind(state.version)
+                .execute(&mut *tx)
+                .await?;
+                for (at, by, from, to, note) in steps {
+                    sqlx::query(
+                        "INSERT INTO control_history (client_id, control_id, changed_at, changed_by, from_status, \
+                         to_status, note) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(client_id)
+                    .bind(&state.control_id)
+                    .bind(*at)
+                    .bind(by)
+                    .bind(from.as_str())
+                    .bind(to.as_str())
+                    .bind(note)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok::<(), sqlx::Error>(())
+        }
+        .await
+    });
+    Ok(result?)
+}

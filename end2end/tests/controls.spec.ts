@@ -1,0 +1,78 @@
+import { expect, test, type Page } from "@playwright/test";
+import { createClientViaUi, createUser, expectPath, field, open, signIn, uniqueClient, waitForHydration } from "./support";
+
+/** The count of controls with `label` shown above a checklist, e.g. "Implemented: 1". */
+function count(page: Page, label: string, n: number) {
+  return page.getByRole("group", { name: `${label}: ${n}`, exact: true });
+}
+
+async function saveStatus(page: Page, status: string, extra: { justification?: string; note?: string } = {}) {
+  await field(page, "Status").selectOption({ label: status });
+  if (extra.justification !== undefined) await field(page, "Why it does not apply").fill(extra.justification);
+  if (extra.note !== undefined) await field(page, "Note for the history").fill(extra.note);
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+}
+
+test.describe("hardening status", () => {
+  test("a manager records statuses with evidence, sees history and counts change", async ({ page }) => {
+    const manager = createUser({ role: "manager" });
+    const client = uniqueClient("Harbor Legal", "harbor");
+    await signIn(page, manager);
+    await createClientViaUi(page, client);
+
+    await page.getByRole("link", { name: "Hardening status", exact: true }).click();
+    await expectPath(page, `/clients/${client.slug}/controls`);
+    await expect(page.getByRole("heading", { level: 1 })).toContainText("Hardening status of");
+    await expect(count(page, "Implemented", 0)).toBeVisible();
+
+    await test.step("RA-01 implemented", async () => {
+      await page.getByRole("link", { name: /^RA-01 / }).click();
+      await expectPath(page, `/clients/${client.slug}/controls/RA-01`);
+      await saveStatus(page, "Implemented", { note: "Checked the VPN policy" });
+      await waitForHydration(page);
+      const history = page.getByRole("table", { name: "History" });
+      await expect(history).toContainText("Not assessed → Implemented");
+      await expect(history).toContainText("Checked the VPN policy");
+    });
+
+    await test.step("RA-04 not applicable needs a reason", async () => {
+      await open(page, `/clients/${client.slug}/controls/RA-04`);
+      await saveStatus(page, "Not applicable");
+      await expect(page.getByText(/Say why this control does not apply/).first()).toBeVisible();
+      await expectPath(page, `/clients/${client.slug}/controls/RA-04`);
+      await open(page, `/clients/${client.slug}/controls/RA-04`);
+      await saveStatus(page, "Not applicable", { justification: "No services are published to the internet." });
+      await expect(page.getByRole("table", { name: "History" })).toContainText("Not assessed → Not applicable");
+    });
+
+    await test.step("RA-05 partial", async () => {
+      await open(page, `/clients/${client.slug}/controls/RA-05`);
+      await saveStatus(page, "Partial");
+      await expect(page.getByRole("table", { name: "History" })).toContainText("Not assessed → Partial");
+    });
+
+    await test.step("the counts follow", async () => {
+      await open(page, `/clients/${client.slug}/controls`);
+      await expect(count(page, "Implemented", 1)).toBeVisible();
+      await expect(count(page, "Not applicable", 1)).toBeVisible();
+      await expect(count(page, "Partial", 1)).toBeVisible();
+      await field(page, "Status").selectOption({ label: "Not applicable" });
+      await page.getByRole("button", { name: "Apply", exact: true }).click();
+      await expect(page.getByRole("link", { name: /^RA-04 / })).toBeVisible();
+      await expect(page.getByRole("link", { name: /^RA-01 / })).toHaveCount(0);
+    });
+  });
+
+  test("the catalog lists every category with its references", async ({ page }) => {
+    const auditor = createUser({ role: "auditor" });
+    await signIn(page, auditor);
+    await open(page, "/catalog");
+    await expect(page.getByRole("heading", { level: 1, name: "Control catalog" })).toBeVisible();
+    await expect(page.getByRole("table", { name: "Remote access" })).toContainText("RA-01");
+    await expect(page.getByText("unverified").first()).toBeVisible();
+    await field(page, "Search controls").fill("backup");
+    await page.getByRole("button", { name: "Apply", exact: true }).click();
+    await expect(page.getByRole("table", { name: "Remote access" })).toHaveCount(0);
+    await expect(page.getByRole("table", { name: "Backup & recovery" })).toBeVisible();
+  });
+});
