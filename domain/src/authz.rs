@@ -66,10 +66,14 @@ pub enum Permission {
     ViewControls,
     /// Change a client's control status and evidence.
     EditControls,
+    /// Ask for a risk acceptance (exception) on a client's control.
+    RequestException,
+    /// Approve or revoke a risk acceptance.
+    ApproveException,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ViewPortfolio,
         Permission::ViewClient,
         Permission::ViewClientNotes,
@@ -81,6 +85,8 @@ impl Permission {
         Permission::ViewCatalog,
         Permission::ViewControls,
         Permission::EditControls,
+        Permission::RequestException,
+        Permission::ApproveException,
     ];
 
     /// Whether the permission is exercised on one client (and so depends on the actor's scope).
@@ -93,6 +99,8 @@ impl Permission {
                 | Permission::ArchiveClient
                 | Permission::ViewControls
                 | Permission::EditControls
+                | Permission::RequestException
+                | Permission::ApproveException
         )
     }
 }
@@ -124,6 +132,8 @@ const RULES: &[(Role, Permission, Reach)] = &[
     (R::Admin, P::ViewCatalog, Global),
     (R::Admin, P::ViewControls, AnyClient),
     (R::Admin, P::EditControls, AnyClient),
+    (R::Admin, P::RequestException, AnyClient),
+    (R::Admin, P::ApproveException, AnyClient),
     (R::Manager, P::ViewPortfolio, Global),
     (R::Manager, P::ViewClient, AnyClient),
     (R::Manager, P::ViewClientNotes, AnyClient),
@@ -134,12 +144,15 @@ const RULES: &[(Role, Permission, Reach)] = &[
     (R::Manager, P::ViewCatalog, Global),
     (R::Manager, P::ViewControls, AnyClient),
     (R::Manager, P::EditControls, AnyClient),
+    (R::Manager, P::RequestException, AnyClient),
+    (R::Manager, P::ApproveException, AnyClient),
     (R::Technician, P::ViewPortfolio, Global),
     (R::Technician, P::ViewClient, OwnClients),
     (R::Technician, P::ViewClientNotes, OwnClients),
     (R::Technician, P::ViewCatalog, Global),
     (R::Technician, P::ViewControls, OwnClients),
     (R::Technician, P::EditControls, OwnClients),
+    (R::Technician, P::RequestException, OwnClients),
     (R::Auditor, P::ViewPortfolio, Global),
     (R::Auditor, P::ViewClient, AnyClient),
     (R::Auditor, P::ViewClientNotes, AnyClient),
@@ -270,6 +283,8 @@ mod tests {
         (R::Admin, P::ViewCatalog, true, true),
         (R::Admin, P::ViewControls, true, true),
         (R::Admin, P::EditControls, true, true),
+        (R::Admin, P::RequestException, true, true),
+        (R::Admin, P::ApproveException, true, true),
 
         (R::Manager, P::ViewPortfolio, true, true),
         (R::Manager, P::ViewClient, true, true),
@@ -282,6 +297,8 @@ mod tests {
         (R::Manager, P::ViewCatalog, true, true),
         (R::Manager, P::ViewControls, true, true),
         (R::Manager, P::EditControls, true, true),
+        (R::Manager, P::RequestException, true, true),
+        (R::Manager, P::ApproveException, true, true),
 
         (R::Technician, P::ViewPortfolio, true, true),
         (R::Technician, P::ViewClient, true, false),
@@ -294,6 +311,8 @@ mod tests {
         (R::Technician, P::ViewCatalog, true, true),
         (R::Technician, P::ViewControls, true, false),
         (R::Technician, P::EditControls, true, false),
+        (R::Technician, P::RequestException, true, false),
+        (R::Technician, P::ApproveException, false, false),
 
         (R::Auditor, P::ViewPortfolio, true, true),
         (R::Auditor, P::ViewClient, true, true),
@@ -306,6 +325,8 @@ mod tests {
         (R::Auditor, P::ViewCatalog, true, true),
         (R::Auditor, P::ViewControls, true, true),
         (R::Auditor, P::EditControls, false, false),
+        (R::Auditor, P::RequestException, false, false),
+        (R::Auditor, P::ApproveException, false, false),
 
         (R::ClientViewer, P::ViewPortfolio, false, false),
         (R::ClientViewer, P::ViewClient, true, false),
@@ -318,6 +339,8 @@ mod tests {
         (R::ClientViewer, P::ViewCatalog, false, false),
         (R::ClientViewer, P::ViewControls, true, false),
         (R::ClientViewer, P::EditControls, false, false),
+        (R::ClientViewer, P::RequestException, false, false),
+        (R::ClientViewer, P::ApproveException, false, false),
     ];
 
     #[test]

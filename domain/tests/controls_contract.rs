@@ -195,3 +195,116 @@ contract_test!(demo_clients_get_varied_checklists_with_history, |db| {
     implemented_shares.sort();
     assert!(implemented_shares.first() != implemented_shares.last(), "clients differ: {implemented_shares:?}");
 });
+
+fn in_days(days: i64) -> String {
+    (Utc::now() + Duration::days(days)).format("%Y-%m-%d").to_string()
+}
+
+contract_test!(a_risk_acceptance_needs_a_second_person_and_an_expiry, |db| {
+    use controls::ExceptionState;
+    client(&db, "acme", "standard").await;
+    let tech = user(&db, "t@example.test", "technician", &["acme"]).await;
+    let manager = user(&db, "m@example.test", "manager", &[]).await;
+    let other_manager = user(&db, "m2@example.test", "manager", &[]).await;
+    let now = Utc::now();
+    let reason = "Legacy VPN appliance is replaced next quarter; compensating IP allow-list.";
+
+    for (reason, expires, field) in [
+        ("short", in_days(30), "reason"),
+        (reason, in_days(-1), "expires_on"),
+        (reason, in_days(400), "expires_on"),
+        (reason, "next month".to_string(), "expires_on"),
+    ] {
+        let r = controls::request_exception(&db, &manager, "acme", "RA-04", reason, &expires, now).await;
+        assert!(matches!(&r, Err(DomainError::Validation(e)) if e[0].field == field), "{expires}: {r:?}");
+    }
+    let asked = controls::request_exception(&db, &manager, "acme", "RA-04", reason, &in_days(90), now).await.unwrap();
+    assert_eq!(asked.state, ExceptionState::Pending);
+    let again = controls::request_exception(&db, &tech, "acme", "RA-04", reason, &in_days(30), now).await;
+    assert!(matches!(again, Err(DomainError::Conflict { .. })), "one open acceptance per control");
+
+    let own = controls::approve_exception(&db, &manager, asked.id, now).await;
+    assert!(matches!(own, Err(DomainError::Validation(e)) if e[0].field == "approved_by"), "no self-approval");
+    assert!(matches!(controls::approve_exception(&db, &tech, asked.id, now).await, Err(DomainError::Forbidden)));
+    let approved = controls::approve_exception(&db, &other_manager, asked.id, now).await.unwrap();
+    assert_eq!((approved.state, approved.approved_by.as_deref()), (ExceptionState::Active, Some("manager user")));
+    assert!(matches!(
+        controls::approve_exception(&db, &other_manager, asked.id, now).await,
+        Err(DomainError::Conflict { .. })
+    ));
+
+    let checklist = controls::get_checklist(&db, &tech, "acme", now).await.unwrap();
+    let ra04 = checklist.items.iter().find(|i| i.control.id == "RA-04").unwrap();
+    assert_eq!(ra04.exception.as_ref().map(|e| e.state), Some(ExceptionState::Active));
+    let later = now + Duration::days(120);
+    let (_, aged, _) = controls::get_client_control(&db, &tech, "acme", "RA-04", later).await.unwrap();
+    assert_eq!(aged.exception.map(|e| e.state), Some(ExceptionState::Expired));
+
+    let ended = controls::end_exception(&db, &other_manager, asked.id, now).await.unwrap();
+    assert_eq!(ended.state, ExceptionState::Ended);
+    let (_, _, history) = controls::get_client_control(&db, &tech, "acme", "RA-04", now).await.unwrap();
+    let notes: Vec<&str> = history.iter().map(|h| h.note.as_str()).collect();
+    assert!(notes[0].starts_with("Risk acceptance revoked"), "{notes:?}");
+    assert!(notes[1].starts_with("Risk acceptance approved"), "{notes:?}");
+    assert!(notes[2].starts_with("Risk acceptance requested"), "{notes:?}");
+
+    let renewed = controls::request_exception(&db, &tech, "acme", "RA-04", reason, &in_days(30), now).await.unwrap();
+    let withdrawn = controls::end_exception(&db, &tech, renewed.id, now).await.unwrap();
+    assert_eq!(withdrawn.state, ExceptionState::Ended, "who asked may withdraw");
+});
+
+contract_test!(exceptions_of_other_clients_are_not_found, |db| {
+    client(&db, "own", "standard").await;
+    client(&db, "foreign", "standard").await;
+    let tech = user(&db, "t@example.test", "technician", &["own"]).await;
+    let viewer = user(&db, "v@example.test", "client_viewer", &["own"]).await;
+    let now = Utc::now();
+    let foreign =
+        controls::request_exception(&db, &cli(), "foreign", "RA-04", "A reason long enough", &in_days(10), now)
+            .await
+            .unwrap();
+    for actor in [&tech, &viewer] {
+        assert!(matches!(controls::approve_exception(&db, actor, foreign.id, now).await, Err(DomainError::NotFound)));
+        assert!(matches!(controls::end_exception(&db, actor, foreign.id, now).await, Err(DomainError::NotFound)));
+        assert!(matches!(controls::approve_exception(&db, actor, 987_654, now).await, Err(DomainError::NotFound)));
+    }
+    let r = controls::request_exception(&db, &viewer, "own", "RA-04", "A reason long enough", &in_days(10), now).await;
+    assert!(matches!(r, Err(DomainError::Forbidden)));
+});
+
+contract_test!(a_bulk_update_changes_all_or_nothing, |db| {
+    client(&db, "acme", "standard").await;
+    let now = Utc::now();
+    controls::update_client_control(&db, &cli(), "acme", "RA-01", &set("partial", 0), now).await.unwrap();
+    let update = ControlUpdate { note: "Quarterly review".into(), ..set("implemented", 0) };
+    let picked = |v: i64| vec![("RA-01".to_string(), v), ("RA-04".to_string(), 0), ("RA-05".to_string(), 0)];
+
+    let stale = controls::update_client_controls(&db, &cli(), "acme", &picked(0), &update, now).await;
+    assert!(matches!(stale, Err(DomainError::Conflict { .. })), "RA-01 is at version 1");
+    let unknown = vec![("RA-04".to_string(), 0), ("RA-03".to_string(), 0)];
+    let r = controls::update_client_controls(&db, &cli(), "acme", &unknown, &update, now).await;
+    assert!(matches!(r, Err(DomainError::Validation(e)) if e[0].field == "selected"), "MSP-only controls are refused");
+    assert!(matches!(
+        controls::update_client_controls(&db, &cli(), "acme", &[], &update, now).await,
+        Err(DomainError::Validation(_))
+    ));
+    let checklist = controls::get_checklist(&db, &cli(), "acme", now).await.unwrap();
+    let status = |id: &str| checklist.items.iter().find(|i| i.control.id == id).unwrap().status;
+    assert_eq!(
+        (status("RA-04"), status("RA-05")),
+        (ControlStatus::NotAssessed, ControlStatus::NotAssessed),
+        "nothing half-written"
+    );
+
+    assert_eq!(controls::update_client_controls(&db, &cli(), "acme", &picked(1), &update, now).await.unwrap(), 3);
+    let checklist = controls::get_checklist(&db, &cli(), "acme", now).await.unwrap();
+    for id in ["RA-01", "RA-04", "RA-05"] {
+        let item = checklist.items.iter().find(|i| i.control.id == id).unwrap();
+        assert_eq!(item.status, ControlStatus::Implemented, "{id}");
+    }
+    let (_, _, history) = controls::get_client_control(&db, &cli(), "acme", "RA-01", now).await.unwrap();
+    assert_eq!(
+        (history[0].from, history[0].to, history[0].note.as_str()),
+        (ControlStatus::Partial, ControlStatus::Implemented, "Quarterly review")
+    );
+});

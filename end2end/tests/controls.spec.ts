@@ -63,6 +63,48 @@ test.describe("hardening status", () => {
     });
   });
 
+  test("a risk acceptance needs a second manager, and a bulk change sets several controls", async ({ browser, page }) => {
+    const first = createUser({ role: "manager" });
+    const second = createUser({ role: "manager" });
+    const client = uniqueClient("Lakeshore Freight", "lakeshore");
+    await signIn(page, first);
+    await createClientViaUi(page, client);
+
+    await test.step("the first manager asks", async () => {
+      await open(page, `/clients/${client.slug}/controls/RA-04`);
+      const until = new Date(Date.now() + 60 * 24 * 3600 * 1000).toISOString().slice(0, 10);
+      await field(page, "Reason for accepting the risk").fill("Legacy appliance replaced next quarter; allow-list in place.");
+      await field(page, "Accepted until").fill(until);
+      await page.getByRole("button", { name: "Ask for risk acceptance", exact: true }).click();
+      await expect(page.getByText("Risk acceptance pending approval").first()).toBeVisible();
+      await expect(page.getByRole("button", { name: "Approve risk acceptance" })).toHaveCount(0);
+    });
+
+    await test.step("a second manager approves", async () => {
+      const context = await browser.newContext();
+      const other = await context.newPage();
+      await signIn(other, second);
+      await open(other, `/clients/${client.slug}/controls/RA-04`);
+      await other.getByRole("button", { name: "Approve risk acceptance", exact: true }).click();
+      await expect(other.getByText("Risk accepted", { exact: true }).first()).toBeVisible();
+      await expect(other.getByRole("table", { name: "History" })).toContainText("Risk acceptance approved");
+      await context.close();
+    });
+
+    await test.step("a bulk change", async () => {
+      await open(page, `/clients/${client.slug}/controls`);
+      await expect(page.getByText("Risk accepted", { exact: true }).first()).toBeVisible();
+      await page.getByRole("checkbox", { name: "Select RA-06" }).check();
+      await page.getByRole("checkbox", { name: "Select RA-07" }).check();
+      await field(page, "New status").selectOption({ label: "Implemented" });
+      await field(page, "Note for the history").fill("Quarterly review");
+      await page.getByRole("button", { name: "Apply to selected", exact: true }).click();
+      await expect(count(page, "Implemented", 2)).toBeVisible();
+      await open(page, `/clients/${client.slug}/controls/RA-07`);
+      await expect(page.getByRole("table", { name: "History" })).toContainText("Quarterly review");
+    });
+  });
+
   test("the catalog lists every category with its references", async ({ page }) => {
     const auditor = createUser({ role: "auditor" });
     await signIn(page, auditor);

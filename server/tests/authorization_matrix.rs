@@ -116,7 +116,17 @@ enum Prepare {
     Archived,
     /// Active, and the version is that of the client's state of [`CONTROL`].
     ControlState,
+    /// No risk acceptance open on [`EXCEPTION_CONTROL`].
+    NoOpenException,
+    /// A pending risk acceptance (asked for by the command line) on [`EXCEPTION_CONTROL`]; the
+    /// key is its id.
+    PendingException,
 }
+
+/// The control whose risk acceptances the matrix exercises.
+const EXCEPTION_CONTROL: &str = "RA-04";
+/// An exception id that does not exist.
+const MISSING_EXCEPTION: i64 = 999_999;
 
 /// A control on every client's checklist (both MSP and client, every tier).
 const CONTROL: &str = "RA-01";
@@ -162,6 +172,16 @@ fn control_change_status(who: Who, target: Target) -> u16 {
         Who::Anonymous => 401,
         _ if !who.sees(target) => 404,
         Who::Admin | Who::Manager | Who::Technician => 200,
+        _ => 403,
+    }
+}
+
+/// Expected status for approving or ending a risk acceptance someone else asked for.
+fn approve_status(who: Who, target: Target) -> u16 {
+    match who {
+        Who::Anonymous => 401,
+        _ if !who.sees(target) => 404,
+        Who::Admin | Who::Manager => 200,
         _ => 403,
     }
 }
@@ -300,6 +320,57 @@ fn rows() -> Vec<(&'static str, Row)> {
             Row::ClientCall { form: control_form, expect: control_change_status, prepare: Prepare::ControlState },
         ),
         (
+            "/api/controls/bulk_update",
+            Row::ClientCall {
+                form: |slug, version| {
+                    vec![
+                        ("slug", slug.to_string()),
+                        ("selected[]", format!("{CONTROL}:{version}")),
+                        ("status", "implemented".into()),
+                        ("justification", String::new()),
+                        ("note", "bulk by the matrix".into()),
+                        ("verified_now", "on".into()),
+                    ]
+                },
+                expect: control_change_status,
+                prepare: Prepare::ControlState,
+            },
+        ),
+        (
+            "/api/exceptions/request",
+            Row::ClientCall {
+                form: |slug, _| {
+                    vec![
+                        ("slug", slug.to_string()),
+                        ("control_id", EXCEPTION_CONTROL.into()),
+                        ("reason", "Asked for by a matrix caller".into()),
+                        (
+                            "expires_on",
+                            (chrono::Utc::now() + chrono::Duration::days(20)).format("%Y-%m-%d").to_string(),
+                        ),
+                    ]
+                },
+                expect: control_change_status,
+                prepare: Prepare::NoOpenException,
+            },
+        ),
+        (
+            "/api/exceptions/approve",
+            Row::ClientCall {
+                form: |_, id| vec![("id", id.to_string())],
+                expect: approve_status,
+                prepare: Prepare::PendingException,
+            },
+        ),
+        (
+            "/api/exceptions/end",
+            Row::ClientCall {
+                form: |_, id| vec![("id", id.to_string())],
+                expect: approve_status,
+                prepare: Prepare::PendingException,
+            },
+        ),
+        (
             "/catalog",
             Row::Page {
                 path: "/catalog",
@@ -394,9 +465,27 @@ async fn set_up(app: &TestApp) {
 }
 
 async fn prepare(app: &TestApp, target: Target, prepare: Prepare) -> i64 {
-    use domain::{clients, Actor};
+    use domain::{clients, controls, Actor};
     let cli = Actor::command_line();
-    let Ok(client) = clients::get_client(&app.db, &cli, target.slug()).await else { return 1 };
+    let Ok(client) = clients::get_client(&app.db, &cli, target.slug()).await else {
+        return if matches!(prepare, Prepare::PendingException) { MISSING_EXCEPTION } else { 1 };
+    };
+    if matches!(prepare, Prepare::NoOpenException | Prepare::PendingException) {
+        let now = chrono::Utc::now();
+        let (_, item, _) =
+            controls::get_client_control(&app.db, &cli, target.slug(), EXCEPTION_CONTROL, now).await.unwrap();
+        if let Some(open) = item.exception.filter(|e| e.ended_at.is_none()) {
+            controls::end_exception(&app.db, &cli, open.id, now).await.unwrap();
+        }
+        if matches!(prepare, Prepare::PendingException) {
+            let until = (now + chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
+            let reason = "Asked for by the matrix";
+            let asked =
+                controls::request_exception(&app.db, &cli, target.slug(), EXCEPTION_CONTROL, reason, &until, now);
+            return asked.await.unwrap().id;
+        }
+        return 0;
+    }
     let client = match (prepare, client.archived_at.is_some()) {
         (Prepare::Active | Prepare::ControlState, true) => {
             clients::restore_client(&app.db, &cli, target.slug()).await.unwrap()
@@ -420,10 +509,16 @@ async fn control_version(app: &TestApp, target: Target) -> i64 {
     }
 }
 
-/// What a refused change must leave alone: the client and its state of [`CONTROL`].
-async fn fingerprint(app: &TestApp, target: Target) -> Option<(String, i64, i64)> {
-    let client = domain::clients::get_client(&app.db, &domain::Actor::command_line(), target.slug()).await.ok()?;
-    Some((client.name, client.version, control_version(app, target).await))
+/// What a refused change must leave alone: the client, its state of [`CONTROL`] and its risk
+/// acceptance of [`EXCEPTION_CONTROL`].
+async fn fingerprint(app: &TestApp, target: Target) -> Option<String> {
+    let cli = domain::Actor::command_line();
+    let client = domain::clients::get_client(&app.db, &cli, target.slug()).await.ok()?;
+    let now = chrono::Utc::now();
+    let (_, item, _) =
+        domain::controls::get_client_control(&app.db, &cli, target.slug(), EXCEPTION_CONTROL, now).await.ok()?;
+    let exception = item.exception.map(|e| (e.id, e.approved_at.is_some(), e.ended_at.is_some()));
+    Some(format!("{} {} {} {exception:?}", client.name, client.version, control_version(app, target).await))
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 mod convert {
     use super::super::types::*;
     use crate::time::When;
-    use domain::controls::{Category, ChecklistItem, Control, Freshness};
+    use domain::controls::{Category, ChecklistItem, Control, ExceptionInfo, Freshness};
 
     pub fn category(c: Category) -> CategoryView {
         CategoryView { id: c.id, name: c.name, description: c.description }
@@ -37,7 +37,34 @@ mod convert {
         }
     }
 
-    pub fn item(i: &ChecklistItem) -> ItemView {
+    pub fn exception(actor: &domain::Actor, client_id: i64, e: &ExceptionInfo) -> ExceptionView {
+        use domain::controls::ExceptionState as S;
+        use domain::Permission;
+        let manager = actor.can_on_client(Permission::ApproveException, client_id);
+        let asked = e.requested_by_user.is_some() && e.requested_by_user == actor.user_id;
+        let open = matches!(e.state, S::Pending | S::Active | S::Expired);
+        ExceptionView {
+            id: e.id,
+            reason: e.reason.clone(),
+            requested_by: e.requested_by.clone(),
+            requested: When::of(e.requested_at),
+            expires: When::of(e.expires_at),
+            approved_by: e.approved_by.clone(),
+            approved: e.approved_at.map(When::of),
+            ended_by: e.ended_by.clone(),
+            state: match e.state {
+                S::Pending => "pending",
+                S::Active => "active",
+                S::Expired => "expired",
+                S::Ended => "ended",
+            }
+            .into(),
+            can_approve: manager && !asked && e.state == S::Pending,
+            can_end: open && (manager || asked),
+        }
+    }
+
+    pub fn item(actor: &domain::Actor, client_id: i64, i: &ChecklistItem) -> ItemView {
         let (due, stale) = match i.freshness {
             Freshness::Unverified | Freshness::Current { due: None } => (None, false),
             Freshness::Current { due: Some(due) } => (Some(When::of(due)), false),
@@ -60,6 +87,7 @@ mod convert {
             stale,
             version: i.version,
             in_baseline: i.in_baseline,
+            exception: i.exception.as_ref().map(|e| exception(actor, client_id, e)),
         }
     }
 }
@@ -88,7 +116,7 @@ pub async fn get_checklist(slug: String) -> Result<ChecklistView, AppError> {
         client_name: checklist.client.name,
         client_tier: checklist.client.impact_tier.as_str().into(),
         categories: checklist.categories.into_iter().map(convert::category).collect(),
-        items: checklist.items.iter().map(convert::item).collect(),
+        items: checklist.items.iter().map(|i| convert::item(&actor, checklist.client.id, i)).collect(),
     })
 }
 
@@ -103,9 +131,11 @@ pub async fn get_client_control(slug: String, control_id: String) -> Result<Cont
         domain::controls::get_client_control(&state.db, &actor, &slug, &control_id, chrono::Utc::now()).await?;
     Ok(ControlDetailView {
         can_edit: actor.can_on_client(Permission::EditControls, client.id) && client.archived_at.is_none(),
+        can_request_exception: actor.can_on_client(Permission::RequestException, client.id)
+            && client.archived_at.is_none(),
         client_slug: client.slug,
         client_name: client.name,
-        item: convert::item(&item),
+        item: convert::item(&actor, client.id, &item),
         control: convert::control(item.control),
         history: history
             .into_iter()
@@ -146,5 +176,67 @@ pub async fn update_client_control(
         note,
     };
     domain::controls::update_client_control(&state.db, &actor, &slug, &control_id, &update, chrono::Utc::now()).await?;
+    Ok(())
+}
+
+/// Sets one status on the selected controls (each given as "ID:version"), all or none.
+#[server(prefix = "/api", endpoint = "controls/bulk_update")]
+pub async fn bulk_update_controls(
+    slug: String,
+    selected: Option<Vec<String>>,
+    status: String,
+    justification: String,
+    note: String,
+    verified_now: Option<String>,
+) -> Result<usize, AppError> {
+    let state = crate::state::AppState::get()?;
+    let actor = crate::auth::current_actor().await?;
+    let mut controls = Vec::new();
+    for entry in selected.unwrap_or_default() {
+        let parsed = entry.split_once(':').and_then(|(id, v)| v.parse::<i64>().ok().map(|v| (id.to_string(), v)));
+        match parsed {
+            Some(pair) => controls.push(pair),
+            None => return Err(AppError::BadRequest),
+        }
+    }
+    let update = domain::controls::ControlUpdate {
+        version: 0,
+        status,
+        justification,
+        note,
+        verified_now: verified_now.is_some(),
+        ..Default::default()
+    };
+    Ok(domain::controls::update_client_controls(&state.db, &actor, &slug, &controls, &update, chrono::Utc::now())
+        .await?)
+}
+
+#[server(prefix = "/api", endpoint = "exceptions/request")]
+pub async fn request_exception(
+    slug: String,
+    control_id: String,
+    reason: String,
+    expires_on: String,
+) -> Result<(), AppError> {
+    let state = crate::state::AppState::get()?;
+    let actor = crate::auth::current_actor().await?;
+    let now = chrono::Utc::now();
+    domain::controls::request_exception(&state.db, &actor, &slug, &control_id, &reason, &expires_on, now).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "exceptions/approve")]
+pub async fn approve_exception(id: i64) -> Result<(), AppError> {
+    let state = crate::state::AppState::get()?;
+    let actor = crate::auth::current_actor().await?;
+    domain::controls::approve_exception(&state.db, &actor, id, chrono::Utc::now()).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "exceptions/end")]
+pub async fn end_exception(id: i64) -> Result<(), AppError> {
+    let state = crate::state::AppState::get()?;
+    let actor = crate::auth::current_actor().await?;
+    domain::controls::end_exception(&state.db, &actor, id, chrono::Utc::now()).await?;
     Ok(())
 }

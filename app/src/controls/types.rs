@@ -59,6 +59,34 @@ pub struct ItemView {
     pub stale: bool,
     pub version: i64,
     pub in_baseline: bool,
+    pub exception: Option<ExceptionView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionView {
+    pub id: i64,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested: When,
+    pub expires: When,
+    pub approved_by: Option<String>,
+    pub approved: Option<When>,
+    pub ended_by: Option<String>,
+    /// "pending", "active", "expired" or "ended".
+    pub state: String,
+    /// The signed-in user may approve it (a manager who did not ask for it).
+    pub can_approve: bool,
+    /// The signed-in user may end it (who asked for it, or a manager).
+    pub can_end: bool,
+}
+
+pub fn exception_label(state: &str) -> &'static str {
+    match state {
+        "pending" => "Risk acceptance pending approval",
+        "active" => "Risk accepted",
+        "expired" => "Risk acceptance expired",
+        _ => "Risk acceptance ended",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +116,7 @@ pub struct ControlDetailView {
     pub item: ItemView,
     pub history: Vec<HistoryView>,
     pub can_edit: bool,
+    pub can_request_exception: bool,
 }
 
 pub const STATUSES: [(&str, &str); 5] = [

@@ -1,7 +1,13 @@
 //! Control pages: the catalog, a client's checklist, and one client's control.
 
-use super::api::{get_checklist, get_client_control, list_catalog, UpdateClientControl};
-use super::types::{severity_label, status_label, CatalogView, ChecklistView, ControlDetailView, ItemView, STATUSES};
+use super::api::{
+    get_checklist, get_client_control, list_catalog, ApproveException, BulkUpdateControls, EndException,
+    RequestException, UpdateClientControl,
+};
+use super::types::{
+    exception_label, severity_label, status_label, CatalogView, ChecklistView, ControlDetailView, ExceptionView,
+    ItemView, STATUSES,
+};
 use crate::clients::types::tier_label;
 use crate::components::{ErrorPanel, FieldErrorText, Loading, PageError, PageTitle};
 use leptos::prelude::*;
@@ -222,7 +228,8 @@ fn slug_param() -> Memo<String> {
 #[component]
 pub fn ChecklistPage() -> impl IntoView {
     let slug = slug_param();
-    let checklist = Resource::new(move || slug.get(), get_checklist);
+    let bulk = ServerAction::<BulkUpdateControls>::new();
+    let checklist = Resource::new(move || (slug.get(), bulk.version().get()), |(slug, _)| get_checklist(slug));
     let status = query_value("status");
     let severity = query_value("severity");
     let overdue = query_value("overdue");
@@ -234,6 +241,7 @@ pub fn ChecklistPage() -> impl IntoView {
                         view! {
                             <ChecklistBody
                                 list
+                                bulk
                                 status=status.get_untracked()
                                 severity=severity.get_untracked()
                                 overdue=overdue.get_untracked().is_some()
@@ -251,10 +259,12 @@ pub fn ChecklistPage() -> impl IntoView {
 #[component]
 fn ChecklistBody(
     list: ChecklistView,
+    bulk: ServerAction<BulkUpdateControls>,
     status: Option<String>,
     severity: Option<String>,
     overdue: bool,
 ) -> impl IntoView {
+    let can_edit = list.can_edit;
     let min_severity: i64 = severity.as_deref().and_then(|s| s.parse().ok()).unwrap_or(1);
     let counts: Vec<(String, usize)> = STATUSES
         .iter()
@@ -357,73 +367,150 @@ fn ChecklistBody(
                 </div>
             }
                 .into_any()
+        } else if can_edit {
+            view! {
+                <ActionForm action=bulk attr:novalidate=true>
+                    <input type="hidden" name="slug" value=slug.clone()/>
+                    <BulkBar bulk/>
+                    <ChecklistTables categories=list.categories.clone() shown=shown.clone() slug=slug.clone() selectable=true/>
+                </ActionForm>
+            }
+                .into_any()
         } else {
-            list.categories
-                .into_iter()
-                .filter_map(|cat| {
-                    let items: Vec<ItemView> = shown.iter().filter(|i| i.category_id == cat.id).cloned().collect();
-                    (!items.is_empty())
-                        .then(|| {
-                            let slug = slug.clone();
-                            let heading_id = format!("checklist-{}", cat.id);
-                            let labelled_by = heading_id.clone();
-                            view! {
-                                <section class="card" aria-labelledby=labelled_by>
-                                    <h2 id=heading_id class="card-title">{cat.name.clone()}</h2>
-                                    <div class="table-wrap">
-                                        <table class="data" aria-label=cat.name>
-                                            <thead>
-                                                <tr>
-                                                    <th scope="col">"Control"</th>
-                                                    <th scope="col">"Severity"</th>
-                                                    <th scope="col">"Status"</th>
-                                                    <th scope="col">"Verified"</th>
-                                                    <th scope="col">"Due"</th>
-                                                </tr>
-                                            </thead>
-                                            <tbody>
-                                                {items
-                                                    .into_iter()
-                                                    .map(|i| {
-                                                        let href = format!("/clients/{}/controls/{}", slug, i.control_id);
-                                                        view! {
-                                                            <tr>
-                                                                <td>
-                                                                    <a href=href>{format!("{} {}", i.control_id, i.title)}</a>
-                                                                </td>
-                                                                <td class="num">{severity_label(i.severity)}</td>
-                                                                <td>
-                                                                    <StatusBadge status=i.status.clone()/>
-                                                                </td>
-                                                                <td>
-                                                                    {match i.last_verified.clone() {
-                                                                        Some(w) => {
-                                                                            view! {
-                                                                                <time datetime=w.iso title=w.absolute>{w.relative}</time>
-                                                                            }
-                                                                                .into_any()
-                                                                        }
-                                                                        None => view! { <span class="muted">"never"</span> }.into_any(),
-                                                                    }}
-                                                                </td>
-                                                                <td>
-                                                                    <DueText item=i.clone()/>
-                                                                </td>
-                                                            </tr>
-                                                        }
-                                                    })
-                                                    .collect_view()}
-                                            </tbody>
-                                        </table>
-                                    </div>
-                                </section>
-                            }
-                        })
-                })
-                .collect_view()
+            view! { <ChecklistTables categories=list.categories.clone() shown=shown.clone() slug=slug.clone() selectable=false/> }
                 .into_any()
         }}
     }
+}
+
+/// Sets one status on every selected control.
+#[component]
+fn BulkBar(bulk: ServerAction<BulkUpdateControls>) -> impl IntoView {
+    let error = Signal::derive(move || bulk.value().get().and_then(Result::err));
+    let at = move |field: &'static str| Signal::derive(move || error.get().and_then(|e| e.field_message(field)));
+    let done = move || bulk.value().get().and_then(Result::ok);
+    view! {
+        <section class="card bulk-bar" aria-labelledby="bulk-heading">
+            <h2 id="bulk-heading" class="card-title">"Change the selected controls"</h2>
+            {move || error.get().map(|e| view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> })}
+            {move || {
+                done()
+                    .map(|n| {
+                        let text = if n == 1 { "1 control updated.".to_string() } else { format!("{n} controls updated.") };
+                        view! { <div class="alert alert-success" role="status">{text}</div> }
+                    })
+            }}
+            <div class="filters">
+                <div class="field">
+                    <label for="bulk-status">"New status"</label>
+                    <select id="bulk-status" name="status">
+                        {STATUSES.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="bulk-justification">"Why not applicable"</label>
+                    <input id="bulk-justification" name="justification" maxlength="1000"/>
+                    <FieldErrorText id="bulk-justification-error".to_string() error=at("justification")/>
+                </div>
+                <div class="field">
+                    <label for="bulk-note">"Note for the history"</label>
+                    <input id="bulk-note" name="note" maxlength="1000"/>
+                </div>
+                <div class="field field-check">
+                    <label>
+                        <input type="checkbox" name="verified_now" value="on" checked=true/>
+                        " Verified now"
+                    </label>
+                </div>
+                <div class="field">
+                    <button type="submit" class="btn btn-primary">"Apply to selected"</button>
+                </div>
+            </div>
+            <FieldErrorText id="bulk-selected-error".to_string() error=at("selected")/>
+        </section>
+    }
+}
+
+#[component]
+fn ChecklistTables(
+    categories: Vec<super::types::CategoryView>,
+    shown: Vec<ItemView>,
+    slug: String,
+    selectable: bool,
+) -> impl IntoView {
+    categories
+        .into_iter()
+        .filter_map(|cat| {
+            let items: Vec<ItemView> = shown.iter().filter(|i| i.category_id == cat.id).cloned().collect();
+            (!items.is_empty()).then(|| {
+                let slug = slug.clone();
+                let heading_id = format!("checklist-{}", cat.id);
+                let labelled_by = heading_id.clone();
+                view! {
+                    <section class="card" aria-labelledby=labelled_by>
+                        <h2 id=heading_id class="card-title">{cat.name.clone()}</h2>
+                        <div class="table-wrap">
+                            <table class="data" aria-label=cat.name>
+                                <thead>
+                                    <tr>
+                                        {selectable.then(|| view! { <th scope="col"><span class="visually-hidden">"Select"</span></th> })}
+                                        <th scope="col">"Control"</th>
+                                        <th scope="col">"Severity"</th>
+                                        <th scope="col">"Status"</th>
+                                        <th scope="col">"Verified"</th>
+                                        <th scope="col">"Due"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {items
+                                        .into_iter()
+                                        .map(|i| {
+                                            let href = format!("/clients/{}/controls/{}", slug, i.control_id);
+                                            let value = format!("{}:{}", i.control_id, i.version);
+                                            let select_label = format!("Select {}", i.control_id);
+                                            view! {
+                                                <tr>
+                                                    {selectable
+                                                        .then(|| {
+                                                            view! {
+                                                                <td>
+                                                                    <input type="checkbox" name="selected[]" value=value aria-label=select_label/>
+                                                                </td>
+                                                            }
+                                                        })}
+                                                    <td>
+                                                        <a href=href>{format!("{} {}", i.control_id, i.title)}</a>
+                                                    </td>
+                                                    <td class="num">{severity_label(i.severity)}</td>
+                                                    <td>
+                                                        <StatusBadge status=i.status.clone()/>
+                                                        {i
+                                                            .exception
+                                                            .clone()
+                                                            .filter(|e| e.state != "ended")
+                                                            .map(|exception| view! { " " <ExceptionBadge exception/> })}
+                                                    </td>
+                                                    <td>
+                                                        {match i.last_verified.clone() {
+                                                            Some(w) => view! { <time datetime=w.iso title=w.absolute>{w.relative}</time> }.into_any(),
+                                                            None => view! { <span class="muted">"never"</span> }.into_any(),
+                                                        }}
+                                                    </td>
+                                                    <td>
+                                                        <DueText item=i.clone()/>
+                                                    </td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    </section>
+                }
+            })
+        })
+        .collect_view()
 }
 
 #[component]
@@ -432,15 +519,26 @@ pub fn ClientControlPage() -> impl IntoView {
     let params = use_params_map();
     let control_id = Memo::new(move |_| params.read().get("control_id").unwrap_or_default());
     let update = ServerAction::<UpdateClientControl>::new();
+    let actions =
+        ExceptionActions { request: ServerAction::new(), approve: ServerAction::new(), end: ServerAction::new() };
     let detail = Resource::new(
-        move || (slug.get(), control_id.get(), update.version().get()),
-        |(slug, control_id, _)| get_client_control(slug, control_id),
+        move || {
+            (
+                slug.get(),
+                control_id.get(),
+                update.version().get(),
+                actions.request.version().get(),
+                actions.approve.version().get(),
+                actions.end.version().get(),
+            )
+        },
+        |(slug, control_id, ..)| get_client_control(slug, control_id),
     );
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <ControlBody d update/> }.into_any(),
+                    Ok(d) => view! { <ControlBody d update actions/> }.into_any(),
                     Err(error) => view! { <PageTitle text="Not found"/> <PageError error/> }.into_any(),
                 }
             })}
@@ -448,8 +546,152 @@ pub fn ClientControlPage() -> impl IntoView {
     }
 }
 
+/// The actions on a control's risk acceptance.
+#[derive(Clone, Copy)]
+struct ExceptionActions {
+    request: ServerAction<RequestException>,
+    approve: ServerAction<ApproveException>,
+    end: ServerAction<EndException>,
+}
+
 #[component]
-fn ControlBody(d: ControlDetailView, update: ServerAction<UpdateClientControl>) -> impl IntoView {
+fn ExceptionBadge(exception: ExceptionView) -> impl IntoView {
+    let class = format!("badge badge-exception-{}", exception.state);
+    view! { <span class=class>{exception_label(&exception.state)}</span> }
+}
+
+#[component]
+fn ExceptionCard(d: ControlDetailView, actions: ExceptionActions) -> impl IntoView {
+    let error = move || {
+        actions
+            .request
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| actions.approve.value().get().and_then(Result::err))
+            .or_else(|| actions.end.value().get().and_then(Result::err))
+    };
+    let at = move |field: &'static str| Signal::derive(move || error().and_then(|e| e.field_message(field)));
+    let open = d.item.exception.clone().filter(|e| e.state != "ended");
+    let can_request = d.can_request_exception && open.as_ref().is_none_or(|e| e.state == "expired");
+    let slug = d.client_slug.clone();
+    let control_id = d.control.id.clone();
+    view! {
+        <section class="card" aria-labelledby="exception-heading">
+            <h2 id="exception-heading" class="card-title">"Risk acceptance"</h2>
+            {move || error().map(|e| view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> })}
+            {match d.item.exception.clone() {
+                None => view! { <p class="muted">"No risk has been accepted for this control."</p> }.into_any(),
+                Some(e) => {
+                    let id = e.id;
+                    view! {
+                        <p>
+                            <ExceptionBadge exception=e.clone()/>
+                        </p>
+                        <dl class="definition-list">
+                            <dt>"Reason"</dt>
+                            <dd>{e.reason.clone()}</dd>
+                            <dt>"Asked for by"</dt>
+                            <dd>
+                                {e.requested_by.clone()} " "
+                                <time datetime=e.requested.iso.clone() title=e.requested.absolute.clone()>
+                                    {e.requested.relative.clone()}
+                                </time>
+                            </dd>
+                            <dt>"Approved by"</dt>
+                            <dd>
+                                {match (e.approved_by.clone(), e.approved.clone()) {
+                                    (Some(by), Some(w)) => {
+                                        view! {
+                                            {by} " "
+                                            <time datetime=w.iso title=w.absolute>{w.relative}</time>
+                                        }
+                                            .into_any()
+                                    }
+                                    _ => view! { "not yet: someone other than who asked must approve" }.into_any(),
+                                }}
+                            </dd>
+                            <dt>"Expires"</dt>
+                            <dd>
+                                <time datetime=e.expires.iso.clone() title=e.expires.absolute.clone()>
+                                    {e.expires.absolute.clone()}
+                                </time>
+                            </dd>
+                        </dl>
+                        <div class="form-actions">
+                            {e
+                                .can_approve
+                                .then(|| {
+                                    view! {
+                                        <ActionForm action=actions.approve>
+                                            <input type="hidden" name="id" value=id/>
+                                            <button type="submit" class="btn btn-primary">"Approve risk acceptance"</button>
+                                        </ActionForm>
+                                    }
+                                })}
+                            {e
+                                .can_end
+                                .then(|| {
+                                    view! {
+                                        <ActionForm action=actions.end>
+                                            <input type="hidden" name="id" value=id/>
+                                            <button type="submit" class="btn btn-danger">"End risk acceptance"</button>
+                                        </ActionForm>
+                                    }
+                                })}
+                        </div>
+                    }
+                        .into_any()
+                }
+            }}
+            {can_request
+                .then(|| {
+                    view! {
+                        <ActionForm action=actions.request attr:class="stack" attr:novalidate=true>
+                            <input type="hidden" name="slug" value=slug.clone()/>
+                            <input type="hidden" name="control_id" value=control_id.clone()/>
+                            <div class="form-grid">
+                                <div class="field field-wide">
+                                    <label for="field-reason">"Reason for accepting the risk"</label>
+                                    <textarea
+                                        id="field-reason"
+                                        name="reason"
+                                        rows="2"
+                                        maxlength="1000"
+                                        aria-invalid=move || at("reason").get().is_some().then_some("true")
+                                    ></textarea>
+                                    <FieldErrorText id="field-reason-error".to_string() error=at("reason")/>
+                                </div>
+                                <div class="field">
+                                    <label for="field-expires_on">"Accepted until"</label>
+                                    <input
+                                        id="field-expires_on"
+                                        name="expires_on"
+                                        type="date"
+                                        aria-describedby="field-expires_on-hint"
+                                        aria-invalid=move || at("expires_on").get().is_some().then_some("true")
+                                    />
+                                    <p class="hint" id="field-expires_on-hint">"At most a year from today."</p>
+                                    <FieldErrorText id="field-expires_on-error".to_string() error=at("expires_on")/>
+                                </div>
+                            </div>
+                            <div class="form-actions">
+                                <button type="submit" class="btn">"Ask for risk acceptance"</button>
+                            </div>
+                        </ActionForm>
+                    }
+                })}
+            <FieldErrorText id="field-approved_by-error".to_string() error=at("approved_by")/>
+        </section>
+    }
+}
+
+#[component]
+fn ControlBody(
+    d: ControlDetailView,
+    update: ServerAction<UpdateClientControl>,
+    actions: ExceptionActions,
+) -> impl IntoView {
     let slug = d.client_slug.clone();
     let c = d.control.clone();
     let item = d.item.clone();
@@ -475,6 +717,7 @@ fn ControlBody(d: ControlDetailView, update: ServerAction<UpdateClientControl>) 
                 <p class="page-subtitle">
                     <StatusBadge status=item.status.clone()/>
                     " "
+                    {item.exception.clone().filter(|e| e.state != "ended").map(|exception| view! { <ExceptionBadge exception/> " " })}
                     {format!("Severity {} · reviewed {}", severity_label(c.severity), c.review.to_lowercase())}
                 </p>
             </div>
@@ -555,6 +798,7 @@ fn ControlBody(d: ControlDetailView, update: ServerAction<UpdateClientControl>) 
             </section>
         </div>
         {d.can_edit.then(|| view! { <ControlForm d=d.clone() update/> })}
+        <ExceptionCard d=d.clone() actions/>
         <section class="card" aria-labelledby="history-heading">
             <h2 id="history-heading" class="card-title">"History"</h2>
             {if d.history.is_empty() {

@@ -71,6 +71,59 @@ pub struct ChecklistItem {
     pub version: i64,
     /// Whether the client's impact tier includes the control by default.
     pub in_baseline: bool,
+    /// The current risk acceptance, if any (on the checklist: only those not ended).
+    pub exception: Option<ExceptionInfo>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExceptionState {
+    /// Asked for, waiting for a second person's approval.
+    Pending,
+    /// Approved and not expired: the risk is accepted.
+    Active,
+    /// Past its expiry date.
+    Expired,
+    /// Withdrawn or revoked.
+    Ended,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExceptionInfo {
+    pub id: i64,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_by_user: Option<i64>,
+    pub requested_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub ended_by: Option<String>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub state: ExceptionState,
+}
+
+impl ExceptionInfo {
+    fn of(row: store::ExceptionRow, now: DateTime<Utc>) -> ExceptionInfo {
+        let state = match (row.ended_at, row.approved_at) {
+            (Some(_), _) => ExceptionState::Ended,
+            _ if row.expires_at <= now => ExceptionState::Expired,
+            (None, Some(_)) => ExceptionState::Active,
+            (None, None) => ExceptionState::Pending,
+        };
+        ExceptionInfo {
+            id: row.id,
+            reason: row.reason,
+            requested_by: row.requested_by,
+            requested_by_user: row.requested_by_user,
+            requested_at: row.requested_at,
+            expires_at: row.expires_at,
+            approved_by: row.approved_by,
+            approved_at: row.approved_at,
+            ended_by: row.ended_by,
+            ended_at: row.ended_at,
+            state,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -89,9 +142,11 @@ fn item(
     client: &Client,
     control: Control,
     state: Option<store::StateRow>,
+    exception: Option<store::ExceptionRow>,
     now: DateTime<Utc>,
 ) -> Result<ChecklistItem> {
     let in_baseline = control.tiers.contains(&client.impact_tier);
+    let exception = exception.map(|e| ExceptionInfo::of(e, now));
     let internal = actor.can_on_client(Permission::ViewClientNotes, client.id);
     let Some(state) = state else {
         return Ok(ChecklistItem {
@@ -106,6 +161,7 @@ fn item(
             last_verified_by: None,
             version: 0,
             in_baseline,
+            exception,
         });
     };
     let status = ControlStatus::parse(&state.status)
@@ -122,6 +178,7 @@ fn item(
         last_verified_by: state.last_verified_by,
         version: state.version,
         in_baseline,
+        exception,
     })
 }
 
@@ -131,11 +188,13 @@ pub async fn get_checklist(db: &Db, actor: &Actor, slug: &str, now: DateTime<Utc
     actor.require_on_client(Permission::ViewControls, client.id)?;
     let categories = store::list_categories(db).await?;
     let mut states = store::list_states(db, client.id).await?;
+    let mut exceptions = store::list_open_exceptions(db, client.id).await?;
     let mut items = Vec::new();
     for control in store::list_controls(db).await? {
         let state = states.iter().position(|s| s.control_id == control.id).map(|i| states.swap_remove(i));
+        let exception = exceptions.iter().position(|e| e.control_id == control.id).map(|i| exceptions.swap_remove(i));
         if applies_to_clients(&control) && (control.tiers.contains(&client.impact_tier) || state.is_some()) {
-            items.push(item(actor, &client, control, state, now)?);
+            items.push(item(actor, &client, control, state, exception, now)?);
         }
     }
     Ok(Checklist { client, categories, items })
@@ -172,7 +231,8 @@ pub async fn get_client_control(
             note: h.note,
         })
         .collect();
-    let item = item(actor, &client, control, state, now)?;
+    let exception = store::latest_exception(db, client.id, control_id).await?;
+    let item = item(actor, &client, control, state, exception, now)?;
     Ok((client, item, history))
 }
 
@@ -309,7 +369,7 @@ pub async fn update_client_control(
         note: &valid.note,
         now,
     };
-    if !store::save_state(db, &change).await? {
+    if !store::save_states(db, &[change]).await? {
         return Err(DomainError::conflict(
             None,
             "Someone else changed this control after you opened it. Reload to see their change, then try again.",
@@ -317,6 +377,190 @@ pub async fn update_client_control(
     }
     let (_, item, _) = get_client_control(db, actor, slug, control_id, now).await?;
     Ok(item)
+}
+
+/// Sets the same status on several controls of one client, in one transaction: all or none.
+/// Each control names the version the editor saw.
+pub async fn update_client_controls(
+    db: &Db,
+    actor: &Actor,
+    slug: &str,
+    controls: &[(String, i64)],
+    update: &ControlUpdate,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let client = clients::get_client(db, actor, slug).await?;
+    actor.require_on_client(Permission::EditControls, client.id)?;
+    if client.archived_at.is_some() {
+        return Err(DomainError::conflict(None, "This client is archived. Restore it before changing its controls."));
+    }
+    if controls.is_empty() {
+        return Err(DomainError::invalid("selected", "Select at least one control."));
+    }
+    if controls.len() > 200 {
+        return Err(DomainError::invalid("selected", "Select at most 200 controls at once."));
+    }
+    let valid = validate(update)?;
+    let catalog = store::list_controls(db).await?;
+    let states = store::list_states(db, client.id).await?;
+    let mut changes = Vec::new();
+    for (control_id, version) in controls {
+        if !catalog.iter().any(|c| &c.id == control_id && applies_to_clients(c)) {
+            return Err(DomainError::invalid("selected", format!("{control_id} is not on this client's checklist.")));
+        }
+        let current = states.iter().find(|s| &s.control_id == control_id);
+        let (last_verified_at, last_verified_by) = if update.verified_now {
+            (Some(now), Some(actor.display_name.as_str()))
+        } else {
+            current.map(|s| (s.last_verified_at, s.last_verified_by.as_deref())).unwrap_or((None, None))
+        };
+        changes.push(store::StateChange {
+            client_id: client.id,
+            control_id,
+            expected_version: *version,
+            from_status: current.and_then(|s| ControlStatus::parse(&s.status)).unwrap_or(ControlStatus::NotAssessed),
+            status: valid.status,
+            // A bulk change sets the status; owner and evidence stay as they were.
+            owner: current.map(|s| s.owner.as_str()).unwrap_or(""),
+            evidence_note: current.map(|s| s.evidence_note.as_str()).unwrap_or(""),
+            evidence_links: current.map(|s| s.evidence_links.as_str()).unwrap_or(""),
+            justification: &valid.justification,
+            last_verified_at,
+            last_verified_by,
+            changed_by: &actor.display_name,
+            note: &valid.note,
+            now,
+        });
+    }
+    if !store::save_states(db, &changes).await? {
+        return Err(DomainError::conflict(
+            None,
+            "Someone else changed one of these controls after you opened the checklist. Nothing was saved; reload and try again.",
+        ));
+    }
+    Ok(changes.len())
+}
+
+/// The longest a risk may be accepted for before it must be asked for again.
+pub const MAX_EXCEPTION_DAYS: i64 = 366;
+
+/// Asks for a risk acceptance on one client's control, until the end of `expires_on`
+/// (YYYY-MM-DD, UTC). A second person must approve it before it counts.
+pub async fn request_exception(
+    db: &Db,
+    actor: &Actor,
+    slug: &str,
+    control_id: &str,
+    reason: &str,
+    expires_on: &str,
+    now: DateTime<Utc>,
+) -> Result<ExceptionInfo> {
+    let client = clients::get_client(db, actor, slug).await?;
+    actor.require_on_client(Permission::RequestException, client.id)?;
+    find_applicable(db, control_id).await?;
+    let mut errors = Vec::new();
+    let reason = reason.trim().replace('\0', "");
+    if reason.chars().count() < MIN_JUSTIFICATION || reason.chars().count() > 1000 {
+        errors.push(FieldError::new(
+            "reason",
+            format!("Say why the risk is accepted, in {MIN_JUSTIFICATION} to 1000 characters."),
+        ));
+    }
+    let expires_at = match chrono::NaiveDate::parse_from_str(expires_on.trim(), "%Y-%m-%d") {
+        Err(_) => {
+            errors.push(FieldError::new("expires_on", "Enter the expiry date as YYYY-MM-DD."));
+            None
+        }
+        Ok(date) => {
+            let end = date.and_hms_opt(23, 59, 59).map(|t| t.and_utc());
+            match end {
+                Some(end) if end <= now => {
+                    errors.push(FieldError::new("expires_on", "The expiry date must be in the future."));
+                    None
+                }
+                Some(end) if end > now + chrono::Duration::days(MAX_EXCEPTION_DAYS) => {
+                    errors.push(FieldError::new(
+                        "expires_on",
+                        format!("Accept a risk for at most {MAX_EXCEPTION_DAYS} days; ask again when it expires."),
+                    ));
+                    None
+                }
+                other => other,
+            }
+        }
+    };
+    let (true, Some(expires_at)) = (errors.is_empty(), expires_at) else { return Err(DomainError::Validation(errors)) };
+    let status = current_status(db, client.id, control_id).await?;
+    let note = format!("Risk acceptance requested until {}: {reason}", expires_at.format("%Y-%m-%d"));
+    let change = store::ExceptionChange::Request { reason: &reason, expires_at, user: actor.user_id };
+    let id = store::change_exception(db, client.id, control_id, status, change, &actor.display_name, &note, now)
+        .await?
+        .ok_or_else(|| {
+            DomainError::conflict(None, "This control already has a risk acceptance that has not ended. End it first.")
+        })?;
+    exception_by_id(db, id, now).await
+}
+
+async fn current_status(db: &Db, client_id: i64, control_id: &str) -> Result<ControlStatus> {
+    Ok(store::find_state(db, client_id, control_id)
+        .await?
+        .and_then(|s| ControlStatus::parse(&s.status))
+        .unwrap_or(ControlStatus::NotAssessed))
+}
+
+async fn exception_by_id(db: &Db, id: i64, now: DateTime<Utc>) -> Result<ExceptionInfo> {
+    store::find_exception(db, id).await?.map(|row| ExceptionInfo::of(row, now)).ok_or(DomainError::NotFound)
+}
+
+/// The exception and its client, if the actor may see that client; otherwise not found.
+async fn visible_exception(db: &Db, actor: &Actor, id: i64) -> Result<store::ExceptionRow> {
+    let row = store::find_exception(db, id).await?.ok_or(DomainError::NotFound)?;
+    actor.require_on_client(Permission::ViewControls, row.client_id)?;
+    Ok(row)
+}
+
+/// Approves a pending risk acceptance. The approver must be someone other than who asked.
+pub async fn approve_exception(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> Result<ExceptionInfo> {
+    let row = visible_exception(db, actor, id).await?;
+    actor.require_on_client(Permission::ApproveException, row.client_id)?;
+    if row.requested_by_user.is_some() && row.requested_by_user == actor.user_id {
+        return Err(DomainError::invalid(
+            "approved_by",
+            "A risk acceptance needs a second person: someone other than who asked for it must approve it.",
+        ));
+    }
+    let info = ExceptionInfo::of(row.clone(), now);
+    if info.state != ExceptionState::Pending {
+        return Err(DomainError::conflict(None, "Only a pending risk acceptance can be approved."));
+    }
+    let status = current_status(db, row.client_id, &row.control_id).await?;
+    let note = format!("Risk acceptance approved until {}", row.expires_at.format("%Y-%m-%d"));
+    let change = store::ExceptionChange::Approve { id, user: actor.user_id };
+    store::change_exception(db, row.client_id, &row.control_id, status, change, &actor.display_name, &note, now)
+        .await?
+        .ok_or_else(|| {
+            DomainError::conflict(None, "Someone else changed this risk acceptance meanwhile. Reload the page.")
+        })?;
+    exception_by_id(db, id, now).await
+}
+
+/// Ends a risk acceptance: withdrawn by who asked for it, or revoked by a manager.
+pub async fn end_exception(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> Result<ExceptionInfo> {
+    let row = visible_exception(db, actor, id).await?;
+    let own_request = row.requested_by_user.is_some() && row.requested_by_user == actor.user_id;
+    if !own_request {
+        actor.require_on_client(Permission::ApproveException, row.client_id)?;
+    }
+    if row.ended_at.is_some() {
+        return Err(DomainError::conflict(None, "This risk acceptance has already ended."));
+    }
+    let status = current_status(db, row.client_id, &row.control_id).await?;
+    let note = if own_request { "Risk acceptance withdrawn" } else { "Risk acceptance revoked" };
+    let change = store::ExceptionChange::End { id };
+    store::change_exception(db, row.client_id, &row.control_id, status, change, &actor.display_name, note, now)
+        .await?
+        .ok_or_else(|| DomainError::conflict(None, "This risk acceptance has already ended."))?;
+    exception_by_id(db, id, now).await
 }
 
 #[cfg(test)]

@@ -222,68 +222,71 @@ pub struct StateChange<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Saves the state and appends its history line in one transaction. False when the state was
-/// changed by someone else since `expected_version`.
-pub async fn save_state(db: &Db, change: &StateChange<'_>) -> Result<bool> {
+/// Saves states and appends their history lines, all in one transaction. False (and nothing
+/// written) when any state was changed by someone else since its `expected_version`.
+pub async fn save_states(db: &Db, changes: &[StateChange<'_>]) -> Result<bool> {
     let saved: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
-            let written = if change.expected_version == 0 {
+            for change in changes {
+                let written = if change.expected_version == 0 {
+                    sqlx::query(
+                        "INSERT INTO client_controls (client_id, control_id, status, owner, evidence_note, evidence_links, \
+                         justification, last_verified_at, last_verified_by, updated_at, version) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) ON CONFLICT (client_id, control_id) DO NOTHING",
+                    )
+                    .bind(change.client_id)
+                    .bind(change.control_id)
+                    .bind(change.status.as_str())
+                    .bind(change.owner)
+                    .bind(change.evidence_note)
+                    .bind(change.evidence_links)
+                    .bind(change.justification)
+                    .bind(change.last_verified_at)
+                    .bind(change.last_verified_by)
+                    .bind(change.now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                } else {
+                    sqlx::query(
+                        "UPDATE client_controls SET status = $1, owner = $2, evidence_note = $3, evidence_links = $4, \
+                         justification = $5, last_verified_at = $6, last_verified_by = $7, updated_at = $8, \
+                         version = version + 1 WHERE client_id = $9 AND control_id = $10 AND version = $11",
+                    )
+                    .bind(change.status.as_str())
+                    .bind(change.owner)
+                    .bind(change.evidence_note)
+                    .bind(change.evidence_links)
+                    .bind(change.justification)
+                    .bind(change.last_verified_at)
+                    .bind(change.last_verified_by)
+                    .bind(change.now)
+                    .bind(change.client_id)
+                    .bind(change.control_id)
+                    .bind(change.expected_version)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                };
+                if written != 1 {
+                    // Dropping the transaction rolls back whatever this batch wrote before.
+                    return Ok(false);
+                }
                 sqlx::query(
-                    "INSERT INTO client_controls (client_id, control_id, status, owner, evidence_note, evidence_links, \
-                     justification, last_verified_at, last_verified_by, updated_at, version) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) ON CONFLICT (client_id, control_id) DO NOTHING",
+                    "INSERT INTO control_history (client_id, control_id, changed_at, changed_by, from_status, to_status, note) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(change.client_id)
                 .bind(change.control_id)
-                .bind(change.status.as_str())
-                .bind(change.owner)
-                .bind(change.evidence_note)
-                .bind(change.evidence_links)
-                .bind(change.justification)
-                .bind(change.last_verified_at)
-                .bind(change.last_verified_by)
                 .bind(change.now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-            } else {
-                sqlx::query(
-                    "UPDATE client_controls SET status = $1, owner = $2, evidence_note = $3, evidence_links = $4, \
-                     justification = $5, last_verified_at = $6, last_verified_by = $7, updated_at = $8, \
-                     version = version + 1 WHERE client_id = $9 AND control_id = $10 AND version = $11",
-                )
+                .bind(change.changed_by)
+                .bind(change.from_status.as_str())
                 .bind(change.status.as_str())
-                .bind(change.owner)
-                .bind(change.evidence_note)
-                .bind(change.evidence_links)
-                .bind(change.justification)
-                .bind(change.last_verified_at)
-                .bind(change.last_verified_by)
-                .bind(change.now)
-                .bind(change.client_id)
-                .bind(change.control_id)
-                .bind(change.expected_version)
+                .bind(change.note)
                 .execute(&mut *tx)
-                .await?
-                .rows_affected()
-            };
-            if written != 1 {
-                return Ok(false);
+                .await?;
             }
-            sqlx::query(
-                "INSERT INTO control_history (client_id, control_id, changed_at, changed_by, from_status, to_status, note) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(change.client_id)
-            .bind(change.control_id)
-            .bind(change.now)
-            .bind(change.changed_by)
-            .bind(change.from_status.as_str())
-            .bind(change.status.as_str())
-            .bind(change.note)
-            .execute(&mut *tx)
-            .await?;
             tx.commit().await?;
             Ok::<bool, sqlx::Error>(true)
         }
@@ -360,6 +363,162 @@ pub(crate) async fn insert_demo_states(db: &Db, client_id: i64, states: &[(State
             }
             tx.commit().await?;
             Ok::<(), sqlx::Error>(())
+        }
+        .await
+    });
+    Ok(result?)
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ExceptionRow {
+    pub id: i64,
+    pub client_id: i64,
+    pub control_id: String,
+    pub reason: String,
+    pub requested_by_user: Option<i64>,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub ended_by: Option<String>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+const EXCEPTION_COLUMNS: &str = "id, client_id, control_id, reason, requested_by_user, requested_by, requested_at, \
+     expires_at, approved_by, approved_at, ended_by, ended_at";
+
+pub async fn find_exception(db: &Db, id: i64) -> Result<Option<ExceptionRow>> {
+    let sql = format!("SELECT {EXCEPTION_COLUMNS} FROM control_exceptions WHERE id = $1");
+    Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
+}
+
+/// The exceptions of a client that have not ended (at most one per control).
+pub async fn list_open_exceptions(db: &Db, client_id: i64) -> Result<Vec<ExceptionRow>> {
+    let sql = format!("SELECT {EXCEPTION_COLUMNS} FROM control_exceptions WHERE client_id = $1 AND ended_at IS NULL");
+    Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(client_id).fetch_all(pool).await?))
+}
+
+/// The newest exception of a client's control, ended or not.
+pub async fn latest_exception(db: &Db, client_id: i64, control_id: &str) -> Result<Option<ExceptionRow>> {
+    let sql = format!(
+        "SELECT {EXCEPTION_COLUMNS} FROM control_exceptions WHERE client_id = $1 AND control_id = $2 \
+         ORDER BY requested_at DESC, id DESC LIMIT 1"
+    );
+    Ok(on_pool!(db, |pool| sqlx::query_as(&sql).bind(client_id).bind(control_id).fetch_optional(pool).await?))
+}
+
+/// What happens to an exception, with the history line that records it.
+pub enum ExceptionChange<'a> {
+    Request {
+        reason: &'a str,
+        expires_at: DateTime<Utc>,
+        user: Option<i64>,
+    },
+    /// Approve the exception with this id, if it is still pending.
+    Approve {
+        id: i64,
+        user: Option<i64>,
+    },
+    /// End the exception with this id, if it has not ended.
+    End {
+        id: i64,
+    },
+}
+
+/// Applies an exception change and appends its history line in one transaction. Returns the
+/// exception's id, or `None` when the exception was no longer in the expected state (or, for a
+/// request, another open exception appeared meanwhile).
+#[allow(clippy::too_many_arguments)]
+pub async fn change_exception(
+    db: &Db,
+    client_id: i64,
+    control_id: &str,
+    status: ControlStatus,
+    change: ExceptionChange<'_>,
+    actor_name: &str,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let result: std::result::Result<Option<i64>, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let id = match change {
+                ExceptionChange::Request { reason, expires_at, user } => {
+                    // An exception past its expiry ends now, so that a new one can start.
+                    sqlx::query(
+                        "UPDATE control_exceptions SET ended_at = expires_at, ended_by = 'expiry' \
+                         WHERE client_id = $1 AND control_id = $2 AND ended_at IS NULL AND expires_at <= $3",
+                    )
+                    .bind(client_id)
+                    .bind(control_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    let inserted: std::result::Result<i64, sqlx::Error> = sqlx::query_scalar(
+                        "INSERT INTO control_exceptions (client_id, control_id, reason, requested_by_user, requested_by, \
+                         requested_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    )
+                    .bind(client_id)
+                    .bind(control_id)
+                    .bind(reason)
+                    .bind(user)
+                    .bind(actor_name)
+                    .bind(now)
+                    .bind(expires_at)
+                    .fetch_one(&mut *tx)
+                    .await;
+                    match inserted {
+                        Ok(id) => id,
+                        Err(e) if crate::error::is_unique_violation(&e) => return Ok(None),
+                        Err(e) => return Err(e),
+                    }
+                }
+                ExceptionChange::Approve { id, user } => {
+                    let done = sqlx::query(
+                        "UPDATE control_exceptions SET approved_by_user = $1, approved_by = $2, approved_at = $3 \
+                         WHERE id = $4 AND approved_at IS NULL AND ended_at IS NULL AND expires_at > $3",
+                    )
+                    .bind(user)
+                    .bind(actor_name)
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() != 1 {
+                        return Ok(None);
+                    }
+                    id
+                }
+                ExceptionChange::End { id } => {
+                    let done = sqlx::query(
+                        "UPDATE control_exceptions SET ended_by = $1, ended_at = $2 WHERE id = $3 AND ended_at IS NULL",
+                    )
+                    .bind(actor_name)
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() != 1 {
+                        return Ok(None);
+                    }
+                    id
+                }
+            };
+            sqlx::query(
+                "INSERT INTO control_history (client_id, control_id, changed_at, changed_by, from_status, to_status, note) \
+                 VALUES ($1, $2, $3, $4, $5, $5, $6)",
+            )
+            .bind(client_id)
+            .bind(control_id)
+            .bind(now)
+            .bind(actor_name)
+            .bind(status.as_str())
+            .bind(note)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok::<Option<i64>, sqlx::Error>(Some(id))
         }
         .await
     });
