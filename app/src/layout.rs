@@ -127,6 +127,12 @@ fn SideNav(me: Me) -> impl IntoView {
                                 </A>
                             </li>
                             <li>
+                                <A href="/overdue">
+                                    <span class="nav-icon" aria-hidden="true">"⚠"</span>
+                                    "Overdue evidence"
+                                </A>
+                            </li>
+                            <li>
                                 <A href="/catalog">
                                     <span class="nav-icon" aria-hidden="true">"☑"</span>
                                     "Catalog"

@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                         view=controls::ui::ClientControlPage
                     />
                     <Route path=path!("/catalog") view=controls::ui::CatalogPage/>
+                    <Route path=path!("/overdue") view=controls::ui::OverduePage/>
                 </ParentRoute>
             </Routes>
         </Router>

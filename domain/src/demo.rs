@@ -343,7 +343,11 @@ async fn demo_checklist(
             steps,
         ));
     }
-    control_store::insert_demo_states(db, checklist.client.id, &states).await
+    let next_due = |control_id: &str, verified: Option<chrono::DateTime<chrono::Utc>>| {
+        let review = checklist.items.iter().find(|i| i.control.id == control_id).map(|i| i.control.review);
+        review.zip(verified).and_then(|(review, at)| review.next_due(at))
+    };
+    control_store::insert_demo_states(db, checklist.client.id, &states, next_due).await
 }
 
 fn plan_users(slugs: &[String]) -> Vec<DemoUser> {

@@ -308,3 +308,39 @@ contract_test!(a_bulk_update_changes_all_or_nothing, |db| {
         (ControlStatus::Partial, ControlStatus::Implemented, "Quarterly review")
     );
 });
+
+contract_test!(overdue_evidence_is_listed_across_the_clients_one_may_see, |db| {
+    client(&db, "own", "standard").await;
+    client(&db, "foreign", "standard").await;
+    client(&db, "gone", "standard").await;
+    let tech = user(&db, "t@example.test", "technician", &["own"]).await;
+    let viewer = user(&db, "v@example.test", "client_viewer", &["own"]).await;
+    let now = Utc::now();
+    for slug in ["own", "foreign", "gone"] {
+        controls::update_client_control(&db, &cli(), slug, "RA-01", &set("implemented", 0), now).await.unwrap();
+    }
+    let not_applicable =
+        ControlUpdate { justification: "No remote access at this client.".into(), ..set("not_applicable", 0) };
+    controls::update_client_control(&db, &cli(), "own", "RA-02", &not_applicable, now).await.unwrap();
+    clients::archive_client(&db, &cli(), "gone").await.unwrap();
+
+    let (items, total) = controls::list_overdue(&db, &cli(), now, 100).await.unwrap();
+    assert_eq!((items.len(), total), (0, 0), "nothing is overdue today");
+
+    let later = now + Duration::days(200);
+    let (items, total) = controls::list_overdue(&db, &cli(), later, 100).await.unwrap();
+    let seen: Vec<(&str, &str)> = items.iter().map(|i| (i.client_slug.as_str(), i.control_id.as_str())).collect();
+    assert_eq!(seen, vec![("foreign", "RA-01"), ("own", "RA-01")], "archived clients and N/A controls are left out");
+    assert_eq!(total, 2);
+    let (mine, _) = controls::list_overdue(&db, &tech, later, 100).await.unwrap();
+    assert_eq!(mine.iter().map(|i| i.client_slug.as_str()).collect::<Vec<_>>(), vec!["own"]);
+    assert!(matches!(controls::list_overdue(&db, &viewer, later, 100).await, Err(DomainError::Forbidden)));
+
+    // A catalog that reviews RA-01 weekly makes it due within days.
+    let mut next = catalog::built_in().unwrap();
+    next.version += 1;
+    next.controls.iter_mut().find(|c| c.id == "RA-01").unwrap().review = controls::ReviewFrequency::Weekly;
+    controls::sync_catalog(&db, &next, now).await.unwrap();
+    let (soon, _) = controls::list_overdue(&db, &cli(), now + Duration::days(8), 100).await.unwrap();
+    assert_eq!(soon.len(), 2, "due times follow the new frequency");
+});

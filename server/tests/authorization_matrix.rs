@@ -371,6 +371,28 @@ fn rows() -> Vec<(&'static str, Row)> {
             },
         ),
         (
+            "/api/controls/overdue",
+            Row::Call {
+                form: Vec::new,
+                expect: |who| match who {
+                    Who::Anonymous => 401,
+                    Who::ClientViewer => 403,
+                    _ => 200,
+                },
+            },
+        ),
+        (
+            "/overdue",
+            Row::Page {
+                path: "/overdue",
+                expect: |who| match who {
+                    Who::Anonymous => 303,
+                    Who::ClientViewer => 403,
+                    _ => 200,
+                },
+            },
+        ),
+        (
             "/catalog",
             Row::Page {
                 path: "/catalog",
@@ -462,6 +484,22 @@ async fn set_up(app: &TestApp) {
     app.add_user("tech@example.test", "technician", &["own-client"]).await;
     app.add_user("auditor@example.test", "auditor", &[]).await;
     app.add_user("viewer@example.test", "client_viewer", &["own-client"]).await;
+    // Evidence verified long ago, so that both clients have overdue controls to leak.
+    let long_ago = chrono::Utc::now() - chrono::Duration::days(400);
+    for slug in ["own-client", "foreign-client"] {
+        let update =
+            domain::controls::ControlUpdate { status: "implemented".into(), verified_now: true, ..Default::default() };
+        domain::controls::update_client_control(
+            &app.db,
+            &domain::Actor::command_line(),
+            slug,
+            "RA-02",
+            &update,
+            long_ago,
+        )
+        .await
+        .unwrap();
+    }
 }
 
 async fn prepare(app: &TestApp, target: Target, prepare: Prepare) -> i64 {

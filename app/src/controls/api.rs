@@ -3,7 +3,7 @@
 // One argument per form field, so that the forms post to these functions without JavaScript.
 #![allow(clippy::too_many_arguments)]
 
-use super::types::{CatalogView, ChecklistView, ControlDetailView};
+use super::types::{CatalogView, ChecklistView, ControlDetailView, OverdueList};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -239,4 +239,31 @@ pub async fn end_exception(id: i64) -> Result<(), AppError> {
     let actor = crate::auth::current_actor().await?;
     domain::controls::end_exception(&state.db, &actor, id, chrono::Utc::now()).await?;
     Ok(())
+}
+
+/// Overdue evidence across the clients the signed-in user may see.
+#[server(prefix = "/api", endpoint = "controls/overdue")]
+pub async fn list_overdue() -> Result<OverdueList, AppError> {
+    use super::types::OverdueView;
+    use crate::time::When;
+    let state = crate::state::AppState::get()?;
+    let actor = crate::auth::current_actor().await?;
+    let (items, total) = domain::controls::list_overdue(&state.db, &actor, chrono::Utc::now(), 500).await?;
+    Ok(OverdueList {
+        items: items
+            .into_iter()
+            .map(|i| OverdueView {
+                client_slug: i.client_slug,
+                client_name: i.client_name,
+                client_tier: i.impact_tier.as_str().into(),
+                control_id: i.control_id,
+                title: i.title,
+                severity: i.severity,
+                status: i.status.as_str().into(),
+                last_verified: i.last_verified_at.map(When::of),
+                due: When::of(i.due_at),
+            })
+            .collect(),
+        total,
+    })
 }

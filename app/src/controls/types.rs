@@ -140,3 +140,23 @@ pub fn severity_label(severity: i64) -> &'static str {
         _ => "1 · minor",
     }
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverdueView {
+    pub client_slug: String,
+    pub client_name: String,
+    pub client_tier: String,
+    pub control_id: String,
+    pub title: String,
+    pub severity: i64,
+    pub status: String,
+    pub last_verified: Option<When>,
+    pub due: When,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverdueList {
+    pub items: Vec<OverdueView>,
+    /// All overdue items; `items` holds the first few hundred.
+    pub total: i64,
+}

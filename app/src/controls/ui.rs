@@ -1,7 +1,7 @@
 //! Control pages: the catalog, a client's checklist, and one client's control.
 
 use super::api::{
-    get_checklist, get_client_control, list_catalog, ApproveException, BulkUpdateControls, EndException,
+    get_checklist, get_client_control, list_catalog, list_overdue, ApproveException, BulkUpdateControls, EndException,
     RequestException, UpdateClientControl,
 };
 use super::types::{
@@ -928,5 +928,98 @@ fn ControlForm(d: ControlDetailView, update: ServerAction<UpdateClientControl>) 
                 </div>
             </ActionForm>
         </section>
+    }
+}
+
+#[component]
+pub fn OverduePage() -> impl IntoView {
+    let overdue = Resource::new(|| (), |_| list_overdue());
+    view! {
+        <PageTitle text="Overdue evidence"/>
+        <header class="page-header">
+            <div>
+                <h1>"Overdue evidence"</h1>
+                <p class="page-subtitle">
+                    "Controls whose last verification is older than their review frequency allows, most severe first."
+                </p>
+            </div>
+        </header>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match overdue.await {
+                    Ok(list) if list.items.is_empty() => {
+                        view! {
+                            <div class="empty-state">
+                                <h2>"Nothing is overdue"</h2>
+                                <p>"Every recorded control was verified within its review period."</p>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Ok(list) => {
+                        let shown = if list.total > list.items.len() as i64 {
+                            format!("The {} most urgent of {} overdue controls", list.items.len(), list.total)
+                        } else {
+                            format!("{} overdue controls", list.total)
+                        };
+                        view! {
+                            <p class="muted">{shown}</p>
+                            <div class="table-wrap">
+                                <table class="data" aria-label="Overdue evidence">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Client"</th>
+                                            <th scope="col">"Control"</th>
+                                            <th scope="col">"Severity"</th>
+                                            <th scope="col">"Status"</th>
+                                            <th scope="col">"Last verified"</th>
+                                            <th scope="col">"Due"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {list
+                                            .items
+                                            .into_iter()
+                                            .map(|i| {
+                                                let control_href = format!("/clients/{}/controls/{}", i.client_slug, i.control_id);
+                                                view! {
+                                                    <tr>
+                                                        <td>
+                                                            <a href=format!("/clients/{}", i.client_slug)>{i.client_name}</a>
+                                                            " "
+                                                            <crate::components::TierBadge tier=i.client_tier/>
+                                                        </td>
+                                                        <td>
+                                                            <a href=control_href>{format!("{} {}", i.control_id, i.title)}</a>
+                                                        </td>
+                                                        <td class="num">{severity_label(i.severity)}</td>
+                                                        <td>
+                                                            <StatusBadge status=i.status/>
+                                                        </td>
+                                                        <td>
+                                                            {match i.last_verified {
+                                                                Some(w) => view! { <time datetime=w.iso title=w.absolute>{w.relative}</time> }.into_any(),
+                                                                None => view! { "never" }.into_any(),
+                                                            }}
+                                                        </td>
+                                                        <td>
+                                                            <span class="badge badge-overdue">"Overdue"</span>
+                                                            " "
+                                                            <time datetime=i.due.iso title=i.due.absolute>{i.due.relative}</time>
+                                                        </td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => view! { <PageError error/> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

@@ -16,6 +16,8 @@ pub struct Portfolio {
     pub sensitive: i64,
     pub critical: i64,
     pub archived: i64,
+    /// Controls past their re-verification time, across the clients in view.
+    pub overdue: i64,
     /// Critical-tier clients, by name.
     pub critical_clients: Vec<ClientSummary>,
 }
@@ -32,7 +34,9 @@ pub async fn get_portfolio() -> Result<Portfolio, AppError> {
         ClientFilter { tier: Some(ImpactTier::Critical), per_page: 10, ..Default::default() },
     )
     .await?;
+    let (_, overdue) = domain::controls::list_overdue(&state.db, &actor, chrono::Utc::now(), 1).await?;
     Ok(Portfolio {
+        overdue,
         active: counts.active,
         standard: counts.standard,
         sensitive: counts.sensitive,
@@ -86,6 +90,7 @@ fn PortfolioBody(p: Portfolio) -> impl IntoView {
                 {kpi(p.sensitive, "Sensitive tier", "/clients?tier=sensitive")}
                 {kpi(p.standard, "Standard tier", "/clients?tier=standard")}
                 {kpi(p.archived, "Archived", "/clients?archived=1")}
+                {kpi(p.overdue, "Overdue evidence", "/overdue")}
             </div>
         </section>
         <section class="card" aria-labelledby="critical-heading">

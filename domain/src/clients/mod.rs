@@ -27,7 +27,7 @@ pub const MAX_PAGE_SIZE: u32 = 200;
 const MAX_SEARCH: usize = 100;
 
 /// How the actor's scope narrows a list query.
-fn visibility(actor: &Actor) -> Visibility {
+pub(crate) fn visibility(actor: &Actor) -> Visibility {
     match actor.visible_client_ids() {
         None => Visibility::All,
         Some(_) if actor.role == Role::ClientViewer => match actor.client_id {

@@ -80,7 +80,7 @@ pub enum Visibility {
 }
 
 impl Visibility {
-    fn binds(self) -> (Option<i64>, Option<i64>) {
+    pub(crate) fn binds(self) -> (Option<i64>, Option<i64>) {
         match self {
             Visibility::All => (None, None),
             Visibility::AssignedTo(user) => (Some(user), None),

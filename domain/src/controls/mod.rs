@@ -39,6 +39,8 @@ pub async fn sync_catalog(db: &Db, catalog: &catalog::Catalog, now: DateTime<Utc
         return Ok(false);
     }
     store::sync_catalog(db, catalog, now).await?;
+    // Review frequencies may have changed: due times follow.
+    store::recompute_next_due(db, &store::list_controls(db).await?).await?;
     tracing::info!(version = catalog.version, controls = catalog.controls.len(), "control catalog loaded");
     Ok(true)
 }
@@ -343,7 +345,7 @@ pub async fn update_client_control(
     if client.archived_at.is_some() {
         return Err(DomainError::conflict(None, "This client is archived. Restore it before changing its controls."));
     }
-    find_applicable(db, control_id).await?;
+    let control = find_applicable(db, control_id).await?;
     let valid = validate(update)?;
     let current = store::find_state(db, client.id, control_id).await?;
     let from_status =
@@ -365,6 +367,7 @@ pub async fn update_client_control(
         justification: &valid.justification,
         last_verified_at,
         last_verified_by: last_verified_by.as_deref(),
+        next_due_at: last_verified_at.and_then(|at| control.review.next_due(at)),
         changed_by: &actor.display_name,
         note: &valid.note,
         now,
@@ -405,9 +408,9 @@ pub async fn update_client_controls(
     let states = store::list_states(db, client.id).await?;
     let mut changes = Vec::new();
     for (control_id, version) in controls {
-        if !catalog.iter().any(|c| &c.id == control_id && applies_to_clients(c)) {
+        let Some(control) = catalog.iter().find(|c| &c.id == control_id && applies_to_clients(c)) else {
             return Err(DomainError::invalid("selected", format!("{control_id} is not on this client's checklist.")));
-        }
+        };
         let current = states.iter().find(|s| &s.control_id == control_id);
         let (last_verified_at, last_verified_by) = if update.verified_now {
             (Some(now), Some(actor.display_name.as_str()))
@@ -427,6 +430,7 @@ pub async fn update_client_controls(
             justification: &valid.justification,
             last_verified_at,
             last_verified_by,
+            next_due_at: last_verified_at.and_then(|at| control.review.next_due(at)),
             changed_by: &actor.display_name,
             note: &valid.note,
             now,
@@ -439,6 +443,44 @@ pub async fn update_client_controls(
         ));
     }
     Ok(changes.len())
+}
+
+/// One control past its re-verification time, with its client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverdueItem {
+    pub client_slug: String,
+    pub client_name: String,
+    pub impact_tier: crate::clients::ImpactTier,
+    pub control_id: String,
+    pub title: String,
+    pub severity: i64,
+    pub status: ControlStatus,
+    pub last_verified_at: Option<DateTime<Utc>>,
+    pub due_at: DateTime<Utc>,
+}
+
+/// Overdue evidence across the clients the actor may see, most severe and oldest first, at most
+/// `limit` items, with the total count.
+pub async fn list_overdue(db: &Db, actor: &Actor, now: DateTime<Utc>, limit: i64) -> Result<(Vec<OverdueItem>, i64)> {
+    actor.require(Permission::ViewPortfolio)?;
+    let (assigned_to, only_client) = clients::visibility(actor).binds();
+    let (rows, total) = store::list_overdue(db, now, assigned_to, only_client, limit.clamp(1, 1000)).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| OverdueItem {
+            impact_tier: crate::clients::ImpactTier::parse(&r.impact_tier)
+                .unwrap_or(crate::clients::ImpactTier::Standard),
+            status: ControlStatus::parse(&r.status).unwrap_or(ControlStatus::NotAssessed),
+            client_slug: r.client_slug,
+            client_name: r.client_name,
+            control_id: r.control_id,
+            title: r.title,
+            severity: r.severity,
+            last_verified_at: r.last_verified_at,
+            due_at: r.next_due_at,
+        })
+        .collect();
+    Ok((items, total))
 }
 
 /// The longest a risk may be accepted for before it must be asked for again.

@@ -217,6 +217,8 @@ pub struct StateChange<'a> {
     pub justification: &'a str,
     pub last_verified_at: Option<DateTime<Utc>>,
     pub last_verified_by: Option<&'a str>,
+    /// `last_verified_at` plus the control's review frequency.
+    pub next_due_at: Option<DateTime<Utc>>,
     pub changed_by: &'a str,
     pub note: &'a str,
     pub now: DateTime<Utc>,
@@ -232,8 +234,9 @@ pub async fn save_states(db: &Db, changes: &[StateChange<'_>]) -> Result<bool> {
                 let written = if change.expected_version == 0 {
                     sqlx::query(
                         "INSERT INTO client_controls (client_id, control_id, status, owner, evidence_note, evidence_links, \
-                         justification, last_verified_at, last_verified_by, updated_at, version) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) ON CONFLICT (client_id, control_id) DO NOTHING",
+                         justification, last_verified_at, last_verified_by, updated_at, version, next_due_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11) \
+                         ON CONFLICT (client_id, control_id) DO NOTHING",
                     )
                     .bind(change.client_id)
                     .bind(change.control_id)
@@ -245,6 +248,7 @@ pub async fn save_states(db: &Db, changes: &[StateChange<'_>]) -> Result<bool> {
                     .bind(change.last_verified_at)
                     .bind(change.last_verified_by)
                     .bind(change.now)
+                    .bind(change.next_due_at)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected()
@@ -252,7 +256,8 @@ pub async fn save_states(db: &Db, changes: &[StateChange<'_>]) -> Result<bool> {
                     sqlx::query(
                         "UPDATE client_controls SET status = $1, owner = $2, evidence_note = $3, evidence_links = $4, \
                          justification = $5, last_verified_at = $6, last_verified_by = $7, updated_at = $8, \
-                         version = version + 1 WHERE client_id = $9 AND control_id = $10 AND version = $11",
+                         version = version + 1, next_due_at = $12 \
+                         WHERE client_id = $9 AND control_id = $10 AND version = $11",
                     )
                     .bind(change.status.as_str())
                     .bind(change.owner)
@@ -265,6 +270,7 @@ pub async fn save_states(db: &Db, changes: &[StateChange<'_>]) -> Result<bool> {
                     .bind(change.client_id)
                     .bind(change.control_id)
                     .bind(change.expected_version)
+                    .bind(change.next_due_at)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected()
@@ -322,15 +328,20 @@ pub async fn list_history(db: &Db, client_id: i64, control_id: &str) -> Result<V
 pub(crate) type DemoStep = (DateTime<Utc>, String, ControlStatus, ControlStatus, String);
 
 /// Writes a client's demo checklist, states and history, in one transaction.
-pub(crate) async fn insert_demo_states(db: &Db, client_id: i64, states: &[(StateRow, Vec<DemoStep>)]) -> Result<()> {
+pub(crate) async fn insert_demo_states(
+    db: &Db,
+    client_id: i64,
+    states: &[(StateRow, Vec<DemoStep>)],
+    next_due: impl Fn(&str, Option<DateTime<Utc>>) -> Option<DateTime<Utc>>,
+) -> Result<()> {
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
             for (state, steps) in states {
                 sqlx::query(
                     "INSERT INTO client_controls (client_id, control_id, status, owner, evidence_note, evidence_links, \
-                     justification, last_verified_at, last_verified_by, updated_at, version) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     justification, last_verified_at, last_verified_by, updated_at, version, next_due_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(client_id)
                 .bind(&state.control_id)
@@ -343,6 +354,7 @@ pub(crate) async fn insert_demo_states(db: &Db, client_id: i64, states: &[(State
                 .bind(&state.last_verified_by)
                 .bind(state.updated_at)
                 .bind(state.version)
+                .bind(next_due(&state.control_id, state.last_verified_at))
                 .execute(&mut *tx)
                 .await?;
                 for (at, by, from, to, note) in steps {
@@ -523,4 +535,76 @@ pub async fn change_exception(
         .await
     });
     Ok(result?)
+}
+
+/// Recomputes every client control's next due time (after the catalog changed frequencies).
+pub async fn recompute_next_due(db: &Db, controls: &[Control]) -> Result<()> {
+    let rows: Vec<(i64, String, Option<DateTime<Utc>>)> = on_pool!(db, |pool| {
+        sqlx::query_as("SELECT client_id, control_id, last_verified_at FROM client_controls").fetch_all(pool).await?
+    });
+    let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            for (client_id, control_id, verified) in &rows {
+                let review = controls.iter().find(|c| &c.id == control_id).map(|c| c.review);
+                let due = match (review, verified) {
+                    (Some(review), Some(at)) => review.next_due(*at),
+                    _ => None,
+                };
+                sqlx::query("UPDATE client_controls SET next_due_at = $1 WHERE client_id = $2 AND control_id = $3")
+                    .bind(due)
+                    .bind(client_id)
+                    .bind(control_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok::<(), sqlx::Error>(())
+        }
+        .await
+    });
+    Ok(result?)
+}
+
+/// One overdue control of one client.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct OverdueRow {
+    pub client_slug: String,
+    pub client_name: String,
+    pub impact_tier: String,
+    pub control_id: String,
+    pub title: String,
+    pub severity: i64,
+    pub status: String,
+    pub last_verified_at: Option<DateTime<Utc>>,
+    pub next_due_at: DateTime<Utc>,
+}
+
+/// Controls past their re-verification time on active clients, most severe and oldest first.
+/// `assigned_to` and `only_client` narrow the clients as in the client list.
+pub async fn list_overdue(
+    db: &Db,
+    now: DateTime<Utc>,
+    assigned_to: Option<i64>,
+    only_client: Option<i64>,
+    limit: i64,
+) -> Result<(Vec<OverdueRow>, i64)> {
+    const FROM: &str =
+        "FROM client_controls s JOIN clients c ON c.id = s.client_id JOIN controls k ON k.id = s.control_id
+         WHERE s.next_due_at < $1 AND c.archived_at IS NULL AND k.retired_at IS NULL
+           AND s.status <> 'not_applicable'
+           AND ($2 IS NULL OR c.id IN (SELECT a.client_id FROM user_clients a WHERE a.user_id = $2))
+           AND ($3 IS NULL OR c.id = $3)";
+    let list_sql = format!(
+        "SELECT c.slug AS client_slug, c.name AS client_name, c.impact_tier, s.control_id, k.title, k.severity, s.status, \
+         s.last_verified_at, s.next_due_at {FROM} ORDER BY k.severity DESC, s.next_due_at, c.name, s.control_id LIMIT $4"
+    );
+    let count_sql = format!("SELECT COUNT(*) {FROM}");
+    Ok(on_pool!(db, |pool| {
+        let rows =
+            sqlx::query_as(&list_sql).bind(now).bind(assigned_to).bind(only_client).bind(limit).fetch_all(pool).await?;
+        let total =
+            sqlx::query_scalar(&count_sql).bind(now).bind(assigned_to).bind(only_client).fetch_one(pool).await?;
+        (rows, total)
+    }))
 }
