@@ -62,6 +62,8 @@ pub fn App() -> impl IntoView {
                         view=controls::ui::ClientControlPage
                     />
                     <Route path=path!("/catalog") view=controls::ui::CatalogPage/>
+                    <Route path=path!("/catalog/new") view=controls::ui::NewControlPage/>
+                    <Route path=path!("/catalog/:id/edit") view=controls::ui::EditControlPage/>
                     <Route path=path!("/overdue") view=controls::ui::OverduePage/>
                 </ParentRoute>
             </Routes>

@@ -70,10 +70,12 @@ pub enum Permission {
     RequestException,
     /// Approve or revoke a risk acceptance.
     ApproveException,
+    /// Add, change and retire custom controls.
+    ManageCatalog,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ViewPortfolio,
         Permission::ViewClient,
         Permission::ViewClientNotes,
@@ -87,6 +89,7 @@ impl Permission {
         Permission::EditControls,
         Permission::RequestException,
         Permission::ApproveException,
+        Permission::ManageCatalog,
     ];
 
     /// Whether the permission is exercised on one client (and so depends on the actor's scope).
@@ -134,6 +137,7 @@ const RULES: &[(Role, Permission, Reach)] = &[
     (R::Admin, P::EditControls, AnyClient),
     (R::Admin, P::RequestException, AnyClient),
     (R::Admin, P::ApproveException, AnyClient),
+    (R::Admin, P::ManageCatalog, Global),
     (R::Manager, P::ViewPortfolio, Global),
     (R::Manager, P::ViewClient, AnyClient),
     (R::Manager, P::ViewClientNotes, AnyClient),
@@ -146,6 +150,7 @@ const RULES: &[(Role, Permission, Reach)] = &[
     (R::Manager, P::EditControls, AnyClient),
     (R::Manager, P::RequestException, AnyClient),
     (R::Manager, P::ApproveException, AnyClient),
+    (R::Manager, P::ManageCatalog, Global),
     (R::Technician, P::ViewPortfolio, Global),
     (R::Technician, P::ViewClient, OwnClients),
     (R::Technician, P::ViewClientNotes, OwnClients),
@@ -284,6 +289,7 @@ mod tests {
         (R::Admin, P::ViewControls, true, true),
         (R::Admin, P::EditControls, true, true),
         (R::Admin, P::RequestException, true, true),
+        (R::Admin, P::ManageCatalog, true, true),
         (R::Admin, P::ApproveException, true, true),
 
         (R::Manager, P::ViewPortfolio, true, true),
@@ -298,6 +304,7 @@ mod tests {
         (R::Manager, P::ViewControls, true, true),
         (R::Manager, P::EditControls, true, true),
         (R::Manager, P::RequestException, true, true),
+        (R::Manager, P::ManageCatalog, true, true),
         (R::Manager, P::ApproveException, true, true),
 
         (R::Technician, P::ViewPortfolio, true, true),
@@ -312,6 +319,7 @@ mod tests {
         (R::Technician, P::ViewControls, true, false),
         (R::Technician, P::EditControls, true, false),
         (R::Technician, P::RequestException, true, false),
+        (R::Technician, P::ManageCatalog, false, false),
         (R::Technician, P::ApproveException, false, false),
 
         (R::Auditor, P::ViewPortfolio, true, true),
@@ -326,6 +334,7 @@ mod tests {
         (R::Auditor, P::ViewControls, true, true),
         (R::Auditor, P::EditControls, false, false),
         (R::Auditor, P::RequestException, false, false),
+        (R::Auditor, P::ManageCatalog, false, false),
         (R::Auditor, P::ApproveException, false, false),
 
         (R::ClientViewer, P::ViewPortfolio, false, false),
@@ -340,6 +349,7 @@ mod tests {
         (R::ClientViewer, P::ViewControls, true, false),
         (R::ClientViewer, P::EditControls, false, false),
         (R::ClientViewer, P::RequestException, false, false),
+        (R::ClientViewer, P::ManageCatalog, false, false),
         (R::ClientViewer, P::ApproveException, false, false),
     ];
 

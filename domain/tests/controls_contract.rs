@@ -344,3 +344,87 @@ contract_test!(overdue_evidence_is_listed_across_the_clients_one_may_see, |db| {
     let (soon, _) = controls::list_overdue(&db, &cli(), now + Duration::days(8), 100).await.unwrap();
     assert_eq!(soon.len(), 2, "due times follow the new frequency");
 });
+
+fn custom(title: &str, tiers: &[&str]) -> controls::CustomControlInput {
+    controls::CustomControlInput {
+        title: title.into(),
+        description: "Printers are on their own VLAN with no route to servers.".into(),
+        category_id: "NS".into(),
+        severity: "3".into(),
+        review: "annual".into(),
+        applies_to: "client".into(),
+        tiers: tiers.iter().map(|t| t.to_string()).collect(),
+        references: "Internal policy: NET-7\nCIS v8: 12.2".into(),
+    }
+}
+
+contract_test!(custom_controls_are_added_changed_and_retired_by_managers, |db| {
+    client(&db, "acme", "standard").await;
+    client(&db, "bank", "critical").await;
+    let manager = user(&db, "m@example.test", "manager", &[]).await;
+    let tech = user(&db, "t@example.test", "technician", &[]).await;
+    let now = Utc::now();
+
+    let Err(DomainError::Validation(errors)) =
+        controls::create_custom_control(&db, &manager, &controls::CustomControlInput::default()).await
+    else {
+        panic!("an empty control is refused")
+    };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    for field in ["title", "description", "category_id", "severity", "review", "applies_to", "tiers"] {
+        assert!(fields.contains(&field), "{field} in {fields:?}");
+    }
+    let bad_refs = controls::CustomControlInput {
+        references: "no colon here".into(),
+        ..custom("Printers isolated", &["critical"])
+    };
+    assert!(
+        matches!(controls::create_custom_control(&db, &manager, &bad_refs).await, Err(DomainError::Validation(e)) if e[0].field == "references")
+    );
+    assert!(matches!(
+        controls::create_custom_control(&db, &tech, &custom("Printers isolated", &["critical"])).await,
+        Err(DomainError::Forbidden)
+    ));
+
+    let first =
+        controls::create_custom_control(&db, &manager, &custom("Printers isolated", &["critical"])).await.unwrap();
+    let second =
+        controls::create_custom_control(&db, &manager, &custom("Guest Wi-Fi isolated", &["standard", "critical"]))
+            .await
+            .unwrap();
+    assert_eq!((first.id.as_str(), second.id.as_str()), ("CUS-01", "CUS-02"));
+    assert!(!first.built_in);
+    assert_eq!(first.references[1].source, "CIS v8");
+
+    let on = |checklist: &controls::Checklist, id: &str| checklist.items.iter().any(|i| i.control.id == id);
+    let bank = controls::get_checklist(&db, &manager, "bank", now).await.unwrap();
+    let acme = controls::get_checklist(&db, &manager, "acme", now).await.unwrap();
+    assert!(on(&bank, "CUS-01") && on(&bank, "CUS-02") && !on(&acme, "CUS-01") && on(&acme, "CUS-02"));
+
+    let changed = controls::update_custom_control(
+        &db,
+        &manager,
+        "CUS-01",
+        &custom("Printers on their own VLAN", &["standard", "critical"]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(changed.title, "Printers on their own VLAN");
+    let built_in = controls::update_custom_control(&db, &manager, "RA-01", &custom("Hijack", &["critical"])).await;
+    assert!(matches!(built_in, Err(DomainError::NotFound)), "built-in controls change only with the catalog file");
+
+    controls::update_client_control(&db, &manager, "acme", "CUS-01", &set("implemented", 0), now).await.unwrap();
+    controls::retire_custom_control(&db, &manager, "CUS-01", now).await.unwrap();
+    let acme = controls::get_checklist(&db, &manager, "acme", now).await.unwrap();
+    assert!(!on(&acme, "CUS-01"), "a retired control leaves the checklists");
+    let (_, _, history) = controls::get_client_control(&db, &manager, "acme", "CUS-01", now).await.unwrap();
+    assert_eq!(history.len(), 1, "and keeps its history");
+    assert!(matches!(controls::retire_custom_control(&db, &manager, "RA-01", now).await, Err(DomainError::NotFound)));
+    let third = controls::create_custom_control(&db, &manager, &custom("Another", &["critical"])).await.unwrap();
+    assert_eq!(third.id, "CUS-03", "a retired id is never handed out again");
+    assert!(!controls::sync_built_in_catalog(&db).await.unwrap());
+    assert!(
+        controls::get_control(&db, &manager, "CUS-02").await.is_ok(),
+        "the catalog load leaves custom controls alone"
+    );
+});

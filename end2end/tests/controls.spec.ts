@@ -117,4 +117,39 @@ test.describe("hardening status", () => {
     await expect(page.getByRole("table", { name: "Remote access" })).toHaveCount(0);
     await expect(page.getByRole("table", { name: "Backup & recovery" })).toBeVisible();
   });
+
+  test("a manager adds a custom control, changes it and retires it", async ({ page }) => {
+    const manager = createUser({ role: "manager" });
+    await signIn(page, manager);
+    await open(page, "/catalog");
+    await page.getByRole("link", { name: "New control", exact: true }).click();
+    await expectPath(page, "/catalog/new");
+    await page.getByRole("button", { name: "Add control", exact: true }).click();
+    await expect(page.getByText("Enter a title of 1 to 70 characters.").first()).toBeVisible();
+
+    await open(page, "/catalog/new");
+    const title = `Printers on their own VLAN ${Date.now()}`;
+    await field(page, "Title").fill(title);
+    await field(page, "What must be true").fill("Printers sit on an isolated VLAN with no route to servers.");
+    await field(page, "Category").selectOption({ label: "Network segmentation" });
+    await page.getByRole("checkbox", { name: "Standard" }).check();
+    await field(page, "References").fill("Internal policy: NET-7");
+    await page.getByRole("button", { name: "Add control", exact: true }).click();
+    await expectPath(page, "/catalog");
+    await expect(page.getByText(title)).toBeVisible();
+
+    const edit = page.getByRole("link", { name: /^Edit CUS-/ }).first();
+    await edit.click();
+    await waitForHydration(page);
+    await field(page, "Title").fill(`${title} (revised)`);
+    await page.getByRole("button", { name: "Save control", exact: true }).click();
+    await expectPath(page, "/catalog");
+    await expect(page.getByText(`${title} (revised)`)).toBeVisible();
+
+    await page.getByRole("link", { name: /^Edit CUS-/ }).first().click();
+    await waitForHydration(page);
+    await page.getByRole("button", { name: "Retire control", exact: true }).click();
+    await expectPath(page, "/catalog");
+    await expect(page.getByText(`${title} (revised)`)).toHaveCount(0);
+  });
 });

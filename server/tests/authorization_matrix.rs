@@ -186,6 +186,22 @@ fn approve_status(who: Who, target: Target) -> u16 {
     }
 }
 
+/// Expected status for managing the catalog's custom controls.
+fn manage_status(who: Who) -> u16 {
+    match who {
+        Who::Anonymous => 401,
+        _ if who.manages_clients() => 200,
+        _ => 403,
+    }
+}
+
+fn manage_page_status(who: Who) -> u16 {
+    match manage_status(who) {
+        401 => 303,
+        other => other,
+    }
+}
+
 /// Expected status for reading something of one client.
 fn read_status(who: Who, target: Target) -> u16 {
     match who {
@@ -392,6 +408,39 @@ fn rows() -> Vec<(&'static str, Row)> {
                 },
             },
         ),
+        ("/api/catalog/form", Row::Call { form: || vec![("id", "CUS-01".into())], expect: manage_status }),
+        (
+            "/api/catalog/save",
+            Row::Call {
+                form: || {
+                    vec![
+                        ("id", String::new()),
+                        ("title", "Added by the matrix".into()),
+                        ("description", "Something checkable.".into()),
+                        ("category_id", "NS".into()),
+                        ("severity", "3".into()),
+                        ("review", "annual".into()),
+                        ("applies_to", "client".into()),
+                        ("tiers[]", "critical".into()),
+                        ("references", String::new()),
+                    ]
+                },
+                expect: manage_status,
+            },
+        ),
+        (
+            // A custom control that does not exist: managers learn that, nobody else gets that far.
+            "/api/catalog/retire",
+            Row::Call {
+                form: || vec![("id", "CUS-99".into())],
+                expect: |who| match manage_status(who) {
+                    200 => 404,
+                    other => other,
+                },
+            },
+        ),
+        ("/catalog/new", Row::Page { path: "/catalog/new", expect: manage_page_status }),
+        ("/catalog/{id}/edit", Row::Page { path: "/catalog/CUS-01/edit", expect: manage_page_status }),
         (
             "/catalog",
             Row::Page {
@@ -484,6 +533,17 @@ async fn set_up(app: &TestApp) {
     app.add_user("tech@example.test", "technician", &["own-client"]).await;
     app.add_user("auditor@example.test", "auditor", &[]).await;
     app.add_user("viewer@example.test", "client_viewer", &["own-client"]).await;
+    let custom = domain::controls::CustomControlInput {
+        title: "Custom control of the matrix".into(),
+        description: "Something checkable.".into(),
+        category_id: "NS".into(),
+        severity: "2".into(),
+        review: "annual".into(),
+        applies_to: "client".into(),
+        tiers: vec!["critical".into()],
+        references: String::new(),
+    };
+    domain::controls::create_custom_control(&app.db, &domain::Actor::command_line(), &custom).await.unwrap();
     // Evidence verified long ago, so that both clients have overdue controls to leak.
     let long_ago = chrono::Utc::now() - chrono::Duration::days(400);
     for slug in ["own-client", "foreign-client"] {

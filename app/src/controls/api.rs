@@ -3,7 +3,7 @@
 // One argument per form field, so that the forms post to these functions without JavaScript.
 #![allow(clippy::too_many_arguments)]
 
-use super::types::{CatalogView, ChecklistView, ControlDetailView, OverdueList};
+use super::types::{CatalogView, ChecklistView, ControlDetailView, CustomControlForm, OverdueList};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -100,6 +100,7 @@ pub async fn list_catalog(include_retired: bool) -> Result<CatalogView, AppError
     Ok(CatalogView {
         categories: categories.into_iter().map(convert::category).collect(),
         controls: controls.into_iter().map(convert::control).collect(),
+        can_manage: actor.can(domain::Permission::ManageCatalog),
     })
 }
 
@@ -266,4 +267,76 @@ pub async fn list_overdue() -> Result<OverdueList, AppError> {
             .collect(),
         total,
     })
+}
+
+/// What the custom-control form needs: categories, and the control when editing ("" for new).
+#[server(prefix = "/api", endpoint = "catalog/form")]
+pub async fn get_custom_control_form(id: String) -> Result<CustomControlForm, AppError> {
+    let state = crate::state::AppState::get()?;
+    let actor = crate::auth::current_actor().await?;
+    let id = (!id.is_empty()).then_some(id);
+    let (categories, control) = domain::controls::custom_control_form(&state.db, &actor, id.as_deref()).await?;
+    Ok(CustomControlForm {
+        review: control.as_ref().map(|c| c.review.as_str().to_string()).unwrap_or_default(),
+        applies_to: control.as_ref().map(|c| c.applies_to.as_str().to_string()).unwrap_or_default(),
+        categories: categories.into_iter().map(convert::category).collect(),
+        control: control.map(convert::control),
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn custom_input(
+    title: String,
+    description: String,
+    category_id: String,
+    severity: String,
+    review: String,
+    applies_to: String,
+    tiers: Option<Vec<String>>,
+    references: String,
+) -> domain::controls::CustomControlInput {
+    domain::controls::CustomControlInput {
+        title,
+        description,
+        category_id,
+        severity,
+        review,
+        applies_to,
+        tiers: tiers.unwrap_or_default(),
+        references,
+    }
+}
+
+/// Adds a custom control; an empty `id` adds, another changes that custom control.
+#[server(prefix = "/api", endpoint = "catalog/save")]
+pub async fn save_custom_control(
+    id: String,
+    title: String,
+    description: String,
+    category_id: String,
+    severity: String,
+    review: String,
+    applies_to: String,
+    tiers: Option<Vec<String>>,
+    references: String,
+) -> Result<String, AppError> {
+    let state = crate::state::AppState::get()?;
+    let actor = crate::auth::current_actor().await?;
+    let input = custom_input(title, description, category_id, severity, review, applies_to, tiers, references);
+    let control = if id.is_empty() {
+        domain::controls::create_custom_control(&state.db, &actor, &input).await?
+    } else {
+        domain::controls::update_custom_control(&state.db, &actor, &id, &input).await?
+    };
+    leptos_axum::redirect(&format!("/catalog?q={}", control.id));
+    Ok(control.id)
+}
+
+#[server(prefix = "/api", endpoint = "catalog/retire")]
+pub async fn retire_custom_control(id: String) -> Result<(), AppError> {
+    let state = crate::state::AppState::get()?;
+    let actor = crate::auth::current_actor().await?;
+    domain::controls::retire_custom_control(&state.db, &actor, &id, chrono::Utc::now()).await?;
+    leptos_axum::redirect("/catalog");
+    Ok(())
 }

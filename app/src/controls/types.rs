@@ -37,7 +37,31 @@ pub struct ControlView {
 pub struct CatalogView {
     pub categories: Vec<CategoryView>,
     pub controls: Vec<ControlView>,
+    /// The signed-in user may add, change and retire custom controls.
+    pub can_manage: bool,
 }
+
+/// A custom control as its form needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomControlForm {
+    pub categories: Vec<CategoryView>,
+    /// `None` for a new control.
+    pub control: Option<ControlView>,
+    /// Raw values for editing: the review frequency and applies-to as stored.
+    pub review: String,
+    pub applies_to: String,
+}
+
+pub const REVIEWS: [(&str, &str); 6] = [
+    ("weekly", "Weekly"),
+    ("monthly", "Monthly"),
+    ("quarterly", "Quarterly"),
+    ("semi-annual", "Every six months"),
+    ("annual", "Yearly"),
+    ("per-event", "On each event"),
+];
+
+pub const APPLIES_TO: [(&str, &str); 3] = [("client", "Client"), ("msp", "MSP"), ("both", "MSP and client")];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemView {

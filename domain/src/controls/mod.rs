@@ -483,6 +483,149 @@ pub async fn list_overdue(db: &Db, actor: &Actor, now: DateTime<Utc>, limit: i64
     Ok((items, total))
 }
 
+/// What an admin or manager submits for a custom control.
+#[derive(Debug, Clone, Default)]
+pub struct CustomControlInput {
+    pub title: String,
+    pub description: String,
+    pub category_id: String,
+    pub severity: String,
+    pub review: String,
+    pub applies_to: String,
+    pub tiers: Vec<String>,
+    /// One reference per line, "Source: item" (e.g. "Internal policy: 4.2").
+    pub references: String,
+}
+
+async fn validate_custom(db: &Db, id: String, input: &CustomControlInput) -> Result<Control> {
+    let mut errors = Vec::new();
+    let title = clients::model::clean_line(&input.title);
+    if title.is_empty() || title.chars().count() > 70 {
+        errors.push(FieldError::new("title", "Enter a title of 1 to 70 characters."));
+    }
+    let description = input.description.trim().replace('\0', "");
+    if description.is_empty() || description.chars().count() > 400 {
+        errors.push(FieldError::new("description", "Describe what must be true, in 1 to 400 characters."));
+    }
+    let categories = store::list_categories(db).await?;
+    if !categories.iter().any(|c| c.id == input.category_id) {
+        errors.push(FieldError::new("category_id", "Choose a category."));
+    }
+    let severity = input.severity.trim().parse::<i64>().ok().filter(|s| (1..=5).contains(s));
+    if severity.is_none() {
+        errors.push(FieldError::new("severity", "Choose a severity from 1 to 5."));
+    }
+    let review = ReviewFrequency::parse(input.review.trim());
+    if review.is_none() {
+        errors.push(FieldError::new("review", "Choose how often it is re-verified."));
+    }
+    let applies_to = AppliesTo::parse(input.applies_to.trim());
+    if applies_to.is_none() {
+        errors.push(FieldError::new("applies_to", "Choose whom it applies to."));
+    }
+    let mut tiers = Vec::new();
+    for t in &input.tiers {
+        match crate::clients::ImpactTier::parse(t) {
+            Some(tier) if !tiers.contains(&tier) => tiers.push(tier),
+            Some(_) => {}
+            None => errors.push(FieldError::new("tiers", "Choose impact tiers from the list.")),
+        }
+    }
+    tiers.sort_by_key(|t| t.weight());
+    if tiers.is_empty() {
+        errors.push(FieldError::new("tiers", "Choose at least one impact tier it applies to."));
+    }
+    let mut references = Vec::new();
+    for line in input.references.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match line.split_once(':') {
+            Some((source, item)) if !source.trim().is_empty() && !item.trim().is_empty() && line.len() <= 200 => {
+                references.push(Reference { source: source.trim().into(), item: item.trim().into(), verified: true })
+            }
+            _ => {
+                errors.push(FieldError::new("references", "Write one reference per line as “Source: item”."));
+                break;
+            }
+        }
+    }
+    if references.len() > 20 {
+        errors.push(FieldError::new("references", "Give at most 20 references."));
+    }
+    match (errors.is_empty(), severity, review, applies_to) {
+        (true, Some(severity), Some(review), Some(applies_to)) => Ok(Control {
+            id,
+            category_id: input.category_id.clone(),
+            title,
+            description,
+            severity,
+            review,
+            applies_to,
+            tiers,
+            references,
+            built_in: false,
+            retired_at: None,
+        }),
+        _ => Err(DomainError::Validation(errors)),
+    }
+}
+
+/// Adds a control of the MSP's own to the catalog; returns its id ("CUS-01", …).
+pub async fn create_custom_control(db: &Db, actor: &Actor, input: &CustomControlInput) -> Result<Control> {
+    actor.require(Permission::ManageCatalog)?;
+    // Ids are handed out in order; two people adding at once may collide, so try a few times.
+    for _ in 0..5 {
+        let id = store::next_custom_id(db).await?;
+        let control = validate_custom(db, id, input).await?;
+        if store::save_custom_control(db, &control, true).await? {
+            return Ok(control);
+        }
+    }
+    Err(DomainError::conflict(None, "Someone else was adding a control at the same moment. Try again."))
+}
+
+/// Changes a custom control (built-in ones change only with the catalog file).
+pub async fn update_custom_control(db: &Db, actor: &Actor, id: &str, input: &CustomControlInput) -> Result<Control> {
+    actor.require(Permission::ManageCatalog)?;
+    let control = validate_custom(db, id.to_owned(), input).await?;
+    if !store::save_custom_control(db, &control, false).await? {
+        return Err(DomainError::NotFound);
+    }
+    Ok(control)
+}
+
+/// Retires a custom control: it leaves every checklist, and keeps its history.
+pub async fn retire_custom_control(db: &Db, actor: &Actor, id: &str, now: DateTime<Utc>) -> Result<()> {
+    actor.require(Permission::ManageCatalog)?;
+    if store::retire_custom_control(db, id, now).await? {
+        Ok(())
+    } else {
+        Err(DomainError::NotFound)
+    }
+}
+
+/// What the custom-control form needs: the categories, and the custom control to change (an
+/// active custom control; built-in and retired ones are not found).
+pub async fn custom_control_form(db: &Db, actor: &Actor, id: Option<&str>) -> Result<(Vec<Category>, Option<Control>)> {
+    actor.require(Permission::ManageCatalog)?;
+    let categories = store::list_categories(db).await?;
+    let control = match id {
+        None => None,
+        Some(id) => Some(
+            store::list_controls(db)
+                .await?
+                .into_iter()
+                .find(|c| c.id == id && !c.built_in && c.retired_at.is_none())
+                .ok_or(DomainError::NotFound)?,
+        ),
+    };
+    Ok((categories, control))
+}
+
+/// One control of the catalog, retired or not.
+pub async fn get_control(db: &Db, actor: &Actor, id: &str) -> Result<Control> {
+    actor.require(Permission::ViewCatalog)?;
+    store::list_controls(db).await?.into_iter().find(|c| c.id == id).ok_or(DomainError::NotFound)
+}
+
 /// The longest a risk may be accepted for before it must be asked for again.
 pub const MAX_EXCEPTION_DAYS: i64 = 366;
 

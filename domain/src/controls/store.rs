@@ -608,3 +608,95 @@ pub async fn list_overdue(
         (rows, total)
     }))
 }
+
+/// The next free id for a custom control ("CUS-01", "CUS-02", …).
+pub async fn next_custom_id(db: &Db) -> Result<String> {
+    let ids: Vec<String> = on_pool!(db, |pool| {
+        sqlx::query_scalar("SELECT id FROM controls WHERE id LIKE 'CUS-%'").fetch_all(pool).await?
+    });
+    let highest = ids.iter().filter_map(|id| id.strip_prefix("CUS-")?.parse::<u32>().ok()).max().unwrap_or(0);
+    Ok(format!("CUS-{:02}", highest + 1))
+}
+
+/// Inserts (when `insert`) or updates a custom control with its tiers and references, in one
+/// transaction. Returns false when the id is taken (insert) or is not a custom control (update).
+pub async fn save_custom_control(db: &Db, control: &Control, insert: bool) -> Result<bool> {
+    let result: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let written = if insert {
+                sqlx::query(
+                    "INSERT INTO controls (id, category_id, title, description, severity, review, applies_to, built_in, \
+                     position, retired_at) VALUES ($1, $2, $3, $4, $5, $6, $7, FALSE, 1000, NULL) \
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(&control.id)
+                .bind(&control.category_id)
+                .bind(&control.title)
+                .bind(&control.description)
+                .bind(control.severity)
+                .bind(control.review.as_str())
+                .bind(control.applies_to.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+            } else {
+                sqlx::query(
+                    "UPDATE controls SET category_id = $2, title = $3, description = $4, severity = $5, review = $6, \
+                     applies_to = $7 WHERE id = $1 AND NOT built_in AND retired_at IS NULL",
+                )
+                .bind(&control.id)
+                .bind(&control.category_id)
+                .bind(&control.title)
+                .bind(&control.description)
+                .bind(control.severity)
+                .bind(control.review.as_str())
+                .bind(control.applies_to.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+            };
+            if written != 1 {
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM control_tiers WHERE control_id = $1").bind(&control.id).execute(&mut *tx).await?;
+            for tier in &control.tiers {
+                sqlx::query("INSERT INTO control_tiers (control_id, tier) VALUES ($1, $2)")
+                    .bind(&control.id)
+                    .bind(tier.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM control_references WHERE control_id = $1").bind(&control.id).execute(&mut *tx).await?;
+            for (i, r) in control.references.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO control_references (control_id, position, source, item, verified) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&control.id)
+                .bind(i as i64)
+                .bind(&r.source)
+                .bind(&r.item)
+                .bind(r.verified)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok::<bool, sqlx::Error>(true)
+        }
+        .await
+    });
+    Ok(result?)
+}
+
+/// Retires a custom control; false when it is not an active custom control.
+pub async fn retire_custom_control(db: &Db, id: &str, now: DateTime<Utc>) -> Result<bool> {
+    let done = on_pool!(db, |pool| {
+        sqlx::query("UPDATE controls SET retired_at = $1 WHERE id = $2 AND NOT built_in AND retired_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+    });
+    Ok(done == 1)
+}
