@@ -448,6 +448,7 @@ fn ClientBody(
         </div>
         <section class="card" aria-labelledby="posture-heading">
             <h2 id="posture-heading" class="card-title">"Posture"</h2>
+            <crate::controls::ui::HardeningSummary slug=c.slug.clone()/>
             <p>
                 <a class="btn" href=format!("/clients/{}/controls", c.slug)>"Hardening status"</a>
             </p>

@@ -1221,3 +1221,53 @@ fn CustomControlEditor(form: CustomControlForm) -> impl IntoView {
         })}
     }
 }
+
+/// Counts per status for one client, for the client's page.
+#[component]
+pub fn HardeningSummary(slug: String) -> impl IntoView {
+    let checklist = Resource::new(move || slug.clone(), get_checklist);
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                checklist
+                    .await
+                    .ok()
+                    .map(|list| {
+                        let overdue = list.items.iter().filter(|i| i.stale).count();
+                        let accepted = list
+                            .items
+                            .iter()
+                            .filter(|i| i.exception.as_ref().is_some_and(|e| e.state == "active"))
+                            .count();
+                        view! {
+                            <ul class="status-summary" aria-label="Hardening status">
+                                {STATUSES
+                                    .into_iter()
+                                    .map(|(value, _)| {
+                                        let n = list.items.iter().filter(|i| i.status == value).count();
+                                        view! {
+                                            <li>
+                                                <StatusBadge status=value.to_string()/>
+                                                " "
+                                                <span class="num">{n}</span>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                                <li>
+                                    <span class="badge badge-overdue">"Overdue"</span>
+                                    " "
+                                    <span class="num">{overdue}</span>
+                                </li>
+                                <li>
+                                    <span class="badge badge-exception-active">"Risk accepted"</span>
+                                    " "
+                                    <span class="num">{accepted}</span>
+                                </li>
+                            </ul>
+                        }
+                    })
+            })}
+        </Suspense>
+    }
+}
