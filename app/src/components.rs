@@ -120,3 +120,9 @@ pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
     let text = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     view! { <leptos_meta::Title text/> }
 }
+
+/// A time as "3 days ago", with the exact time on hover and for machines.
+#[component]
+pub fn TimeAgo(when: crate::time::When) -> impl IntoView {
+    view! { <time datetime=when.iso title=when.absolute>{when.relative}</time> }
+}

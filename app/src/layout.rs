@@ -1,8 +1,7 @@
 //! The frame around every signed-in page, the sign-in page and the not-found page.
 
 use crate::auth::{current_user, Me, SignIn, SignOut};
-use crate::components::PageError;
-use crate::components::PageTitle;
+use crate::components::{PageError, PageTitle};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};

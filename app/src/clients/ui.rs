@@ -2,8 +2,7 @@
 
 use super::api::{get_client, list_clients, ArchiveClient, CreateClient, RestoreClient, UpdateClient};
 use super::types::{tier_label, ClientDetail, ClientList, ClientQuery, SORTS, TIERS};
-use crate::components::PageTitle;
-use crate::components::{ErrorPanel, FieldErrorText, Loading, PageError, TextField, TierBadge};
+use crate::components::{ErrorPanel, FieldErrorText, Loading, PageError, PageTitle, TextField, TierBadge, TimeAgo};
 use crate::error::AppError;
 use crate::layout::CurrentUser;
 use leptos::prelude::*;
@@ -313,7 +312,7 @@ fn ClientTable(list: ClientList, query: ClientQuery) -> impl IntoView {
                                     </td>
                                     <td>{c.contact_name}</td>
                                     <td>
-                                        <time datetime=c.updated.iso title=c.updated.absolute>{c.updated.relative}</time>
+                                        <TimeAgo when=c.updated/>
                                     </td>
                                 </tr>
                             }
@@ -390,7 +389,7 @@ fn ClientBody(
             view! {
                 <div class="alert alert-info">
                     "This client was archived "
-                    <time datetime=when.iso title=when.absolute>{when.relative}</time>
+                    <TimeAgo when=when/>
                     ". Its records are kept; restore it to change them."
                 </div>
             }
@@ -424,11 +423,11 @@ fn ClientBody(
                     </dd>
                     <dt>"Client since"</dt>
                     <dd>
-                        <time datetime=c.created.iso.clone() title=c.created.absolute.clone()>{c.created.relative.clone()}</time>
+                        <TimeAgo when=c.created.clone()/>
                     </dd>
                     <dt>"Last changed"</dt>
                     <dd>
-                        <time datetime=c.updated.iso.clone() title=c.updated.absolute.clone()>{c.updated.relative.clone()}</time>
+                        <TimeAgo when=c.updated.clone()/>
                     </dd>
                 </dl>
             </section>

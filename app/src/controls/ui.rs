@@ -9,7 +9,7 @@ use super::types::{
     ExceptionView, ItemView, APPLIES_TO, REVIEWS, STATUSES,
 };
 use crate::clients::types::tier_label;
-use crate::components::{ErrorPanel, FieldErrorText, Loading, PageError, PageTitle};
+use crate::components::{ErrorPanel, FieldErrorText, Loading, PageError, PageTitle, TimeAgo};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -27,10 +27,10 @@ fn DueText(item: ItemView) -> impl IntoView {
         Some(due) if item.stale => view! {
             <span class="badge badge-overdue">"Overdue"</span>
             " "
-            <time datetime=due.iso title=due.absolute>{due.relative}</time>
+            <TimeAgo when=due/>
         }
         .into_any(),
-        Some(due) => view! { <time datetime=due.iso title=due.absolute>{due.relative}</time> }.into_any(),
+        Some(due) => view! { <TimeAgo when=due/> }.into_any(),
     }
 }
 
@@ -509,7 +509,7 @@ fn ChecklistTables(
                                                     </td>
                                                     <td>
                                                         {match i.last_verified.clone() {
-                                                            Some(w) => view! { <time datetime=w.iso title=w.absolute>{w.relative}</time> }.into_any(),
+                                                            Some(w) => view! { <TimeAgo when=w/> }.into_any(),
                                                             None => view! { <span class="muted">"never"</span> }.into_any(),
                                                         }}
                                                     </td>
@@ -611,9 +611,7 @@ fn ExceptionCard(d: ControlDetailView, actions: ExceptionActions) -> impl IntoVi
                             <dt>"Asked for by"</dt>
                             <dd>
                                 {e.requested_by.clone()} " "
-                                <time datetime=e.requested.iso.clone() title=e.requested.absolute.clone()>
-                                    {e.requested.relative.clone()}
-                                </time>
+                                <TimeAgo when=e.requested.clone()/>
                             </dd>
                             <dt>"Approved by"</dt>
                             <dd>
@@ -621,7 +619,7 @@ fn ExceptionCard(d: ControlDetailView, actions: ExceptionActions) -> impl IntoVi
                                     (Some(by), Some(w)) => {
                                         view! {
                                             {by} " "
-                                            <time datetime=w.iso title=w.absolute>{w.relative}</time>
+                                            <TimeAgo when=w/>
                                         }
                                             .into_any()
                                     }
@@ -773,7 +771,7 @@ fn ControlBody(
                         {match (item.last_verified.clone(), item.last_verified_by.clone()) {
                             (Some(w), by) => {
                                 view! {
-                                    <time datetime=w.iso title=w.absolute>{w.relative}</time>
+                                    <TimeAgo when=w/>
                                     {by.map(|b| format!(" by {b}"))}
                                 }
                                     .into_any()
@@ -840,7 +838,7 @@ fn ControlBody(
                                         view! {
                                             <tr>
                                                 <td>
-                                                    <time datetime=h.when.iso title=h.when.absolute>{h.when.relative}</time>
+                                                    <TimeAgo when=h.when/>
                                                 </td>
                                                 <td>{h.by}</td>
                                                 <td>{format!("{} → {}", status_label(&h.from), status_label(&h.to))}</td>
@@ -1015,14 +1013,14 @@ pub fn OverduePage() -> impl IntoView {
                                                         </td>
                                                         <td>
                                                             {match i.last_verified {
-                                                                Some(w) => view! { <time datetime=w.iso title=w.absolute>{w.relative}</time> }.into_any(),
+                                                                Some(w) => view! { <TimeAgo when=w/> }.into_any(),
                                                                 None => view! { "never" }.into_any(),
                                                             }}
                                                         </td>
                                                         <td>
                                                             <span class="badge badge-overdue">"Overdue"</span>
                                                             " "
-                                                            <time datetime=i.due.iso title=i.due.absolute>{i.due.relative}</time>
+                                                            <TimeAgo when=i.due/>
                                                         </td>
                                                     </tr>
                                                 }

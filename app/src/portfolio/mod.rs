@@ -2,8 +2,7 @@
 //! lists the critical ones; the risk score (issue 6) will rank clients by priority here.
 
 use crate::clients::types::ClientSummary;
-use crate::components::PageTitle;
-use crate::components::{ErrorPanel, Loading, TierBadge};
+use crate::components::{ErrorPanel, Loading, PageTitle, TierBadge, TimeAgo};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -129,9 +128,7 @@ fn PortfolioBody(p: Portfolio) -> impl IntoView {
                                                 </td>
                                                 <td>{c.sector}</td>
                                                 <td>
-                                                    <time datetime=c.updated.iso title=c.updated.absolute>
-                                                        {c.updated.relative}
-                                                    </time>
+                                                    <TimeAgo when=c.updated/>
                                                 </td>
                                             </tr>
                                         }
