@@ -157,7 +157,6 @@ const RULES: &[(Role, Permission, Reach)] = &[
     (R::Technician, P::ViewCatalog, Global),
     (R::Technician, P::ViewControls, OwnClients),
     (R::Technician, P::EditControls, OwnClients),
-    (R::Technician, P::RequestException, OwnClients),
     (R::Auditor, P::ViewPortfolio, Global),
     (R::Auditor, P::ViewClient, AnyClient),
     (R::Auditor, P::ViewClientNotes, AnyClient),
@@ -318,7 +317,7 @@ mod tests {
         (R::Technician, P::ViewCatalog, true, true),
         (R::Technician, P::ViewControls, true, false),
         (R::Technician, P::EditControls, true, false),
-        (R::Technician, P::RequestException, true, false),
+        (R::Technician, P::RequestException, false, false),
         (R::Technician, P::ManageCatalog, false, false),
         (R::Technician, P::ApproveException, false, false),
 

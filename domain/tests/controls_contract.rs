@@ -220,8 +220,10 @@ contract_test!(a_risk_acceptance_needs_a_second_person_and_an_expiry, |db| {
     }
     let asked = controls::request_exception(&db, &manager, "acme", "RA-04", reason, &in_days(90), now).await.unwrap();
     assert_eq!(asked.state, ExceptionState::Pending);
-    let again = controls::request_exception(&db, &tech, "acme", "RA-04", reason, &in_days(30), now).await;
+    let again = controls::request_exception(&db, &other_manager, "acme", "RA-04", reason, &in_days(30), now).await;
     assert!(matches!(again, Err(DomainError::Conflict { .. })), "one open acceptance per control");
+    let by_tech = controls::request_exception(&db, &tech, "acme", "RA-05", reason, &in_days(30), now).await;
+    assert!(matches!(by_tech, Err(DomainError::Forbidden)), "only managers and admins ask for exceptions");
 
     let own = controls::approve_exception(&db, &manager, asked.id, now).await;
     assert!(matches!(own, Err(DomainError::Validation(e)) if e[0].field == "approved_by"), "no self-approval");
@@ -248,8 +250,9 @@ contract_test!(a_risk_acceptance_needs_a_second_person_and_an_expiry, |db| {
     assert!(notes[1].starts_with("Risk acceptance approved"), "{notes:?}");
     assert!(notes[2].starts_with("Risk acceptance requested"), "{notes:?}");
 
-    let renewed = controls::request_exception(&db, &tech, "acme", "RA-04", reason, &in_days(30), now).await.unwrap();
-    let withdrawn = controls::end_exception(&db, &tech, renewed.id, now).await.unwrap();
+    let renewed = controls::request_exception(&db, &manager, "acme", "RA-04", reason, &in_days(30), now).await.unwrap();
+    assert!(matches!(controls::end_exception(&db, &tech, renewed.id, now).await, Err(DomainError::Forbidden)));
+    let withdrawn = controls::end_exception(&db, &manager, renewed.id, now).await.unwrap();
     assert_eq!(withdrawn.state, ExceptionState::Ended, "who asked may withdraw");
 });
 

@@ -176,7 +176,7 @@ fn control_change_status(who: Who, target: Target) -> u16 {
     }
 }
 
-/// Expected status for approving or ending a risk acceptance someone else asked for.
+/// Expected status for asking for, approving or ending a risk acceptance (someone else asked).
 fn approve_status(who: Who, target: Target) -> u16 {
     match who {
         Who::Anonymous => 401,
@@ -366,7 +366,7 @@ fn rows() -> Vec<(&'static str, Row)> {
                         ),
                     ]
                 },
-                expect: control_change_status,
+                expect: approve_status,
                 prepare: Prepare::NoOpenException,
             },
         ),

@@ -12,7 +12,8 @@
 //!
 //! Who may do what (see [`crate::authz`]): staff read the catalog; everyone who sees a client
 //! sees its checklist (client viewers without owners and evidence notes); admins and managers
-//! edit any client's controls, technicians those of their clients.
+//! edit any client's controls, technicians those of their clients. Risk acceptances are asked
+//! for and approved only by admins and managers, and never approved by who asked.
 
 pub mod catalog;
 pub mod model;
