@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 
 /// Areas that are planned but not built yet: shown, so the shape of the product is clear, but
 /// not links.
-const COMING: [(&str, &str); 4] = [("Access", "⇄"), ("Reviews", "◷"), ("Risk", "◭"), ("Audit log", "≣")];
+const COMING: [(&str, &str); 3] = [("Reviews", "◷"), ("Risk", "◭"), ("Audit log", "≣")];
 
 #[component]
 pub fn AppShell() -> impl IntoView {
@@ -123,6 +123,18 @@ fn SideNav(me: Me) -> impl IntoView {
                                 <A href="/clients">
                                     <span class="nav-icon" aria-hidden="true">"▤"</span>
                                     "Clients"
+                                </A>
+                            </li>
+                            <li>
+                                <A href="/technicians">
+                                    <span class="nav-icon" aria-hidden="true">"⇄"</span>
+                                    "Technicians"
+                                </A>
+                            </li>
+                            <li>
+                                <A href="/findings">
+                                    <span class="nav-icon" aria-hidden="true">"⚑"</span>
+                                    "Access findings"
                                 </A>
                             </li>
                             <li>

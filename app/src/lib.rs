@@ -2,6 +2,7 @@
 //! server functions behind them. Server functions are thin: they find the acting user and call
 //! one service of the domain crate, which decides what the user may do.
 
+pub mod access;
 pub mod auth;
 pub mod clients;
 pub mod components;
@@ -65,6 +66,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/catalog/new") view=controls::ui::NewControlPage/>
                     <Route path=path!("/catalog/:id/edit") view=controls::ui::EditControlPage/>
                     <Route path=path!("/overdue") view=controls::ui::OverduePage/>
+                    <Route path=path!("/technicians") view=access::ui::TechniciansPage/>
+                    <Route path=path!("/technicians/:id") view=access::ui::TechnicianPage/>
+                    <Route path=path!("/findings") view=access::ui::FindingsPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -72,10 +72,18 @@ pub enum Permission {
     ApproveException,
     /// Add, change and retire custom controls.
     ManageCatalog,
+    /// See the MSP's technicians.
+    ViewTechnicians,
+    /// Add technicians and move them through their lifecycle.
+    ManageTechnicians,
+    /// See who at the MSP can reach a client.
+    ViewAccess,
+    /// Grant, review and revoke access to a client.
+    ManageAccess,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 18] = [
         Permission::ViewPortfolio,
         Permission::ViewClient,
         Permission::ViewClientNotes,
@@ -90,6 +98,10 @@ impl Permission {
         Permission::RequestException,
         Permission::ApproveException,
         Permission::ManageCatalog,
+        Permission::ViewTechnicians,
+        Permission::ManageTechnicians,
+        Permission::ViewAccess,
+        Permission::ManageAccess,
     ];
 
     /// Whether the permission is exercised on one client (and so depends on the actor's scope).
@@ -104,6 +116,8 @@ impl Permission {
                 | Permission::EditControls
                 | Permission::RequestException
                 | Permission::ApproveException
+                | Permission::ViewAccess
+                | Permission::ManageAccess
         )
     }
 }
@@ -165,6 +179,19 @@ const RULES: &[(Role, Permission, Reach)] = &[
     (R::Auditor, P::ViewControls, AnyClient),
     (R::ClientViewer, P::ViewClient, OwnClients),
     (R::ClientViewer, P::ViewControls, OwnClients),
+    (R::Admin, P::ViewTechnicians, Global),
+    (R::Admin, P::ManageTechnicians, Global),
+    (R::Admin, P::ViewAccess, AnyClient),
+    (R::Admin, P::ManageAccess, AnyClient),
+    (R::Manager, P::ViewTechnicians, Global),
+    (R::Manager, P::ManageTechnicians, Global),
+    (R::Manager, P::ViewAccess, AnyClient),
+    (R::Manager, P::ManageAccess, AnyClient),
+    (R::Technician, P::ViewTechnicians, Global),
+    (R::Technician, P::ViewAccess, OwnClients),
+    (R::Auditor, P::ViewTechnicians, Global),
+    (R::Auditor, P::ViewAccess, AnyClient),
+    (R::ClientViewer, P::ViewAccess, OwnClients),
 ];
 
 /// The reach a role has for a permission, if any.
@@ -350,6 +377,26 @@ mod tests {
         (R::ClientViewer, P::RequestException, false, false),
         (R::ClientViewer, P::ManageCatalog, false, false),
         (R::ClientViewer, P::ApproveException, false, false),
+        (R::Admin, P::ViewTechnicians, true, true),
+        (R::Admin, P::ManageTechnicians, true, true),
+        (R::Admin, P::ViewAccess, true, true),
+        (R::Admin, P::ManageAccess, true, true),
+        (R::Manager, P::ViewTechnicians, true, true),
+        (R::Manager, P::ManageTechnicians, true, true),
+        (R::Manager, P::ViewAccess, true, true),
+        (R::Manager, P::ManageAccess, true, true),
+        (R::Technician, P::ViewTechnicians, true, true),
+        (R::Technician, P::ManageTechnicians, false, false),
+        (R::Technician, P::ViewAccess, true, false),
+        (R::Technician, P::ManageAccess, false, false),
+        (R::Auditor, P::ViewTechnicians, true, true),
+        (R::Auditor, P::ManageTechnicians, false, false),
+        (R::Auditor, P::ViewAccess, true, true),
+        (R::Auditor, P::ManageAccess, false, false),
+        (R::ClientViewer, P::ViewTechnicians, false, false),
+        (R::ClientViewer, P::ManageTechnicians, false, false),
+        (R::ClientViewer, P::ViewAccess, true, false),
+        (R::ClientViewer, P::ManageAccess, false, false),
     ];
 
     #[test]

@@ -235,6 +235,7 @@ pub async fn fill(db: &Db, size: DemoSize, seed: u64) -> Result<DemoSummary> {
         clients::archive_client(db, &cli, slug).await?;
     }
 
+    demo_access(db, &mut rng, &slugs, now).await?;
     let users = plan_users(&slugs);
     for user in &users {
         identity::add_user(
@@ -254,6 +255,99 @@ pub async fn fill(db: &Db, size: DemoSize, seed: u64) -> Result<DemoSummary> {
 }
 
 const TECHNICIANS: &[&str] = &["Taylor Tech", "Jordan Field", "Sam Ortiz", "Priya Natarajan"];
+
+/// The MSP's staff: (name, title, final state).
+const STAFF: &[(&str, &str, &str)] = &[
+    ("Taylor Tech", "Service desk lead", "active"),
+    ("Jordan Field", "Field engineer", "active"),
+    ("Sam Ortiz", "Systems engineer", "active"),
+    ("Priya Natarajan", "Security engineer", "active"),
+    ("Lee Okafor", "Network engineer", "active"),
+    ("Mia Svensson", "Cloud engineer", "active"),
+    ("Noah Brandt", "Service desk", "active"),
+    ("Chloe Martin", "Backup specialist", "active"),
+    ("Ravi Menon", "Junior engineer", "onboarding"),
+    ("Elena Rossi", "Systems engineer", "offboarding"),
+    ("Tom Becker", "Field engineer", "offboarding"),
+    ("Hana Kim", "Service desk", "departed"),
+];
+
+/// Technicians in every state with grants across the portfolio: some admin access without MFA,
+/// some expired, some unreviewed, and leavers still holding access.
+async fn demo_access(db: &Db, rng: &mut DemoRng, slugs: &[String], now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    use crate::access::{self, NewGrant, NewTechnician};
+    let cli = Actor::command_line();
+    let systems =
+        ["rmm", "psa", "remote_support", "password_vault", "m365_gdap", "firewall_vpn", "backup_console", "edr"];
+    let active_slugs = &slugs[..slugs.len().saturating_sub(2)];
+    for (name, title, state) in STAFF {
+        let started = now - chrono::Duration::days(30 + rng.below(900) as i64);
+        let email = format!("{}@msp.example", name.to_lowercase().replace(' ', "."));
+        let new = NewTechnician {
+            name: name.to_string(),
+            email,
+            title: title.to_string(),
+            started_on: started.format("%Y-%m-%d").to_string(),
+        };
+        let technician = access::create_technician(db, &cli, &new, now).await?;
+        if *state != "onboarding" {
+            access::change_technician_state(db, &cli, technician.id, 1, "active", now).await?;
+        }
+        let grants = if *state == "onboarding" { 1 } else { 3 + rng.below(6) };
+        for _ in 0..grants {
+            let slug = rng.pick(active_slugs);
+            let system = rng.pick(&systems);
+            let privilege = match rng.below(10) {
+                0..=2 => "admin",
+                3..=7 => "standard",
+                _ => "read",
+            };
+            let expires_on = if rng.chance(15) {
+                (now + chrono::Duration::days(10 + rng.below(200) as i64)).format("%Y-%m-%d").to_string()
+            } else {
+                String::new()
+            };
+            let grant = NewGrant {
+                technician_id: technician.id,
+                client_slug: slug.clone(),
+                system: system.to_string(),
+                privilege: privilege.into(),
+                justification: format!("{title}: day-to-day work for this client"),
+                expires_on,
+                // Most admin access has MFA; a few do not, which is what findings are for.
+                mfa: !(privilege == "admin" && rng.chance(25)),
+                ..Default::default()
+            };
+            match access::grant_access(db, &cli, &grant, now).await {
+                Ok(g) => {
+                    let granted = started
+                        + chrono::Duration::days(rng.below(((now - started).num_days().max(2)) as usize) as i64);
+                    let reviewed = rng
+                        .chance(70)
+                        .then(|| now - chrono::Duration::days(rng.below(150) as i64))
+                        .map(|r| r.max(granted));
+                    access::store::set_grant_times(db, g.id, granted, reviewed, reviewed.map(|_| "Morgan Manager"))
+                        .await?;
+                }
+                // The same technician, client and system drawn twice: one grant is enough.
+                Err(crate::error::DomainError::Conflict { .. }) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        if matches!(*state, "offboarding" | "departed") {
+            access::change_technician_state(db, &cli, technician.id, 2, "offboarding", now).await?;
+        }
+        if *state == "departed" {
+            // Left properly: everything revoked, then marked departed.
+            let (_, held) = access::get_technician(db, &cli, technician.id).await?;
+            for g in held {
+                access::revoke_grant(db, &cli, g.id, "Account removed; user list checked", now).await?;
+            }
+            access::change_technician_state(db, &cli, technician.id, 3, "departed", now).await?;
+        }
+    }
+    Ok(())
+}
 
 /// A plausible checklist for one client: a maturity level decides how much is in place, with
 /// two years of history behind it and some evidence gone stale.

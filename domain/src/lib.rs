@@ -3,6 +3,7 @@
 //! Every service function takes the acting user first and checks the rule table in [`authz`]
 //! before it reads or writes anything. Callers (server functions, the CLI) stay thin.
 
+pub mod access;
 pub mod authz;
 pub mod clients;
 pub mod controls;

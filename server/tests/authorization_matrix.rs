@@ -121,7 +121,14 @@ enum Prepare {
     /// A pending risk acceptance (asked for by the command line) on [`EXCEPTION_CONTROL`]; the
     /// key is its id.
     PendingException,
+    /// No active EDR grant of the matrix technician at the client.
+    NoEdrGrant,
+    /// An active PSA grant of the matrix technician at the client; the key is its id.
+    PsaGrant,
 }
+
+/// The technician (id 1) whose grants the matrix changes.
+const TECHNICIAN: i64 = 1;
 
 /// The control whose risk acceptances the matrix exercises.
 const EXCEPTION_CONTROL: &str = "RA-04";
@@ -183,6 +190,22 @@ fn approve_status(who: Who, target: Target) -> u16 {
         _ if !who.sees(target) => 404,
         Who::Admin | Who::Manager => 200,
         _ => 403,
+    }
+}
+
+/// Expected status for what every member of staff may see, and client viewers may not.
+fn staff_status(who: Who) -> u16 {
+    match who {
+        Who::Anonymous => 401,
+        Who::ClientViewer => 403,
+        _ => 200,
+    }
+}
+
+fn staff_page_status(who: Who) -> u16 {
+    match staff_status(who) {
+        401 => 303,
+        other => other,
     }
 }
 
@@ -441,6 +464,82 @@ fn rows() -> Vec<(&'static str, Row)> {
         ),
         ("/catalog/new", Row::Page { path: "/catalog/new", expect: manage_page_status }),
         ("/catalog/{id}/edit", Row::Page { path: "/catalog/CUS-01/edit", expect: manage_page_status }),
+        ("/api/access/technicians", Row::Call { form: Vec::new, expect: staff_status }),
+        ("/api/access/technician", Row::Call { form: || vec![("id", TECHNICIAN.to_string())], expect: staff_status }),
+        (
+            "/api/access/create_technician",
+            Row::Call {
+                form: || {
+                    static CREATED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                    let n = CREATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    vec![
+                        ("name", "New Hire".into()),
+                        ("email", format!("hire{n}@msp.example")),
+                        ("title", String::new()),
+                        ("started_on", "2026-11-01".into()),
+                    ]
+                },
+                expect: manage_status,
+            },
+        ),
+        (
+            // An impossible move (back to onboarding): managers are told so, nobody else gets that far.
+            "/api/access/technician_state",
+            Row::Call {
+                form: || vec![("id", "2".into()), ("version", "1".into()), ("state", "onboarding".into())],
+                expect: |who| match manage_status(who) {
+                    200 => 422,
+                    other => other,
+                },
+            },
+        ),
+        (
+            "/api/access/grant",
+            Row::ClientCall {
+                form: |slug, _| {
+                    vec![
+                        ("technician_id", TECHNICIAN.to_string()),
+                        ("client_slug", slug.to_string()),
+                        ("system", "edr".into()),
+                        ("system_name", String::new()),
+                        ("privilege", "read".into()),
+                        ("justification", "Investigating alerts".into()),
+                        ("expires_on", String::new()),
+                        ("mfa", "on".into()),
+                    ]
+                },
+                expect: approve_status,
+                prepare: Prepare::NoEdrGrant,
+            },
+        ),
+        (
+            "/api/access/revoke",
+            Row::ClientCall {
+                form: |_, id| vec![("id", id.to_string()), ("note", "revoked by the matrix".into())],
+                expect: approve_status,
+                prepare: Prepare::PsaGrant,
+            },
+        ),
+        (
+            "/api/access/review",
+            Row::ClientCall {
+                form: |_, id| vec![("id", id.to_string())],
+                expect: approve_status,
+                prepare: Prepare::PsaGrant,
+            },
+        ),
+        (
+            "/api/access/client",
+            Row::ClientCall {
+                form: |slug, _| vec![("slug", slug.to_string())],
+                expect: read_status,
+                prepare: Prepare::Nothing,
+            },
+        ),
+        ("/api/access/findings", Row::Call { form: Vec::new, expect: staff_status }),
+        ("/technicians", Row::Page { path: "/technicians", expect: staff_page_status }),
+        ("/technicians/{id}", Row::Page { path: "/technicians/1", expect: staff_page_status }),
+        ("/findings", Row::Page { path: "/findings", expect: staff_page_status }),
         (
             "/catalog",
             Row::Page {
@@ -544,6 +643,30 @@ async fn set_up(app: &TestApp) {
         references: String::new(),
     };
     domain::controls::create_custom_control(&app.db, &domain::Actor::command_line(), &custom).await.unwrap();
+    let cli = domain::Actor::command_line();
+    let now = chrono::Utc::now();
+    for (name, email) in [("Matrix Technician", "tech1@msp.example"), ("Second Technician", "tech2@msp.example")] {
+        let new = domain::access::NewTechnician {
+            name: name.into(),
+            email: email.into(),
+            title: "Engineer".into(),
+            started_on: "2026-01-05".into(),
+        };
+        domain::access::create_technician(&app.db, &cli, &new, now).await.unwrap();
+    }
+    for slug in ["own-client", "foreign-client"] {
+        let new = domain::access::NewGrant {
+            technician_id: TECHNICIAN,
+            client_slug: slug.into(),
+            system: "rmm".into(),
+            privilege: "admin".into(),
+            justification: "Patching and monitoring".into(),
+            // Admin without MFA: a finding on both clients, to leak if scoping were wrong.
+            mfa: false,
+            ..Default::default()
+        };
+        domain::access::grant_access(&app.db, &cli, &new, now).await.unwrap();
+    }
     // Evidence verified long ago, so that both clients have overdue controls to leak.
     let long_ago = chrono::Utc::now() - chrono::Duration::days(400);
     for slug in ["own-client", "foreign-client"] {
@@ -566,8 +689,34 @@ async fn prepare(app: &TestApp, target: Target, prepare: Prepare) -> i64 {
     use domain::{clients, controls, Actor};
     let cli = Actor::command_line();
     let Ok(client) = clients::get_client(&app.db, &cli, target.slug()).await else {
-        return if matches!(prepare, Prepare::PendingException) { MISSING_EXCEPTION } else { 1 };
+        return if matches!(prepare, Prepare::PendingException | Prepare::PsaGrant) { MISSING_EXCEPTION } else { 1 };
     };
+    if matches!(prepare, Prepare::NoEdrGrant | Prepare::PsaGrant) {
+        let now = chrono::Utc::now();
+        let grants = domain::access::list_client_access(&app.db, &cli, target.slug(), now).await.unwrap();
+        let active = |system: &str| grants.iter().find(|g| g.system == system && g.revoked_at.is_none()).map(|g| g.id);
+        if let (Prepare::NoEdrGrant, Some(id)) = (prepare, active("edr")) {
+            domain::access::revoke_grant(&app.db, &cli, id, "reset by the matrix", now).await.unwrap();
+        }
+        if matches!(prepare, Prepare::PsaGrant) {
+            return match active("psa") {
+                Some(id) => id,
+                None => {
+                    let new = domain::access::NewGrant {
+                        technician_id: TECHNICIAN,
+                        client_slug: target.slug().into(),
+                        system: "psa".into(),
+                        privilege: "standard".into(),
+                        justification: "Tickets for this client".into(),
+                        mfa: true,
+                        ..Default::default()
+                    };
+                    domain::access::grant_access(&app.db, &cli, &new, now).await.unwrap().id
+                }
+            };
+        }
+        return 0;
+    }
     if matches!(prepare, Prepare::NoOpenException | Prepare::PendingException) {
         let now = chrono::Utc::now();
         let (_, item, _) =
@@ -616,7 +765,13 @@ async fn fingerprint(app: &TestApp, target: Target) -> Option<String> {
     let (_, item, _) =
         domain::controls::get_client_control(&app.db, &cli, target.slug(), EXCEPTION_CONTROL, now).await.ok()?;
     let exception = item.exception.map(|e| (e.id, e.approved_at.is_some(), e.ended_at.is_some()));
-    Some(format!("{} {} {} {exception:?}", client.name, client.version, control_version(app, target).await))
+    let grants: Vec<_> = domain::access::list_client_access(&app.db, &cli, target.slug(), now)
+        .await
+        .ok()?
+        .into_iter()
+        .map(|g| (g.id, g.revoked_at.is_some(), g.last_reviewed_at.is_some()))
+        .collect();
+    Some(format!("{} {} {} {exception:?} {grants:?}", client.name, client.version, control_version(app, target).await))
 }
 
 #[tokio::test]

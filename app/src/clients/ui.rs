@@ -451,9 +451,11 @@ fn ClientBody(
             <p>
                 <a class="btn" href=format!("/clients/{}/controls", c.slug)>"Hardening status"</a>
             </p>
-            <p class="muted">
-                "Who at the MSP can reach this client, reviews and the risk score will appear here as those areas arrive."
-            </p>
+            <p class="muted">"Reviews and the risk score will appear here as those areas arrive."</p>
+        </section>
+        <section class="card" aria-labelledby="access-heading">
+            <h2 id="access-heading" class="card-title">"Who at the MSP can reach this client"</h2>
+            <crate::access::ui::ClientAccess slug=c.slug.clone()/>
         </section>
         {c.can_archive.then(|| {
             let slug = slug.clone();

@@ -17,6 +17,8 @@ pub struct Portfolio {
     pub archived: i64,
     /// Controls past their re-verification time, across the clients in view.
     pub overdue: i64,
+    /// Active grants with a stale-access finding, across the clients in view.
+    pub access_findings: i64,
     /// Critical-tier clients, by name.
     pub critical_clients: Vec<ClientSummary>,
 }
@@ -34,8 +36,10 @@ pub async fn get_portfolio() -> Result<Portfolio, AppError> {
     )
     .await?;
     let (_, overdue) = domain::controls::list_overdue(&state.db, &actor, chrono::Utc::now(), 1).await?;
+    let access_findings = domain::access::list_findings(&state.db, &actor, chrono::Utc::now()).await?.len() as i64;
     Ok(Portfolio {
         overdue,
+        access_findings,
         active: counts.active,
         standard: counts.standard,
         sensitive: counts.sensitive,
@@ -90,6 +94,7 @@ fn PortfolioBody(p: Portfolio) -> impl IntoView {
                 {kpi(p.standard, "Standard tier", "/clients?tier=standard")}
                 {kpi(p.archived, "Archived", "/clients?archived=1")}
                 {kpi(p.overdue, "Overdue evidence", "/overdue")}
+                {kpi(p.access_findings, "Access findings", "/findings")}
             </div>
         </section>
         <section class="card" aria-labelledby="critical-heading">

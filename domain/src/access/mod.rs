@@ -1,0 +1,247 @@
+//! Technicians and the access register: who at the MSP can reach which client, through which
+//! tool, with which privilege, and whether that access is still justified.
+//!
+//! Invariants:
+//! - Nothing is deleted: technicians depart, grants are revoked (with who, when and how).
+//! - A technician's lifecycle only moves forward; moving to offboarding sets T0.
+//! - A grant is approved by the person who records it, never by the technician it is for; a
+//!   leaver gets no new grant; one active grant per technician, client and system.
+//! - Stale-access findings are computed at a given time ([`model::findings`]), never stored.
+//!
+//! Who may do what (see [`crate::authz`]): admins, managers and auditors see every technician,
+//! technicians see the register; everyone who sees a client sees who can reach it (client
+//! viewers included: it is their data); admins and managers manage technicians and grants.
+
+pub mod model;
+pub(crate) mod store;
+
+pub use model::{FindingKind, Grant, GrantState, Privilege, Technician, TechnicianState, SYSTEMS};
+pub use store::GrantQuery;
+
+use crate::authz::{Actor, Permission};
+use crate::clients;
+use crate::db::Db;
+use crate::error::{DomainError, FieldError, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+
+pub async fn list_technicians(db: &Db, actor: &Actor) -> Result<Vec<Technician>> {
+    actor.require(Permission::ViewTechnicians)?;
+    store::list_technicians(db).await
+}
+
+/// A technician and the grants the actor may see (all of them, or those on the actor's clients).
+pub async fn get_technician(db: &Db, actor: &Actor, id: i64) -> Result<(Technician, Vec<Grant>)> {
+    actor.require(Permission::ViewTechnicians)?;
+    let technician = store::find_technician(db, id).await?.ok_or(DomainError::NotFound)?;
+    let (assigned_to, only_client) = clients::visibility(actor).binds();
+    let grants = store::list_grants(
+        db,
+        GrantQuery { technician_id: Some(id), include_revoked: true, assigned_to, only_client, ..Default::default() },
+    )
+    .await?;
+    Ok((technician, grants))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewTechnician {
+    pub name: String,
+    pub email: String,
+    pub title: String,
+    /// YYYY-MM-DD.
+    pub started_on: String,
+}
+
+fn parse_day(field: &str, s: &str, errors: &mut Vec<FieldError>) -> Option<DateTime<Utc>> {
+    match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+        Ok(day) => day.and_hms_opt(0, 0, 0).map(|t| t.and_utc()),
+        Err(_) => {
+            errors.push(FieldError::new(field, "Enter a date as YYYY-MM-DD."));
+            None
+        }
+    }
+}
+
+pub async fn create_technician(db: &Db, actor: &Actor, new: &NewTechnician, now: DateTime<Utc>) -> Result<Technician> {
+    actor.require(Permission::ManageTechnicians)?;
+    let mut errors = Vec::new();
+    let name = clients::model::clean_line(&new.name);
+    if name.is_empty() || name.chars().count() > 120 {
+        errors.push(FieldError::new("name", "Enter the technician's name (at most 120 characters)."));
+    }
+    let email = new.email.trim().to_lowercase();
+    if !clients::model::looks_like_email(&email) {
+        errors.push(FieldError::new("email", "Enter an email address like name@example.com."));
+    }
+    let title = clients::model::clean_line(&new.title);
+    if title.chars().count() > 120 {
+        errors.push(FieldError::new("title", "Use at most 120 characters."));
+    }
+    let started_at = parse_day("started_on", &new.started_on, &mut errors);
+    let (true, Some(started_at)) = (errors.is_empty(), started_at) else { return Err(DomainError::Validation(errors)) };
+    let row = store::NewTechnicianRow {
+        name: &name,
+        email: &email,
+        title: &title,
+        state: TechnicianState::Onboarding,
+        started_at,
+        user_id: None,
+    };
+    let id = store::insert_technician(db, &row, now).await?;
+    store::find_technician(db, id).await?.ok_or(DomainError::NotFound)
+}
+
+/// Moves a technician along the lifecycle; offboarding starts the revocation clock (T0 = now).
+pub async fn change_technician_state(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    state: &str,
+    now: DateTime<Utc>,
+) -> Result<Technician> {
+    actor.require(Permission::ManageTechnicians)?;
+    let technician = store::find_technician(db, id).await?.ok_or(DomainError::NotFound)?;
+    let next = TechnicianState::parse(state).ok_or_else(|| DomainError::invalid("state", "Choose a state."))?;
+    if !technician.state.can_become(next) {
+        return Err(DomainError::invalid(
+            "state",
+            format!("A technician who is {} cannot become {}.", technician.state.as_str(), next.as_str()),
+        ));
+    }
+    let departed_at = (next == TechnicianState::Offboarding).then_some(now);
+    if !store::set_technician_state(db, id, version, next, departed_at).await? {
+        return Err(DomainError::conflict(None, "Someone else changed this technician meanwhile. Reload the page."));
+    }
+    store::find_technician(db, id).await?.ok_or(DomainError::NotFound)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewGrant {
+    pub technician_id: i64,
+    pub client_slug: String,
+    pub system: String,
+    /// The name of an "other" system.
+    pub system_name: String,
+    pub privilege: String,
+    pub justification: String,
+    /// YYYY-MM-DD, or empty for no expiry.
+    pub expires_on: String,
+    pub mfa: bool,
+}
+
+/// Records access the actor approves for a technician at a client.
+pub async fn grant_access(db: &Db, actor: &Actor, new: &NewGrant, now: DateTime<Utc>) -> Result<Grant> {
+    let client = clients::get_client(db, actor, &new.client_slug).await?;
+    actor.require_on_client(Permission::ManageAccess, client.id)?;
+    let technician = store::find_technician(db, new.technician_id).await?.ok_or(DomainError::NotFound)?;
+    let mut errors = Vec::new();
+    let is_self =
+        technician.email == actor.email || (technician.user_id.is_some() && technician.user_id == actor.user_id);
+    if is_self {
+        errors.push(FieldError::new("technician_id", "Nobody approves their own access: ask another manager."));
+    }
+    if technician.state.is_leaver() {
+        errors.push(FieldError::new("technician_id", "This technician is leaving or has left; no new access."));
+    }
+    if !SYSTEMS.iter().any(|(v, _)| *v == new.system) {
+        errors.push(FieldError::new("system", "Choose a system."));
+    }
+    let system_name = clients::model::clean_line(&new.system_name);
+    if new.system == "other" && (system_name.is_empty() || system_name.chars().count() > 80) {
+        errors.push(FieldError::new("system_name", "Name the system (at most 80 characters)."));
+    }
+    let privilege = Privilege::parse(&new.privilege);
+    if privilege.is_none() {
+        errors.push(FieldError::new("privilege", "Choose read, standard or admin."));
+    }
+    let justification = new.justification.trim().replace('\0', "");
+    if justification.chars().count() < 10 || justification.chars().count() > 1000 {
+        errors.push(FieldError::new("justification", "Say why this access is needed, in 10 to 1000 characters."));
+    }
+    let expires_at = if new.expires_on.trim().is_empty() {
+        None
+    } else {
+        match parse_day("expires_on", &new.expires_on, &mut errors) {
+            Some(day) if day <= now => {
+                errors.push(FieldError::new("expires_on", "The expiry must be after the grant, in the future."));
+                None
+            }
+            other => other,
+        }
+    };
+    let (true, Some(privilege)) = (errors.is_empty(), privilege) else { return Err(DomainError::Validation(errors)) };
+    let row = store::NewGrantRow {
+        technician_id: technician.id,
+        client_id: client.id,
+        system: &new.system,
+        system_name: if new.system == "other" { &system_name } else { "" },
+        privilege,
+        approver: &actor.display_name,
+        approver_user: actor.user_id,
+        justification: &justification,
+        granted_at: now,
+        expires_at,
+        mfa: new.mfa,
+    };
+    let id = store::insert_grant(db, &row).await?;
+    visible_grant(db, actor, id).await
+}
+
+/// A grant on a client the actor may see; otherwise not found.
+async fn visible_grant(db: &Db, actor: &Actor, id: i64) -> Result<Grant> {
+    let grant = store::list_grants(db, GrantQuery { grant_id: Some(id), include_revoked: true, ..Default::default() })
+        .await?
+        .pop()
+        .ok_or(DomainError::NotFound)?;
+    actor.require_on_client(Permission::ViewAccess, grant.client_id)?;
+    Ok(grant)
+}
+
+pub async fn revoke_grant(db: &Db, actor: &Actor, id: i64, note: &str, now: DateTime<Utc>) -> Result<Grant> {
+    let grant = visible_grant(db, actor, id).await?;
+    actor.require_on_client(Permission::ManageAccess, grant.client_id)?;
+    let note = note.trim().replace('\0', "");
+    if note.chars().count() > 1000 {
+        return Err(DomainError::invalid("note", "Use at most 1000 characters."));
+    }
+    if !store::revoke_grant(db, id, &actor.display_name, &note, now).await? {
+        return Err(DomainError::conflict(None, "This grant is already revoked."));
+    }
+    visible_grant(db, actor, id).await
+}
+
+/// Records that the actor reviewed the grant now and it is still needed.
+pub async fn review_grant(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> Result<Grant> {
+    let grant = visible_grant(db, actor, id).await?;
+    actor.require_on_client(Permission::ManageAccess, grant.client_id)?;
+    if !store::review_grant(db, id, &actor.display_name, now).await? {
+        return Err(DomainError::conflict(None, "A revoked grant cannot be reviewed."));
+    }
+    visible_grant(db, actor, id).await
+}
+
+/// Who at the MSP can reach this client: active grants, and those revoked in the last year.
+pub async fn list_client_access(db: &Db, actor: &Actor, slug: &str, now: DateTime<Utc>) -> Result<Vec<Grant>> {
+    let client = clients::get_client(db, actor, slug).await?;
+    actor.require_on_client(Permission::ViewAccess, client.id)?;
+    let mut grants =
+        store::list_grants(db, GrantQuery { client_id: Some(client.id), include_revoked: true, ..Default::default() })
+            .await?;
+    let year_ago = now - chrono::Duration::days(365);
+    grants.retain(|g| g.revoked_at.is_none_or(|at| at >= year_ago));
+    Ok(grants)
+}
+
+/// Every active grant with a stale-access finding, across the clients the actor may see.
+pub async fn list_findings(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Vec<(Grant, Vec<FindingKind>)>> {
+    actor.require(Permission::ViewPortfolio)?;
+    let (assigned_to, only_client) = clients::visibility(actor).binds();
+    let grants = store::list_grants(db, GrantQuery { assigned_to, only_client, ..Default::default() }).await?;
+    Ok(grants
+        .into_iter()
+        .filter_map(|g| {
+            let found = model::findings(&g, now);
+            (!found.is_empty()).then_some((g, found))
+        })
+        .collect())
+}

@@ -1,0 +1,269 @@
+//! Technicians, grants, and the stale-access rules.
+
+use chrono::{DateTime, Duration, Utc};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TechnicianState {
+    Onboarding,
+    Active,
+    Offboarding,
+    Departed,
+}
+
+impl TechnicianState {
+    pub const ALL: [TechnicianState; 4] =
+        [TechnicianState::Onboarding, TechnicianState::Active, TechnicianState::Offboarding, TechnicianState::Departed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TechnicianState::Onboarding => "onboarding",
+            TechnicianState::Active => "active",
+            TechnicianState::Offboarding => "offboarding",
+            TechnicianState::Departed => "departed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TechnicianState> {
+        TechnicianState::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The lifecycle only moves forward: onboarding → active → offboarding → departed.
+    pub fn can_become(self, next: TechnicianState) -> bool {
+        use TechnicianState as S;
+        matches!(
+            (self, next),
+            (S::Onboarding, S::Active) | (S::Onboarding | S::Active, S::Offboarding) | (S::Offboarding, S::Departed)
+        )
+    }
+
+    /// Whether the person is leaving or gone, so that any access they hold is a finding.
+    pub fn is_leaver(self) -> bool {
+        matches!(self, TechnicianState::Offboarding | TechnicianState::Departed)
+    }
+}
+
+pub const SYSTEMS: [(&str, &str); 10] = [
+    ("rmm", "RMM"),
+    ("psa", "PSA"),
+    ("remote_support", "Remote support"),
+    ("password_vault", "Password vault"),
+    ("m365_gdap", "Microsoft 365 / GDAP"),
+    ("firewall_vpn", "Firewall / VPN"),
+    ("backup_console", "Backup console"),
+    ("edr", "EDR"),
+    ("client_directory", "Client directory (AD / Entra)"),
+    ("other", "Other"),
+];
+
+pub fn system_label(system: &str) -> &'static str {
+    SYSTEMS.iter().find(|(v, _)| *v == system).map(|(_, l)| *l).unwrap_or("Unknown")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Privilege {
+    Read,
+    Standard,
+    Admin,
+}
+
+impl Privilege {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Privilege::Read => "read",
+            Privilege::Standard => "standard",
+            Privilege::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Privilege> {
+        [Privilege::Read, Privilege::Standard, Privilege::Admin].into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Technician {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub title: String,
+    pub state: TechnicianState,
+    pub started_at: DateTime<Utc>,
+    pub departed_at: Option<DateTime<Utc>>,
+    pub user_id: Option<i64>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grant {
+    pub id: i64,
+    pub technician_id: i64,
+    pub technician_name: String,
+    pub technician_state: TechnicianState,
+    pub client_id: i64,
+    pub client_slug: String,
+    pub client_name: String,
+    pub system: String,
+    pub system_name: String,
+    pub privilege: Privilege,
+    pub approver: String,
+    pub justification: String,
+    pub granted_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub mfa: bool,
+    pub last_reviewed_at: Option<DateTime<Utc>>,
+    pub last_reviewed_by: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantState {
+    Active,
+    Revoked,
+    /// Past its expiry; whether anyone removed it in the tool is what the finding asks.
+    Expired,
+}
+
+impl Grant {
+    pub fn state(&self, now: DateTime<Utc>) -> GrantState {
+        match (self.revoked_at, self.expires_at) {
+            (Some(_), _) => GrantState::Revoked,
+            (None, Some(expiry)) if expiry <= now => GrantState::Expired,
+            _ => GrantState::Active,
+        }
+    }
+
+    /// The system's name for people: the label, or the named "other" system.
+    pub fn system_label(&self) -> String {
+        if self.system == "other" && !self.system_name.is_empty() {
+            self.system_name.clone()
+        } else {
+            system_label(&self.system).to_string()
+        }
+    }
+}
+
+/// The default review period for a grant: 90 days (domain/reviews.md, quarterly recertification).
+pub const REVIEW_PERIOD_DAYS: i64 = 90;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FindingKind {
+    /// An offboarding or departed technician still holds the grant.
+    LeaverHoldsAccess,
+    /// Past its expiry and not revoked.
+    ExpiredStillActive,
+    /// Admin privilege without MFA enforced.
+    AdminWithoutMfa,
+    /// Not reviewed within the review period.
+    NotReviewed,
+}
+
+impl FindingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::LeaverHoldsAccess => "leaver_holds_access",
+            FindingKind::ExpiredStillActive => "expired_still_active",
+            FindingKind::AdminWithoutMfa => "admin_without_mfa",
+            FindingKind::NotReviewed => "not_reviewed",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            FindingKind::LeaverHoldsAccess => "A leaver still holds this access",
+            FindingKind::ExpiredStillActive => "Past its expiry and not revoked",
+            FindingKind::AdminWithoutMfa => "Admin access without MFA",
+            FindingKind::NotReviewed => "Not reviewed in the last 90 days",
+        }
+    }
+}
+
+/// The stale-access findings of one grant at `now` (none for a revoked grant).
+pub fn findings(grant: &Grant, now: DateTime<Utc>) -> Vec<FindingKind> {
+    if grant.revoked_at.is_some() {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    if grant.technician_state.is_leaver() {
+        found.push(FindingKind::LeaverHoldsAccess);
+    }
+    if grant.expires_at.is_some_and(|e| e <= now) {
+        found.push(FindingKind::ExpiredStillActive);
+    }
+    if grant.privilege == Privilege::Admin && !grant.mfa {
+        found.push(FindingKind::AdminWithoutMfa);
+    }
+    let reviewed = grant.last_reviewed_at.unwrap_or(grant.granted_at);
+    if now - reviewed > Duration::days(REVIEW_PERIOD_DAYS) {
+        found.push(FindingKind::NotReviewed);
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn grant(now: DateTime<Utc>) -> Grant {
+        Grant {
+            id: 1,
+            technician_id: 1,
+            technician_name: "Ada".into(),
+            technician_state: TechnicianState::Active,
+            client_id: 1,
+            client_slug: "acme".into(),
+            client_name: "Acme".into(),
+            system: "rmm".into(),
+            system_name: String::new(),
+            privilege: Privilege::Standard,
+            approver: "Grace".into(),
+            justification: "Daily patching".into(),
+            granted_at: now - Duration::days(10),
+            expires_at: None,
+            mfa: true,
+            last_reviewed_at: None,
+            last_reviewed_by: None,
+            revoked_at: None,
+            revoked_by: None,
+        }
+    }
+
+    #[test]
+    fn a_fresh_grant_with_mfa_has_no_findings() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+        assert!(findings(&grant(now), now).is_empty());
+    }
+
+    #[test]
+    fn each_rule_finds_its_case() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+        let leaver = Grant { technician_state: TechnicianState::Offboarding, ..grant(now) };
+        assert_eq!(findings(&leaver, now), vec![FindingKind::LeaverHoldsAccess]);
+        let expired = Grant { expires_at: Some(now - Duration::hours(1)), ..grant(now) };
+        assert_eq!(findings(&expired, now), vec![FindingKind::ExpiredStillActive]);
+        assert_eq!(expired.state(now), GrantState::Expired);
+        let admin = Grant { privilege: Privilege::Admin, mfa: false, ..grant(now) };
+        assert_eq!(findings(&admin, now), vec![FindingKind::AdminWithoutMfa]);
+        let old = grant(now - Duration::days(100));
+        assert_eq!(findings(&old, now), vec![FindingKind::NotReviewed]);
+        let reviewed = Grant { last_reviewed_at: Some(now - Duration::days(5)), ..old.clone() };
+        assert!(findings(&reviewed, now).is_empty(), "a review resets the clock");
+        let revoked = Grant { revoked_at: Some(now), ..leaver };
+        assert!(findings(&revoked, now).is_empty());
+    }
+
+    #[test]
+    fn the_lifecycle_only_moves_forward() {
+        use TechnicianState as S;
+        assert!(S::Onboarding.can_become(S::Active));
+        assert!(S::Active.can_become(S::Offboarding));
+        assert!(S::Onboarding.can_become(S::Offboarding));
+        assert!(S::Offboarding.can_become(S::Departed));
+        for (from, to) in
+            [(S::Active, S::Onboarding), (S::Departed, S::Active), (S::Active, S::Departed), (S::Active, S::Active)]
+        {
+            assert!(!from.can_become(to), "{from:?} → {to:?}");
+        }
+    }
+}
