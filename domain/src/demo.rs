@@ -336,6 +336,13 @@ async fn demo_access(db: &Db, rng: &mut DemoRng, slugs: &[String], now: chrono::
         }
         if matches!(*state, "offboarding" | "departed") {
             access::change_technician_state(db, &cli, technician.id, 2, "offboarding", now).await?;
+            // One leaver left three days ago and still holds access: past the deadline.
+            let t0 = if *state == "offboarding" && name.starts_with("Elena") {
+                now - chrono::Duration::days(3)
+            } else {
+                now
+            };
+            access::store::set_departed_at(db, technician.id, t0).await?;
         }
         if *state == "departed" {
             // Left properly: everything revoked, then marked departed.

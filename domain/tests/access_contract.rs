@@ -159,8 +159,23 @@ contract_test!(findings_follow_the_rules_and_the_clients_one_may_see, |db| {
     let reviewed = access::list_findings(&db, &manager, later).await.unwrap();
     assert!(reviewed.iter().find(|(g, _)| g.id == first).is_none_or(|(_, f)| !f.contains(&FindingKind::NotReviewed)));
 
+    let day_later = now + Duration::hours(25);
+    let overdue = access::list_findings(&db, &manager, day_later).await.unwrap();
+    assert!(
+        overdue.iter().any(|(g, f)| g.technician_id == bob.id && f.contains(&FindingKind::RevocationOverdue)),
+        "a leaver's access past 24 hours after T0 is overdue"
+    );
+    let bob_own = overdue.iter().find(|(g, _)| g.technician_id == bob.id).unwrap().0.id;
+    let revoked = access::revoke_grant(&db, &manager, bob_own, "Removed from the RMM", day_later).await.unwrap();
+    let took = revoked.time_to_revoke().expect("measured from T0");
+    assert!(took > Duration::hours(24) && took < Duration::hours(26), "{took:?}");
+
     let seen = access::list_client_access(&db, &viewer, "own", now).await.unwrap();
-    assert_eq!(seen.len(), 2, "a client viewer sees who can reach their organisation");
+    assert_eq!(
+        seen.len(),
+        2,
+        "a client viewer sees who can reach their organisation (revoked ones of the last year too)"
+    );
     assert!(matches!(access::list_client_access(&db, &viewer, "foreign", now).await, Err(DomainError::NotFound)));
     let foreign_grant = access::list_client_access(&db, &manager, "foreign", now).await.unwrap()[0].id;
     assert!(matches!(access::revoke_grant(&db, &tech_user, foreign_grant, "", now).await, Err(DomainError::NotFound)));
@@ -180,7 +195,12 @@ contract_test!(demo_data_has_technicians_in_every_state_and_findings_to_act_on, 
     }
     let found = access::list_findings(&db, &cli(), Utc::now()).await.unwrap();
     let kinds: Vec<FindingKind> = found.iter().flat_map(|(_, f)| f.clone()).collect();
-    for kind in [FindingKind::LeaverHoldsAccess, FindingKind::AdminWithoutMfa, FindingKind::NotReviewed] {
+    for kind in [
+        FindingKind::LeaverHoldsAccess,
+        FindingKind::RevocationOverdue,
+        FindingKind::AdminWithoutMfa,
+        FindingKind::NotReviewed,
+    ] {
         assert!(kinds.contains(&kind), "a demo finding of {kind:?}");
     }
     let departed = technicians.iter().find(|t| t.state == TechnicianState::Departed).unwrap();

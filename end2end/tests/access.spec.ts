@@ -36,7 +36,9 @@ test.describe("access register", () => {
     await expect(page.getByText("A leaver still holds this access").first()).toBeVisible();
 
     await open(page, "/findings");
-    await expect(page.getByRole("table", { name: "Access by client" })).toContainText(client.name);
+    const findings = page.getByRole("table", { name: "Access findings" });
+    await expect(findings).toContainText(client.name);
+    await expect(findings).toContainText(name);
 
     await page.getByRole("button", { name: `Revoke RMM at ${client.name}` }).click();
     await expect(page.getByText("No findings")).toBeVisible();

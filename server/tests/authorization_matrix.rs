@@ -138,8 +138,9 @@ const MISSING_EXCEPTION: i64 = 999_999;
 /// A control on every client's checklist (both MSP and client, every tier).
 const CONTROL: &str = "RA-01";
 
-/// A body with what differs per request or per target masked: the slug itself and the
-/// per-request script nonce.
+/// A body with what differs per request or per target masked: the slug itself, the per-request
+/// script nonce, and the order in which the server happened to send resolved data (resources
+/// resolve concurrently, so their script chunks come in any order and grouping).
 fn comparable(body: &str, target: Target) -> String {
     let mut out = body.replace(target.slug(), "{slug}");
     for attribute in ["nonce=\"", "crossorigin=\""] {
@@ -155,7 +156,24 @@ fn comparable(body: &str, target: Target) -> String {
         masked.push_str(rest);
         out = masked;
     }
-    out
+    // The page without its scripts, then each resolved resource, sorted.
+    let mut html = String::new();
+    let mut scripts = String::new();
+    let mut rest = out.as_str();
+    while let Some(start) = rest.find("<script") {
+        html.push_str(&rest[..start]);
+        let end = rest[start..].find("</script>").map(|e| start + e + "</script>".len()).unwrap_or(rest.len());
+        scripts.push_str(&rest[start..end]);
+        rest = &rest[end..];
+    }
+    html.push_str(rest);
+    let mut resolved: Vec<&str> = scripts
+        .split("__RESOLVED_RESOURCES[")
+        .skip(1)
+        .map(|s| s.split("\";").next().unwrap_or(s).split("</script>").next().unwrap_or(s))
+        .collect();
+    resolved.sort_unstable();
+    format!("{html}\n{}", resolved.join("\n"))
 }
 
 fn control_form(slug: &str, version: i64) -> Vec<(&'static str, String)> {

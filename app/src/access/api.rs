@@ -34,7 +34,20 @@ pub(crate) mod convert {
             GrantState::Revoked => "revoked",
             GrantState::Expired => "expired",
         };
+        let time_to_revoke = g.time_to_revoke();
+        let revoked_late =
+            time_to_revoke.is_some_and(|d| d > chrono::Duration::hours(model::REVOCATION_DEADLINE_HOURS));
+        let time_to_revoke = time_to_revoke.map(|d| {
+            let minutes = d.num_minutes().max(0);
+            if minutes >= 48 * 60 {
+                format!("{} days", minutes / (24 * 60))
+            } else {
+                format!("{} h {} min", minutes / 60, minutes % 60)
+            }
+        });
         GrantView {
+            time_to_revoke,
+            revoked_late,
             can_manage: actor.can_on_client(Permission::ManageAccess, g.client_id) && g.revoked_at.is_none(),
             system: g.system_label(),
             id: g.id,

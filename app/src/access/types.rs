@@ -37,6 +37,10 @@ pub struct GrantView {
     pub revoked_by: Option<String>,
     /// "active", "revoked" or "expired".
     pub state: String,
+    /// For a leaver's revoked grant: how long after T0 it was revoked ("3 h 20 min").
+    pub time_to_revoke: Option<String>,
+    /// Revoked later than the deadline after T0.
+    pub revoked_late: bool,
     /// Stale-access findings, in words.
     pub findings: Vec<String>,
     /// The signed-in user may review and revoke it.

@@ -231,7 +231,13 @@ fn TechnicianBody(d: TechnicianDetail, actions: TechnicianActions) -> impl IntoV
         })}
         <section class="card" aria-labelledby="grants-heading">
             <h2 id="grants-heading" class="card-title">"Access"</h2>
-            <GrantTable grants=d.grants.clone() by_client=true review=actions.review revoke=actions.revoke/>
+            <GrantTable
+                grants=d.grants.clone()
+                show_client=true
+                show_technician=false
+                review=actions.review
+                revoke=actions.revoke
+            />
         </section>
         {(d.can_manage && !matches!(t.state.as_str(), "offboarding" | "departed"))
             .then(|| view! { <GrantForm d=d.clone() grant=actions.grant/> })}
@@ -241,21 +247,28 @@ fn TechnicianBody(d: TechnicianDetail, actions: TechnicianActions) -> impl IntoV
 #[component]
 fn GrantTable(
     grants: Vec<GrantView>,
-    /// Show the client column (a technician's page) rather than the technician (a client's page).
-    by_client: bool,
+    /// Show the client column (on a technician's page, and across clients).
+    show_client: bool,
+    /// Show the technician column (on a client's page, and across clients).
+    show_technician: bool,
     review: ServerAction<ReviewGrant>,
     revoke: ServerAction<RevokeGrant>,
 ) -> impl IntoView {
     if grants.is_empty() {
         return view! { <p class="muted">"No access recorded."</p> }.into_any();
     }
-    let label = if by_client { "Access by client" } else { "Who at the MSP can reach this client" };
+    let label = match (show_client, show_technician) {
+        (true, true) => "Access findings",
+        (true, false) => "Access by client",
+        _ => "Who at the MSP can reach this client",
+    };
     view! {
         <div class="table-wrap">
             <table class="data" aria-label=label>
                 <thead>
                     <tr>
-                        <th scope="col">{if by_client { "Client" } else { "Technician" }}</th>
+                        {show_client.then(|| view! { <th scope="col">"Client"</th> })}
+                        {show_technician.then(|| view! { <th scope="col">"Technician"</th> })}
                         <th scope="col">"System"</th>
                         <th scope="col">"Privilege"</th>
                         <th scope="col">"MFA"</th>
@@ -269,21 +282,24 @@ fn GrantTable(
                     {grants
                         .into_iter()
                         .map(|g| {
-                            let who = if by_client {
-                                view! { <a href=format!("/clients/{}", g.client_slug)>{g.client_name.clone()}</a> }.into_any()
-                            } else {
+                            let client = show_client.then(|| {
+                                view! { <td><a href=format!("/clients/{}", g.client_slug)>{g.client_name.clone()}</a></td> }
+                            });
+                            let technician = show_technician.then(|| {
                                 view! {
-                                    <a href=format!("/technicians/{}", g.technician_id)>{g.technician_name.clone()}</a>
-                                    " "
-                                    <StateBadge state=g.technician_state.clone()/>
+                                    <td>
+                                        <a href=format!("/technicians/{}", g.technician_id)>{g.technician_name.clone()}</a>
+                                        " "
+                                        <StateBadge state=g.technician_state.clone()/>
+                                    </td>
                                 }
-                                    .into_any()
-                            };
+                            });
                             let id = g.id;
                             let revoke_label = format!("Revoke {} at {}", g.system, g.client_name);
                             view! {
                                 <tr>
-                                    <td>{who}</td>
+                                    {client}
+                                    {technician}
                                     <td>{g.system.clone()}</td>
                                     <td>{g.privilege.clone()}</td>
                                     <td>{if g.mfa { "Yes" } else { "No" }}</td>
@@ -299,6 +315,14 @@ fn GrantTable(
                                             Some(w) => view! { "Revoked " <TimeAgo when=w/> }.into_any(),
                                             None => view! { {g.state.clone()} }.into_any(),
                                         }}
+                                        {g.time_to_revoke.clone().map(|t| {
+                                            let late = g.revoked_late;
+                                            view! {
+                                                <br/>
+                                                <span class="muted">{format!("{t} after T0")}</span>
+                                                {late.then(|| view! { " " <span class="badge badge-overdue">"Past the 24-hour deadline"</span> })}
+                                            }
+                                        })}
                                         <FindingList findings=g.findings.clone()/>
                                     </td>
                                     <td>
@@ -388,20 +412,37 @@ fn GrantForm(d: TechnicianDetail, grant: ServerAction<GrantAccess>) -> impl Into
     }
 }
 
+/// The data behind "who at the MSP can reach this client", created by the client's page.
+#[derive(Clone, Copy)]
+pub struct ClientAccessData {
+    grants: Resource<Result<Vec<GrantView>, AppError>>,
+    review: ServerAction<ReviewGrant>,
+    revoke: ServerAction<RevokeGrant>,
+}
+
+impl ClientAccessData {
+    pub fn new(slug: Memo<String>) -> Self {
+        let review = ServerAction::<ReviewGrant>::new();
+        let revoke = ServerAction::<RevokeGrant>::new();
+        let grants = Resource::new(
+            move || (slug.get(), review.version().get(), revoke.version().get()),
+            |(slug, ..)| list_client_access(slug),
+        );
+        Self { grants, review, revoke }
+    }
+}
+
 /// "Who at the MSP can reach this client", for the client's page.
 #[component]
-pub fn ClientAccess(slug: String) -> impl IntoView {
-    let review = ServerAction::<ReviewGrant>::new();
-    let revoke = ServerAction::<RevokeGrant>::new();
-    let grants = Resource::new(
-        move || (slug.clone(), review.version().get(), revoke.version().get()),
-        |(slug, ..)| list_client_access(slug),
-    );
+pub fn ClientAccess(data: ClientAccessData) -> impl IntoView {
+    let ClientAccessData { grants, review, revoke } = data;
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match grants.await {
-                    Ok(grants) => view! { <GrantTable grants by_client=false review revoke/> }.into_any(),
+                    Ok(grants) => {
+                        view! { <GrantTable grants show_client=false show_technician=true review revoke/> }.into_any()
+                    }
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
@@ -431,7 +472,9 @@ pub fn FindingsPage() -> impl IntoView {
                         view! { <div class="empty-state"><h2>"No findings"</h2><p>"Every active grant is in order."</p></div> }
                             .into_any()
                     }
-                    Ok(grants) => view! { <GrantTable grants by_client=true review revoke/> }.into_any(),
+                    Ok(grants) => {
+                        view! { <GrantTable grants show_client=true show_technician=true review revoke/> }.into_any()
+                    }
                     Err(AppError::Forbidden) => view! { <PageError error=AppError::Forbidden/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }

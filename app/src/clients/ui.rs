@@ -339,13 +339,17 @@ pub fn ClientPage() -> impl IntoView {
         move || (slug.get(), archive.version().get(), restore.version().get()),
         |(slug, _, _)| get_client(slug),
     );
+    // Every resource of the page is created here, not inside the suspended view: resources
+    // created while a server render is suspended are not reliably awaited.
+    let summary = Resource::new(move || slug.get(), crate::controls::api::get_checklist);
+    let access = crate::access::ui::ClientAccessData::new(slug);
     let action_error =
         move || archive.value().get().and_then(Result::err).or_else(|| restore.value().get().and_then(Result::err));
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match client.await {
-                    Ok(c) => view! { <ClientBody c archive restore/> }.into_any(),
+                    Ok(c) => view! { <ClientBody c archive restore summary access/> }.into_any(),
                     Err(error) => view! { <PageTitle text="Not found"/> <PageError error/> }.into_any(),
                 }
             })}
@@ -359,6 +363,8 @@ fn ClientBody(
     c: ClientDetail,
     archive: ServerAction<ArchiveClient>,
     restore: ServerAction<RestoreClient>,
+    summary: Resource<Result<crate::controls::types::ChecklistView, AppError>>,
+    access: crate::access::ui::ClientAccessData,
 ) -> impl IntoView {
     let archived = c.archived.clone();
     let slug = c.slug.clone();
@@ -447,7 +453,7 @@ fn ClientBody(
         </div>
         <section class="card" aria-labelledby="posture-heading">
             <h2 id="posture-heading" class="card-title">"Posture"</h2>
-            <crate::controls::ui::HardeningSummary slug=c.slug.clone()/>
+            <crate::controls::ui::HardeningSummary checklist=summary/>
             <p>
                 <a class="btn" href=format!("/clients/{}/controls", c.slug)>"Hardening status"</a>
             </p>
@@ -455,7 +461,7 @@ fn ClientBody(
         </section>
         <section class="card" aria-labelledby="access-heading">
             <h2 id="access-heading" class="card-title">"Who at the MSP can reach this client"</h2>
-            <crate::access::ui::ClientAccess slug=c.slug.clone()/>
+            <crate::access::ui::ClientAccess data=access/>
         </section>
         {c.can_archive.then(|| {
             let slug = slug.clone();

@@ -10,6 +10,7 @@ use super::types::{
 };
 use crate::clients::types::tier_label;
 use crate::components::{ErrorPanel, FieldErrorText, Loading, PageError, PageTitle, TimeAgo};
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -1222,8 +1223,7 @@ fn CustomControlEditor(form: CustomControlForm) -> impl IntoView {
 
 /// Counts per status for one client, for the client's page.
 #[component]
-pub fn HardeningSummary(slug: String) -> impl IntoView {
-    let checklist = Resource::new(move || slug.clone(), get_checklist);
+pub fn HardeningSummary(checklist: Resource<Result<ChecklistView, AppError>>) -> impl IntoView {
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

@@ -99,6 +99,8 @@ pub struct Grant {
     pub technician_id: i64,
     pub technician_name: String,
     pub technician_state: TechnicianState,
+    /// The technician's T0, once offboarding started.
+    pub technician_departed_at: Option<DateTime<Utc>>,
     pub client_id: i64,
     pub client_slug: String,
     pub client_name: String,
@@ -125,6 +127,11 @@ pub enum GrantState {
 }
 
 impl Grant {
+    /// From T0 to the revocation, for a leaver's grant that was revoked.
+    pub fn time_to_revoke(&self) -> Option<Duration> {
+        Some(self.revoked_at? - self.technician_departed_at?)
+    }
+
     pub fn state(&self, now: DateTime<Utc>) -> GrantState {
         match (self.revoked_at, self.expires_at) {
             (Some(_), _) => GrantState::Revoked,
@@ -146,10 +153,16 @@ impl Grant {
 /// The default review period for a grant: 90 days (domain/reviews.md, quarterly recertification).
 pub const REVIEW_PERIOD_DAYS: i64 = 90;
 
+/// How long after T0 a leaver's access to tools and client systems may last (OFF-04, OFF-05 in
+/// domain/checklists.md: the same day, at most 24 hours).
+pub const REVOCATION_DEADLINE_HOURS: i64 = 24;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FindingKind {
     /// An offboarding or departed technician still holds the grant.
     LeaverHoldsAccess,
+    /// … and the revocation deadline after T0 has passed.
+    RevocationOverdue,
     /// Past its expiry and not revoked.
     ExpiredStillActive,
     /// Admin privilege without MFA enforced.
@@ -162,6 +175,7 @@ impl FindingKind {
     pub fn as_str(self) -> &'static str {
         match self {
             FindingKind::LeaverHoldsAccess => "leaver_holds_access",
+            FindingKind::RevocationOverdue => "revocation_overdue",
             FindingKind::ExpiredStillActive => "expired_still_active",
             FindingKind::AdminWithoutMfa => "admin_without_mfa",
             FindingKind::NotReviewed => "not_reviewed",
@@ -171,6 +185,7 @@ impl FindingKind {
     pub fn describe(self) -> &'static str {
         match self {
             FindingKind::LeaverHoldsAccess => "A leaver still holds this access",
+            FindingKind::RevocationOverdue => "Revocation past its 24-hour deadline",
             FindingKind::ExpiredStillActive => "Past its expiry and not revoked",
             FindingKind::AdminWithoutMfa => "Admin access without MFA",
             FindingKind::NotReviewed => "Not reviewed in the last 90 days",
@@ -186,6 +201,9 @@ pub fn findings(grant: &Grant, now: DateTime<Utc>) -> Vec<FindingKind> {
     let mut found = Vec::new();
     if grant.technician_state.is_leaver() {
         found.push(FindingKind::LeaverHoldsAccess);
+        if grant.technician_departed_at.is_some_and(|t0| now - t0 > Duration::hours(REVOCATION_DEADLINE_HOURS)) {
+            found.push(FindingKind::RevocationOverdue);
+        }
     }
     if grant.expires_at.is_some_and(|e| e <= now) {
         found.push(FindingKind::ExpiredStillActive);
@@ -211,6 +229,7 @@ mod tests {
             technician_id: 1,
             technician_name: "Ada".into(),
             technician_state: TechnicianState::Active,
+            technician_departed_at: None,
             client_id: 1,
             client_slug: "acme".into(),
             client_name: "Acme".into(),
@@ -238,8 +257,18 @@ mod tests {
     #[test]
     fn each_rule_finds_its_case() {
         let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
-        let leaver = Grant { technician_state: TechnicianState::Offboarding, ..grant(now) };
+        let leaver = Grant {
+            technician_state: TechnicianState::Offboarding,
+            technician_departed_at: Some(now - Duration::hours(23)),
+            ..grant(now)
+        };
         assert_eq!(findings(&leaver, now), vec![FindingKind::LeaverHoldsAccess]);
+        let late = now + Duration::hours(2);
+        assert_eq!(
+            findings(&leaver, late),
+            vec![FindingKind::LeaverHoldsAccess, FindingKind::RevocationOverdue],
+            "24 hours after T0 the revocation is overdue"
+        );
         let expired = Grant { expires_at: Some(now - Duration::hours(1)), ..grant(now) };
         assert_eq!(findings(&expired, now), vec![FindingKind::ExpiredStillActive]);
         assert_eq!(expired.state(now), GrantState::Expired);

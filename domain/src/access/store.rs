@@ -118,6 +118,7 @@ struct GrantRow {
     technician_id: i64,
     technician_name: String,
     technician_state: String,
+    technician_departed_at: Option<DateTime<Utc>>,
     client_id: i64,
     client_slug: String,
     client_name: String,
@@ -146,6 +147,7 @@ impl TryFrom<GrantRow> for Grant {
             id: r.id,
             technician_id: r.technician_id,
             technician_name: r.technician_name,
+            technician_departed_at: r.technician_departed_at,
             client_id: r.client_id,
             client_slug: r.client_slug,
             client_name: r.client_name,
@@ -178,7 +180,8 @@ pub struct GrantQuery {
 pub async fn list_grants(db: &Db, q: GrantQuery) -> Result<Vec<Grant>> {
     let rows: Vec<GrantRow> = on_pool!(db, |pool| {
         sqlx::query_as(
-            "SELECT g.id, g.technician_id, t.name AS technician_name, t.state AS technician_state, g.client_id, \
+            "SELECT g.id, g.technician_id, t.name AS technician_name, t.state AS technician_state, \
+             t.departed_at AS technician_departed_at, g.client_id, \
              c.slug AS client_slug, c.name AS client_name, g.system, g.system_name, g.privilege, g.approver, \
              g.justification, g.granted_at, g.expires_at, g.mfa, g.last_reviewed_at, g.last_reviewed_by, \
              g.revoked_at, g.revoked_by \
@@ -292,6 +295,18 @@ pub(crate) async fn set_grant_times(
             .bind(granted_at)
             .bind(last_reviewed_at)
             .bind(reviewed_by)
+            .bind(id)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Demo data only: when a technician's offboarding started.
+pub(crate) async fn set_departed_at(db: &Db, id: i64, departed_at: DateTime<Utc>) -> Result<()> {
+    on_pool!(db, |pool| {
+        sqlx::query("UPDATE technicians SET departed_at = $1 WHERE id = $2")
+            .bind(departed_at)
             .bind(id)
             .execute(pool)
             .await?;
