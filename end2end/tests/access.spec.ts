@@ -40,6 +40,8 @@ test.describe("access register", () => {
     await expect(findings).toContainText(client.name);
     await expect(findings).toContainText(name);
 
+    await page.getByText("Revoke…", { exact: true }).first().click();
+    await page.getByLabel("How it was removed").first().fill("Removed from the RMM; user list checked");
     await page.getByRole("button", { name: `Revoke RMM at ${client.name}` }).click();
     await expect(page.getByText("No findings")).toBeVisible();
   });

@@ -333,13 +333,17 @@ fn GrantTable(
                                                         <input type="hidden" name="id" value=id/>
                                                         <button type="submit" class="btn btn-small">"Still needed"</button>
                                                     </ActionForm>
-                                                    <ActionForm action=revoke>
-                                                        <input type="hidden" name="id" value=id/>
-                                                        <input type="hidden" name="note" value=""/>
-                                                        <button type="submit" class="btn btn-small btn-danger" aria-label=revoke_label>
-                                                            "Revoke"
-                                                        </button>
-                                                    </ActionForm>
+                                                    <details class="confirm">
+                                                        <summary class="btn btn-small btn-danger">"Revoke…"</summary>
+                                                        <ActionForm action=revoke>
+                                                            <input type="hidden" name="id" value=id/>
+                                                            <label for=format!("revoke-note-{id}")>"How it was removed"</label>
+                                                            <input id=format!("revoke-note-{id}") name="note" maxlength="1000"/>
+                                                            <button type="submit" class="btn btn-small btn-danger" aria-label=revoke_label>
+                                                                "Confirm revoke"
+                                                            </button>
+                                                        </ActionForm>
+                                                    </details>
                                                 }
                                             })}
                                     </td>
