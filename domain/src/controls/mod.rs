@@ -216,10 +216,9 @@ pub async fn get_client_control(
     let state = store::find_state(db, client.id, control_id).await?;
     // A retired control stays readable where it was recorded, with its history.
     let control = match find_applicable(db, control_id).await {
-        Err(DomainError::NotFound) if state.is_some() => store::list_controls(db)
+        Err(DomainError::NotFound) if state.is_some() => store::find_control(db, control_id)
             .await?
-            .into_iter()
-            .find(|c| c.id == control_id && c.applies_to != AppliesTo::Msp)
+            .filter(|c| c.applies_to != AppliesTo::Msp)
             .ok_or(DomainError::NotFound)?,
         other => other?,
     };
@@ -240,11 +239,7 @@ pub async fn get_client_control(
 }
 
 async fn find_applicable(db: &Db, control_id: &str) -> Result<Control> {
-    store::list_controls(db)
-        .await?
-        .into_iter()
-        .find(|c| c.id == control_id && applies_to_clients(c))
-        .ok_or(DomainError::NotFound)
+    store::find_control(db, control_id).await?.filter(applies_to_clients).ok_or(DomainError::NotFound)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -611,10 +606,9 @@ pub async fn custom_control_form(db: &Db, actor: &Actor, id: Option<&str>) -> Re
     let control = match id {
         None => None,
         Some(id) => Some(
-            store::list_controls(db)
+            store::find_control(db, id)
                 .await?
-                .into_iter()
-                .find(|c| c.id == id && !c.built_in && c.retired_at.is_none())
+                .filter(|c| !c.built_in && c.retired_at.is_none())
                 .ok_or(DomainError::NotFound)?,
         ),
     };
@@ -624,7 +618,7 @@ pub async fn custom_control_form(db: &Db, actor: &Actor, id: Option<&str>) -> Re
 /// One control of the catalog, retired or not.
 pub async fn get_control(db: &Db, actor: &Actor, id: &str) -> Result<Control> {
     actor.require(Permission::ViewCatalog)?;
-    store::list_controls(db).await?.into_iter().find(|c| c.id == id).ok_or(DomainError::NotFound)
+    store::find_control(db, id).await?.ok_or(DomainError::NotFound)
 }
 
 /// The longest a risk may be accepted for before it must be asked for again.

@@ -126,20 +126,36 @@ pub async fn list_categories(db: &Db) -> Result<Vec<Category>> {
 
 /// Every control (retired ones too), in catalog order, with tiers and references.
 pub async fn list_controls(db: &Db) -> Result<Vec<Control>> {
+    load_controls(db, None).await
+}
+
+/// One control (retired or not), with its tiers and references.
+pub async fn find_control(db: &Db, id: &str) -> Result<Option<Control>> {
+    Ok(load_controls(db, Some(id)).await?.pop())
+}
+
+/// Controls with their tiers and references: all of them, or `only` the one with that id.
+async fn load_controls(db: &Db, only: Option<&str>) -> Result<Vec<Control>> {
     type TierRow = (String, String);
     type ReferenceRow = (String, String, String, bool);
     let (rows, tiers, refs): (Vec<ControlRow>, Vec<TierRow>, Vec<ReferenceRow>) = on_pool!(db, |pool| {
         let rows = sqlx::query_as(
             "SELECT c.id, c.category_id, c.title, c.description, c.severity, c.review, c.applies_to, c.built_in, \
                  c.retired_at FROM controls c JOIN control_categories g ON g.id = c.category_id \
-                 ORDER BY g.position, c.position, c.id",
+                 WHERE ($1 IS NULL OR c.id = $1) ORDER BY g.position, c.position, c.id",
         )
+        .bind(only)
         .fetch_all(pool)
         .await?;
-        let tiers = sqlx::query_as("SELECT control_id, tier FROM control_tiers").fetch_all(pool).await?;
+        let tiers = sqlx::query_as("SELECT control_id, tier FROM control_tiers WHERE ($1 IS NULL OR control_id = $1)")
+            .bind(only)
+            .fetch_all(pool)
+            .await?;
         let refs = sqlx::query_as(
-            "SELECT control_id, source, item, verified FROM control_references ORDER BY control_id, position",
+            "SELECT control_id, source, item, verified FROM control_references \
+             WHERE ($1 IS NULL OR control_id = $1) ORDER BY control_id, position",
         )
+        .bind(only)
         .fetch_all(pool)
         .await?;
         (rows, tiers, refs)

@@ -180,8 +180,8 @@ pub async fn add_user(db: &Db, actor: &Actor, new: &NewUser) -> Result<User> {
 pub async fn disable_user(db: &Db, actor: &Actor, email: &str) -> Result<()> {
     actor.require(Permission::ManageUsers)?;
     let email = email.trim().to_lowercase();
-    let users = store::list_users(db).await?;
-    let user = users.iter().find(|u| u.email == email).ok_or(DomainError::NotFound)?;
+    let credentials = store::find_credentials(db, &email).await?.ok_or(DomainError::NotFound)?;
+    let (user, _) = store::find_user(db, credentials.user_id).await?.ok_or(DomainError::NotFound)?;
     if user.role == Role::Admin
         && user.disabled_at.is_none()
         && store::count_other_active_admins(db, &email).await? == 0
