@@ -80,10 +80,12 @@ pub enum Permission {
     ViewAccess,
     /// Grant, review and revoke access to a client.
     ManageAccess,
+    /// Change the MSP's settings (service levels of the checklists and of revocation).
+    ManageSettings,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 19] = [
         Permission::ViewPortfolio,
         Permission::ViewClient,
         Permission::ViewClientNotes,
@@ -102,6 +104,7 @@ impl Permission {
         Permission::ManageTechnicians,
         Permission::ViewAccess,
         Permission::ManageAccess,
+        Permission::ManageSettings,
     ];
 
     /// Whether the permission is exercised on one client (and so depends on the actor's scope).
@@ -192,6 +195,7 @@ const RULES: &[(Role, Permission, Reach)] = &[
     (R::Auditor, P::ViewTechnicians, Global),
     (R::Auditor, P::ViewAccess, AnyClient),
     (R::ClientViewer, P::ViewAccess, OwnClients),
+    (R::Admin, P::ManageSettings, Global),
 ];
 
 /// The reach a role has for a permission, if any.
@@ -397,6 +401,11 @@ mod tests {
         (R::ClientViewer, P::ManageTechnicians, false, false),
         (R::ClientViewer, P::ViewAccess, true, false),
         (R::ClientViewer, P::ManageAccess, false, false),
+        (R::Admin, P::ManageSettings, true, true),
+        (R::Manager, P::ManageSettings, false, false),
+        (R::Technician, P::ManageSettings, false, false),
+        (R::Auditor, P::ManageSettings, false, false),
+        (R::ClientViewer, P::ManageSettings, false, false),
     ];
 
     #[test]

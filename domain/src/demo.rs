@@ -272,16 +272,35 @@ const STAFF: &[(&str, &str, &str)] = &[
     ("Hana Kim", "Service desk", "departed"),
 ];
 
-/// Technicians in every state with grants across the portfolio: some admin access without MFA,
-/// some expired, some unreviewed, and leavers still holding access.
+/// Technicians in every state with grants across the portfolio: onboarding checklists done (one
+/// still under way, a step overdue), some admin access without MFA, some expired or unreviewed,
+/// a mover waiting for re-approval, a leaver past the revocation deadline, one leaving today and
+/// one who left properly (revoked in time, verified, attested by a second person).
 async fn demo_access(db: &Db, rng: &mut DemoRng, slugs: &[String], now: chrono::DateTime<chrono::Utc>) -> Result<()> {
-    use crate::access::{self, NewGrant, NewTechnician};
+    use crate::access::{self, store as access_store, NewGrant, NewTechnician, OffboardingInput, RevocationInput};
+    use chrono::Duration;
     let cli = Actor::command_line();
+    // The second person who attests a finished offboarding.
+    let attester = Actor { user_id: None, email: "morgan@msp.example".into(), display_name: "Morgan Manager".into(), ..cli.clone() };
     let systems =
         ["rmm", "psa", "remote_support", "password_vault", "m365_gdap", "firewall_vpn", "backup_console", "edr"];
     let active_slugs = &slugs[..slugs.len().saturating_sub(2)];
+    let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let mut mover_done = false;
     for (name, title, state) in STAFF {
-        let started = now - chrono::Duration::days(30 + rng.below(900) as i64);
+        let onboarding = *state == "onboarding";
+        let started = if onboarding {
+            now - Duration::days(4)
+        } else {
+            now - Duration::days(60 + rng.below(900) as i64)
+        };
+        // When the leavers' exits began (T0).
+        let t0 = match (*state, name.starts_with("Elena")) {
+            ("offboarding", true) => Some(now - Duration::days(3)),
+            ("offboarding", false) => Some(now - Duration::hours(2)),
+            ("departed", _) => Some(now - Duration::days(20)),
+            _ => None,
+        };
         let email = format!("{}@msp.example", name.to_lowercase().replace(' ', "."));
         let new = NewTechnician {
             name: name.to_string(),
@@ -290,20 +309,32 @@ async fn demo_access(db: &Db, rng: &mut DemoRng, slugs: &[String], now: chrono::
             started_on: started.format("%Y-%m-%d").to_string(),
         };
         let technician = access::create_technician(db, &cli, &new, now).await?;
-        if *state != "onboarding" {
+        // The onboarding checklist, done on time (the newcomer's still under way).
+        let steps = access_store::list_steps(db, Some(technician.id), false).await?;
+        for step in steps {
+            let keep_open = onboarding && !matches!(step.code.as_str(), "ON-01" | "ON-02" | "ON-03" | "ON-04" | "ON-06");
+            if keep_open {
+                continue;
+            }
+            access::complete_step(db, &cli, technician.id, step.id, "Done; see the HR onboarding ticket.", now).await?;
+            let done_at = (step.due_at - Duration::hours(1 + rng.below(20) as i64)).max(started);
+            access_store::set_step_done_at(db, step.id, done_at.min(now)).await?;
+        }
+        if !onboarding {
             access::change_technician_state(db, &cli, technician.id, 1, "active", now).await?;
         }
-        let grants = if *state == "onboarding" { 1 } else { 3 + rng.below(6) };
+        let grants = if onboarding { 2 } else { 3 + rng.below(6) };
         for _ in 0..grants {
             let slug = rng.pick(active_slugs);
             let system = rng.pick(&systems);
-            let privilege = match rng.below(10) {
-                0..=2 => "admin",
-                3..=7 => "standard",
+            let privilege = match (onboarding, rng.below(10)) {
+                (true, _) => "standard",
+                (_, 0..=2) => "admin",
+                (_, 3..=7) => "standard",
                 _ => "read",
             };
             let expires_on = if rng.chance(15) {
-                (now + chrono::Duration::days(10 + rng.below(200) as i64)).format("%Y-%m-%d").to_string()
+                (now + Duration::days(10 + rng.below(200) as i64)).format("%Y-%m-%d").to_string()
             } else {
                 String::new()
             };
@@ -320,13 +351,14 @@ async fn demo_access(db: &Db, rng: &mut DemoRng, slugs: &[String], now: chrono::
             };
             match access::grant_access(db, &cli, &grant, now).await {
                 Ok(g) => {
-                    let granted = started
-                        + chrono::Duration::days(rng.below(((now - started).num_days().max(2)) as usize) as i64);
+                    let latest = t0.unwrap_or(now) - Duration::days(1);
+                    let span = (latest - started).num_days().max(2) as usize;
+                    let granted = (started + Duration::days(rng.below(span) as i64)).min(latest);
                     let reviewed = rng
                         .chance(70)
-                        .then(|| now - chrono::Duration::days(rng.below(150) as i64))
+                        .then(|| latest - Duration::days(rng.below(150) as i64))
                         .map(|r| r.max(granted));
-                    access::store::set_grant_times(db, g.id, granted, reviewed, reviewed.map(|_| "Morgan Manager"))
+                    access_store::set_grant_times(db, g.id, granted, reviewed, reviewed.map(|_| "Morgan Manager"))
                         .await?;
                 }
                 // The same technician, client and system drawn twice: one grant is enough.
@@ -334,24 +366,51 @@ async fn demo_access(db: &Db, rng: &mut DemoRng, slugs: &[String], now: chrono::
                 Err(other) => return Err(other),
             }
         }
-        if matches!(*state, "offboarding" | "departed") {
-            access::change_technician_state(db, &cli, technician.id, 2, "offboarding", now).await?;
-            // One leaver left three days ago and still holds access: past the deadline.
-            let t0 = if *state == "offboarding" && name.starts_with("Elena") {
-                now - chrono::Duration::days(3)
-            } else {
-                now
-            };
-            access::store::set_departed_at(db, technician.id, t0).await?;
+        if *state == "active" && !mover_done {
+            // A mover: promoted this week, grants waiting to be kept or revoked.
+            access::change_role(db, &cli, technician.id, 2, &format!("Senior {}", title.to_lowercase()), now).await?;
+            mover_done = true;
         }
+        let Some(t0) = t0 else { continue };
+        let input = OffboardingInput { t0: stamp(t0), involuntary: false };
+        let technician = access::start_offboarding(db, &cli, technician.id, 2, &input, now).await?;
         if *state == "departed" {
-            // Left properly: everything revoked, then marked departed.
+            // Left properly: every grant removed within hours and verified, every step done,
+            // a second person attested, then marked departed.
             let (_, held) = access::get_technician(db, &cli, technician.id).await?;
-            for g in held {
-                access::revoke_grant(db, &cli, g.id, "Account removed; user list checked", now).await?;
+            for g in held.iter().filter(|g| g.revoked_at.is_none()) {
+                let removed = RevocationInput {
+                    removed_at: stamp(t0 + Duration::hours(1 + rng.below(12) as i64)),
+                    method: "tool_user_list".into(),
+                    evidence: "Account removed; the user list no longer shows it (ticket OFF-4411).".into(),
+                };
+                access::revoke_grant(db, &cli, g.id, &removed, now).await?;
             }
-            access::change_technician_state(db, &cli, technician.id, 3, "departed", now).await?;
+            let steps = access_store::list_steps(db, Some(technician.id), true).await?;
+            for step in steps.iter().filter(|s| s.code.starts_with("OFF-")) {
+                let by = if step.code == "OFF-12" { &attester } else { &cli };
+                let note = "Checked the IdP, RMM user list and vault members: nothing left.";
+                access::complete_step(db, by, technician.id, step.id, note, now).await?;
+                access_store::set_step_done_at(db, step.id, step.due_at - Duration::hours(2)).await?;
+            }
+            access::change_technician_state(db, &cli, technician.id, technician.version, "departed", now).await?;
+        } else if !name.starts_with("Elena") {
+            // Leaving today: the ticket is open and the first account is gone.
+            let steps = access_store::list_steps(db, Some(technician.id), true).await?;
+            if let Some(step) = steps.iter().find(|s| s.code == "OFF-01") {
+                access::complete_step(db, &cli, technician.id, step.id, "Ticket OFF-4520, owner Morgan.", now).await?;
+            }
+            let (_, held) = access::get_technician(db, &cli, technician.id).await?;
+            if let Some(g) = held.iter().find(|g| g.revoked_at.is_none()) {
+                let removed = RevocationInput {
+                    removed_at: stamp(now - Duration::hours(1)),
+                    method: "idp_report".into(),
+                    evidence: "Entra sign-in log shows the account disabled.".into(),
+                };
+                access::revoke_grant(db, &cli, g.id, &removed, now).await?;
+            }
         }
+        // Elena's exit began three days ago and nothing was done: past every deadline.
     }
     Ok(())
 }

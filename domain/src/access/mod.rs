@@ -12,9 +12,18 @@
 //! technicians see the register; everyone who sees a client sees who can reach it (client
 //! viewers included: it is their data); admins and managers manage technicians and grants.
 
+pub mod checklist;
+pub mod csv_io;
+pub mod lifecycle;
 pub mod model;
 pub(crate) mod store;
 
+pub use checklist::{Phase, Sla, SlaPolicy, SlaUnit, Step};
+pub use lifecycle::{
+    change_role, complete_step, get_client_sla, get_lifecycle, list_late_checklists, list_sla_settings,
+    save_client_sla, save_msp_sla, start_offboarding, ClientSla, LateChecklist, Lifecycle, OffboardingInput,
+    OffboardingSummary, RevocationInput, SlaInput, SlaRow, REVOCATION_METHODS,
+};
 pub use model::{FindingKind, Grant, GrantState, Privilege, Technician, TechnicianState, SYSTEMS};
 pub use store::GrantQuery;
 
@@ -51,7 +60,7 @@ pub struct NewTechnician {
     pub started_on: String,
 }
 
-fn parse_day(field: &str, s: &str, errors: &mut Vec<FieldError>) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_day(field: &str, s: &str, errors: &mut Vec<FieldError>) -> Option<DateTime<Utc>> {
     match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
         Ok(day) => day.and_hms_opt(0, 0, 0).map(|t| t.and_utc()),
         Err(_) => {
@@ -86,11 +95,14 @@ pub async fn create_technician(db: &Db, actor: &Actor, new: &NewTechnician, now:
         started_at,
         user_id: None,
     };
-    let id = store::insert_technician(db, &row, now).await?;
+    let policy = store::load_sla_policy(db).await?;
+    let plan = checklist::plan(&policy, checklist::Phase::Onboarding, started_at, false);
+    let id = store::insert_technician(db, &row, &plan, now).await?;
     store::find_technician(db, id).await?.ok_or(DomainError::NotFound)
 }
 
-/// Moves a technician along the lifecycle; offboarding starts the revocation clock (T0 = now).
+/// Moves a technician from onboarding to active, or from offboarding to departed. Offboarding
+/// starts with [`lifecycle::start_offboarding`], which sets T0 and the deadlines.
 pub async fn change_technician_state(
     db: &Db,
     actor: &Actor,
@@ -102,14 +114,17 @@ pub async fn change_technician_state(
     actor.require(Permission::ManageTechnicians)?;
     let technician = store::find_technician(db, id).await?.ok_or(DomainError::NotFound)?;
     let next = TechnicianState::parse(state).ok_or_else(|| DomainError::invalid("state", "Choose a state."))?;
+    if next == TechnicianState::Offboarding {
+        return Err(DomainError::invalid("state", "Start the offboarding with its T0 and kind of exit."));
+    }
     if !technician.state.can_become(next) {
         return Err(DomainError::invalid(
             "state",
             format!("A technician who is {} cannot become {}.", technician.state.as_str(), next.as_str()),
         ));
     }
-    let departed_at = (next == TechnicianState::Offboarding).then_some(now);
-    if !store::set_technician_state(db, id, version, next, departed_at).await? {
+    let _ = now;
+    if !store::set_technician_state(db, id, version, next).await? {
         return Err(DomainError::conflict(None, "Someone else changed this technician meanwhile. Reload the page."));
     }
     store::find_technician(db, id).await?.ok_or(DomainError::NotFound)
@@ -135,56 +150,108 @@ pub async fn grant_access(db: &Db, actor: &Actor, new: &NewGrant, now: DateTime<
     actor.require_on_client(Permission::ManageAccess, client.id)?;
     let technician = store::find_technician(db, new.technician_id).await?.ok_or(DomainError::NotFound)?;
     let mut errors = Vec::new();
-    let is_self =
-        technician.email == actor.email || (technician.user_id.is_some() && technician.user_id == actor.user_id);
-    if is_self {
+    if lifecycle::is_self(actor, &technician) {
         errors.push(FieldError::new("technician_id", "Nobody approves their own access: ask another manager."));
     }
     if technician.state.is_leaver() {
         errors.push(FieldError::new("technician_id", "This technician is leaving or has left; no new access."));
     }
-    if !SYSTEMS.iter().any(|(v, _)| *v == new.system) {
+    let fields = check_grant_fields(
+        &GrantFields {
+            system: &new.system,
+            system_name: &new.system_name,
+            privilege: &new.privilege,
+            justification: &new.justification,
+            expires_on: &new.expires_on,
+        },
+        now,
+        &mut errors,
+    );
+    if let Some(fields) = &fields {
+        if let Some(refusal) = lifecycle::grant_gate(db, technician.id, fields.privilege == Privilege::Admin).await? {
+            errors.push(FieldError::new("privilege", refusal));
+        }
+    }
+    let (true, Some(fields)) = (errors.is_empty(), fields) else { return Err(DomainError::Validation(errors)) };
+    let row = store::NewGrantRow {
+        technician_id: technician.id,
+        client_id: client.id,
+        system: &new.system,
+        system_name: &fields.system_name,
+        privilege: fields.privilege,
+        approver: &actor.display_name,
+        approver_user: actor.user_id,
+        justification: &fields.justification,
+        granted_at: now,
+        expires_at: fields.expires_at,
+        mfa: new.mfa,
+    };
+    let id = store::insert_grant(db, &row).await?;
+    visible_grant(db, actor, id).await
+}
+
+/// The fields of a grant as typed (in the form or a CSV row).
+pub(crate) struct GrantFields<'a> {
+    pub system: &'a str,
+    pub system_name: &'a str,
+    pub privilege: &'a str,
+    pub justification: &'a str,
+    /// YYYY-MM-DD, or empty for no expiry.
+    pub expires_on: &'a str,
+}
+
+/// A grant's fields, checked and cleaned.
+pub(crate) struct CheckedGrantFields {
+    /// Empty unless the system is "other".
+    pub system_name: String,
+    pub privilege: Privilege,
+    pub justification: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Checks a grant's own fields (not who it is for); the expiry must come after `granted_at`.
+/// Problems go to `errors`, keyed by form field; `None` when any field is wrong.
+pub(crate) fn check_grant_fields(
+    f: &GrantFields<'_>,
+    granted_at: DateTime<Utc>,
+    errors: &mut Vec<FieldError>,
+) -> Option<CheckedGrantFields> {
+    let before = errors.len();
+    if !SYSTEMS.iter().any(|(v, _)| *v == f.system) {
         errors.push(FieldError::new("system", "Choose a system."));
     }
-    let system_name = clients::model::clean_line(&new.system_name);
-    if new.system == "other" && (system_name.is_empty() || system_name.chars().count() > 80) {
+    let system_name = clients::model::clean_line(f.system_name);
+    if f.system == "other" && (system_name.is_empty() || system_name.chars().count() > 80) {
         errors.push(FieldError::new("system_name", "Name the system (at most 80 characters)."));
     }
-    let privilege = Privilege::parse(&new.privilege);
+    let privilege = Privilege::parse(f.privilege);
     if privilege.is_none() {
         errors.push(FieldError::new("privilege", "Choose read, standard or admin."));
     }
-    let justification = new.justification.trim().replace('\0', "");
+    let justification = f.justification.trim().replace('\0', "");
     if justification.chars().count() < 10 || justification.chars().count() > 1000 {
         errors.push(FieldError::new("justification", "Say why this access is needed, in 10 to 1000 characters."));
     }
-    let expires_at = if new.expires_on.trim().is_empty() {
+    let expires_at = if f.expires_on.trim().is_empty() {
         None
     } else {
-        match parse_day("expires_on", &new.expires_on, &mut errors) {
-            Some(day) if day <= now => {
-                errors.push(FieldError::new("expires_on", "The expiry must be after the grant, in the future."));
+        match parse_day("expires_on", f.expires_on, errors) {
+            Some(day) if day <= granted_at => {
+                errors.push(FieldError::new("expires_on", "The expiry must come after the grant."));
                 None
             }
             other => other,
         }
     };
-    let (true, Some(privilege)) = (errors.is_empty(), privilege) else { return Err(DomainError::Validation(errors)) };
-    let row = store::NewGrantRow {
-        technician_id: technician.id,
-        client_id: client.id,
-        system: &new.system,
-        system_name: if new.system == "other" { &system_name } else { "" },
-        privilege,
-        approver: &actor.display_name,
-        approver_user: actor.user_id,
-        justification: &justification,
-        granted_at: now,
+    if errors.len() > before {
+        return None;
+    }
+    Some(CheckedGrantFields {
+        system_name: if f.system == "other" { system_name } else { String::new() },
+        privilege: privilege?,
+        justification,
         expires_at,
-        mfa: new.mfa,
-    };
-    let id = store::insert_grant(db, &row).await?;
-    visible_grant(db, actor, id).await
+    })
 }
 
 /// A grant on a client the actor may see; otherwise not found.
@@ -197,26 +264,52 @@ async fn visible_grant(db: &Db, actor: &Actor, id: i64) -> Result<Grant> {
     Ok(grant)
 }
 
-pub async fn revoke_grant(db: &Db, actor: &Actor, id: i64, note: &str, now: DateTime<Utc>) -> Result<Grant> {
+/// Revokes a grant with who removed it, when, how that was verified and the evidence; a leaver's
+/// revocation task is done with it.
+pub async fn revoke_grant(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    input: &RevocationInput,
+    now: DateTime<Utc>,
+) -> Result<Grant> {
     let grant = visible_grant(db, actor, id).await?;
     actor.require_on_client(Permission::ManageAccess, grant.client_id)?;
-    let note = note.trim().replace('\0', "");
-    if note.chars().count() > 1000 {
-        return Err(DomainError::invalid("note", "Use at most 1000 characters."));
-    }
-    if !store::revoke_grant(db, id, &actor.display_name, &note, now).await? {
+    if grant.revoked_at.is_some() {
         return Err(DomainError::conflict(None, "This grant is already revoked."));
     }
+    let (removed_at, method, evidence) = lifecycle::check_revocation(input, &grant, now)?;
+    let revocation = store::Revocation {
+        removed_at,
+        by: &actor.display_name,
+        by_user: actor.user_id,
+        method: &method,
+        evidence: &evidence,
+        recorded_at: now,
+    };
+    if !store::revoke_grant(db, id, &revocation).await? {
+        return Err(DomainError::conflict(None, "This grant is already revoked."));
+    }
+    lifecycle::close_mover_step_if_done(db, actor, grant.technician_id, now).await?;
     visible_grant(db, actor, id).await
 }
 
-/// Records that the actor reviewed the grant now and it is still needed.
+/// Records that the actor reviewed the grant now and it is still needed (after a role change:
+/// re-approved).
 pub async fn review_grant(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> Result<Grant> {
     let grant = visible_grant(db, actor, id).await?;
     actor.require_on_client(Permission::ManageAccess, grant.client_id)?;
+    let technician = store::find_technician(db, grant.technician_id).await?.ok_or(DomainError::NotFound)?;
+    if lifecycle::is_self(actor, &technician) {
+        return Err(DomainError::invalid("id", "Nobody reviews their own access: ask another manager."));
+    }
+    if technician.state.is_leaver() {
+        return Err(DomainError::invalid("id", "A leaver's access is revoked, not kept."));
+    }
     if !store::review_grant(db, id, &actor.display_name, now).await? {
         return Err(DomainError::conflict(None, "A revoked grant cannot be reviewed."));
     }
+    lifecycle::close_mover_step_if_done(db, actor, grant.technician_id, now).await?;
     visible_grant(db, actor, id).await
 }
 
@@ -237,10 +330,11 @@ pub async fn list_findings(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result
     actor.require(Permission::ViewPortfolio)?;
     let (assigned_to, only_client) = clients::visibility(actor).binds();
     let grants = store::list_grants(db, GrantQuery { assigned_to, only_client, ..Default::default() }).await?;
+    let policy = store::load_sla_policy(db).await?;
     Ok(grants
         .into_iter()
         .filter_map(|g| {
-            let found = model::findings(&g, now);
+            let found = model::findings(&g, &policy, now);
             (!found.is_empty()).then_some((g, found))
         })
         .collect())

@@ -1,5 +1,6 @@
 //! Technicians, grants, and the stale-access rules.
 
+use super::checklist::SlaPolicy;
 use chrono::{DateTime, Duration, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,6 +91,10 @@ pub struct Technician {
     pub started_at: DateTime<Utc>,
     pub departed_at: Option<DateTime<Utc>>,
     pub user_id: Option<i64>,
+    /// An involuntary exit: shorter deadlines, T0 when notice arrived.
+    pub involuntary: bool,
+    /// The last role change (a mover).
+    pub role_changed_at: Option<DateTime<Utc>>,
     pub version: i64,
 }
 
@@ -114,8 +119,18 @@ pub struct Grant {
     pub mfa: bool,
     pub last_reviewed_at: Option<DateTime<Utc>>,
     pub last_reviewed_by: Option<String>,
+    /// When the access was removed (the grant is revoked once that was verified).
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoked_by: Option<String>,
+    pub revoked_by_user: Option<i64>,
+    /// How the removal was verified, and the evidence.
+    pub revocation_method: String,
+    pub revocation_evidence: String,
+    /// A leaver's revocation task: the deadline set when offboarding started.
+    pub revoke_due_at: Option<DateTime<Utc>>,
+    /// After a role change: keep or revoke by then.
+    pub reapproval_due_at: Option<DateTime<Utc>>,
+    pub technician_involuntary: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +145,22 @@ impl Grant {
     /// From T0 to the revocation, for a leaver's grant that was revoked.
     pub fn time_to_revoke(&self) -> Option<Duration> {
         Some(self.revoked_at? - self.technician_departed_at?)
+    }
+
+    /// When this grant must be revoked: its revocation task's deadline, or for a grant made
+    /// after offboarding started (imported, say) the policy's deadline after T0.
+    pub fn revocation_deadline(&self, policy: &SlaPolicy) -> Option<DateTime<Utc>> {
+        if !self.technician_state.is_leaver() {
+            return None;
+        }
+        self.revoke_due_at.or_else(|| {
+            self.technician_departed_at.map(|t0| policy.revoke_due(self.client_id, t0, self.technician_involuntary))
+        })
+    }
+
+    /// Revoked after its deadline.
+    pub fn revoked_late(&self, policy: &SlaPolicy) -> bool {
+        matches!((self.revoked_at, self.revocation_deadline(policy)), (Some(at), Some(due)) if at > due)
     }
 
     pub fn state(&self, now: DateTime<Utc>) -> GrantState {
@@ -150,19 +181,14 @@ impl Grant {
     }
 }
 
-/// The default review period for a grant: 90 days (domain/reviews.md, quarterly recertification).
-pub const REVIEW_PERIOD_DAYS: i64 = 90;
-
-/// How long after T0 a leaver's access to tools and client systems may last (OFF-04, OFF-05 in
-/// domain/checklists.md: the same day, at most 24 hours).
-pub const REVOCATION_DEADLINE_HOURS: i64 = 24;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FindingKind {
     /// An offboarding or departed technician still holds the grant.
     LeaverHoldsAccess,
     /// … and the revocation deadline after T0 has passed.
     RevocationOverdue,
+    /// A role change asked for re-approval, and its deadline passed.
+    ReapprovalOverdue,
     /// Past its expiry and not revoked.
     ExpiredStillActive,
     /// Admin privilege without MFA enforced.
@@ -176,6 +202,7 @@ impl FindingKind {
         match self {
             FindingKind::LeaverHoldsAccess => "leaver_holds_access",
             FindingKind::RevocationOverdue => "revocation_overdue",
+            FindingKind::ReapprovalOverdue => "reapproval_overdue",
             FindingKind::ExpiredStillActive => "expired_still_active",
             FindingKind::AdminWithoutMfa => "admin_without_mfa",
             FindingKind::NotReviewed => "not_reviewed",
@@ -185,25 +212,31 @@ impl FindingKind {
     pub fn describe(self) -> &'static str {
         match self {
             FindingKind::LeaverHoldsAccess => "A leaver still holds this access",
-            FindingKind::RevocationOverdue => "Revocation past its 24-hour deadline",
+            FindingKind::RevocationOverdue => "Revocation past its deadline",
+            FindingKind::ReapprovalOverdue => "Not re-approved after a role change",
             FindingKind::ExpiredStillActive => "Past its expiry and not revoked",
             FindingKind::AdminWithoutMfa => "Admin access without MFA",
-            FindingKind::NotReviewed => "Not reviewed in the last 90 days",
+            FindingKind::NotReviewed => "Not reviewed within the review period",
         }
     }
 }
 
-/// The stale-access findings of one grant at `now` (none for a revoked grant).
-pub fn findings(grant: &Grant, now: DateTime<Utc>) -> Vec<FindingKind> {
+/// The stale-access findings of one grant at `now` (none for a revoked grant), under the
+/// service levels in force.
+pub fn findings(grant: &Grant, policy: &SlaPolicy, now: DateTime<Utc>) -> Vec<FindingKind> {
     if grant.revoked_at.is_some() {
         return Vec::new();
     }
     let mut found = Vec::new();
-    if grant.technician_state.is_leaver() {
+    // A leaver whose departure (T0) is still ahead may keep working until then.
+    if grant.technician_state.is_leaver() && grant.technician_departed_at.is_none_or(|t0| t0 <= now) {
         found.push(FindingKind::LeaverHoldsAccess);
-        if grant.technician_departed_at.is_some_and(|t0| now - t0 > Duration::hours(REVOCATION_DEADLINE_HOURS)) {
-            found.push(FindingKind::RevocationOverdue);
-        }
+    }
+    if grant.revocation_deadline(policy).is_some_and(|due| now > due) {
+        found.push(FindingKind::RevocationOverdue);
+    }
+    if grant.reapproval_due_at.is_some_and(|due| now > due) {
+        found.push(FindingKind::ReapprovalOverdue);
     }
     if grant.expires_at.is_some_and(|e| e <= now) {
         found.push(FindingKind::ExpiredStillActive);
@@ -212,7 +245,7 @@ pub fn findings(grant: &Grant, now: DateTime<Utc>) -> Vec<FindingKind> {
         found.push(FindingKind::AdminWithoutMfa);
     }
     let reviewed = grant.last_reviewed_at.unwrap_or(grant.granted_at);
-    if now - reviewed > Duration::days(REVIEW_PERIOD_DAYS) {
+    if now > policy.review_due(grant.client_id, reviewed) {
         found.push(FindingKind::NotReviewed);
     }
     found
@@ -245,7 +278,17 @@ mod tests {
             last_reviewed_by: None,
             revoked_at: None,
             revoked_by: None,
+            revoked_by_user: None,
+            revocation_method: String::new(),
+            revocation_evidence: String::new(),
+            revoke_due_at: None,
+            reapproval_due_at: None,
+            technician_involuntary: false,
         }
+    }
+
+    fn findings(grant: &Grant, now: DateTime<Utc>) -> Vec<FindingKind> {
+        super::findings(grant, &SlaPolicy::default(), now)
     }
 
     #[test]
@@ -278,8 +321,50 @@ mod tests {
         assert_eq!(findings(&old, now), vec![FindingKind::NotReviewed]);
         let reviewed = Grant { last_reviewed_at: Some(now - Duration::days(5)), ..old.clone() };
         assert!(findings(&reviewed, now).is_empty(), "a review resets the clock");
-        let revoked = Grant { revoked_at: Some(now), ..leaver };
+        let revoked = Grant { revoked_at: Some(now), ..leaver.clone() };
         assert!(findings(&revoked, now).is_empty());
+        let moved = Grant { reapproval_due_at: Some(now - Duration::minutes(1)), ..grant(now) };
+        assert_eq!(findings(&moved, now), vec![FindingKind::ReapprovalOverdue]);
+        let not_yet = Grant { reapproval_due_at: Some(now + Duration::days(1)), ..grant(now) };
+        assert!(findings(&not_yet, now).is_empty(), "a pending re-approval is not yet a finding");
+    }
+
+    #[test]
+    fn a_leaver_is_judged_by_the_deadline_of_their_exit_and_client() {
+        use crate::access::checklist::{Sla, SlaSetting, REVIEW, REVOKE};
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+        let t0 = now - Duration::hours(5);
+        let leaver = Grant {
+            technician_state: TechnicianState::Offboarding,
+            technician_departed_at: Some(t0),
+            ..grant(now)
+        };
+        assert_eq!(findings(&leaver, now), vec![FindingKind::LeaverHoldsAccess], "voluntary: 24 hours");
+        let fired = Grant { technician_involuntary: true, ..leaver.clone() };
+        assert_eq!(
+            findings(&fired, now),
+            vec![FindingKind::LeaverHoldsAccess, FindingKind::RevocationOverdue],
+            "involuntary: 4 hours"
+        );
+        let tasked = Grant { revoke_due_at: Some(now + Duration::hours(1)), ..fired.clone() };
+        assert_eq!(findings(&tasked, now), vec![FindingKind::LeaverHoldsAccess], "the task's own deadline counts");
+        let contract = SlaPolicy {
+            settings: vec![
+                SlaSetting { client_id: Some(1), code: REVOKE.into(), sla: Sla::hours(2), involuntary: None },
+                SlaSetting { client_id: Some(1), code: REVIEW.into(), sla: Sla::days(5), involuntary: None },
+            ],
+        };
+        assert_eq!(
+            super::findings(&leaver, &contract, now),
+            vec![FindingKind::LeaverHoldsAccess, FindingKind::RevocationOverdue, FindingKind::NotReviewed],
+            "a client's contract tightens both"
+        );
+        let leaving_later = Grant { technician_departed_at: Some(now + Duration::days(3)), ..leaver.clone() };
+        assert!(findings(&leaving_later, now).is_empty(), "before T0 the leaver still works");
+        let revoked_late = Grant { revoked_at: Some(t0 + Duration::hours(30)), ..leaver.clone() };
+        assert!(revoked_late.revoked_late(&SlaPolicy::default()));
+        let revoked_in_time = Grant { revoked_at: Some(t0 + Duration::hours(3)), ..leaver };
+        assert!(!revoked_in_time.revoked_late(&SlaPolicy::default()));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Access-register storage. Callers authorize; see `mod.rs`.
 
+use super::checklist::{Sla, SlaPolicy, SlaSetting, SlaUnit, Step};
 use super::model::{Grant, Privilege, Technician, TechnicianState};
 use crate::db::Db;
 use crate::error::{is_unique_violation, DomainError, Result};
@@ -20,6 +21,8 @@ struct TechnicianRow {
     started_at: DateTime<Utc>,
     departed_at: Option<DateTime<Utc>>,
     user_id: Option<i64>,
+    involuntary: bool,
+    role_changed_at: Option<DateTime<Utc>>,
     version: i64,
 }
 
@@ -35,12 +38,15 @@ impl TryFrom<TechnicianRow> for Technician {
             started_at: r.started_at,
             departed_at: r.departed_at,
             user_id: r.user_id,
+            involuntary: r.involuntary,
+            role_changed_at: r.role_changed_at,
             version: r.version,
         })
     }
 }
 
-const TECHNICIAN_COLUMNS: &str = "id, name, email, title, state, started_at, departed_at, user_id, version";
+const TECHNICIAN_COLUMNS: &str =
+    "id, name, email, title, state, started_at, departed_at, user_id, involuntary, role_changed_at, version";
 
 pub async fn list_technicians(db: &Db) -> Result<Vec<Technician>> {
     let sql = format!("SELECT {TECHNICIAN_COLUMNS} FROM technicians ORDER BY name, id");
@@ -63,20 +69,43 @@ pub struct NewTechnicianRow<'a> {
     pub user_id: Option<i64>,
 }
 
-pub async fn insert_technician(db: &Db, t: &NewTechnicianRow<'_>, now: DateTime<Utc>) -> Result<i64> {
+/// Inserts a technician and their checklist steps (`plan`: code and deadline) together.
+pub async fn insert_technician(
+    db: &Db,
+    t: &NewTechnicianRow<'_>,
+    plan: &[(&str, DateTime<Utc>)],
+    now: DateTime<Utc>,
+) -> Result<i64> {
     let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
-        sqlx::query_scalar(
-            "INSERT INTO technicians (name, email, title, state, started_at, user_id, created_at, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1) RETURNING id",
-        )
-        .bind(t.name)
-        .bind(t.email)
-        .bind(t.title)
-        .bind(t.state.as_str())
-        .bind(t.started_at)
-        .bind(t.user_id)
-        .bind(now)
-        .fetch_one(pool)
+        async {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO technicians (name, email, title, state, started_at, user_id, created_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1) RETURNING id",
+            )
+            .bind(t.name)
+            .bind(t.email)
+            .bind(t.title)
+            .bind(t.state.as_str())
+            .bind(t.started_at)
+            .bind(t.user_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            for (code, due) in plan {
+                sqlx::query(
+                    "INSERT INTO lifecycle_steps (technician_id, code, due_at, created_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(*code)
+                .bind(*due)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(id)
+        }
         .await
     });
     inserted.map_err(|e| {
@@ -88,21 +117,11 @@ pub async fn insert_technician(db: &Db, t: &NewTechnicianRow<'_>, now: DateTime<
     })
 }
 
-/// Moves a technician to `state` if still at `version`; sets T0 when given.
-pub async fn set_technician_state(
-    db: &Db,
-    id: i64,
-    version: i64,
-    state: TechnicianState,
-    departed_at: Option<DateTime<Utc>>,
-) -> Result<bool> {
+/// Moves a technician to `state` if still at `version`.
+pub async fn set_technician_state(db: &Db, id: i64, version: i64, state: TechnicianState) -> Result<bool> {
     let done = on_pool!(db, |pool| {
-        sqlx::query(
-            "UPDATE technicians SET state = $1, departed_at = COALESCE($2, departed_at), version = version + 1 \
-             WHERE id = $3 AND version = $4",
-        )
+        sqlx::query("UPDATE technicians SET state = $1, version = version + 1 WHERE id = $2 AND version = $3")
         .bind(state.as_str())
-        .bind(departed_at)
         .bind(id)
         .bind(version)
         .execute(pool)
@@ -134,6 +153,12 @@ struct GrantRow {
     last_reviewed_by: Option<String>,
     revoked_at: Option<DateTime<Utc>>,
     revoked_by: Option<String>,
+    revoked_by_user: Option<i64>,
+    revocation_method: String,
+    revocation_note: String,
+    revoke_due_at: Option<DateTime<Utc>>,
+    reapproval_due_at: Option<DateTime<Utc>>,
+    technician_involuntary: bool,
 }
 
 impl TryFrom<GrantRow> for Grant {
@@ -162,6 +187,12 @@ impl TryFrom<GrantRow> for Grant {
             last_reviewed_by: r.last_reviewed_by,
             revoked_at: r.revoked_at,
             revoked_by: r.revoked_by,
+            revoked_by_user: r.revoked_by_user,
+            revocation_method: r.revocation_method,
+            revocation_evidence: r.revocation_note,
+            revoke_due_at: r.revoke_due_at,
+            reapproval_due_at: r.reapproval_due_at,
+            technician_involuntary: r.technician_involuntary,
         })
     }
 }
@@ -184,7 +215,8 @@ pub async fn list_grants(db: &Db, q: GrantQuery) -> Result<Vec<Grant>> {
              t.departed_at AS technician_departed_at, g.client_id, \
              c.slug AS client_slug, c.name AS client_name, g.system, g.system_name, g.privilege, g.approver, \
              g.justification, g.granted_at, g.expires_at, g.mfa, g.last_reviewed_at, g.last_reviewed_by, \
-             g.revoked_at, g.revoked_by \
+             g.revoked_at, g.revoked_by, g.revoked_by_user, g.revocation_method, g.revocation_note, \
+             g.revoke_due_at, g.reapproval_due_at, t.involuntary AS technician_involuntary \
              FROM grants g JOIN technicians t ON t.id = g.technician_id JOIN clients c ON c.id = g.client_id \
              WHERE ($1 IS NULL OR g.client_id = $1) AND ($2 IS NULL OR g.technician_id = $2) \
                AND ($3 IS NULL OR g.id = $3) AND ($4 OR g.revoked_at IS NULL) \
@@ -250,14 +282,119 @@ pub async fn insert_grant(db: &Db, g: &NewGrantRow<'_>) -> Result<i64> {
     })
 }
 
+/// A verified revocation: who removed the access, when, how it was checked, and the evidence.
+pub struct Revocation<'a> {
+    pub removed_at: DateTime<Utc>,
+    pub by: &'a str,
+    pub by_user: Option<i64>,
+    pub method: &'a str,
+    pub evidence: &'a str,
+    pub recorded_at: DateTime<Utc>,
+}
+
 /// Revokes a grant that is not revoked yet; false when it already was.
-pub async fn revoke_grant(db: &Db, id: i64, by: &str, note: &str, now: DateTime<Utc>) -> Result<bool> {
+pub async fn revoke_grant(db: &Db, id: i64, r: &Revocation<'_>) -> Result<bool> {
     let done = on_pool!(db, |pool| {
         sqlx::query(
-            "UPDATE grants SET revoked_at = $1, revoked_by = $2, revocation_note = $3 WHERE id = $4 AND revoked_at IS NULL",
+            "UPDATE grants SET revoked_at = $1, revoked_by = $2, revoked_by_user = $3, revocation_method = $4, \
+             revocation_note = $5, revocation_recorded_at = $6, reapproval_due_at = NULL \
+             WHERE id = $7 AND revoked_at IS NULL",
+        )
+        .bind(r.removed_at)
+        .bind(r.by)
+        .bind(r.by_user)
+        .bind(r.method)
+        .bind(r.evidence)
+        .bind(r.recorded_at)
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(done == 1)
+}
+
+/// Records a review (or a mover's re-approval) of an active grant; false when it is revoked.
+pub async fn review_grant(db: &Db, id: i64, by: &str, now: DateTime<Utc>) -> Result<bool> {
+    let done = on_pool!(db, |pool| {
+        sqlx::query(
+            "UPDATE grants SET last_reviewed_at = $1, last_reviewed_by = $2, reapproval_due_at = NULL \
+             WHERE id = $3 AND revoked_at IS NULL",
         )
         .bind(now)
         .bind(by)
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(done == 1)
+}
+
+#[derive(sqlx::FromRow)]
+struct StepRow {
+    id: i64,
+    technician_id: i64,
+    code: String,
+    due_at: DateTime<Utc>,
+    done_at: Option<DateTime<Utc>>,
+    done_by: Option<String>,
+    done_by_user: Option<i64>,
+    note: String,
+}
+
+impl From<StepRow> for Step {
+    fn from(r: StepRow) -> Step {
+        Step {
+            id: r.id,
+            technician_id: r.technician_id,
+            code: r.code,
+            due_at: r.due_at,
+            done_at: r.done_at,
+            done_by: r.done_by,
+            done_by_user: r.done_by_user,
+            note: r.note,
+        }
+    }
+}
+
+const STEP_COLUMNS: &str = "id, technician_id, code, due_at, done_at, done_by, done_by_user, note";
+
+/// A technician's checklist steps (all, or of every technician when `technician_id` is None),
+/// in the order they were created.
+pub async fn list_steps(db: &Db, technician_id: Option<i64>, only_open: bool) -> Result<Vec<Step>> {
+    let sql = format!(
+        "SELECT {STEP_COLUMNS} FROM lifecycle_steps WHERE ($1 IS NULL OR technician_id = $1) \
+         AND (NOT $2 OR done_at IS NULL) ORDER BY technician_id, id"
+    );
+    let rows: Vec<StepRow> =
+        on_pool!(db, |pool| sqlx::query_as(&sql).bind(technician_id).bind(only_open).fetch_all(pool).await?);
+    Ok(rows.into_iter().map(Step::from).collect())
+}
+
+pub async fn find_step(db: &Db, id: i64) -> Result<Option<Step>> {
+    let sql = format!("SELECT {STEP_COLUMNS} FROM lifecycle_steps WHERE id = $1");
+    let row: Option<StepRow> = on_pool!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
+    Ok(row.map(Step::from))
+}
+
+/// Marks an open step done; false when it was done already.
+pub async fn complete_step(
+    db: &Db,
+    id: i64,
+    by: &str,
+    by_user: Option<i64>,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let done = on_pool!(db, |pool| {
+        sqlx::query(
+            "UPDATE lifecycle_steps SET done_at = $1, done_by = $2, done_by_user = $3, note = $4 \
+             WHERE id = $5 AND done_at IS NULL",
+        )
+        .bind(now)
+        .bind(by)
+        .bind(by_user)
         .bind(note)
         .bind(id)
         .execute(pool)
@@ -267,19 +404,181 @@ pub async fn revoke_grant(db: &Db, id: i64, by: &str, note: &str, now: DateTime<
     Ok(done == 1)
 }
 
-pub async fn review_grant(db: &Db, id: i64, by: &str, now: DateTime<Utc>) -> Result<bool> {
-    let done = on_pool!(db, |pool| {
-        sqlx::query(
-            "UPDATE grants SET last_reviewed_at = $1, last_reviewed_by = $2 WHERE id = $3 AND revoked_at IS NULL",
+/// Starts an offboarding in one transaction: the technician's state and T0, the OFF steps, and
+/// a revocation deadline on every active grant. False (nothing written) when the technician
+/// changed since `version`.
+pub async fn start_offboarding(
+    db: &Db,
+    technician_id: i64,
+    version: i64,
+    t0: DateTime<Utc>,
+    involuntary: bool,
+    plan: &[(&str, DateTime<Utc>)],
+    revoke_due: &[(i64, DateTime<Utc>)],
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let started: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let moved = sqlx::query(
+                "UPDATE technicians SET state = 'offboarding', departed_at = $1, involuntary = $2, version = version + 1 \
+                 WHERE id = $3 AND version = $4 AND state IN ('onboarding', 'active')",
+            )
+            .bind(t0)
+            .bind(involuntary)
+            .bind(technician_id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if moved != 1 {
+                return Ok(false);
+            }
+            for (code, due) in plan {
+                sqlx::query(
+                    "INSERT INTO lifecycle_steps (technician_id, code, due_at, created_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(technician_id)
+                .bind(*code)
+                .bind(*due)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for (grant_id, due) in revoke_due {
+                sqlx::query(
+                    "UPDATE grants SET revoke_due_at = $1 WHERE id = $2 AND technician_id = $3 AND revoked_at IS NULL",
+                )
+                .bind(*due)
+                .bind(*grant_id)
+                .bind(technician_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await
+    });
+    Ok(started?)
+}
+
+/// Records a role change in one transaction: the new title, the MOV-01 step, and a re-approval
+/// deadline on every active grant. False when the technician changed since `version`.
+pub async fn record_role_change(
+    db: &Db,
+    technician_id: i64,
+    version: i64,
+    title: &str,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let moved = sqlx::query(
+                "UPDATE technicians SET title = $1, role_changed_at = $2, version = version + 1 \
+                 WHERE id = $3 AND version = $4 AND state IN ('onboarding', 'active')",
+            )
+            .bind(title)
+            .bind(now)
+            .bind(technician_id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if moved != 1 {
+                return Ok(false);
+            }
+            sqlx::query(
+                "INSERT INTO lifecycle_steps (technician_id, code, due_at, created_at) VALUES ($1, 'MOV-01', $2, $3)",
+            )
+            .bind(technician_id)
+            .bind(due)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE grants SET reapproval_due_at = $1 WHERE technician_id = $2 AND revoked_at IS NULL")
+                .bind(due)
+                .bind(technician_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await
+    });
+    Ok(changed?)
+}
+
+#[derive(sqlx::FromRow)]
+struct SlaRow {
+    client_id: Option<i64>,
+    code: String,
+    amount: i64,
+    unit: String,
+    involuntary_amount: Option<i64>,
+    involuntary_unit: Option<String>,
+}
+
+pub async fn load_sla_policy(db: &Db) -> Result<SlaPolicy> {
+    let rows: Vec<SlaRow> = on_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT client_id, code, amount, unit, involuntary_amount, involuntary_unit FROM sla_settings ORDER BY id",
         )
+        .fetch_all(pool)
+        .await?
+    });
+    let mut settings = Vec::with_capacity(rows.len());
+    for r in rows {
+        let unit = SlaUnit::parse(&r.unit).ok_or_else(|| DomainError::internal(BadValue(r.unit.clone())))?;
+        let involuntary = match (r.involuntary_amount, r.involuntary_unit.as_deref().map(SlaUnit::parse)) {
+            (Some(amount), Some(Some(unit))) => Some(Sla { amount, unit }),
+            _ => None,
+        };
+        settings.push(SlaSetting { client_id: r.client_id, code: r.code, sla: Sla { amount: r.amount, unit }, involuntary });
+    }
+    Ok(SlaPolicy { settings })
+}
+
+/// Saves one service level (the MSP's when `client_id` is None), replacing the previous one.
+pub async fn save_sla(db: &Db, s: &SlaSetting, by: &str, now: DateTime<Utc>) -> Result<()> {
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM sla_settings WHERE code = $1 AND client_id IS NOT DISTINCT FROM $2")
+            .bind(&s.code)
+            .bind(s.client_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sla_settings (client_id, code, amount, unit, involuntary_amount, involuntary_unit, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(s.client_id)
+        .bind(&s.code)
+        .bind(s.sla.amount)
+        .bind(s.sla.unit.as_str())
+        .bind(s.involuntary.map(|i| i.amount))
+        .bind(s.involuntary.map(|i| i.unit.as_str()))
         .bind(now)
         .bind(by)
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected()
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
     });
-    Ok(done == 1)
+    Ok(())
+}
+
+/// Removes a client's own level, so that the MSP's applies again.
+pub async fn clear_sla(db: &Db, client_id: i64, code: &str) -> Result<()> {
+    on_pool!(db, |pool| {
+        sqlx::query("DELETE FROM sla_settings WHERE client_id = $1 AND code = $2")
+            .bind(client_id)
+            .bind(code)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
 }
 
 /// Demo data only: when a grant was made and last reviewed.
@@ -302,11 +601,11 @@ pub(crate) async fn set_grant_times(
     Ok(())
 }
 
-/// Demo data only: when a technician's offboarding started.
-pub(crate) async fn set_departed_at(db: &Db, id: i64, departed_at: DateTime<Utc>) -> Result<()> {
+/// Demo data only: when a checklist step was done.
+pub(crate) async fn set_step_done_at(db: &Db, id: i64, done_at: DateTime<Utc>) -> Result<()> {
     on_pool!(db, |pool| {
-        sqlx::query("UPDATE technicians SET departed_at = $1 WHERE id = $2")
-            .bind(departed_at)
+        sqlx::query("UPDATE lifecycle_steps SET done_at = $1 WHERE id = $2 AND done_at IS NOT NULL")
+            .bind(done_at)
             .bind(id)
             .execute(pool)
             .await?;
