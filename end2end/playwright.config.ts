@@ -14,6 +14,7 @@
  *   RAMPART_E2E_URL    base URL of the server under test (default http://127.0.0.1:3111);
  *                      the server is started on 127.0.0.1 at this URL's port.
  *   RAMPART_SITE_ROOT  site root built by cargo-leptos (default ../target/site).
+ *   RAMPART_TEST_CLOCK_FILE  set here: the file through which tests move the server's clock.
  *
  * Every test runs twice: project "js" (hydrated app) and project "no-js" (server-rendered HTML
  * and plain form posts only).
@@ -39,6 +40,12 @@ if (!process.env.RAMPART_E2E_DATABASE_URL) {
   process.env.RAMPART_E2E_DATABASE_URL = `sqlite://${dbPath}?mode=rwc`;
 }
 const databaseUrl = process.env.RAMPART_E2E_DATABASE_URL;
+// The server adds the seconds written in this file to its clock (see domain/src/clock.rs), so a
+// test can move time forward to see deadlines pass; tests/support.ts `moveClock` writes it.
+if (!process.env.RAMPART_TEST_CLOCK_FILE) {
+  process.env.RAMPART_TEST_CLOCK_FILE = path.join(os.tmpdir(), `rampart-e2e-clock-${process.pid}-${Date.now()}`);
+}
+const clockFile = process.env.RAMPART_TEST_CLOCK_FILE;
 
 const siteRoot = path.resolve(process.env.RAMPART_SITE_ROOT ?? path.resolve(__dirname, "../target/site"));
 
@@ -107,6 +114,7 @@ export default defineConfig({
           DATABASE_URL: databaseUrl,
           RAMPART_ADDR: addr,
           LEPTOS_SITE_ROOT: siteRoot,
+          RAMPART_TEST_CLOCK_FILE: clockFile,
           RUST_LOG: "warn",
         },
       }

@@ -21,6 +21,24 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
     }
 }
 
+/// The failure of an action whose fields are not beside the form (a table's row action, say):
+/// the summary and, for invalid input, every message.
+#[component]
+pub fn ActionError(error: AppError) -> impl IntoView {
+    let details = match &error {
+        AppError::Validation(fields) => fields.iter().map(|f| f.message.clone()).collect(),
+        _ => Vec::new(),
+    };
+    view! {
+        <div class="alert alert-error" role="alert">
+            <p>{error.to_string()}</p>
+            {(!details.is_empty()).then(|| view! {
+                <ul>{details.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
+            })}
+        </div>
+    }
+}
+
 /// An error that replaces a whole page, with its own level-1 heading.
 #[component]
 pub fn PageError(error: AppError) -> impl IntoView {

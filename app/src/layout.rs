@@ -149,6 +149,12 @@ fn SideNav(me: Me) -> impl IntoView {
                                     "Catalog"
                                 </A>
                             </li>
+                            <li>
+                                <A href="/settings/service-levels">
+                                    <span class="nav-icon" aria-hidden="true">"⏱"</span>
+                                    "Service levels"
+                                </A>
+                            </li>
                             {COMING
                                 .into_iter()
                                 .map(|(label, icon)| {

@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/technicians") view=access::ui::TechniciansPage/>
                     <Route path=path!("/technicians/:id") view=access::ui::TechnicianPage/>
                     <Route path=path!("/findings") view=access::ui::FindingsPage/>
+                    <Route path=path!("/settings/service-levels") view=access::ui::SlaSettingsPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -16,7 +16,7 @@ pub struct When {
 #[cfg(feature = "ssr")]
 impl When {
     pub fn of(at: chrono::DateTime<chrono::Utc>) -> When {
-        When::relative_to(at, chrono::Utc::now())
+        When::relative_to(at, domain::clock::now())
     }
 
     pub fn relative_to(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> When {

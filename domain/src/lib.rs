@@ -6,6 +6,7 @@
 pub mod access;
 pub mod authz;
 pub mod clients;
+pub mod clock;
 pub mod controls;
 pub mod db;
 pub mod demo;

@@ -1,12 +1,36 @@
-import { expect, test } from "@playwright/test";
-import { createClientViaUi, createUser, field, open, signIn, uniqueClient, waitForHydration } from "./support";
+import { expect, test, type Page } from "@playwright/test";
+import { createClientViaUi, createUser, field, moveClock, open, signIn, uniqueClient, waitForHydration } from "./support";
+
+/** Marks one checklist step done from its row, with a note. */
+async function completeStep(page: Page, checklist: string, code: string, note: string): Promise<void> {
+  const row = page.getByRole("table", { name: checklist }).getByRole("row").filter({ hasText: code });
+  await row.getByText("Done…", { exact: true }).click();
+  await row.getByLabel(/^Note/).fill(note);
+  await row.getByRole("button", { name: `Mark ${code} done` }).click();
+  await expect(page.getByRole("table", { name: checklist }).getByRole("row").filter({ hasText: code })).toContainText(note);
+  await waitForHydration(page);
+}
+
+async function grant(page: Page, client: string, system: string, privilege: string): Promise<void> {
+  await field(page, "Client").selectOption({ label: client });
+  await field(page, "System").selectOption({ label: system });
+  await field(page, "Privilege").selectOption({ label: privilege });
+  await field(page, "Justification").fill("Patching and monitoring");
+  await page.getByRole("button", { name: "Grant access", exact: true }).click();
+}
 
 test.describe("access register", () => {
-  test("a manager adds a technician, grants access, starts offboarding and revokes", async ({ page }) => {
+  test.afterEach(() => moveClock(0));
+
+  test("onboard, grant two clients, offboard, revoke and verify one; the other is past SLA a day later", async ({
+    page,
+  }) => {
     const manager = createUser({ role: "manager" });
-    const client = uniqueClient("Cedar Dental", "cedar");
+    const cedar = uniqueClient("Cedar Dental", "cedar");
+    const birch = uniqueClient("Birch Legal", "birch");
     await signIn(page, manager);
-    await createClientViaUi(page, client);
+    await createClientViaUi(page, cedar);
+    await createClientViaUi(page, birch);
 
     await open(page, "/technicians");
     const name = `Elena Rossi ${Date.now()}`;
@@ -17,32 +41,66 @@ test.describe("access register", () => {
     await page.getByRole("button", { name: "Add technician", exact: true }).click();
     await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
     await waitForHydration(page);
+    const onboarding = page.getByRole("table", { name: "Onboarding checklist" });
+    await expect(onboarding.getByRole("row")).toHaveCount(12);
 
-    await field(page, "Client").selectOption({ label: client.name });
-    await field(page, "System").selectOption({ label: "RMM" });
-    await field(page, "Privilege").selectOption({ label: "Admin" });
-    await field(page, "Justification").fill("Patching and monitoring");
-    await page.getByRole("button", { name: "Grant access", exact: true }).click();
-    await expect(page.getByRole("table", { name: "Access by client" })).toContainText(client.name);
+    // No access before screening (ON-01), no admin access before MFA (ON-03).
+    await grant(page, cedar.name, "RMM", "Admin");
+    await expect(page.getByText(/ON-01\) come before any access/).first()).toBeVisible();
+    await completeStep(page, "Onboarding checklist", "ON-01", "Screening done, agreements signed");
+    await grant(page, cedar.name, "RMM", "Admin");
+    await expect(page.getByText(/No admin access before phishing-resistant MFA/).first()).toBeVisible();
+    await completeStep(page, "Onboarding checklist", "ON-03", "FIDO2 key enrolled");
+    await grant(page, cedar.name, "RMM", "Admin");
+    const access = page.getByRole("table", { name: "Access by client" });
+    await expect(access).toContainText(cedar.name);
+    await waitForHydration(page);
+    await grant(page, birch.name, "PSA", "Standard");
+    await expect(access).toContainText(birch.name);
+    await waitForHydration(page);
 
-    await open(page, `/clients/${client.slug}`);
+    await open(page, `/clients/${cedar.slug}`);
     const reach = page.getByRole("table", { name: "Who at the MSP can reach this client" });
     await expect(reach).toContainText(name);
     await expect(reach).toContainText("RMM");
 
+    // Offboarding: T0 now, a deadline on each grant, the OFF steps.
     await reach.getByRole("link", { name }).click();
     await waitForHydration(page);
+    await page.getByText("Start offboarding…", { exact: true }).click();
     await page.getByRole("button", { name: "Start offboarding", exact: true }).click();
-    await expect(page.getByText("A leaver still holds this access").first()).toBeVisible();
+    const offboarding = page.getByRole("region", { name: "Offboarding", exact: true });
+    await expect(offboarding).toContainText("0 of 2");
+    await expect(page.getByRole("table", { name: "Offboarding checklist" }).getByRole("row")).toHaveCount(13);
+    await waitForHydration(page);
 
+    // Revoke Cedar's grant, with how it was verified and the evidence.
+    const cedarRow = page.getByRole("table", { name: "Access by client" }).getByRole("row").filter({ hasText: cedar.name });
+    await cedarRow.getByText("Revoke…", { exact: true }).click();
+    await cedarRow.getByLabel("How you verified it").selectOption({ label: "Checked the tool's user list" });
+    await cedarRow.getByLabel(/^Evidence/).fill("RMM user list exported, ticket OFF-1042");
+    await cedarRow.getByRole("button", { name: `Revoke RMM at ${cedar.name}` }).click();
+    await expect(offboarding).toContainText("1 of 2");
+    await expect(page.getByText("Verified: Checked the tool's user list. RMM user list exported, ticket OFF-1042")).toBeVisible();
+
+    // Birch's grant is still held: a finding, not yet past its deadline.
     await open(page, "/findings");
     const findings = page.getByRole("table", { name: "Access findings" });
-    await expect(findings).toContainText(client.name);
-    await expect(findings).toContainText(name);
+    const birchRow = findings.getByRole("row").filter({ hasText: birch.name }).filter({ hasText: name });
+    await expect(birchRow).toContainText("A leaver still holds this access");
+    await expect(birchRow).not.toContainText("Revocation past its deadline");
+    await expect(findings.getByRole("row").filter({ hasText: cedar.name }).filter({ hasText: name })).toHaveCount(0);
 
-    await page.getByText("Revoke…", { exact: true }).first().click();
-    await page.getByLabel("How it was removed").first().fill("Removed from the RMM; user list checked");
-    await page.getByRole("button", { name: `Revoke RMM at ${client.name}` }).click();
-    await expect(page.getByText("No findings")).toBeVisible();
+    // A day and an hour later, the 24-hour deadline has passed.
+    moveClock(25);
+    await open(page, "/findings");
+    await expect(birchRow).toContainText("Revocation past its deadline");
+    const late = page.getByRole("table", { name: "Checklists past their SLA" });
+    await expect(late.getByRole("row").filter({ hasText: name })).toContainText("OFF-02");
+
+    await open(page, `/clients/${birch.slug}`);
+    await expect(
+      page.getByRole("table", { name: "Who at the MSP can reach this client" }).getByRole("row").filter({ hasText: name }),
+    ).toContainText("Revocation past its deadline");
   });
 });

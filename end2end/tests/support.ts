@@ -1,6 +1,7 @@
 // Shared helpers for the Rampart browser tests. Locators use roles, labels and text only.
 import { expect, test, type Locator, type Page, type TestInfo } from "@playwright/test";
 import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { randomInt } from "node:crypto";
 
 export type Role = "admin" | "manager" | "technician" | "auditor" | "client_viewer";
@@ -164,4 +165,14 @@ export async function createClientViaUi(
   await page.getByRole("button", { name: "Create client", exact: true }).click();
   await expectPath(page, `/clients/${client.slug}`);
   await expect(page.getByRole("heading", { level: 1, name: client.name })).toBeVisible();
+}
+
+/**
+ * Moves the server's clock `hours` ahead of the real time (0 puts it back). The server reads the
+ * offset from RAMPART_TEST_CLOCK_FILE on every request; tests run one at a time (workers: 1), so
+ * a test that moves the clock must put it back when it ends, even when it fails.
+ */
+export function moveClock(hours: number): void {
+  const file = requiredEnv("RAMPART_TEST_CLOCK_FILE", "playwright.config.ts sets it");
+  writeFileSync(file, `${Math.round(hours * 3600)}\n`);
 }

@@ -76,6 +76,10 @@ pub enum UserCommand {
 /// Runs a command; the error is a message for the operator.
 pub async fn run(cli: Cli) -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
+    if let Some(path) = &config.test_clock_file {
+        tracing::warn!(path = %path.display(), "RAMPART_TEST_CLOCK_FILE is set: the clock is shifted by that file (for tests only)");
+        domain::clock::shift_by_file(path.clone());
+    }
     let db = Db::connect(&config.database_url).await.map_err(|e| {
         format!("could not open the database {}: {}", domain::db::redact_url(&config.database_url), describe(&e))
     })?;

@@ -18,6 +18,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// RAMPART_SESSION_IDLE_MINUTES: a session ends after this long without a request.
     pub session_idle_minutes: i64,
+    /// RAMPART_TEST_CLOCK_FILE: for browser tests only, a file holding seconds to add to the
+    /// clock (see domain/src/clock.rs). Never set it in production.
+    pub test_clock_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Config {
@@ -28,6 +31,7 @@ impl std::fmt::Debug for Config {
             .field("site_root", &self.site_root)
             .field("public_url", &self.public_url)
             .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("test_clock_file", &self.test_clock_file)
             .finish()
     }
 }
@@ -65,6 +69,7 @@ impl Config {
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             public_url,
             session_idle_minutes,
+            test_clock_file: var("RAMPART_TEST_CLOCK_FILE").map(std::path::PathBuf::from),
         })
     }
 
@@ -84,6 +89,7 @@ mod tests {
             site_root: "target/site".into(),
             public_url: public_url.map(str::to_owned),
             session_idle_minutes: 60,
+            test_clock_file: None,
         }
     }
 

@@ -533,7 +533,14 @@ fn rows() -> Vec<(&'static str, Row)> {
         (
             "/api/access/revoke",
             Row::ClientCall {
-                form: |_, id| vec![("id", id.to_string()), ("note", "revoked by the matrix".into())],
+                form: |_, id| {
+                    vec![
+                        ("id", id.to_string()),
+                        ("removed_at", String::new()),
+                        ("method", "tool_user_list".into()),
+                        ("evidence", "revoked by the matrix".into()),
+                    ]
+                },
                 expect: approve_status,
                 prepare: Prepare::PsaGrant,
             },
@@ -555,6 +562,69 @@ fn rows() -> Vec<(&'static str, Row)> {
             },
         ),
         ("/api/access/findings", Row::Call { form: Vec::new, expect: staff_status }),
+        (
+            // A stale version: managers are told someone else changed the technician.
+            "/api/access/start_offboarding",
+            Row::Call {
+                form: || vec![("id", "2".into()), ("version", "999".into()), ("t0", String::new()), ("involuntary", "on".into())],
+                expect: |who| match manage_status(who) {
+                    200 => 409,
+                    other => other,
+                },
+            },
+        ),
+        (
+            "/api/access/change_role",
+            Row::Call {
+                form: || vec![("id", "2".into()), ("version", "999".into()), ("title", "Team lead".into())],
+                expect: |who| match manage_status(who) {
+                    200 => 409,
+                    other => other,
+                },
+            },
+        ),
+        (
+            // A step that does not exist: managers learn that, nobody else gets that far.
+            "/api/access/complete_step",
+            Row::Call {
+                form: || vec![("technician_id", "2".into()), ("step_id", "999999".into()), ("note", String::new())],
+                expect: |who| match manage_status(who) {
+                    200 => 404,
+                    other => other,
+                },
+            },
+        ),
+        ("/api/access/sla", Row::Call { form: Vec::new, expect: staff_status }),
+        (
+            "/api/access/save_sla",
+            Row::Call {
+                form: || vec![("code", "REVIEW".into()), ("amount", "90".into()), ("unit", "days".into())],
+                expect: |who| match who {
+                    Who::Anonymous => 401,
+                    Who::Admin => 200,
+                    _ => 403,
+                },
+            },
+        ),
+        (
+            "/api/access/client_sla",
+            Row::ClientCall {
+                form: |slug, _| vec![("slug", slug.to_string())],
+                expect: read_status,
+                prepare: Prepare::Nothing,
+            },
+        ),
+        (
+            "/api/access/save_client_sla",
+            Row::ClientCall {
+                form: |slug, _| {
+                    vec![("slug", slug.to_string()), ("code", "REVIEW".into()), ("amount", "60".into()), ("unit", "days".into())]
+                },
+                expect: approve_status,
+                prepare: Prepare::Nothing,
+            },
+        ),
+        ("/settings/service-levels", Row::Page { path: "/settings/service-levels", expect: staff_page_status }),
         ("/technicians", Row::Page { path: "/technicians", expect: staff_page_status }),
         ("/technicians/{id}", Row::Page { path: "/technicians/1", expect: staff_page_status }),
         ("/findings", Row::Page { path: "/findings", expect: staff_page_status }),
@@ -670,7 +740,11 @@ async fn set_up(app: &TestApp) {
             title: "Engineer".into(),
             started_on: "2026-01-05".into(),
         };
-        domain::access::create_technician(&app.db, &cli, &new, now).await.unwrap();
+        let technician = domain::access::create_technician(&app.db, &cli, &new, now).await.unwrap();
+        // Onboarded, so that access may be granted.
+        for step in domain::access::get_lifecycle(&app.db, &cli, technician.id, now).await.unwrap().steps {
+            domain::access::complete_step(&app.db, &cli, technician.id, step.id, "", now).await.unwrap();
+        }
     }
     for slug in ["own-client", "foreign-client"] {
         let new = domain::access::NewGrant {
@@ -714,7 +788,12 @@ async fn prepare(app: &TestApp, target: Target, prepare: Prepare) -> i64 {
         let grants = domain::access::list_client_access(&app.db, &cli, target.slug(), now).await.unwrap();
         let active = |system: &str| grants.iter().find(|g| g.system == system && g.revoked_at.is_none()).map(|g| g.id);
         if let (Prepare::NoEdrGrant, Some(id)) = (prepare, active("edr")) {
-            domain::access::revoke_grant(&app.db, &cli, id, "reset by the matrix", now).await.unwrap();
+            let reset = domain::access::RevocationInput {
+                removed_at: String::new(),
+                method: "tool_user_list".into(),
+                evidence: "reset by the matrix".into(),
+            };
+            domain::access::revoke_grant(&app.db, &cli, id, &reset, now).await.unwrap();
         }
         if matches!(prepare, Prepare::PsaGrant) {
             return match active("psa") {

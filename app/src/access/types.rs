@@ -13,6 +13,10 @@ pub struct TechnicianView {
     pub started: When,
     /// T0, once offboarding started.
     pub departed: Option<When>,
+    /// An involuntary exit (shorter deadlines).
+    pub involuntary: bool,
+    /// The last role change.
+    pub role_changed: Option<When>,
     pub version: i64,
 }
 
@@ -35,11 +39,19 @@ pub struct GrantView {
     pub last_reviewed_by: Option<String>,
     pub revoked: Option<When>,
     pub revoked_by: Option<String>,
+    /// How the removal was verified (in words) and the evidence.
+    pub revocation_method: Option<String>,
+    pub revocation_evidence: String,
+    /// A leaver's revocation deadline, and whether it has passed with the grant still active.
+    pub revoke_due: Option<When>,
+    pub revoke_overdue: bool,
+    /// After a role change: keep or revoke by then.
+    pub reapproval_due: Option<When>,
     /// "active", "revoked" or "expired".
     pub state: String,
     /// For a leaver's revoked grant: how long after T0 it was revoked ("3 h 20 min").
     pub time_to_revoke: Option<String>,
-    /// Revoked later than the deadline after T0.
+    /// Revoked later than its deadline after T0.
     pub revoked_late: bool,
     /// Stale-access findings, in words.
     pub findings: Vec<String>,
@@ -60,7 +72,105 @@ pub struct TechnicianDetail {
     pub can_manage: bool,
     /// Clients the signed-in user may grant access to: (slug, name).
     pub clients: Vec<(String, String)>,
+    pub onboarding: Vec<StepView>,
+    pub offboarding_steps: Vec<StepView>,
+    pub mover_steps: Vec<StepView>,
+    pub offboarding: Option<OffboardingView>,
 }
+
+/// One checklist step of one technician.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepView {
+    pub id: i64,
+    pub code: String,
+    pub title: String,
+    /// The service level in force when it was created, as proposed ("Day 1").
+    pub sla_text: String,
+    pub sources: String,
+    pub due: When,
+    /// Open past its deadline.
+    pub overdue: bool,
+    pub done: Option<When>,
+    pub done_by: Option<String>,
+    /// Done after its deadline.
+    pub done_late: bool,
+    pub note: String,
+    /// What the step gates, in words ("No access before this step").
+    pub gate: Option<String>,
+}
+
+/// How an offboarding stands against its deadlines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffboardingView {
+    pub t0: When,
+    pub involuntary: bool,
+    pub tasks: usize,
+    pub revoked: usize,
+    pub breaches: usize,
+    /// From T0 to the last revocation ("5 h 10 min"), once all are revoked.
+    pub time_to_revoke_all: Option<String>,
+    pub steps: usize,
+    pub steps_done: usize,
+    pub steps_done_in_time: usize,
+    pub attested: bool,
+}
+
+/// A technician with checklist steps past their deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LateChecklistView {
+    pub technician_id: i64,
+    pub technician_name: String,
+    pub technician_state: String,
+    pub overdue: Vec<StepView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingsView {
+    pub grants: Vec<GrantView>,
+    pub late_checklists: Vec<LateChecklistView>,
+}
+
+/// One service level on the settings page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaRowView {
+    pub code: String,
+    pub title: String,
+    pub proposed: String,
+    pub amount: i64,
+    pub unit: String,
+    pub involuntary: Option<(i64, String)>,
+    pub has_involuntary: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaSettingsView {
+    pub rows: Vec<SlaRowView>,
+    pub can_edit: bool,
+}
+
+/// A client's revocation and review deadlines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSlaView {
+    pub revoke: String,
+    pub revoke_involuntary: String,
+    pub review: String,
+    pub revoke_is_contract: bool,
+    pub review_is_contract: bool,
+    pub can_edit: bool,
+}
+
+pub const SLA_UNITS: [(&str, &str); 3] = [("hours", "hours"), ("days", "days"), ("business_days", "business days")];
+
+/// How a revocation was verified; the domain checks against its own list, and a test keeps the
+/// two alike.
+pub const REVOCATION_METHODS: [(&str, &str); 6] = [
+    ("tool_user_list", "Checked the tool's user list"),
+    ("idp_report", "Identity provider or directory report"),
+    ("audit_log", "The tool's audit log shows the removal"),
+    ("api_query", "Queried the tool's API"),
+    ("sign_in_attempt", "Sign-in attempt refused"),
+    ("other", "Other (say how in the evidence)"),
+];
 
 pub const TECHNICIAN_STATES: [(&str, &str); 4] =
     [("onboarding", "Onboarding"), ("active", "Active"), ("offboarding", "Offboarding"), ("departed", "Departed")];
@@ -93,5 +203,13 @@ mod tests {
         let form: Vec<&str> = super::SYSTEMS.iter().map(|(v, _)| *v).collect();
         let domain: Vec<&str> = domain::access::SYSTEMS.iter().map(|(v, _)| *v).collect();
         assert_eq!(form, domain);
+    }
+
+    #[test]
+    fn the_forms_offer_exactly_the_methods_and_units_the_domain_accepts() {
+        assert_eq!(super::REVOCATION_METHODS, domain::access::REVOCATION_METHODS);
+        let units: Vec<&str> = super::SLA_UNITS.iter().map(|(v, _)| *v).collect();
+        let domain: Vec<&str> = domain::access::SlaUnit::ALL.iter().map(|u| u.as_str()).collect();
+        assert_eq!(units, domain);
     }
 }

@@ -109,7 +109,7 @@ pub async fn get_checklist(slug: String) -> Result<ChecklistView, AppError> {
     use domain::Permission;
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let checklist = domain::controls::get_checklist(&state.db, &actor, &slug, chrono::Utc::now()).await?;
+    let checklist = domain::controls::get_checklist(&state.db, &actor, &slug, domain::clock::now()).await?;
     Ok(ChecklistView {
         can_edit: actor.can_on_client(Permission::EditControls, checklist.client.id)
             && checklist.client.archived_at.is_none(),
@@ -129,7 +129,7 @@ pub async fn get_client_control(slug: String, control_id: String) -> Result<Cont
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
     let (client, item, history) =
-        domain::controls::get_client_control(&state.db, &actor, &slug, &control_id, chrono::Utc::now()).await?;
+        domain::controls::get_client_control(&state.db, &actor, &slug, &control_id, domain::clock::now()).await?;
     Ok(ControlDetailView {
         can_edit: actor.can_on_client(Permission::EditControls, client.id) && client.archived_at.is_none(),
         can_request_exception: actor.can_on_client(Permission::RequestException, client.id)
@@ -176,7 +176,7 @@ pub async fn update_client_control(
         verified_now: verified_now.is_some(),
         note,
     };
-    domain::controls::update_client_control(&state.db, &actor, &slug, &control_id, &update, chrono::Utc::now()).await?;
+    domain::controls::update_client_control(&state.db, &actor, &slug, &control_id, &update, domain::clock::now()).await?;
     Ok(())
 }
 
@@ -208,7 +208,7 @@ pub async fn bulk_update_controls(
         verified_now: verified_now.is_some(),
         ..Default::default()
     };
-    Ok(domain::controls::update_client_controls(&state.db, &actor, &slug, &controls, &update, chrono::Utc::now())
+    Ok(domain::controls::update_client_controls(&state.db, &actor, &slug, &controls, &update, domain::clock::now())
         .await?)
 }
 
@@ -221,7 +221,7 @@ pub async fn request_exception(
 ) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let now = chrono::Utc::now();
+    let now = domain::clock::now();
     domain::controls::request_exception(&state.db, &actor, &slug, &control_id, &reason, &expires_on, now).await?;
     Ok(())
 }
@@ -230,7 +230,7 @@ pub async fn request_exception(
 pub async fn approve_exception(id: i64) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    domain::controls::approve_exception(&state.db, &actor, id, chrono::Utc::now()).await?;
+    domain::controls::approve_exception(&state.db, &actor, id, domain::clock::now()).await?;
     Ok(())
 }
 
@@ -238,7 +238,7 @@ pub async fn approve_exception(id: i64) -> Result<(), AppError> {
 pub async fn end_exception(id: i64) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    domain::controls::end_exception(&state.db, &actor, id, chrono::Utc::now()).await?;
+    domain::controls::end_exception(&state.db, &actor, id, domain::clock::now()).await?;
     Ok(())
 }
 
@@ -249,7 +249,7 @@ pub async fn list_overdue() -> Result<OverdueList, AppError> {
     use crate::time::When;
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let (items, total) = domain::controls::list_overdue(&state.db, &actor, chrono::Utc::now(), 500).await?;
+    let (items, total) = domain::controls::list_overdue(&state.db, &actor, domain::clock::now(), 500).await?;
     Ok(OverdueList {
         items: items
             .into_iter()
@@ -336,7 +336,7 @@ pub async fn save_custom_control(
 pub async fn retire_custom_control(id: String) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    domain::controls::retire_custom_control(&state.db, &actor, &id, chrono::Utc::now()).await?;
+    domain::controls::retire_custom_control(&state.db, &actor, &id, domain::clock::now()).await?;
     leptos_axum::redirect("/catalog");
     Ok(())
 }

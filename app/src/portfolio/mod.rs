@@ -35,8 +35,8 @@ pub async fn get_portfolio() -> Result<Portfolio, AppError> {
         ClientFilter { tier: Some(ImpactTier::Critical), per_page: 10, ..Default::default() },
     )
     .await?;
-    let (_, overdue) = domain::controls::list_overdue(&state.db, &actor, chrono::Utc::now(), 1).await?;
-    let access_findings = domain::access::list_findings(&state.db, &actor, chrono::Utc::now()).await?.len() as i64;
+    let (_, overdue) = domain::controls::list_overdue(&state.db, &actor, domain::clock::now(), 1).await?;
+    let access_findings = domain::access::list_findings(&state.db, &actor, domain::clock::now()).await?.len() as i64;
     Ok(Portfolio {
         overdue,
         access_findings,

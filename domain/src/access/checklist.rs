@@ -158,6 +158,8 @@ pub struct StepTemplate {
     pub sources: &'static str,
 }
 
+// One argument per column of the table below, which reads best as rows.
+#[allow(clippy::too_many_arguments)]
 const fn step(
     code: &'static str,
     phase: Phase,

@@ -193,7 +193,16 @@ pub async fn start_offboarding(
         store::list_grants(db, GrantQuery { technician_id: Some(id), ..Default::default() }).await?;
     let revoke_due: Vec<(i64, DateTime<Utc>)> =
         grants.iter().map(|g| (g.id, policy.revoke_due(g.client_id, t0, input.involuntary))).collect();
-    if !store::start_offboarding(db, id, version, t0, input.involuntary, &plan, &revoke_due, now).await? {
+    let offboarding = store::NewOffboarding {
+        technician_id: id,
+        version,
+        t0,
+        involuntary: input.involuntary,
+        plan: &plan,
+        revoke_due: &revoke_due,
+        now,
+    };
+    if !store::start_offboarding(db, &offboarding).await? {
         return Err(DomainError::conflict(None, "Someone else changed this technician meanwhile. Reload the page."));
     }
     store::find_technician(db, id).await?.ok_or(DomainError::NotFound)

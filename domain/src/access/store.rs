@@ -407,16 +407,20 @@ pub async fn complete_step(
 /// Starts an offboarding in one transaction: the technician's state and T0, the OFF steps, and
 /// a revocation deadline on every active grant. False (nothing written) when the technician
 /// changed since `version`.
-pub async fn start_offboarding(
-    db: &Db,
-    technician_id: i64,
-    version: i64,
-    t0: DateTime<Utc>,
-    involuntary: bool,
-    plan: &[(&str, DateTime<Utc>)],
-    revoke_due: &[(i64, DateTime<Utc>)],
-    now: DateTime<Utc>,
-) -> Result<bool> {
+pub struct NewOffboarding<'a> {
+    pub technician_id: i64,
+    pub version: i64,
+    pub t0: DateTime<Utc>,
+    pub involuntary: bool,
+    /// The OFF steps and their deadlines.
+    pub plan: &'a [(&'a str, DateTime<Utc>)],
+    /// Each active grant's revocation deadline.
+    pub revoke_due: &'a [(i64, DateTime<Utc>)],
+    pub now: DateTime<Utc>,
+}
+
+pub async fn start_offboarding(db: &Db, o: &NewOffboarding<'_>) -> Result<bool> {
+    let NewOffboarding { technician_id, version, t0, involuntary, plan, revoke_due, now } = *o;
     let started: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;

@@ -100,6 +100,7 @@ pub async fn spawn_app(test: &TestDatabase) -> TestApp {
         site_root: std::env::temp_dir().display().to_string(),
         public_url: None,
         session_idle_minutes: 60,
+        test_clock_file: None,
     };
     let router = rampart_server::startup::build_router(&config, test.db.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
