@@ -1,5 +1,6 @@
-//! Signing in and out, and the signed-in user. [`current_actor`] is the only function that
-//! reads the session to decide who is acting.
+//! Signing in and out, and the signed-in user. [`actor_of_session`] is the only function that
+//! reads the session to decide who is acting ([`current_actor`] for server functions, and the
+//! server's own handlers, call it).
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -20,6 +21,8 @@ pub struct Me {
     pub client_slug: Option<String>,
     pub can_view_portfolio: bool,
     pub can_create_clients: bool,
+    /// Admins and auditors: the audit log.
+    pub can_view_audit: bool,
 }
 
 impl Me {
@@ -37,7 +40,7 @@ impl Me {
 }
 
 #[cfg(feature = "ssr")]
-async fn session() -> Result<tower_sessions::Session, AppError> {
+pub(crate) async fn session() -> Result<tower_sessions::Session, AppError> {
     leptos_axum::extract::<tower_sessions::Session>().await.map_err(|e| {
         tracing::error!(error = %e, "no session layer");
         AppError::Internal
@@ -55,12 +58,21 @@ pub async fn current_actor() -> Result<domain::Actor, AppError> {
 async fn signed_in_actor() -> Result<Option<domain::Actor>, AppError> {
     let state = crate::state::AppState::get()?;
     let session = session().await?;
+    actor_of_session(&state.db, &session).await
+}
+
+/// The signed-in, active user of a session, if any. A disabled or removed user's session ends.
+#[cfg(feature = "ssr")]
+pub async fn actor_of_session(
+    db: &domain::Db,
+    session: &tower_sessions::Session,
+) -> Result<Option<domain::Actor>, AppError> {
     let user_id: Option<i64> = session.get(USER_ID_KEY).await.map_err(|e| {
         tracing::error!(error = %e, "session could not be read");
         AppError::Internal
     })?;
     let Some(user_id) = user_id else { return Ok(None) };
-    let actor = domain::identity::actor_for_user(&state.db, user_id).await?;
+    let actor = domain::identity::actor_for_user(db, user_id).await?;
     if actor.is_none() {
         // The user was disabled or removed: end the session now.
         let _ = session.flush().await;
@@ -106,6 +118,11 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 
 #[server(prefix = "/api", endpoint = "auth/sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
+    // Recorded first, while the session still says who is signing out.
+    if let Some(actor) = signed_in_actor().await? {
+        let state = crate::state::AppState::get()?;
+        domain::identity::sign_out(&state.db, &actor).await?;
+    }
     let session = session().await?;
     session.flush().await.map_err(|e| {
         tracing::error!(error = %e, "session could not be removed");
@@ -127,6 +144,7 @@ async fn me_of(state: &crate::state::AppState, actor: &domain::Actor) -> Result<
         client_slug: user.client_slug,
         can_view_portfolio: actor.can(Permission::ViewPortfolio),
         can_create_clients: actor.can(Permission::CreateClient),
+        can_view_audit: actor.can(Permission::ViewAudit),
     })
 }
 

@@ -35,6 +35,9 @@ pub enum AppError {
     /// 400: the request itself could not be read (a malformed or oversized body).
     #[error("The request could not be read. Reload the page and try again.")]
     BadRequest,
+    /// 413: the request is larger than Rampart accepts at that address.
+    #[error("This is more than Rampart accepts at once: a CSV file may be at most 1 MB, and a form far less.")]
+    TooLarge,
     /// 403: a state change that did not come from Rampart's own pages.
     #[error("This request did not come from Rampart and was refused.")]
     CrossSite,
@@ -56,6 +59,7 @@ impl AppError {
             AppError::Validation(_) => 422,
             AppError::Conflict { .. } => 409,
             AppError::BadRequest => 400,
+            AppError::TooLarge => 413,
             AppError::Network => 503,
             AppError::Internal => 500,
         }

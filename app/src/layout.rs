@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 
 /// Areas that are planned but not built yet: shown, so the shape of the product is clear, but
 /// not links.
-const COMING: [(&str, &str); 3] = [("Reviews", "◷"), ("Risk", "◭"), ("Audit log", "≣")];
+const COMING: [(&str, &str); 0] = [];
 
 #[component]
 pub fn AppShell() -> impl IntoView {
@@ -96,6 +96,7 @@ fn SignedOutBar() -> impl IntoView {
 #[component]
 fn SideNav(me: Me) -> impl IntoView {
     let own_client = me.client_slug.clone().filter(|_| !me.can_view_portfolio);
+    let can_view_audit = me.can_view_audit;
     view! {
         <nav class="sidenav" aria-label="Main">
             <ul>
@@ -138,6 +139,18 @@ fn SideNav(me: Me) -> impl IntoView {
                                 </A>
                             </li>
                             <li>
+                                <A href="/reviews">
+                                    <span class="nav-icon" aria-hidden="true">"◷"</span>
+                                    "Reviews"
+                                </A>
+                            </li>
+                            <li>
+                                <A href="/score">
+                                    <span class="nav-icon" aria-hidden="true">"◭"</span>
+                                    "Risk score"
+                                </A>
+                            </li>
+                            <li>
                                 <A href="/overdue">
                                     <span class="nav-icon" aria-hidden="true">"⚠"</span>
                                     "Overdue evidence"
@@ -155,6 +168,17 @@ fn SideNav(me: Me) -> impl IntoView {
                                     "Service levels"
                                 </A>
                             </li>
+                            {can_view_audit
+                                .then(|| {
+                                    view! {
+                                        <li>
+                                            <A href="/audit">
+                                                <span class="nav-icon" aria-hidden="true">"≣"</span>
+                                                "Audit log"
+                                            </A>
+                                        </li>
+                                    }
+                                })}
                             {COMING
                                 .into_iter()
                                 .map(|(label, icon)| {

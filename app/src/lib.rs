@@ -10,6 +10,8 @@ pub mod controls;
 pub mod error;
 pub mod layout;
 pub mod portfolio;
+pub mod reviews;
+pub mod score;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod time;
@@ -67,9 +69,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/catalog/:id/edit") view=controls::ui::EditControlPage/>
                     <Route path=path!("/overdue") view=controls::ui::OverduePage/>
                     <Route path=path!("/technicians") view=access::ui::TechniciansPage/>
+                    <Route path=path!("/technicians/import") view=access::csv_ui::ImportPage/>
                     <Route path=path!("/technicians/:id") view=access::ui::TechnicianPage/>
                     <Route path=path!("/findings") view=access::ui::FindingsPage/>
                     <Route path=path!("/settings/service-levels") view=access::ui::SlaSettingsPage/>
+                    <Route path=path!("/score") view=score::ui::ScorePage/>
+                    <Route path=path!("/settings/score") view=score::ui::ScoreSettingsPage/>
+                    <Route path=path!("/portfolio/ranking") view=score::ui::RankingPage/>
+                    <Route path=path!("/reviews") view=reviews::ui::SchedulePage/>
+                    <Route path=path!("/reviews/calendar") view=reviews::ui::CalendarPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -26,15 +26,20 @@ impl AppState {
 /// the redirect.
 pub fn set_status(error: &AppError) {
     let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return };
-    let plain_form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
+    if !is_plain_form_post() {
+        response.set_status(StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    }
+}
+
+/// Whether the current request is an HTML form posted without JavaScript (the browser then
+/// follows a redirect rather than reading the server function's answer).
+pub fn is_plain_form_post() -> bool {
+    use_context::<http::request::Parts>().is_some_and(|parts| {
         parts.method == Method::POST
             && parts
                 .headers
                 .get(header::ACCEPT)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|accept| accept.contains("text/html"))
-    });
-    if !plain_form_post {
-        response.set_status(StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
-    }
+    })
 }

@@ -82,10 +82,16 @@ pub enum Permission {
     ManageAccess,
     /// Change the MSP's settings (service levels of the checklists and of revocation).
     ManageSettings,
+    /// Read, filter, verify and export the audit log (all of it: it spans every client).
+    ViewAudit,
+    /// See a client's review schedule.
+    ViewReviews,
+    /// Plan, run and close a client's reviews.
+    ManageReviews,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 22] = [
         Permission::ViewPortfolio,
         Permission::ViewClient,
         Permission::ViewClientNotes,
@@ -105,6 +111,9 @@ impl Permission {
         Permission::ViewAccess,
         Permission::ManageAccess,
         Permission::ManageSettings,
+        Permission::ViewAudit,
+        Permission::ViewReviews,
+        Permission::ManageReviews,
     ];
 
     /// Whether the permission is exercised on one client (and so depends on the actor's scope).
@@ -121,6 +130,8 @@ impl Permission {
                 | Permission::ApproveException
                 | Permission::ViewAccess
                 | Permission::ManageAccess
+                | Permission::ViewReviews
+                | Permission::ManageReviews
         )
     }
 }
@@ -196,6 +207,15 @@ const RULES: &[(Role, Permission, Reach)] = &[
     (R::Auditor, P::ViewAccess, AnyClient),
     (R::ClientViewer, P::ViewAccess, OwnClients),
     (R::Admin, P::ManageSettings, Global),
+    (R::Admin, P::ViewAudit, Global),
+    (R::Auditor, P::ViewAudit, Global),
+    (R::Admin, P::ViewReviews, AnyClient),
+    (R::Admin, P::ManageReviews, AnyClient),
+    (R::Manager, P::ViewReviews, AnyClient),
+    (R::Manager, P::ManageReviews, AnyClient),
+    (R::Technician, P::ViewReviews, OwnClients),
+    (R::Auditor, P::ViewReviews, AnyClient),
+    (R::ClientViewer, P::ViewReviews, OwnClients),
 ];
 
 /// The reach a role has for a permission, if any.
@@ -406,6 +426,21 @@ mod tests {
         (R::Technician, P::ManageSettings, false, false),
         (R::Auditor, P::ManageSettings, false, false),
         (R::ClientViewer, P::ManageSettings, false, false),
+        (R::Admin, P::ViewAudit, true, true),
+        (R::Manager, P::ViewAudit, false, false),
+        (R::Technician, P::ViewAudit, false, false),
+        (R::Auditor, P::ViewAudit, true, true),
+        (R::ClientViewer, P::ViewAudit, false, false),
+        (R::Admin, P::ViewReviews, true, true),
+        (R::Admin, P::ManageReviews, true, true),
+        (R::Manager, P::ViewReviews, true, true),
+        (R::Manager, P::ManageReviews, true, true),
+        (R::Technician, P::ViewReviews, true, false),
+        (R::Technician, P::ManageReviews, false, false),
+        (R::Auditor, P::ViewReviews, true, true),
+        (R::Auditor, P::ManageReviews, false, false),
+        (R::ClientViewer, P::ViewReviews, true, false),
+        (R::ClientViewer, P::ManageReviews, false, false),
     ];
 
     #[test]

@@ -11,6 +11,18 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 static OFFSET_FILE: OnceLock<PathBuf> = OnceLock::new();
+static ZONE: OnceLock<chrono_tz::Tz> = OnceLock::new();
+
+/// Sets the MSP's time zone (`RAMPART_TIME_ZONE`), in which due days begin and end (once per
+/// process; later calls are ignored).
+pub fn set_zone(zone: chrono_tz::Tz) {
+    let _ = ZONE.set(zone);
+}
+
+/// The MSP's calendar: UTC unless a zone was set.
+pub fn calendar() -> crate::reviews::Calendar {
+    crate::reviews::Calendar { zone: ZONE.get().copied().unwrap_or(chrono_tz::Tz::UTC) }
+}
 
 /// Makes `now()` add the seconds written in `path` (once per process; later calls are ignored).
 pub fn shift_by_file(path: PathBuf) {

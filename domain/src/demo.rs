@@ -236,6 +236,9 @@ pub async fn fill(db: &Db, size: DemoSize, seed: u64) -> Result<DemoSummary> {
     }
 
     demo_access(db, &mut rng, &slugs, now).await?;
+    for slug in &slugs[..slugs.len().saturating_sub(2)] {
+        demo_reviews(db, &mut rng, slug, now).await?;
+    }
     let users = plan_users(&slugs);
     for user in &users {
         identity::add_user(
@@ -251,6 +254,16 @@ pub async fn fill(db: &Db, size: DemoSize, seed: u64) -> Result<DemoSummary> {
         )
         .await?;
     }
+    // A year of daily scores behind today's, so that the trend and access charts have a past.
+    crate::scoring::backfill_demo_history(db, crate::scoring::HISTORY_DAYS, now).await?;
+    // Most demo data went through the services (and their audit entries); times, checklist
+    // histories and review dates were set directly, which this entry says.
+    let summary = format!(
+        "demo data (seed {seed}): {} clients, {} users; creation times, checklist histories and other past dates set directly",
+        slugs.len(),
+        users.len()
+    );
+    crate::audit::record(db, crate::audit::Record::by(&cli, "demo.fill", "database").summary(summary)).await?;
     Ok(DemoSummary { clients_created: slugs.len(), users, filled: true })
 }
 
@@ -411,6 +424,41 @@ async fn demo_access(db: &Db, rng: &mut DemoRng, slugs: &[String], now: chrono::
             }
         }
         // Elena's exit began three days ago and nothing was done: past every deadline.
+    }
+    Ok(())
+}
+
+/// A year of reviews for one client: the default series started a year ago, most occurrences
+/// done around their due day, a few skipped with a reason, and for some clients the latest ones
+/// left open past due (what the schedule's overdue marks are for).
+async fn demo_reviews(db: &Db, rng: &mut DemoRng, slug: &str, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    use crate::reviews::{self, store as review_store, OccurrenceInput, OccurrenceQuery};
+    use chrono::Duration;
+    let cli = Actor::command_line();
+    let start = (now - Duration::days(365 - rng.below(60) as i64)).date_naive();
+    reviews::add_default_series(db, &cli, slug, start, now).await?;
+    let client = crate::clients::get_client(db, &cli, slug).await?;
+    let behind = rng.chance(30);
+    loop {
+        let open = review_store::list_occurrences(
+            db,
+            OccurrenceQuery { client_id: Some(client.id), open_only: true, ..Default::default() },
+        )
+        .await?;
+        // Close what fell due, oldest first; a client that is behind leaves the last month open.
+        let horizon = now.date_naive() - Duration::days(if behind { 30 } else { 0 });
+        let Some(o) = open.into_iter().find(|o| o.due_on < horizon) else { break };
+        let skip = rng.chance(8);
+        let input = OccurrenceInput {
+            action: if skip { "skip" } else { "done" }.into(),
+            version: o.version,
+            note: if skip { "Postponed at the client's request; covered at the next one." } else { "" }.into(),
+            ..Default::default()
+        };
+        let closed = reviews::change_occurrence(db, &cli, o.id, &input, now).await?;
+        let late_by = if rng.chance(20) { 3 + rng.below(20) as i64 } else { -(rng.below(5) as i64) };
+        let at = o.due_on.and_hms_opt(15, 0, 0).map(|t| t.and_utc() + Duration::days(late_by)).unwrap_or(now);
+        review_store::set_closed_at(db, closed.id, at.min(now)).await?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! before it reads or writes anything. Callers (server functions, the CLI) stay thin.
 
 pub mod access;
+pub mod audit;
 pub mod authz;
 pub mod clients;
 pub mod clock;
@@ -12,6 +13,8 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod identity;
+pub mod reviews;
+pub mod scoring;
 
 pub use authz::{Actor, Permission, Role};
 pub use db::Db;

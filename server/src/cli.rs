@@ -1,4 +1,5 @@
-//! The command line: `rampart [serve]`, `rampart demo`, `rampart migrate`, `rampart user …`.
+//! The command line: `rampart [serve]`, `rampart demo`, `rampart migrate`, `rampart user …`,
+//! `rampart audit …`.
 //! The command line acts with the operator's authority (whoever runs it can read the database).
 
 use crate::config::Config;
@@ -32,6 +33,26 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Check the audit log's hash chain, print its head, see its forwarding.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the whole chain; name the first broken entry and exit non-zero if any.
+    Verify {
+        /// A head printed earlier by `rampart audit head` (SEQ:HASH), kept elsewhere: the entry
+        /// at SEQ must still have HASH.
+        #[arg(long)]
+        head: Option<String>,
+    },
+    /// Print the latest entry's seq and hash (SEQ:HASH), to keep a copy elsewhere.
+    Head,
+    /// Show how far each receiver (syslog, webhook) has taken the log.
+    Sinks,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -80,6 +101,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         tracing::warn!(path = %path.display(), "RAMPART_TEST_CLOCK_FILE is set: the clock is shifted by that file (for tests only)");
         domain::clock::shift_by_file(path.clone());
     }
+    domain::clock::set_zone(config.time_zone);
     let db = Db::connect(&config.database_url).await.map_err(|e| {
         format!("could not open the database {}: {}", domain::db::redact_url(&config.database_url), describe(&e))
     })?;
@@ -94,6 +116,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Demo { size, seed } => run_demo(&db, size, seed).await,
         Command::User { command } => run_user(&db, command).await,
+        Command::Audit { command } => run_audit(&db, command).await,
     };
     db.close().await;
     result
@@ -160,6 +183,49 @@ async fn run_user(db: &Db, command: UserCommand) -> Result<(), String> {
         UserCommand::Enable { email } => {
             identity::enable_user(db, &cli, &email).await.map_err(|e| describe(&e))?;
             println!("Enabled {email}.");
+            Ok(())
+        }
+    }
+}
+
+async fn run_audit(db: &Db, command: AuditCommand) -> Result<(), String> {
+    use domain::audit;
+    let cli = Actor::command_line();
+    match command {
+        AuditCommand::Verify { head } => {
+            let expected = match head.as_deref() {
+                None => None,
+                Some(text) => Some(audit::parse_head(text).ok_or("--head must be SEQ:HASH as `rampart audit head` prints it")?),
+            };
+            let checked = audit::verify(db, &cli, expected.as_ref()).await.map_err(|e| describe(&e))?;
+            match checked.broken {
+                None => {
+                    println!("OK: {} entries, the chain holds.", checked.entries);
+                    if let Some(x) = &expected {
+                        println!("Entry {} still has the hash kept elsewhere.", x.seq);
+                    }
+                    println!("Head: {}:{}", checked.head.seq, checked.head.last_hash);
+                    Ok(())
+                }
+                Some(broken) => {
+                    Err(format!("the audit log is broken at entry {}: {}", broken.seq, broken.reason))
+                }
+            }
+        }
+        AuditCommand::Head => {
+            let head = audit::head(db, &cli).await.map_err(|e| describe(&e))?;
+            println!("{}:{}", head.seq, head.last_hash);
+            Ok(())
+        }
+        AuditCommand::Sinks => {
+            let head = audit::head(db, &cli).await.map_err(|e| describe(&e))?;
+            let sinks = audit::list_sinks(db, &cli).await.map_err(|e| describe(&e))?;
+            if sinks.is_empty() {
+                println!("No receiver has been configured yet (RAMPART_AUDIT_SYSLOG, RAMPART_AUDIT_WEBHOOK_URL).");
+            }
+            for sink in sinks {
+                println!("{}", audit::forward::describe_sink(&sink, head.seq));
+            }
             Ok(())
         }
     }

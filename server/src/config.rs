@@ -21,6 +21,9 @@ pub struct Config {
     /// RAMPART_TEST_CLOCK_FILE: for browser tests only, a file holding seconds to add to the
     /// clock (see domain/src/clock.rs). Never set it in production.
     pub test_clock_file: Option<std::path::PathBuf>,
+    /// RAMPART_TIME_ZONE: the MSP's IANA time zone ("Europe/Berlin"), in which due days begin and
+    /// end; UTC by default.
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl std::fmt::Debug for Config {
@@ -32,6 +35,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("test_clock_file", &self.test_clock_file)
+            .field("time_zone", &self.time_zone)
             .finish()
     }
 }
@@ -44,6 +48,8 @@ pub enum ConfigError {
     Idle(String),
     #[error("RAMPART_PUBLIC_URL {0:?} must start with http:// or https://")]
     PublicUrl(String),
+    #[error("RAMPART_TIME_ZONE {0:?} is not a time zone name like Europe/Berlin or America/New_York")]
+    TimeZone(String),
 }
 
 impl Config {
@@ -70,6 +76,10 @@ impl Config {
             public_url,
             session_idle_minutes,
             test_clock_file: var("RAMPART_TEST_CLOCK_FILE").map(std::path::PathBuf::from),
+            time_zone: match var("RAMPART_TIME_ZONE") {
+                None => chrono_tz::Tz::UTC,
+                Some(name) => name.trim().parse().map_err(|_| ConfigError::TimeZone(name.clone()))?,
+            },
         })
     }
 
@@ -90,6 +100,7 @@ mod tests {
             public_url: public_url.map(str::to_owned),
             session_idle_minutes: 60,
             test_clock_file: None,
+            time_zone: chrono_tz::Tz::UTC,
         }
     }
 

@@ -1,7 +1,11 @@
 //! The Rampart server: HTTP wiring, the command line and settings. Everything that decides
 //! anything lives in the domain crate; the pages live in the app crate.
 
+pub mod charts;
 pub mod cli;
 pub mod config;
+pub mod export;
+pub mod forwarding;
+pub mod jobs;
 pub mod security;
 pub mod startup;

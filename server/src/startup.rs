@@ -1,6 +1,7 @@
 //! Builds the HTTP application and runs it.
 
 use crate::config::Config;
+use crate::export;
 use crate::security::{self, OriginPolicy};
 use app::state::AppState;
 use app::{shell, App};
@@ -15,14 +16,12 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-/// The largest request body accepted: forms are small; anything bigger is refused with 413.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub use crate::security::{MAX_BODY_BYTES, MAX_IMPORT_BODY_BYTES};
 /// A request that takes longer is answered 408 rather than left hanging.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const SESSION_COOKIE: &str = "rampart_session";
@@ -69,6 +68,10 @@ pub fn build_router(config: &Config, db: Db) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .merge(crate::charts::router())
+        .route(export::REGISTER_PATH, get(export::register_csv))
+        .route(export::IMPORT_EXAMPLE_PATH, get(export::import_example))
+        .route(export::AUDIT_PATH, get(export::audit_csv))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -81,7 +84,7 @@ pub fn build_router(config: &Config, db: Db) -> Router {
         .layer(sessions)
         .layer(axum::middleware::from_fn(security::security_headers))
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(security::limit_body))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(TraceLayer::new_for_http())
 }
@@ -112,11 +115,14 @@ pub fn spawn_session_cleanup(db: Db) {
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: Config, db: Db) -> std::io::Result<()> {
+    let forwarding = crate::forwarding::start(&db).map_err(std::io::Error::other)?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "Rampart is listening");
     spawn_session_cleanup(db.clone());
+    crate::jobs::spawn_daily_jobs(db.clone());
     let router = build_router(&config, db.clone());
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    forwarding.stop().await;
     db.close().await;
     Ok(())
 }

@@ -125,6 +125,8 @@ enum Prepare {
     NoEdrGrant,
     /// An active PSA grant of the matrix technician at the client; the key is its id.
     PsaGrant,
+    /// The client's open access review; the key is its id.
+    OpenReview,
 }
 
 /// The technician (id 1) whose grants the matrix changes.
@@ -266,9 +268,36 @@ fn client_form(slug: &str, version: i64) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A CSV import naming the client: an EDR grant for the matrix technician (the one every
+/// refused import must not leave behind), and a new technician (ditto).
+fn import_form(slug: &str, _: i64) -> Vec<(&'static str, String)> {
+    static HIRED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = HIRED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let text = format!(
+        "technician_email,technician_name,client,system,privilege,mfa,approver,justification\n\
+         tech1@msp.example,Matrix Technician,{slug},edr,read,yes,Matrix Approver,Imported by the matrix\n\
+         imported{n}@msp.example,Imported Hire {n},,,,,,\n"
+    );
+    vec![("text", text)]
+}
+
+/// Expected status for previewing an import: only those who manage technicians and access get
+/// that far, before any client is looked up; an unknown client is a row error in the answer.
+fn import_preview_status(who: Who, _: Target) -> u16 {
+    manage_status(who)
+}
+
+/// Expected status for an import: as its preview, and refused while a row is wrong.
+fn import_status(who: Who, target: Target) -> u16 {
+    match manage_status(who) {
+        200 if target == Target::Missing => 422,
+        other => other,
+    }
+}
+
 /// One row per endpoint. The paths are the router's (`{slug}`) and the server functions'.
 fn rows() -> Vec<(&'static str, Row)> {
-    vec![
+    let mut rows = vec![
         (
             "/api/auth/sign_in",
             Row::Call {
@@ -566,7 +595,14 @@ fn rows() -> Vec<(&'static str, Row)> {
             // A stale version: managers are told someone else changed the technician.
             "/api/access/start_offboarding",
             Row::Call {
-                form: || vec![("id", "2".into()), ("version", "999".into()), ("t0", String::new()), ("involuntary", "on".into())],
+                form: || {
+                    vec![
+                        ("id", "2".into()),
+                        ("version", "999".into()),
+                        ("t0", String::new()),
+                        ("involuntary", "on".into()),
+                    ]
+                },
                 expect: |who| match manage_status(who) {
                     200 => 409,
                     other => other,
@@ -618,13 +654,105 @@ fn rows() -> Vec<(&'static str, Row)> {
             "/api/access/save_client_sla",
             Row::ClientCall {
                 form: |slug, _| {
-                    vec![("slug", slug.to_string()), ("code", "REVIEW".into()), ("amount", "60".into()), ("unit", "days".into())]
+                    vec![
+                        ("slug", slug.to_string()),
+                        ("code", "REVIEW".into()),
+                        ("amount", "60".into()),
+                        ("unit", "days".into()),
+                    ]
                 },
                 expect: approve_status,
                 prepare: Prepare::Nothing,
             },
         ),
+        (
+            "/api/access/import_preview",
+            Row::ClientCall { form: import_form, expect: import_preview_status, prepare: Prepare::Nothing },
+        ),
+        (
+            "/api/access/import",
+            Row::ClientCall { form: import_form, expect: import_status, prepare: Prepare::NoEdrGrant },
+        ),
+        ("/api/access/import_draft", Row::Call { form: Vec::new, expect: manage_status }),
+        ("/technicians/import", Row::Page { path: "/technicians/import", expect: manage_page_status }),
+        (
+            rampart_server::export::REGISTER_PATH,
+            Row::Page { path: rampart_server::export::REGISTER_PATH, expect: staff_page_status },
+        ),
+        (
+            rampart_server::export::IMPORT_EXAMPLE_PATH,
+            Row::Page { path: rampart_server::export::IMPORT_EXAMPLE_PATH, expect: |_| 200 },
+        ),
         ("/settings/service-levels", Row::Page { path: "/settings/service-levels", expect: staff_page_status }),
+        (
+            "/api/reviews/schedule",
+            Row::Call {
+                form: || {
+                    vec![
+                        ("kind", String::new()),
+                        ("state", String::new()),
+                        ("from", String::new()),
+                        ("to", String::new()),
+                    ]
+                },
+                expect: staff_status,
+            },
+        ),
+        ("/api/reviews/calendar", Row::Call { form: || vec![("month", "2027-03".into())], expect: staff_status }),
+        (
+            "/api/reviews/client",
+            Row::ClientCall {
+                form: |slug, _| vec![("slug", slug.to_string())],
+                expect: read_status,
+                prepare: Prepare::Nothing,
+            },
+        ),
+        (
+            // A stale version: managers are told someone else changed the review.
+            "/api/reviews/change",
+            Row::ClientCall {
+                form: |_, id| {
+                    vec![
+                        ("id", id.to_string()),
+                        ("version", "999".into()),
+                        ("action", "schedule".into()),
+                        ("scheduled_on", "2030-01-15".into()),
+                    ]
+                },
+                expect: |who, target| match approve_status(who, target) {
+                    200 => 409,
+                    other => other,
+                },
+                prepare: Prepare::OpenReview,
+            },
+        ),
+        (
+            "/api/reviews/create_series",
+            Row::ClientCall {
+                form: |slug, _| {
+                    vec![
+                        ("slug", slug.to_string()),
+                        ("kind", "custom".into()),
+                        ("title", "Firewall rule review".into()),
+                        ("cadence", "annual".into()),
+                        ("owner", String::new()),
+                        ("starts_on", "2030-01-01".into()),
+                    ]
+                },
+                expect: approve_status,
+                prepare: Prepare::Nothing,
+            },
+        ),
+        (
+            "/api/reviews/add_defaults",
+            Row::ClientCall {
+                form: |slug, _| vec![("slug", slug.to_string()), ("starts_on", "2030-01-01".into())],
+                expect: approve_status,
+                prepare: Prepare::Nothing,
+            },
+        ),
+        ("/reviews", Row::Page { path: "/reviews", expect: staff_page_status }),
+        ("/reviews/calendar", Row::Page { path: "/reviews/calendar?month=2030-01", expect: staff_page_status }),
         ("/technicians", Row::Page { path: "/technicians", expect: staff_page_status }),
         ("/technicians/{id}", Row::Page { path: "/technicians/1", expect: staff_page_status }),
         ("/findings", Row::Page { path: "/findings", expect: staff_page_status }),
@@ -686,7 +814,65 @@ fn rows() -> Vec<(&'static str, Row)> {
                 expect: |who, target| page_status(who, target, who.manages_clients()),
             },
         ),
-    ]
+    ];
+    rows.extend(score_rows());
+    rows
+}
+
+/// Expected status of a chart of one client: an image, so a signed-out visitor gets 401 (not
+/// a redirect to a page), and a client one may not see is not found, like a missing one.
+fn chart_status(who: Who, target: Target) -> u16 {
+    match who {
+        Who::Anonymous => 401,
+        _ if who.sees(target) => 200,
+        _ => 404,
+    }
+}
+
+/// The risk score: its server functions, pages and chart images.
+fn score_rows() -> Vec<(&'static str, Row)> {
+    let mut rows = vec![
+        (
+            "/api/score/client",
+            Row::ClientCall { form: |slug, _| vec![("slug", slug.to_string())], expect: read_status, prepare: Prepare::Nothing },
+        ),
+        ("/api/score/morning", Row::Call { form: Vec::new, expect: staff_status }),
+        ("/api/score/ranking", Row::Call { form: || vec![("page", "1".into())], expect: staff_status }),
+        ("/api/score/settings", Row::Call { form: Vec::new, expect: |who| if who == Who::Anonymous { 401 } else { 200 } }),
+        (
+            // The default value, saved again: only admins may.
+            "/api/score/save_settings",
+            Row::Call {
+                form: || vec![("values[leaver_points]", "3".into())],
+                expect: |who| match who {
+                    Who::Anonymous => 401,
+                    Who::Admin => 200,
+                    _ => 403,
+                },
+            },
+        ),
+        ("/score", Row::Page { path: "/score", expect: |who| if who == Who::Anonymous { 303 } else { 200 } }),
+        (
+            "/settings/score",
+            Row::Page {
+                path: "/settings/score",
+                expect: |who| match who {
+                    Who::Anonymous => 303,
+                    Who::Admin => 200,
+                    _ => 403,
+                },
+            },
+        ),
+        ("/portfolio/ranking", Row::Page { path: "/portfolio/ranking", expect: staff_page_status }),
+        (
+            rampart_server::charts::HEATMAP_PATH,
+            Row::Page { path: rampart_server::charts::HEATMAP_PATH, expect: staff_status },
+        ),
+    ];
+    for (path, _) in rampart_server::charts::CLIENT_CHARTS {
+        rows.push((path, Row::ClientPage { path, expect: chart_status }));
+    }
+    rows
 }
 
 /// Every endpoint the running application serves: server functions and pages.
@@ -698,6 +884,12 @@ fn served_endpoints() -> BTreeSet<String> {
     }
     for route in leptos_axum::generate_route_list(app::App) {
         endpoints.insert(route.path().to_string());
+    }
+    for path in rampart_server::export::DOWNLOADS {
+        endpoints.insert(path.to_string());
+    }
+    for path in rampart_server::charts::paths() {
+        endpoints.insert(path.to_string());
     }
     endpoints
 }
@@ -759,6 +951,11 @@ async fn set_up(app: &TestApp) {
         };
         domain::access::grant_access(&app.db, &cli, &new, now).await.unwrap();
     }
+    // Both clients have a review schedule (due in 2030, so that nothing else changes with it).
+    for slug in ["own-client", "foreign-client"] {
+        let first = chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+        domain::reviews::add_default_series(&app.db, &cli, slug, first, now).await.unwrap();
+    }
     // Evidence verified long ago, so that both clients have overdue controls to leak.
     let long_ago = chrono::Utc::now() - chrono::Duration::days(400);
     for slug in ["own-client", "foreign-client"] {
@@ -781,8 +978,23 @@ async fn prepare(app: &TestApp, target: Target, prepare: Prepare) -> i64 {
     use domain::{clients, controls, Actor};
     let cli = Actor::command_line();
     let Ok(client) = clients::get_client(&app.db, &cli, target.slug()).await else {
-        return if matches!(prepare, Prepare::PendingException | Prepare::PsaGrant) { MISSING_EXCEPTION } else { 1 };
+        return if matches!(prepare, Prepare::PendingException | Prepare::PsaGrant | Prepare::OpenReview) {
+            MISSING_EXCEPTION
+        } else {
+            1
+        };
     };
+    if matches!(prepare, Prepare::OpenReview) {
+        let filter = domain::reviews::ScheduleFilter {
+            client: target.slug().into(),
+            kind: "access_review".into(),
+            state: "planned".into(),
+            ..Default::default()
+        };
+        let calendar = domain::reviews::Calendar::default();
+        let open = domain::reviews::list_schedule(&app.db, &cli, &filter, &calendar, chrono::Utc::now()).await.unwrap();
+        return open[0].id;
+    }
     if matches!(prepare, Prepare::NoEdrGrant | Prepare::PsaGrant) {
         let now = chrono::Utc::now();
         let grants = domain::access::list_client_access(&app.db, &cli, target.slug(), now).await.unwrap();
@@ -854,10 +1066,13 @@ async fn control_version(app: &TestApp, target: Target) -> i64 {
 }
 
 /// What a refused change must leave alone: the client, its state of [`CONTROL`] and its risk
-/// acceptance of [`EXCEPTION_CONTROL`].
+/// acceptance of [`EXCEPTION_CONTROL`], its grants, and the technicians.
 async fn fingerprint(app: &TestApp, target: Target) -> Option<String> {
     let cli = domain::Actor::command_line();
-    let client = domain::clients::get_client(&app.db, &cli, target.slug()).await.ok()?;
+    let technicians = domain::access::list_technicians(&app.db, &cli).await.ok()?.len();
+    let Ok(client) = domain::clients::get_client(&app.db, &cli, target.slug()).await else {
+        return Some(format!("no client; {technicians} technicians"));
+    };
     let now = chrono::Utc::now();
     let (_, item, _) =
         domain::controls::get_client_control(&app.db, &cli, target.slug(), EXCEPTION_CONTROL, now).await.ok()?;
@@ -868,7 +1083,8 @@ async fn fingerprint(app: &TestApp, target: Target) -> Option<String> {
         .into_iter()
         .map(|g| (g.id, g.revoked_at.is_some(), g.last_reviewed_at.is_some()))
         .collect();
-    Some(format!("{} {} {} {exception:?} {grants:?}", client.name, client.version, control_version(app, target).await))
+    let control = control_version(app, target).await;
+    Some(format!("{} {} {control} {exception:?} {grants:?} {technicians}", client.name, client.version))
 }
 
 #[tokio::test]
@@ -964,6 +1180,39 @@ async fn limited_users_list_only_their_own_clients() {
         assert!(own["notes"].is_null(), "internal notes never reach a client viewer: {own}");
         let page = app.page(&viewer, "/clients/own-client").await.text().await.unwrap();
         assert!(!page.contains("Internal note of"), "not in the page nor in its hydration data");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_register_export_holds_only_the_clients_one_may_see() {
+    on_each_backend(|app| async move {
+        set_up(&app).await;
+        let path = rampart_server::export::REGISTER_PATH;
+        for (who, sees_foreign) in
+            [(Who::Admin, true), (Who::Manager, true), (Who::Auditor, true), (Who::Technician, false)]
+        {
+            let client = app.signed_in(who.email().unwrap()).await;
+            let response = app.page(&client, path).await;
+            assert_eq!(response.status(), 200, "{who:?}");
+            let header = |name: &str| response.headers()[name].to_str().unwrap().to_string();
+            assert_eq!(header("content-type"), "text/csv; charset=utf-8");
+            let disposition = header("content-disposition");
+            let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+            assert_eq!(disposition, format!("attachment; filename=\"rampart-access-register-{today}.csv\""));
+            let body = response.text().await.unwrap();
+            assert!(body.starts_with("\u{feff}technician_email,technician_name,"), "{who:?}: {body}");
+            assert!(body.contains(",own-client,rmm,"), "{who:?} sees the own client's grant: {body}");
+            assert_eq!(body.contains("foreign-client"), sees_foreign, "{who:?}: {body}");
+            assert!(!body.contains(FOREIGN_NAME), "{who:?}: only slugs are exported");
+        }
+        let viewer = app.signed_in(Who::ClientViewer.email().unwrap()).await;
+        let refused = app.page(&viewer, path).await;
+        assert_eq!(refused.status(), 403);
+        assert!(!refused.text().await.unwrap().contains("foreign-client"));
+        let anonymous = app.page(&app.client(), path).await;
+        assert_eq!(anonymous.status(), 303);
+        assert_eq!(anonymous.headers()["location"], "/login?next=/access/register.csv");
     })
     .await;
 }

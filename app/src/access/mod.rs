@@ -1,3 +1,4 @@
 pub mod api;
+pub mod csv_ui;
 pub mod types;
 pub mod ui;

@@ -43,6 +43,17 @@ pub fn TechniciansPage() -> impl IntoView {
                 <h1>"Technicians"</h1>
                 <p class="page-subtitle">"The MSP's staff who can reach clients, from onboarding to departure."</p>
             </div>
+            <div class="page-actions">
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        list.await
+                            .is_ok_and(|l| l.can_manage)
+                            .then(|| view! { <a class="btn" href="/technicians/import">"Import CSV"</a> })
+                    })}
+                </Suspense>
+                // A download, not a page: the router must let the browser fetch it.
+                <a class="btn" href="/access/register.csv" download rel="external">"Export CSV"</a>
+            </div>
         </header>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

@@ -343,13 +343,15 @@ pub fn ClientPage() -> impl IntoView {
     // created while a server render is suspended are not reliably awaited.
     let summary = Resource::new(move || slug.get(), crate::controls::api::get_checklist);
     let access = crate::access::ui::ClientAccessData::new(slug);
+    let score = crate::score::ui::ScoreData::new(slug);
+    let reviews = crate::reviews::ui::ClientReviewsData::new(slug);
     let action_error =
         move || archive.value().get().and_then(Result::err).or_else(|| restore.value().get().and_then(Result::err));
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match client.await {
-                    Ok(c) => view! { <ClientBody c archive restore summary access/> }.into_any(),
+                    Ok(c) => view! { <ClientBody c archive restore summary access reviews score/> }.into_any(),
                     Err(error) => view! { <PageTitle text="Not found"/> <PageError error/> }.into_any(),
                 }
             })}
@@ -365,6 +367,8 @@ fn ClientBody(
     restore: ServerAction<RestoreClient>,
     summary: Resource<Result<crate::controls::types::ChecklistView, AppError>>,
     access: crate::access::ui::ClientAccessData,
+    reviews: crate::reviews::ui::ClientReviewsData,
+    score: crate::score::ui::ScoreData,
 ) -> impl IntoView {
     let archived = c.archived.clone();
     let slug = c.slug.clone();
@@ -457,11 +461,18 @@ fn ClientBody(
             <p>
                 <a class="btn" href=format!("/clients/{}/controls", c.slug)>"Hardening status"</a>
             </p>
-            <p class="muted">"Reviews and the risk score will appear here as those areas arrive."</p>
+        </section>
+        <section class="card" id="risk-score" aria-labelledby="score-heading">
+            <h2 id="score-heading" class="card-title">"Risk score"</h2>
+            <crate::score::ui::ClientScore data=score/>
         </section>
         <section class="card" aria-labelledby="access-heading">
             <h2 id="access-heading" class="card-title">"Who at the MSP can reach this client"</h2>
             <crate::access::ui::ClientAccess data=access/>
+        </section>
+        <section class="card" id="reviews" aria-labelledby="reviews-heading">
+            <h2 id="reviews-heading" class="card-title">"Reviews"</h2>
+            <crate::reviews::ui::ClientReviews data=reviews/>
         </section>
         {c.can_archive.then(|| {
             let slug = slug.clone();

@@ -1,8 +1,8 @@
-//! The portfolio: the manager's morning page. For now it counts clients by impact tier and
-//! lists the critical ones; the risk score (issue 6) will rank clients by priority here.
+//! The portfolio: the manager's morning page. Clients counted by impact tier, then the risk
+//! score's part (`score::ui::Morning`): clients ranked by priority, the heatmap, and the
+//! governance debt across all clients.
 
-use crate::clients::types::ClientSummary;
-use crate::components::{ErrorPanel, Loading, PageTitle, TierBadge, TimeAgo};
+use crate::components::{ErrorPanel, Loading, PageTitle};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -19,22 +19,14 @@ pub struct Portfolio {
     pub overdue: i64,
     /// Active grants with a stale-access finding, across the clients in view.
     pub access_findings: i64,
-    /// Critical-tier clients, by name.
-    pub critical_clients: Vec<ClientSummary>,
 }
 
 #[server(prefix = "/api", endpoint = "portfolio/get")]
 pub async fn get_portfolio() -> Result<Portfolio, AppError> {
-    use domain::clients::{self, ClientFilter, ImpactTier};
+    use domain::clients;
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
     let counts = clients::count_clients(&state.db, &actor).await?;
-    let critical = clients::list_clients(
-        &state.db,
-        &actor,
-        ClientFilter { tier: Some(ImpactTier::Critical), per_page: 10, ..Default::default() },
-    )
-    .await?;
     let (_, overdue) = domain::controls::list_overdue(&state.db, &actor, domain::clock::now(), 1).await?;
     let access_findings = domain::access::list_findings(&state.db, &actor, domain::clock::now()).await?.len() as i64;
     Ok(Portfolio {
@@ -45,13 +37,24 @@ pub async fn get_portfolio() -> Result<Portfolio, AppError> {
         sensitive: counts.sensitive,
         critical: counts.critical,
         archived: counts.archived,
-        critical_clients: critical.items.into_iter().map(crate::clients::api::convert::summary).collect(),
     })
 }
 
 #[component]
 pub fn PortfolioPage() -> impl IntoView {
     let portfolio = Resource::new(|| (), |_| get_portfolio());
+    // Created here, not inside the suspended view, so that the server render awaits it; asked
+    // for only by those who have a portfolio (a client viewer is sent to their client list, and
+    // a refusal here would set the page's status).
+    let morning = Resource::new(
+        || (),
+        |_| async move {
+            match crate::auth::current_user().await? {
+                Some(me) if me.can_view_portfolio => crate::score::api::get_morning().await.map(Some),
+                _ => Ok(None),
+            }
+        },
+    );
     view! {
         <PageTitle text="Portfolio"/>
         <header class="page-header">
@@ -63,7 +66,7 @@ pub fn PortfolioPage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match portfolio.await {
-                    Ok(p) => view! { <PortfolioBody p/> }.into_any(),
+                    Ok(p) => view! { <PortfolioBody p morning/> }.into_any(),
                     // A client viewer has no portfolio: their list holds their own organisation.
                     Err(AppError::Forbidden) => view! { <Redirect path="/clients"/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
@@ -74,7 +77,10 @@ pub fn PortfolioPage() -> impl IntoView {
 }
 
 #[component]
-fn PortfolioBody(p: Portfolio) -> impl IntoView {
+fn PortfolioBody(
+    p: Portfolio,
+    morning: Resource<Result<Option<crate::score::types::MorningView>, AppError>>,
+) -> impl IntoView {
     let kpi = |value: i64, label: &'static str, href: &'static str| {
         view! {
             <a class="kpi" href=href>
@@ -83,7 +89,6 @@ fn PortfolioBody(p: Portfolio) -> impl IntoView {
             </a>
         }
     };
-    let critical = p.critical_clients;
     view! {
         <section aria-labelledby="kpi-heading">
             <h2 id="kpi-heading" class="visually-hidden">"Key figures"</h2>
@@ -97,60 +102,6 @@ fn PortfolioBody(p: Portfolio) -> impl IntoView {
                 {kpi(p.access_findings, "Access findings", "/findings")}
             </div>
         </section>
-        <section class="card" aria-labelledby="critical-heading">
-            <h2 id="critical-heading" class="card-title">"Critical-tier clients"</h2>
-            {if critical.is_empty() {
-                view! {
-                    <div class="empty-state">
-                        <p>"No client is in the critical tier."</p>
-                        <a class="btn" href="/clients">"See all clients"</a>
-                    </div>
-                }
-                    .into_any()
-            } else {
-                view! {
-                    <div class="table-wrap">
-                        <table class="data" aria-label="Critical-tier clients">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Client"</th>
-                                    <th scope="col">"Tier"</th>
-                                    <th scope="col">"Sector"</th>
-                                    <th scope="col">"Changed"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {critical
-                                    .into_iter()
-                                    .map(|c| {
-                                        view! {
-                                            <tr>
-                                                <td>
-                                                    <a href=format!("/clients/{}", c.slug)>{c.name}</a>
-                                                </td>
-                                                <td>
-                                                    <TierBadge tier=c.impact_tier/>
-                                                </td>
-                                                <td>{c.sector}</td>
-                                                <td>
-                                                    <TimeAgo when=c.updated/>
-                                                </td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                }
-                    .into_any()
-            }}
-        </section>
-        <section class="card" aria-labelledby="next-heading">
-            <h2 id="next-heading" class="card-title">"Coming to this page"</h2>
-            <p class="muted">
-                "Risk scores, overdue reviews, leavers past their revocation deadline and stale evidence will be ranked here as those areas arrive."
-            </p>
-        </section>
+        <crate::score::ui::Morning morning/>
     }
 }

@@ -14,6 +14,7 @@
 use super::checklist::{self, Gate, Phase, Sla, SlaPolicy, SlaSetting, SlaUnit, Step, REVIEW, REVOKE};
 use super::model::{Grant, Technician, TechnicianState};
 use super::store::{self, GrantQuery};
+use crate::audit::{Diff, Record};
 use crate::authz::{Actor, Permission};
 use crate::clients;
 use crate::db::Db;
@@ -202,7 +203,16 @@ pub async fn start_offboarding(
         revoke_due: &revoke_due,
         now,
     };
-    if !store::start_offboarding(db, &offboarding).await? {
+    let summary = format!(
+        "{}: offboarding started, T0 {}, {} exit; {} steps; {} active grant(s) given revocation deadlines",
+        technician.name,
+        t0.format("%Y-%m-%d %H:%M UTC"),
+        if input.involuntary { "involuntary" } else { "voluntary" },
+        plan.len(),
+        revoke_due.len()
+    );
+    let audit = Record::by(actor, "technician.offboarding_start", format!("technician:{id}")).summary(summary);
+    if !store::start_offboarding(db, &offboarding, &audit).await? {
         return Err(DomainError::conflict(None, "Someone else changed this technician meanwhile. Reload the page."));
     }
     store::find_technician(db, id).await?.ok_or(DomainError::NotFound)
@@ -231,7 +241,14 @@ pub async fn change_role(
     }
     let policy = store::load_sla_policy(db).await?;
     let due = policy.msp("MOV-01", false).due(now);
-    if !store::record_role_change(db, id, version, &title, due, now).await? {
+    let summary = format!(
+        "{}: {}; MOV-01 due {}; every active grant awaits re-approval",
+        technician.name,
+        Diff::new().field("title", &technician.title, &title).finish(),
+        due.format("%Y-%m-%d %H:%M UTC")
+    );
+    let audit = Record::by(actor, "technician.role_change", format!("technician:{id}")).summary(summary);
+    if !store::record_role_change(db, id, version, &title, due, now, &audit).await? {
         return Err(DomainError::conflict(None, "Someone else changed this technician meanwhile. Reload the page."));
     }
     store::find_technician(db, id).await?.ok_or(DomainError::NotFound)
@@ -319,7 +336,13 @@ pub async fn complete_step(
         }
         Gate::None | Gate::BeforeAnyAccess | Gate::BeforeAdminAccess => {}
     }
-    if !store::complete_step(db, step.id, &actor.display_name, actor.user_id, &note, now).await? {
+    let audit = Record::by(actor, "technician.step_complete", format!("step:{}", step.id)).summary(format!(
+        "{} of {} done{}",
+        step.code,
+        technician.name,
+        if note.is_empty() { String::new() } else { format!(": {note}") }
+    ));
+    if !store::complete_step(db, step.id, &actor.display_name, actor.user_id, &note, now, &audit).await? {
         return Err(DomainError::conflict(None, format!("{} is already done.", step.code)));
     }
     store::find_step(db, step.id).await?.ok_or(DomainError::NotFound)
@@ -334,8 +357,10 @@ pub(crate) async fn close_mover_step_if_done(db: &Db, actor: &Actor, technician_
         .iter()
         .any(|g| g.reapproval_due_at.is_some());
     if !pending {
-        store::complete_step(db, step.id, &actor.display_name, actor.user_id, "Every grant kept or revoked.", now)
-            .await?;
+        let audit = Record::by(actor, "technician.step_complete", format!("step:{}", step.id))
+            .summary(format!("{} closed itself: every grant kept or revoked", step.code));
+        let note = "Every grant kept or revoked.";
+        store::complete_step(db, step.id, &actor.display_name, actor.user_id, note, now, &audit).await?;
     }
     Ok(())
 }
@@ -499,8 +524,14 @@ pub async fn save_msp_sla(db: &Db, actor: &Actor, code: &str, input: &SlaInput, 
     if code == REVIEW && sla.amount == 0 {
         return Err(DomainError::invalid("amount", "A review period of zero would flag every grant at once."));
     }
+    let policy = store::load_sla_policy(db).await?;
+    let mut diff = Diff::new().field("level", &policy.msp(code, false).describe(), &sla.describe());
+    if let Some(inv) = involuntary {
+        diff = diff.field("involuntary", &policy.msp(code, true).describe(), &inv.describe());
+    }
+    let audit = Record::by(actor, "sla.update", format!("sla:{code}")).summary(diff.finish());
     let setting = SlaSetting { client_id: None, code: code.to_string(), sla, involuntary };
-    store::save_sla(db, &setting, &actor.display_name, now).await
+    store::save_sla(db, &setting, &actor.display_name, now, &audit).await
 }
 
 /// A client's contract levels: revocation (voluntary, involuntary) and review, where set.
@@ -544,7 +575,10 @@ pub async fn save_client_sla(
         return Err(DomainError::invalid("code", "A client's contract sets revocation and review deadlines only."));
     }
     if input.amount.trim().is_empty() {
-        return store::clear_sla(db, client.id, code).await;
+        let audit = Record::by(actor, "sla.client_clear", format!("sla:{code}@{}", client.slug))
+            .client(client.id)
+            .summary("the contract's level removed: the MSP's default applies");
+        return store::clear_sla(db, client.id, code, &audit).await;
     }
     let (sla, involuntary) = parse_sla_input(input, code == REVOKE)?;
     let policy = store::load_sla_policy(db).await?;
@@ -567,8 +601,15 @@ pub async fn save_client_sla(
     if code == REVIEW && sla.amount == 0 {
         return Err(DomainError::invalid("amount", "A review period of zero would flag every grant at once."));
     }
+    let mut diff = Diff::new().field("level", &policy.for_client(client.id, code, false).describe(), &sla.describe());
+    if let Some(inv) = involuntary {
+        diff = diff.field("involuntary", &policy.for_client(client.id, code, true).describe(), &inv.describe());
+    }
+    let audit = Record::by(actor, "sla.client_update", format!("sla:{code}@{}", client.slug))
+        .client(client.id)
+        .summary(diff.finish());
     let setting = SlaSetting { client_id: Some(client.id), code: code.to_string(), sla, involuntary };
-    store::save_sla(db, &setting, &actor.display_name, now).await
+    store::save_sla(db, &setting, &actor.display_name, now, &audit).await
 }
 
 /// A technician with checklist steps past their deadline.

@@ -27,6 +27,7 @@ pub use lifecycle::{
 pub use model::{FindingKind, Grant, GrantState, Privilege, Technician, TechnicianState, SYSTEMS};
 pub use store::GrantQuery;
 
+use crate::audit::Record;
 use crate::authz::{Actor, Permission};
 use crate::clients;
 use crate::db::Db;
@@ -97,7 +98,15 @@ pub async fn create_technician(db: &Db, actor: &Actor, new: &NewTechnician, now:
     };
     let policy = store::load_sla_policy(db).await?;
     let plan = checklist::plan(&policy, checklist::Phase::Onboarding, started_at, false);
-    let id = store::insert_technician(db, &row, &plan, now).await?;
+    let summary = format!(
+        "added “{name}” <{email}>{}, starting {}; onboarding checklist of {} steps",
+        if title.is_empty() { String::new() } else { format!(", {title}") },
+        started_at.format("%Y-%m-%d"),
+        plan.len()
+    );
+    // The store names the object once the technician has an id.
+    let audit = Record::by(actor, "technician.create", "").summary(summary);
+    let id = store::insert_technician(db, &row, &plan, now, &audit).await?;
     store::find_technician(db, id).await?.ok_or(DomainError::NotFound)
 }
 
@@ -124,7 +133,9 @@ pub async fn change_technician_state(
         ));
     }
     let _ = now;
-    if !store::set_technician_state(db, id, version, next).await? {
+    let audit = Record::by(actor, "technician.state", format!("technician:{id}"))
+        .summary(format!("{}: state {} → {}", technician.name, technician.state.as_str(), next.as_str()));
+    if !store::set_technician_state(db, id, version, next, &audit).await? {
         return Err(DomainError::conflict(None, "Someone else changed this technician meanwhile. Reload the page."));
     }
     store::find_technician(db, id).await?.ok_or(DomainError::NotFound)
@@ -186,7 +197,20 @@ pub async fn grant_access(db: &Db, actor: &Actor, new: &NewGrant, now: DateTime<
         expires_at: fields.expires_at,
         mfa: new.mfa,
     };
-    let id = store::insert_grant(db, &row).await?;
+    let system = if fields.system_name.is_empty() { new.system.clone() } else { format!("{} ({})", new.system, fields.system_name) };
+    let summary = format!(
+        "{} may reach {} at {}: {} privilege, MFA {}, {}; justification: {}",
+        technician.name,
+        system,
+        client.slug,
+        fields.privilege.as_str(),
+        if new.mfa { "on" } else { "off" },
+        fields.expires_at.map(|at| format!("expires {}", at.format("%Y-%m-%d"))).unwrap_or_else(|| "no expiry".into()),
+        fields.justification
+    );
+    // The store names the object once the grant has an id.
+    let audit = Record::by(actor, "grant.create", "").client(client.id).summary(summary);
+    let id = store::insert_grant(db, &row, &audit).await?;
     visible_grant(db, actor, id).await
 }
 
@@ -287,7 +311,17 @@ pub async fn revoke_grant(
         evidence: &evidence,
         recorded_at: now,
     };
-    if !store::revoke_grant(db, id, &revocation).await? {
+    let summary = format!(
+        "{}'s {} at {} revoked: removed {}, verified by {}; evidence: {}",
+        grant.technician_name,
+        grant.system,
+        grant.client_slug,
+        removed_at.format("%Y-%m-%d %H:%M UTC"),
+        lifecycle::revocation_method_label(&method),
+        evidence
+    );
+    let audit = Record::by(actor, "grant.revoke", format!("grant:{id}")).client(grant.client_id).summary(summary);
+    if !store::revoke_grant(db, id, &revocation, &audit).await? {
         return Err(DomainError::conflict(None, "This grant is already revoked."));
     }
     lifecycle::close_mover_step_if_done(db, actor, grant.technician_id, now).await?;
@@ -306,7 +340,15 @@ pub async fn review_grant(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -
     if technician.state.is_leaver() {
         return Err(DomainError::invalid("id", "A leaver's access is revoked, not kept."));
     }
-    if !store::review_grant(db, id, &actor.display_name, now).await? {
+    let summary = format!(
+        "{}'s {} at {} kept{}",
+        grant.technician_name,
+        grant.system,
+        grant.client_slug,
+        if grant.reapproval_due_at.is_some() { " (re-approved after a role change)" } else { " after review" }
+    );
+    let audit = Record::by(actor, "grant.review", format!("grant:{id}")).client(grant.client_id).summary(summary);
+    if !store::review_grant(db, id, &actor.display_name, now, &audit).await? {
         return Err(DomainError::conflict(None, "A revoked grant cannot be reviewed."));
     }
     lifecycle::close_mover_step_if_done(db, actor, grant.technician_id, now).await?;

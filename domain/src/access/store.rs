@@ -2,6 +2,8 @@
 
 use super::checklist::{Sla, SlaPolicy, SlaSetting, SlaUnit, Step};
 use super::model::{Grant, Privilege, Technician, TechnicianState};
+use crate::audit::store::{append, lock_chain};
+use crate::audit::Record;
 use crate::db::Db;
 use crate::error::{is_unique_violation, DomainError, Result};
 use crate::on_pool;
@@ -69,16 +71,19 @@ pub struct NewTechnicianRow<'a> {
     pub user_id: Option<i64>,
 }
 
-/// Inserts a technician and their checklist steps (`plan`: code and deadline) together.
+/// Inserts a technician and their checklist steps (`plan`: code and deadline) together, and
+/// appends `audit` (its object named by the new id).
 pub async fn insert_technician(
     db: &Db,
     t: &NewTechnicianRow<'_>,
     plan: &[(&str, DateTime<Utc>)],
     now: DateTime<Utc>,
+    audit: &Record,
 ) -> Result<i64> {
     let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO technicians (name, email, title, state, started_at, user_id, created_at, version) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, 1) RETURNING id",
@@ -103,6 +108,9 @@ pub async fn insert_technician(
                 .execute(&mut *tx)
                 .await?;
             }
+            let mut record = audit.clone();
+            record.object = format!("technician:{id}");
+            append!(tx, chain, &record)?;
             tx.commit().await?;
             Ok(id)
         }
@@ -117,18 +125,36 @@ pub async fn insert_technician(
     })
 }
 
-/// Moves a technician to `state` if still at `version`.
-pub async fn set_technician_state(db: &Db, id: i64, version: i64, state: TechnicianState) -> Result<bool> {
-    let done = on_pool!(db, |pool| {
-        sqlx::query("UPDATE technicians SET state = $1, version = version + 1 WHERE id = $2 AND version = $3")
-        .bind(state.as_str())
-        .bind(id)
-        .bind(version)
-        .execute(pool)
-        .await?
-        .rows_affected()
+/// Moves a technician to `state` if still at `version`, and appends `audit`.
+pub async fn set_technician_state(
+    db: &Db,
+    id: i64,
+    version: i64,
+    state: TechnicianState,
+    audit: &Record,
+) -> Result<bool> {
+    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
+            let moved =
+                sqlx::query("UPDATE technicians SET state = $1, version = version + 1 WHERE id = $2 AND version = $3")
+                    .bind(state.as_str())
+                    .bind(id)
+                    .bind(version)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if moved != 1 {
+                return Ok(false);
+            }
+            append!(tx, chain, audit)?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await
     });
-    Ok(done == 1)
+    Ok(done?)
 }
 
 #[derive(sqlx::FromRow)]
@@ -250,9 +276,13 @@ pub struct NewGrantRow<'a> {
     pub mfa: bool,
 }
 
-pub async fn insert_grant(db: &Db, g: &NewGrantRow<'_>) -> Result<i64> {
+/// Inserts a grant and appends `audit` (its object named by the new id).
+pub async fn insert_grant(db: &Db, g: &NewGrantRow<'_>, audit: &Record) -> Result<i64> {
     let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
-        sqlx::query_scalar(
+        async {
+        let mut tx = pool.begin().await?;
+        let mut chain = lock_chain!(tx)?;
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO grants (technician_id, client_id, system, system_name, privilege, approver, approver_user, \
              justification, granted_at, expires_at, mfa) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
@@ -267,7 +297,14 @@ pub async fn insert_grant(db: &Db, g: &NewGrantRow<'_>) -> Result<i64> {
         .bind(g.granted_at)
         .bind(g.expires_at)
         .bind(g.mfa)
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut record = audit.clone();
+        record.object = format!("grant:{id}");
+        append!(tx, chain, &record)?;
+        tx.commit().await?;
+        Ok(id)
+        }
         .await
     });
     inserted.map_err(|e| {
@@ -292,10 +329,14 @@ pub struct Revocation<'a> {
     pub recorded_at: DateTime<Utc>,
 }
 
-/// Revokes a grant that is not revoked yet; false when it already was.
-pub async fn revoke_grant(db: &Db, id: i64, r: &Revocation<'_>) -> Result<bool> {
-    let done = on_pool!(db, |pool| {
-        sqlx::query(
+/// Revokes a grant that is not revoked yet, and appends `audit`; false (nothing written) when
+/// it already was.
+pub async fn revoke_grant(db: &Db, id: i64, r: &Revocation<'_>, audit: &Record) -> Result<bool> {
+    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+        let mut tx = pool.begin().await?;
+        let mut chain = lock_chain!(tx)?;
+        let revoked = sqlx::query(
             "UPDATE grants SET revoked_at = $1, revoked_by = $2, revoked_by_user = $3, revocation_method = $4, \
              revocation_note = $5, revocation_recorded_at = $6, reapproval_due_at = NULL \
              WHERE id = $7 AND revoked_at IS NULL",
@@ -307,28 +348,48 @@ pub async fn revoke_grant(db: &Db, id: i64, r: &Revocation<'_>) -> Result<bool> 
         .bind(r.evidence)
         .bind(r.recorded_at)
         .bind(id)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?
-        .rows_affected()
+        .rows_affected();
+        if revoked != 1 {
+            return Ok(false);
+        }
+        append!(tx, chain, audit)?;
+        tx.commit().await?;
+        Ok(true)
+        }
+        .await
     });
-    Ok(done == 1)
+    Ok(done?)
 }
 
-/// Records a review (or a mover's re-approval) of an active grant; false when it is revoked.
-pub async fn review_grant(db: &Db, id: i64, by: &str, now: DateTime<Utc>) -> Result<bool> {
-    let done = on_pool!(db, |pool| {
-        sqlx::query(
+/// Records a review (or a mover's re-approval) of an active grant, and appends `audit`; false
+/// (nothing written) when it is revoked.
+pub async fn review_grant(db: &Db, id: i64, by: &str, now: DateTime<Utc>, audit: &Record) -> Result<bool> {
+    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+        let mut tx = pool.begin().await?;
+        let mut chain = lock_chain!(tx)?;
+        let reviewed = sqlx::query(
             "UPDATE grants SET last_reviewed_at = $1, last_reviewed_by = $2, reapproval_due_at = NULL \
              WHERE id = $3 AND revoked_at IS NULL",
         )
         .bind(now)
         .bind(by)
         .bind(id)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?
-        .rows_affected()
+        .rows_affected();
+        if reviewed != 1 {
+            return Ok(false);
+        }
+        append!(tx, chain, audit)?;
+        tx.commit().await?;
+        Ok(true)
+        }
+        .await
     });
-    Ok(done == 1)
+    Ok(done?)
 }
 
 #[derive(sqlx::FromRow)]
@@ -378,7 +439,8 @@ pub async fn find_step(db: &Db, id: i64) -> Result<Option<Step>> {
     Ok(row.map(Step::from))
 }
 
-/// Marks an open step done; false when it was done already.
+/// Marks an open step done and appends `audit`; false (nothing written) when it was done
+/// already.
 pub async fn complete_step(
     db: &Db,
     id: i64,
@@ -386,9 +448,13 @@ pub async fn complete_step(
     by_user: Option<i64>,
     note: &str,
     now: DateTime<Utc>,
+    audit: &Record,
 ) -> Result<bool> {
-    let done = on_pool!(db, |pool| {
-        sqlx::query(
+    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+        let mut tx = pool.begin().await?;
+        let mut chain = lock_chain!(tx)?;
+        let completed = sqlx::query(
             "UPDATE lifecycle_steps SET done_at = $1, done_by = $2, done_by_user = $3, note = $4 \
              WHERE id = $5 AND done_at IS NULL",
         )
@@ -397,11 +463,19 @@ pub async fn complete_step(
         .bind(by_user)
         .bind(note)
         .bind(id)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?
-        .rows_affected()
+        .rows_affected();
+        if completed != 1 {
+            return Ok(false);
+        }
+        append!(tx, chain, audit)?;
+        tx.commit().await?;
+        Ok(true)
+        }
+        .await
     });
-    Ok(done == 1)
+    Ok(done?)
 }
 
 /// Starts an offboarding in one transaction: the technician's state and T0, the OFF steps, and
@@ -419,11 +493,12 @@ pub struct NewOffboarding<'a> {
     pub now: DateTime<Utc>,
 }
 
-pub async fn start_offboarding(db: &Db, o: &NewOffboarding<'_>) -> Result<bool> {
+pub async fn start_offboarding(db: &Db, o: &NewOffboarding<'_>, audit: &Record) -> Result<bool> {
     let NewOffboarding { technician_id, version, t0, involuntary, plan, revoke_due, now } = *o;
     let started: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
             let moved = sqlx::query(
                 "UPDATE technicians SET state = 'offboarding', departed_at = $1, involuntary = $2, version = version + 1 \
                  WHERE id = $3 AND version = $4 AND state IN ('onboarding', 'active')",
@@ -459,6 +534,7 @@ pub async fn start_offboarding(db: &Db, o: &NewOffboarding<'_>) -> Result<bool> 
                 .execute(&mut *tx)
                 .await?;
             }
+            append!(tx, chain, audit)?;
             tx.commit().await?;
             Ok(true)
         }
@@ -467,8 +543,9 @@ pub async fn start_offboarding(db: &Db, o: &NewOffboarding<'_>) -> Result<bool> 
     Ok(started?)
 }
 
-/// Records a role change in one transaction: the new title, the MOV-01 step, and a re-approval
-/// deadline on every active grant. False when the technician changed since `version`.
+/// Records a role change in one transaction: the new title, the MOV-01 step, a re-approval
+/// deadline on every active grant, and `audit`. False when the technician changed since
+/// `version`.
 pub async fn record_role_change(
     db: &Db,
     technician_id: i64,
@@ -476,10 +553,12 @@ pub async fn record_role_change(
     title: &str,
     due: DateTime<Utc>,
     now: DateTime<Utc>,
+    audit: &Record,
 ) -> Result<bool> {
     let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
             let moved = sqlx::query(
                 "UPDATE technicians SET title = $1, role_changed_at = $2, version = version + 1 \
                  WHERE id = $3 AND version = $4 AND state IN ('onboarding', 'active')",
@@ -507,6 +586,7 @@ pub async fn record_role_change(
                 .bind(technician_id)
                 .execute(&mut *tx)
                 .await?;
+            append!(tx, chain, audit)?;
             tx.commit().await?;
             Ok(true)
         }
@@ -545,10 +625,12 @@ pub async fn load_sla_policy(db: &Db) -> Result<SlaPolicy> {
     Ok(SlaPolicy { settings })
 }
 
-/// Saves one service level (the MSP's when `client_id` is None), replacing the previous one.
-pub async fn save_sla(db: &Db, s: &SlaSetting, by: &str, now: DateTime<Utc>) -> Result<()> {
+/// Saves one service level (the MSP's when `client_id` is None), replacing the previous one,
+/// and appends `audit`.
+pub async fn save_sla(db: &Db, s: &SlaSetting, by: &str, now: DateTime<Utc>, audit: &Record) -> Result<()> {
     on_pool!(db, |pool| {
         let mut tx = pool.begin().await?;
+        let mut chain = lock_chain!(tx)?;
         sqlx::query("DELETE FROM sla_settings WHERE code = $1 AND client_id IS NOT DISTINCT FROM $2")
             .bind(&s.code)
             .bind(s.client_id)
@@ -568,19 +650,24 @@ pub async fn save_sla(db: &Db, s: &SlaSetting, by: &str, now: DateTime<Utc>) -> 
         .bind(by)
         .execute(&mut *tx)
         .await?;
+        append!(tx, chain, audit)?;
         tx.commit().await?;
     });
     Ok(())
 }
 
-/// Removes a client's own level, so that the MSP's applies again.
-pub async fn clear_sla(db: &Db, client_id: i64, code: &str) -> Result<()> {
+/// Removes a client's own level, so that the MSP's applies again, and appends `audit`.
+pub async fn clear_sla(db: &Db, client_id: i64, code: &str, audit: &Record) -> Result<()> {
     on_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let mut chain = lock_chain!(tx)?;
         sqlx::query("DELETE FROM sla_settings WHERE client_id = $1 AND code = $2")
             .bind(client_id)
             .bind(code)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+        append!(tx, chain, audit)?;
+        tx.commit().await?;
     });
     Ok(())
 }

@@ -17,6 +17,7 @@ pub(crate) mod store;
 pub use model::{Client, ClientCounts, ClientFilter, ClientInput, ClientPage, ClientSort, ImpactTier, Slug};
 pub use store::Visibility;
 
+use crate::audit::{Diff, Record};
 use crate::authz::{Actor, ClientScope, Permission, Role};
 use crate::db::Db;
 use crate::error::{DomainError, Result};
@@ -76,7 +77,14 @@ pub async fn get_client(db: &Db, actor: &Actor, slug: &str) -> Result<Client> {
 pub async fn create_client(db: &Db, actor: &Actor, input: &ClientInput) -> Result<Client> {
     actor.require(Permission::CreateClient)?;
     let valid = input.parse()?;
-    store::insert_client(db, &valid, Utc::now()).await?;
+    let summary = format!(
+        "created “{}”, {} tier{}",
+        valid.name,
+        valid.impact_tier.as_str(),
+        if valid.tags.is_empty() { String::new() } else { format!(", tags {}", valid.tags.join(", ")) }
+    );
+    let audit = Record::by(actor, "client.create", format!("client:{}", valid.slug.as_str())).summary(summary);
+    store::insert_client(db, &valid, Utc::now(), audit).await?;
     get_client(db, actor, valid.slug.as_str()).await
 }
 
@@ -90,7 +98,17 @@ pub async fn update_client(db: &Db, actor: &Actor, slug: &str, version: i64, inp
     // The slug is permanent; validate the rest against it.
     let input = ClientInput { slug: current.slug.clone(), ..input.clone() };
     let valid = input.parse()?;
-    if !store::update_client(db, current.id, version, &valid, Utc::now()).await? {
+    let summary = Diff::new()
+        .field("name", &current.name, &valid.name)
+        .field("impact tier", current.impact_tier.as_str(), valid.impact_tier.as_str())
+        .field("sector", &current.sector, &valid.sector)
+        .field("tags", &current.tags.join(", "), &valid.tags.join(", "))
+        .field("contact name", &current.contact_name, &valid.contact_name)
+        .field("contact email", &current.contact_email, &valid.contact_email)
+        .hidden("internal notes", &current.notes, &valid.notes)
+        .finish();
+    let audit = Record::by(actor, "client.update", format!("client:{slug}")).client(current.id).summary(summary);
+    if !store::update_client(db, current.id, version, &valid, Utc::now(), &audit).await? {
         return Err(DomainError::conflict(
             None,
             "Someone else changed this client after you opened it. Reload the page to see their changes, then edit again.",
@@ -111,7 +129,13 @@ async fn set_archived(db: &Db, actor: &Actor, slug: &str, archived: bool) -> Res
     let current = store::find_client_by_slug(db, slug).await?.ok_or(DomainError::NotFound)?;
     actor.require_on_client(Permission::ArchiveClient, current.id)?;
     let now = Utc::now();
-    if !store::set_archived(db, current.id, archived.then_some(now), now).await? {
+    let (action, summary) = if archived {
+        ("client.archive", format!("archived “{}”", current.name))
+    } else {
+        ("client.restore", format!("restored “{}” from the archive", current.name))
+    };
+    let audit = Record::by(actor, action, format!("client:{slug}")).client(current.id).summary(summary);
+    if !store::set_archived(db, current.id, archived.then_some(now), now, &audit).await? {
         let message = if archived { "This client is already archived." } else { "This client is not archived." };
         return Err(DomainError::conflict(None, message));
     }

@@ -2,6 +2,8 @@
 //! service functions in `mod.rs` are the only callers.
 
 use super::model::{Client, ClientCounts, ClientFilter, ImpactTier, ValidClient};
+use crate::audit::store::{append, lock_chain};
+use crate::audit::Record;
 use crate::db::Db;
 use crate::error::{is_unique_violation, DomainError, Result};
 use crate::on_pool;
@@ -175,10 +177,12 @@ pub async fn find_client_by_slug(db: &Db, slug: &str) -> Result<Option<Client>> 
     }
 }
 
-pub async fn insert_client(db: &Db, client: &ValidClient, now: DateTime<Utc>) -> Result<i64> {
+/// Inserts a client and its tags, and appends `audit` (given the new client's id).
+pub async fn insert_client(db: &Db, client: &ValidClient, now: DateTime<Utc>, audit: Record) -> Result<i64> {
     let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO clients (slug, name, impact_tier, sector, contact_name, contact_email, notes, \
                  created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1) RETURNING id",
@@ -200,6 +204,7 @@ pub async fn insert_client(db: &Db, client: &ValidClient, now: DateTime<Utc>) ->
                     .execute(&mut *tx)
                     .await?;
             }
+            append!(tx, chain, &audit.clone().client(id))?;
             tx.commit().await?;
             Ok::<i64, sqlx::Error>(id)
         }
@@ -208,12 +213,20 @@ pub async fn insert_client(db: &Db, client: &ValidClient, now: DateTime<Utc>) ->
     inserted.map_err(|e| if is_unique_violation(&e) { slug_taken(client.slug.as_str()) } else { e.into() })
 }
 
-/// Updates every field but the slug, if the stored version is still `version`. Returns false
-/// when someone else changed the client first.
-pub async fn update_client(db: &Db, id: i64, version: i64, client: &ValidClient, now: DateTime<Utc>) -> Result<bool> {
+/// Updates every field but the slug, if the stored version is still `version`, and appends
+/// `audit`. Returns false (nothing written) when someone else changed the client first.
+pub async fn update_client(
+    db: &Db,
+    id: i64,
+    version: i64,
+    client: &ValidClient,
+    now: DateTime<Utc>,
+    audit: &Record,
+) -> Result<bool> {
     let updated: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
             let done = sqlx::query(
                 "UPDATE clients SET name = $1, impact_tier = $2, sector = $3, contact_name = $4, \
                  contact_email = $5, notes = $6, updated_at = $7, version = version + 1 \
@@ -241,6 +254,7 @@ pub async fn update_client(db: &Db, id: i64, version: i64, client: &ValidClient,
                     .execute(&mut *tx)
                     .await?;
             }
+            append!(tx, chain, audit)?;
             tx.commit().await?;
             Ok::<bool, sqlx::Error>(true)
         }
@@ -249,17 +263,34 @@ pub async fn update_client(db: &Db, id: i64, version: i64, client: &ValidClient,
     Ok(updated?)
 }
 
-/// Sets or clears the archive time. Returns false when the client was already in that state.
-pub async fn set_archived(db: &Db, id: i64, archived_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<bool> {
+/// Sets or clears the archive time, and appends `audit`. Returns false (nothing written) when
+/// the client was already in that state.
+pub async fn set_archived(
+    db: &Db,
+    id: i64,
+    archived_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    audit: &Record,
+) -> Result<bool> {
     let sql = if archived_at.is_some() {
         "UPDATE clients SET archived_at = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND archived_at IS NULL"
     } else {
         "UPDATE clients SET archived_at = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND archived_at IS NOT NULL"
     };
-    let done = on_pool!(db, |pool| {
-        sqlx::query(sql).bind(archived_at).bind(now).bind(id).execute(pool).await?.rows_affected()
+    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
+            if sqlx::query(sql).bind(archived_at).bind(now).bind(id).execute(&mut *tx).await?.rows_affected() != 1 {
+                return Ok(false);
+            }
+            append!(tx, chain, audit)?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await
     });
-    Ok(done == 1)
+    Ok(done?)
 }
 
 pub async fn list_tags(db: &Db, visibility: Visibility) -> Result<Vec<String>> {

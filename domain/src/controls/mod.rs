@@ -21,6 +21,7 @@ pub(crate) mod store;
 
 pub use model::{AppliesTo, Category, Control, ControlStatus, Freshness, Reference, ReviewFrequency};
 
+use crate::audit::{Diff, Record};
 use crate::authz::{Actor, Permission};
 use crate::clients::{self, Client};
 use crate::db::Db;
@@ -36,10 +37,19 @@ pub async fn sync_built_in_catalog(db: &Db) -> Result<bool> {
 
 /// Writes `catalog` if the database holds an older version (or none).
 pub async fn sync_catalog(db: &Db, catalog: &catalog::Catalog, now: DateTime<Utc>) -> Result<bool> {
-    if store::catalog_version(db).await?.is_some_and(|v| v >= catalog.version) {
+    let loaded = store::catalog_version(db).await?;
+    if loaded.is_some_and(|v| v >= catalog.version) {
         return Ok(false);
     }
-    store::sync_catalog(db, catalog, now).await?;
+    let summary = format!(
+        "built-in catalog version {} → {}: {} controls in {} categories",
+        loaded.map(|v| v.to_string()).unwrap_or_else(|| "none".into()),
+        catalog.version,
+        catalog.controls.len(),
+        catalog.categories.len()
+    );
+    let audit = Record::system("catalog.load", format!("catalog:v{}", catalog.version)).summary(summary);
+    store::sync_catalog(db, catalog, now, audit).await?;
     // Review frequencies may have changed: due times follow.
     store::recompute_next_due(db, &store::list_controls(db).await?).await?;
     tracing::info!(version = catalog.version, controls = catalog.controls.len(), "control catalog loaded");
@@ -140,6 +150,13 @@ fn applies_to_clients(control: &Control) -> bool {
     control.retired_at.is_none() && control.applies_to != AppliesTo::Msp
 }
 
+/// Whether a control is on the checklist of a client of this tier: it applies to clients and is
+/// in the tier's baseline, or a state was recorded for it. The one rule for checklists and the
+/// score.
+pub(crate) fn on_checklist(control: &Control, tier: clients::ImpactTier, has_state: bool) -> bool {
+    applies_to_clients(control) && (control.tiers.contains(&tier) || has_state)
+}
+
 fn item(
     actor: &Actor,
     client: &Client,
@@ -196,7 +213,7 @@ pub async fn get_checklist(db: &Db, actor: &Actor, slug: &str, now: DateTime<Utc
     for control in store::list_controls(db).await? {
         let state = states.iter().position(|s| s.control_id == control.id).map(|i| states.swap_remove(i));
         let exception = exceptions.iter().position(|e| e.control_id == control.id).map(|i| exceptions.swap_remove(i));
-        if applies_to_clients(&control) && (control.tiers.contains(&client.impact_tier) || state.is_some()) {
+        if on_checklist(&control, client.impact_tier, state.is_some()) {
             items.push(item(actor, &client, control, state, exception, now)?);
         }
     }
@@ -368,7 +385,22 @@ pub async fn update_client_control(
         note: &valid.note,
         now,
     };
-    if !store::save_states(db, &[change]).await? {
+    let mut diff = Diff::new()
+        .field("status", from_status.as_str(), valid.status.as_str())
+        .field("owner", current.as_ref().map(|s| s.owner.as_str()).unwrap_or(""), &valid.owner)
+        .hidden("evidence note", current.as_ref().map(|s| s.evidence_note.as_str()).unwrap_or(""), &valid.evidence_note)
+        .hidden("evidence links", current.as_ref().map(|s| s.evidence_links.as_str()).unwrap_or(""), &valid.evidence_links)
+        .field("justification", current.as_ref().map(|s| s.justification.as_str()).unwrap_or(""), &valid.justification);
+    if update.verified_now {
+        diff = diff.note("verified now");
+    }
+    if !valid.note.is_empty() {
+        diff = diff.note(format!("note: {}", valid.note));
+    }
+    let audit = Record::by(actor, "control.update", format!("control:{}/{control_id}", client.slug))
+        .client(client.id)
+        .summary(diff.finish());
+    if !store::save_states(db, &[change], &[audit]).await? {
         return Err(DomainError::conflict(
             None,
             "Someone else changed this control after you opened it. Reload to see their change, then try again.",
@@ -432,7 +464,24 @@ pub async fn update_client_controls(
             now,
         });
     }
-    if !store::save_states(db, &changes).await? {
+    let audit: Vec<Record> = changes
+        .iter()
+        .map(|c| {
+            let mut diff = Diff::new()
+                .field("status", c.from_status.as_str(), c.status.as_str())
+                .note(format!("bulk change of {} controls", changes.len()));
+            if update.verified_now {
+                diff = diff.note("verified now");
+            }
+            if !valid.note.is_empty() {
+                diff = diff.note(format!("note: {}", valid.note));
+            }
+            Record::by(actor, "control.bulk_update", format!("control:{}/{}", client.slug, c.control_id))
+                .client(client.id)
+                .summary(diff.finish())
+        })
+        .collect();
+    if !store::save_states(db, &changes, &audit).await? {
         return Err(DomainError::conflict(
             None,
             "Someone else changed one of these controls after you opened the checklist. Nothing was saved; reload and try again.",
@@ -477,6 +526,45 @@ pub async fn list_overdue(db: &Db, actor: &Actor, now: DateTime<Utc>, limit: i64
         })
         .collect();
     Ok((items, total))
+}
+
+/// Approved risk acceptances that expire within `days` from `now`, across the clients the
+/// actor may see, soonest first (at most `limit`), with their total.
+pub async fn list_expiring_exceptions(
+    db: &Db,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    days: i64,
+    limit: i64,
+) -> Result<(Vec<ExpiringException>, i64)> {
+    actor.require(Permission::ViewPortfolio)?;
+    let (assigned_to, only_client) = clients::visibility(actor).binds();
+    let until = now + chrono::Duration::days(days.clamp(0, MAX_EXCEPTION_DAYS));
+    let (rows, total) =
+        store::list_expiring_exceptions(db, now, until, assigned_to, only_client, limit.clamp(1, 1000)).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| ExpiringException {
+            id: r.id,
+            client_slug: r.client_slug,
+            client_name: r.client_name,
+            control_id: r.control_id,
+            title: r.title,
+            expires_at: r.expires_at,
+        })
+        .collect();
+    Ok((items, total))
+}
+
+/// An approved risk acceptance that is about to expire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpiringException {
+    pub id: i64,
+    pub client_slug: String,
+    pub client_name: String,
+    pub control_id: String,
+    pub title: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// What an admin or manager submits for a custom control.
@@ -571,7 +659,9 @@ pub async fn create_custom_control(db: &Db, actor: &Actor, input: &CustomControl
     for _ in 0..5 {
         let id = store::next_custom_id(db).await?;
         let control = validate_custom(db, id, input).await?;
-        if store::save_custom_control(db, &control, true).await? {
+        let audit = Record::by(actor, "catalog.control_create", format!("control:{}", control.id))
+            .summary(format!("added “{}”: {}", control.title, describe_control(&control)));
+        if store::save_custom_control(db, &control, true, &audit).await? {
             return Ok(control);
         }
     }
@@ -582,7 +672,19 @@ pub async fn create_custom_control(db: &Db, actor: &Actor, input: &CustomControl
 pub async fn update_custom_control(db: &Db, actor: &Actor, id: &str, input: &CustomControlInput) -> Result<Control> {
     actor.require(Permission::ManageCatalog)?;
     let control = validate_custom(db, id.to_owned(), input).await?;
-    if !store::save_custom_control(db, &control, false).await? {
+    let before = store::find_control(db, id).await?.filter(|c| !c.built_in).ok_or(DomainError::NotFound)?;
+    let summary = Diff::new()
+        .field("title", &before.title, &control.title)
+        .field("description", &before.description, &control.description)
+        .field("category", &before.category_id, &control.category_id)
+        .field("severity", &before.severity.to_string(), &control.severity.to_string())
+        .field("review", before.review.as_str(), control.review.as_str())
+        .field("applies to", before.applies_to.as_str(), control.applies_to.as_str())
+        .field("tiers", &tier_list(&before), &tier_list(&control))
+        .field("references", &reference_list(&before), &reference_list(&control))
+        .finish();
+    let audit = Record::by(actor, "catalog.control_update", format!("control:{id}")).summary(summary);
+    if !store::save_custom_control(db, &control, false, &audit).await? {
         return Err(DomainError::NotFound);
     }
     Ok(control)
@@ -591,11 +693,31 @@ pub async fn update_custom_control(db: &Db, actor: &Actor, id: &str, input: &Cus
 /// Retires a custom control: it leaves every checklist, and keeps its history.
 pub async fn retire_custom_control(db: &Db, actor: &Actor, id: &str, now: DateTime<Utc>) -> Result<()> {
     actor.require(Permission::ManageCatalog)?;
-    if store::retire_custom_control(db, id, now).await? {
+    let audit = Record::by(actor, "catalog.control_retire", format!("control:{id}")).summary("retired");
+    if store::retire_custom_control(db, id, now, &audit).await? {
         Ok(())
     } else {
         Err(DomainError::NotFound)
     }
+}
+
+fn tier_list(control: &Control) -> String {
+    control.tiers.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+fn reference_list(control: &Control) -> String {
+    control.references.iter().map(|r| format!("{}: {}", r.source, r.item)).collect::<Vec<_>>().join("; ")
+}
+
+fn describe_control(control: &Control) -> String {
+    format!(
+        "category {}, severity {}, review {}, applies to {}, tiers {}",
+        control.category_id,
+        control.severity,
+        control.review.as_str(),
+        control.applies_to.as_str(),
+        tier_list(control)
+    )
 }
 
 /// What the custom-control form needs: the categories, and the custom control to change (an
@@ -673,7 +795,11 @@ pub async fn request_exception(
     let status = current_status(db, client.id, control_id).await?;
     let note = format!("Risk acceptance requested until {}: {reason}", expires_at.format("%Y-%m-%d"));
     let change = store::ExceptionChange::Request { reason: &reason, expires_at, user: actor.user_id };
-    let id = store::change_exception(db, client.id, control_id, status, change, &actor.display_name, &note, now)
+    // The store names the object once the exception has its id.
+    let audit = Record::by(actor, "exception.request", "")
+        .client(client.id)
+        .summary(format!("{control_id} of {}: {note}", client.slug));
+    let id = store::change_exception(db, client.id, control_id, status, change, &actor.display_name, &note, now, &audit)
         .await?
         .ok_or_else(|| {
             DomainError::conflict(None, "This control already has a risk acceptance that has not ended. End it first.")
@@ -716,7 +842,10 @@ pub async fn approve_exception(db: &Db, actor: &Actor, id: i64, now: DateTime<Ut
     let status = current_status(db, row.client_id, &row.control_id).await?;
     let note = format!("Risk acceptance approved until {}", row.expires_at.format("%Y-%m-%d"));
     let change = store::ExceptionChange::Approve { id, user: actor.user_id };
-    store::change_exception(db, row.client_id, &row.control_id, status, change, &actor.display_name, &note, now)
+    let audit = Record::by(actor, "exception.approve", format!("exception:{id}"))
+        .client(row.client_id)
+        .summary(format!("{}: {note} (asked for by {})", row.control_id, row.requested_by));
+    store::change_exception(db, row.client_id, &row.control_id, status, change, &actor.display_name, &note, now, &audit)
         .await?
         .ok_or_else(|| {
             DomainError::conflict(None, "Someone else changed this risk acceptance meanwhile. Reload the page.")
@@ -737,7 +866,11 @@ pub async fn end_exception(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) 
     let status = current_status(db, row.client_id, &row.control_id).await?;
     let note = if own_request { "Risk acceptance withdrawn" } else { "Risk acceptance revoked" };
     let change = store::ExceptionChange::End { id };
-    store::change_exception(db, row.client_id, &row.control_id, status, change, &actor.display_name, note, now)
+    let action = if own_request { "exception.withdraw" } else { "exception.revoke" };
+    let audit = Record::by(actor, action, format!("exception:{id}"))
+        .client(row.client_id)
+        .summary(format!("{}: {note}", row.control_id));
+    store::change_exception(db, row.client_id, &row.control_id, status, change, &actor.display_name, note, now, &audit)
         .await?
         .ok_or_else(|| DomainError::conflict(None, "This risk acceptance has already ended."))?;
     exception_by_id(db, id, now).await

@@ -2,6 +2,8 @@
 
 use super::catalog::Catalog;
 use super::model::{AppliesTo, Category, Control, ControlStatus, Reference, ReviewFrequency};
+use crate::audit::store::{append, lock_chain};
+use crate::audit::Record;
 use crate::clients::ImpactTier;
 use crate::db::Db;
 use crate::error::{DomainError, Result};
@@ -24,11 +26,13 @@ pub async fn catalog_version(db: &Db) -> Result<Option<i64>> {
 }
 
 /// Writes the catalog: categories and built-in controls upserted, built-in controls no longer
-/// in it retired (never deleted), the version recorded. One transaction.
-pub async fn sync_catalog(db: &Db, catalog: &Catalog, now: DateTime<Utc>) -> Result<()> {
+/// in it retired (never deleted), the version recorded, and `audit` appended (with the ids of
+/// the controls retired). One transaction.
+pub async fn sync_catalog(db: &Db, catalog: &Catalog, now: DateTime<Utc>, audit: Record) -> Result<()> {
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
             for (position, c) in catalog.categories.iter().enumerate() {
                 sqlx::query(
                     "INSERT INTO control_categories (id, name, description, position) VALUES ($1, $2, $3, $4) \
@@ -85,7 +89,9 @@ pub async fn sync_catalog(db: &Db, catalog: &Catalog, now: DateTime<Utc>) -> Res
                     .await?;
                 }
             }
-            for id in existing.iter().filter(|id| !catalog.controls.iter().any(|c| &c.id == *id)) {
+            let retired: Vec<&String> =
+                existing.iter().filter(|id| !catalog.controls.iter().any(|c| &c.id == *id)).collect();
+            for id in &retired {
                 sqlx::query("UPDATE controls SET retired_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
             }
             sqlx::query(
@@ -96,6 +102,12 @@ pub async fn sync_catalog(db: &Db, catalog: &Catalog, now: DateTime<Utc>) -> Res
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            let mut audit = audit.clone();
+            if !retired.is_empty() {
+                let ids: Vec<&str> = retired.iter().map(|id| id.as_str()).collect();
+                audit.summary = format!("{}; retired {}", audit.summary, ids.join(", "));
+            }
+            append!(tx, chain, &audit)?;
             tx.commit().await?;
             Ok::<(), sqlx::Error>(())
         }
@@ -240,12 +252,14 @@ pub struct StateChange<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Saves states and appends their history lines, all in one transaction. False (and nothing
-/// written) when any state was changed by someone else since its `expected_version`.
-pub async fn save_states(db: &Db, changes: &[StateChange<'_>]) -> Result<bool> {
+/// Saves states, appends their history lines and the `audit` records, all in one transaction.
+/// False (and nothing written) when any state was changed by someone else since its
+/// `expected_version`.
+pub async fn save_states(db: &Db, changes: &[StateChange<'_>], audit: &[Record]) -> Result<bool> {
     let saved: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
             for change in changes {
                 let written = if change.expected_version == 0 {
                     sqlx::query(
@@ -308,6 +322,9 @@ pub async fn save_states(db: &Db, changes: &[StateChange<'_>]) -> Result<bool> {
                 .bind(change.note)
                 .execute(&mut *tx)
                 .await?;
+            }
+            for record in audit {
+                append!(tx, chain, record)?;
             }
             tx.commit().await?;
             Ok::<bool, sqlx::Error>(true)
@@ -454,9 +471,10 @@ pub enum ExceptionChange<'a> {
     },
 }
 
-/// Applies an exception change and appends its history line in one transaction. Returns the
-/// exception's id, or `None` when the exception was no longer in the expected state (or, for a
-/// request, another open exception appeared meanwhile).
+/// Applies an exception change and appends its history line and `audit` in one transaction
+/// (a request's record gets the new exception's id). Returns the exception's id, or `None`
+/// when the exception was no longer in the expected state (or, for a request, another open
+/// exception appeared meanwhile).
 #[allow(clippy::too_many_arguments)]
 pub async fn change_exception(
     db: &Db,
@@ -467,10 +485,12 @@ pub async fn change_exception(
     actor_name: &str,
     note: &str,
     now: DateTime<Utc>,
+    audit: &Record,
 ) -> Result<Option<i64>> {
     let result: std::result::Result<Option<i64>, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
             let id = match change {
                 ExceptionChange::Request { reason, expires_at, user } => {
                     // An exception past its expiry ends now, so that a new one can start.
@@ -545,6 +565,11 @@ pub async fn change_exception(
             .bind(note)
             .execute(&mut *tx)
             .await?;
+            let mut record = audit.clone();
+            if record.object.is_empty() {
+                record.object = format!("exception:{id}");
+            }
+            append!(tx, chain, &record)?;
             tx.commit().await?;
             Ok::<Option<i64>, sqlx::Error>(Some(id))
         }
@@ -634,12 +659,14 @@ pub async fn next_custom_id(db: &Db) -> Result<String> {
     Ok(format!("CUS-{:02}", highest + 1))
 }
 
-/// Inserts (when `insert`) or updates a custom control with its tiers and references, in one
-/// transaction. Returns false when the id is taken (insert) or is not a custom control (update).
-pub async fn save_custom_control(db: &Db, control: &Control, insert: bool) -> Result<bool> {
+/// Inserts (when `insert`) or updates a custom control with its tiers and references, and
+/// appends `audit`, in one transaction. Returns false when the id is taken (insert) or is not a
+/// custom control (update).
+pub async fn save_custom_control(db: &Db, control: &Control, insert: bool, audit: &Record) -> Result<bool> {
     let result: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
             let written = if insert {
                 sqlx::query(
                     "INSERT INTO controls (id, category_id, title, description, severity, review, applies_to, built_in, \
@@ -696,6 +723,7 @@ pub async fn save_custom_control(db: &Db, control: &Control, insert: bool) -> Re
                 .execute(&mut *tx)
                 .await?;
             }
+            append!(tx, chain, audit)?;
             tx.commit().await?;
             Ok::<bool, sqlx::Error>(true)
         }
@@ -704,15 +732,75 @@ pub async fn save_custom_control(db: &Db, control: &Control, insert: bool) -> Re
     Ok(result?)
 }
 
-/// Retires a custom control; false when it is not an active custom control.
-pub async fn retire_custom_control(db: &Db, id: &str, now: DateTime<Utc>) -> Result<bool> {
-    let done = on_pool!(db, |pool| {
-        sqlx::query("UPDATE controls SET retired_at = $1 WHERE id = $2 AND NOT built_in AND retired_at IS NULL")
+/// Retires a custom control and appends `audit`; false (nothing written) when it is not an
+/// active custom control.
+pub async fn retire_custom_control(db: &Db, id: &str, now: DateTime<Utc>, audit: &Record) -> Result<bool> {
+    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
+            let retired = sqlx::query(
+                "UPDATE controls SET retired_at = $1 WHERE id = $2 AND NOT built_in AND retired_at IS NULL",
+            )
             .bind(now)
             .bind(id)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
+            .rows_affected();
+            if retired != 1 {
+                return Ok(false);
+            }
+            append!(tx, chain, audit)?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await
     });
-    Ok(done == 1)
+    Ok(done?)
+}
+
+/// An approved risk acceptance that has not ended, with its client and control.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ExpiringRow {
+    pub id: i64,
+    pub client_slug: String,
+    pub client_name: String,
+    pub control_id: String,
+    pub title: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Approved, open risk acceptances of active clients expiring between `now` and `until`,
+/// soonest first, at most `limit`, with their total. Narrowed as the client list.
+pub async fn list_expiring_exceptions(
+    db: &Db,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    assigned_to: Option<i64>,
+    only_client: Option<i64>,
+    limit: i64,
+) -> Result<(Vec<ExpiringRow>, i64)> {
+    const FROM: &str = "FROM control_exceptions e JOIN clients c ON c.id = e.client_id JOIN controls k ON k.id = e.control_id
+         WHERE e.ended_at IS NULL AND e.approved_at IS NOT NULL AND e.expires_at > $1 AND e.expires_at <= $2
+           AND c.archived_at IS NULL
+           AND ($3 IS NULL OR c.id IN (SELECT a.client_id FROM user_clients a WHERE a.user_id = $3))
+           AND ($4 IS NULL OR c.id = $4)";
+    let list_sql = format!(
+        "SELECT e.id, c.slug AS client_slug, c.name AS client_name, e.control_id, k.title, e.expires_at {FROM} \
+         ORDER BY e.expires_at, c.name, e.control_id LIMIT $5"
+    );
+    let count_sql = format!("SELECT COUNT(*) {FROM}");
+    Ok(on_pool!(db, |pool| {
+        let rows = sqlx::query_as(&list_sql)
+            .bind(now)
+            .bind(until)
+            .bind(assigned_to)
+            .bind(only_client)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+        let total =
+            sqlx::query_scalar(&count_sql).bind(now).bind(until).bind(assigned_to).bind(only_client).fetch_one(pool).await?;
+        (rows, total)
+    }))
 }

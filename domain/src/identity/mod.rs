@@ -16,6 +16,7 @@ mod store;
 
 pub use model::{Email, NewUser, User};
 
+use crate::audit::{self, Record};
 use crate::authz::{Actor, ClientScope, Permission, Role};
 use crate::clients;
 use crate::db::Db;
@@ -62,13 +63,17 @@ async fn dummy_hash() -> Result<String> {
     Ok(DUMMY.get_or_init(|| hash).clone())
 }
 
-/// Checks an email and password; returns the user id to keep in the session.
+/// Checks an email and password; returns the user id to keep in the session. Success and
+/// failure are both audited (a failure with the address tried and why, never the password).
 pub async fn sign_in(db: &Db, email: &str, password: &str) -> Result<i64> {
-    if email.trim().is_empty() || password.is_empty() || password.chars().count() > model::MAX_PASSWORD {
+    let email = email.trim().to_lowercase();
+    let failed = |reason: &str| Record::anonymous(&email, "auth.sign_in_failed", format!("user:{email}")).summary(reason);
+    if email.is_empty() || password.is_empty() || password.chars().count() > model::MAX_PASSWORD {
+        audit::record(db, failed("no email or password, or a password longer than any allowed")).await?;
         return Err(DomainError::BadCredentials);
     }
-    let email = email.trim().to_lowercase();
     let credentials = store::find_credentials(db, &email).await?;
+    let known = credentials.is_some();
     let (hash, user) = match credentials {
         Some(c) => match c.password_hash {
             Some(hash) => (hash, Some((c.user_id, c.disabled))),
@@ -78,9 +83,31 @@ pub async fn sign_in(db: &Db, email: &str, password: &str) -> Result<i64> {
     };
     let matches = verify_password(hash, password).await?;
     match user {
-        Some((user_id, false)) if matches => Ok(user_id),
-        _ => Err(DomainError::BadCredentials),
+        Some((user_id, false)) if matches => {
+            let record = Record { actor_user_id: Some(user_id), ..Record::anonymous(&email, "auth.sign_in", format!("user:{email}")) }
+                .summary("signed in with a password");
+            audit::record(db, record).await?;
+            Ok(user_id)
+        }
+        Some((_, true)) if matches => {
+            audit::record(db, failed("the user is disabled")).await?;
+            Err(DomainError::BadCredentials)
+        }
+        Some(_) => {
+            audit::record(db, failed("wrong password")).await?;
+            Err(DomainError::BadCredentials)
+        }
+        None => {
+            let reason = if known { "the user has no password" } else { "unknown email" };
+            audit::record(db, failed(reason)).await?;
+            Err(DomainError::BadCredentials)
+        }
     }
+}
+
+/// Records that the signed-in user signed out (the session itself is ended by the caller).
+pub async fn sign_out(db: &Db, actor: &Actor) -> Result<()> {
+    audit::record(db, Record::by(actor, "auth.sign_out", format!("user:{}", actor.email)).summary("signed out")).await
 }
 
 /// The acting user for a signed-in session, or `None` when the user is gone or disabled.
@@ -172,7 +199,14 @@ pub async fn add_user(db: &Db, actor: &Actor, new: &NewUser) -> Result<User> {
         client_id,
         assigned: &assigned,
     };
-    let id = store::insert_user(db, &record, Utc::now()).await?;
+    let clients_text = match (role, new.clients.is_empty()) {
+        (_, true) if role == Role::Technician => ", every client".to_string(),
+        (_, true) => String::new(),
+        (_, false) => format!(", clients {}", new.clients.iter().map(|c| c.trim()).collect::<Vec<_>>().join(", ")),
+    };
+    let audit = Record::by(actor, "user.add", format!("user:{}", email.as_str()))
+        .summary(format!("added “{display_name}” as {}{clients_text}", role.as_str()));
+    let id = store::insert_user(db, &record, Utc::now(), &audit).await?;
     store::find_user(db, id).await?.map(|(user, _)| user).ok_or(DomainError::NotFound)
 }
 
@@ -188,13 +222,20 @@ pub async fn disable_user(db: &Db, actor: &Actor, email: &str) -> Result<()> {
     {
         return Err(DomainError::conflict(None, "This is the last active admin; add another admin first."));
     }
-    store::set_disabled(db, &email, Some(Utc::now())).await?;
+    if user.disabled_at.is_some() {
+        return Ok(());
+    }
+    let audit = Record::by(actor, "user.disable", format!("user:{email}"))
+        .summary(format!("disabled {} ({}): their sessions end", user.display_name, user.role.as_str()));
+    store::set_disabled(db, &email, Some(Utc::now()), &audit).await?;
     Ok(())
 }
 
 pub async fn enable_user(db: &Db, actor: &Actor, email: &str) -> Result<()> {
     actor.require(Permission::ManageUsers)?;
-    if store::set_disabled(db, &email.trim().to_lowercase(), None).await? {
+    let email = email.trim().to_lowercase();
+    let audit = Record::by(actor, "user.enable", format!("user:{email}")).summary("enabled again");
+    if store::set_disabled(db, &email, None, &audit).await? {
         Ok(())
     } else {
         Err(DomainError::NotFound)

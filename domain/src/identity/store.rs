@@ -1,6 +1,8 @@
 //! User storage. Callers authorize; see `mod.rs`.
 
 use super::model::User;
+use crate::audit::store::{append, lock_chain};
+use crate::audit::Record;
 use crate::authz::Role;
 use crate::db::Db;
 use crate::error::{is_unique_violation, DomainError, Result};
@@ -123,11 +125,13 @@ pub struct UserRecord<'a> {
     pub assigned: &'a [i64],
 }
 
-pub async fn insert_user(db: &Db, user: &UserRecord<'_>, now: DateTime<Utc>) -> Result<i64> {
+/// Inserts a user with their assigned clients, and appends `audit`.
+pub async fn insert_user(db: &Db, user: &UserRecord<'_>, now: DateTime<Utc>, audit: &Record) -> Result<i64> {
     let all_clients = user.assigned.is_empty();
     let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO users (email, display_name, password_hash, role, client_id, all_clients, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -148,6 +152,7 @@ pub async fn insert_user(db: &Db, user: &UserRecord<'_>, now: DateTime<Utc>) -> 
                     .execute(&mut *tx)
                     .await?;
             }
+            append!(tx, chain, audit)?;
             tx.commit().await?;
             Ok::<i64, sqlx::Error>(id)
         }
@@ -162,17 +167,29 @@ pub async fn insert_user(db: &Db, user: &UserRecord<'_>, now: DateTime<Utc>) -> 
     })
 }
 
-/// Sets or clears the disabled time; false when no user has this email.
-pub async fn set_disabled(db: &Db, email: &str, disabled_at: Option<DateTime<Utc>>) -> Result<bool> {
-    let done = on_pool!(db, |pool| {
-        sqlx::query("UPDATE users SET disabled_at = $1 WHERE email = $2")
-            .bind(disabled_at)
-            .bind(email)
-            .execute(pool)
-            .await?
-            .rows_affected()
+/// Sets or clears the disabled time and appends `audit`; false (nothing written) when no user
+/// has this email.
+pub async fn set_disabled(db: &Db, email: &str, disabled_at: Option<DateTime<Utc>>, audit: &Record) -> Result<bool> {
+    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
+            let changed = sqlx::query("UPDATE users SET disabled_at = $1 WHERE email = $2")
+                .bind(disabled_at)
+                .bind(email)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if changed != 1 {
+                return Ok(false);
+            }
+            append!(tx, chain, audit)?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await
     });
-    Ok(done == 1)
+    Ok(done?)
 }
 
 /// Active admins other than `email`, to keep at least one.

@@ -101,6 +101,7 @@ pub async fn spawn_app(test: &TestDatabase) -> TestApp {
         public_url: None,
         session_idle_minutes: 60,
         test_clock_file: None,
+        time_zone: chrono_tz::Tz::UTC,
     };
     let router = rampart_server::startup::build_router(&config, test.db.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });

@@ -1,0 +1,186 @@
+//! Review-schedule server functions: thin. Each gets the actor, calls one service, maps the result.
+
+// One argument per form field, so that the forms post to these functions without JavaScript.
+#![allow(clippy::too_many_arguments)]
+
+use super::types::{CalendarView, ClientReviewsView, ScheduleView};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod convert {
+    use super::super::types::OccurrenceView;
+    use crate::time::When;
+    use domain::reviews::{Calendar, Occurrence};
+    use domain::{Actor, Permission};
+
+    pub fn occurrence(actor: &Actor, o: Occurrence, calendar: &Calendar, now: chrono::DateTime<chrono::Utc>) -> OccurrenceView {
+        OccurrenceView {
+            overdue: calendar.is_overdue(o.due_on, o.state, now),
+            can_manage: actor.can_on_client(Permission::ManageReviews, o.client_id) && !o.state.is_closed(),
+            id: o.id,
+            version: o.version,
+            client_slug: o.client_slug,
+            client_name: o.client_name,
+            kind: o.kind.as_str().into(),
+            title: o.title,
+            cadence: o.cadence.label().into(),
+            owner: o.owner,
+            due_on: o.due_on.to_string(),
+            scheduled_on: o.scheduled_on.map(|d| d.to_string()),
+            state: o.state.as_str().into(),
+            state_label: o.state.label().into(),
+            note: o.note,
+            closed: o.closed_at.map(When::of),
+            closed_by: o.closed_by,
+        }
+    }
+}
+
+/// The schedule across the clients the signed-in user sees, filtered.
+#[server(prefix = "/api", endpoint = "reviews/schedule")]
+pub async fn list_schedule(
+    kind: String,
+    state: String,
+    overdue_only: Option<String>,
+    from: String,
+    to: String,
+) -> Result<ScheduleView, AppError> {
+    let db = crate::state::AppState::get()?.db;
+    let actor = crate::auth::current_actor().await?;
+    let now = domain::clock::now();
+    let calendar = domain::clock::calendar();
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+    let filter = domain::reviews::ScheduleFilter {
+        client: String::new(),
+        kind,
+        state,
+        overdue_only: overdue_only.is_some(),
+        due_from: day(&from),
+        due_to: day(&to),
+    };
+    let found = domain::reviews::list_schedule(&db, &actor, &filter, &calendar, now).await?;
+    Ok(ScheduleView {
+        items: found.into_iter().map(|o| convert::occurrence(&actor, o, &calendar, now)).collect(),
+        today: calendar.today(now).to_string(),
+        zone: calendar.zone.name().into(),
+    })
+}
+
+/// One month of the schedule (YYYY-MM; empty for this month), as weeks from Monday.
+#[server(prefix = "/api", endpoint = "reviews/calendar")]
+pub async fn month_calendar(month: String) -> Result<CalendarView, AppError> {
+    use super::types::DayCell;
+    use chrono::{Datelike, Duration, Months, NaiveDate};
+    let db = crate::state::AppState::get()?.db;
+    let actor = crate::auth::current_actor().await?;
+    let now = domain::clock::now();
+    let calendar = domain::clock::calendar();
+    let today = calendar.today(now);
+    let first = if month.trim().is_empty() {
+        today.with_day(1)
+    } else {
+        NaiveDate::parse_from_str(&format!("{}-01", month.trim()), "%Y-%m-%d").ok()
+    }
+    .ok_or_else(|| AppError::from(domain::DomainError::invalid("month", "Choose a month as YYYY-MM.")))?;
+    let next_month = first.checked_add_months(Months::new(1)).unwrap_or(first);
+    let prev_month = first.checked_sub_months(Months::new(1)).unwrap_or(first);
+    let grid_start = first - Duration::days(first.weekday().num_days_from_monday() as i64);
+    let last = next_month - Duration::days(1);
+    let grid_end = last + Duration::days(6 - last.weekday().num_days_from_monday() as i64);
+    let filter = domain::reviews::ScheduleFilter { due_from: Some(grid_start), due_to: Some(grid_end), ..Default::default() };
+    let found = domain::reviews::list_schedule(&db, &actor, &filter, &calendar, now).await?;
+    let items: Vec<_> = found.into_iter().map(|o| convert::occurrence(&actor, o, &calendar, now)).collect();
+    let mut weeks = Vec::new();
+    let mut day = grid_start;
+    while day <= grid_end {
+        let mut week = Vec::with_capacity(7);
+        for _ in 0..7 {
+            let date = day.to_string();
+            week.push(DayCell {
+                items: items.iter().filter(|o| o.due_on == date).cloned().collect(),
+                date,
+                day: day.day(),
+                in_month: day.month() == first.month(),
+                today: day == today,
+            });
+            day += Duration::days(1);
+        }
+        weeks.push(week);
+    }
+    Ok(CalendarView {
+        title: first.format("%B %Y").to_string(),
+        prev: prev_month.format("%Y-%m").to_string(),
+        next: next_month.format("%Y-%m").to_string(),
+        weeks,
+        zone: calendar.zone.name().into(),
+    })
+}
+
+/// One client's open reviews and the latest closed ones.
+#[server(prefix = "/api", endpoint = "reviews/client")]
+pub async fn client_reviews(slug: String) -> Result<ClientReviewsView, AppError> {
+    let db = crate::state::AppState::get()?.db;
+    let actor = crate::auth::current_actor().await?;
+    let now = domain::clock::now();
+    let calendar = domain::clock::calendar();
+    let filter = domain::reviews::ScheduleFilter { client: slug.clone(), ..Default::default() };
+    let found = domain::reviews::list_schedule(&db, &actor, &filter, &calendar, now).await?;
+    let client = domain::clients::get_client(&db, &actor, &slug).await?;
+    let (mut recent, open): (Vec<_>, Vec<_>) = found.into_iter().partition(|o| o.state.is_closed());
+    recent.sort_by_key(|o| std::cmp::Reverse(o.closed_at));
+    recent.truncate(10);
+    Ok(ClientReviewsView {
+        open: open.into_iter().map(|o| convert::occurrence(&actor, o, &calendar, now)).collect(),
+        recent: recent.into_iter().map(|o| convert::occurrence(&actor, o, &calendar, now)).collect(),
+        can_manage: actor.can_on_client(domain::Permission::ManageReviews, client.id),
+        today: calendar.today(now).to_string(),
+    })
+}
+
+#[server(prefix = "/api", endpoint = "reviews/change")]
+pub async fn change_occurrence(
+    id: i64,
+    version: i64,
+    action: String,
+    scheduled_on: Option<String>,
+    note: Option<String>,
+) -> Result<(), AppError> {
+    let db = crate::state::AppState::get()?.db;
+    let actor = crate::auth::current_actor().await?;
+    let input = domain::reviews::OccurrenceInput {
+        action,
+        version,
+        scheduled_on: scheduled_on.unwrap_or_default(),
+        note: note.unwrap_or_default(),
+    };
+    domain::reviews::change_occurrence(&db, &actor, id, &input, domain::clock::now()).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "reviews/create_series")]
+pub async fn create_series(
+    slug: String,
+    kind: String,
+    title: String,
+    cadence: String,
+    owner: String,
+    starts_on: String,
+) -> Result<(), AppError> {
+    let db = crate::state::AppState::get()?.db;
+    let actor = crate::auth::current_actor().await?;
+    let new = domain::reviews::NewSeries { kind, title, cadence, owner, starts_on };
+    domain::reviews::create_series(&db, &actor, &slug, &new, domain::clock::now()).await?;
+    Ok(())
+}
+
+/// Gives the client every default series it lacks, first due on `starts_on`.
+#[server(prefix = "/api", endpoint = "reviews/add_defaults")]
+pub async fn add_default_series(slug: String, starts_on: String) -> Result<(), AppError> {
+    let db = crate::state::AppState::get()?.db;
+    let actor = crate::auth::current_actor().await?;
+    let day = chrono::NaiveDate::parse_from_str(starts_on.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::from(domain::DomainError::invalid("starts_on", "Enter a date as YYYY-MM-DD.")))?;
+    domain::reviews::add_default_series(&db, &actor, &slug, day, domain::clock::now()).await?;
+    Ok(())
+}

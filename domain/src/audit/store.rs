@@ -1,0 +1,333 @@
+//! Audit storage: appending inside the caller's transaction, listing, verifying, and the
+//! forwarding cursors. Callers authorize; see `mod.rs`.
+//!
+//! Appending is two macros, because a transaction's type differs per backend and a macro
+//! expands once in each arm of `on_pool!`:
+//!
+//! ```ignore
+//! let mut tx = pool.begin().await?;
+//! let mut chain = lock_chain!(tx)?;          // the FIRST statement of the transaction
+//! /* … the change … */
+//! append!(tx, chain, &record)?;              // as many as the change needs
+//! tx.commit().await?;
+//! ```
+//!
+//! `lock_chain!` updates the one row of `audit_head`. On SQLite that takes the database's write
+//! lock at the start (a deferred transaction that first reads and later writes would fail with
+//! SQLITE_BUSY if another writer committed in between); on PostgreSQL it locks the row until
+//! commit. Either way appends are serialised, so every entry follows the one committed before
+//! it, and a transaction that rolls back takes its entries (and its sequence numbers) with it.
+
+use super::model::{Entry, Record};
+use crate::db::Db;
+use crate::error::Result;
+use crate::on_pool;
+use chrono::{DateTime, Utc};
+
+/// The head of the chain as a transaction sees it after [`lock_chain!`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain {
+    pub seq: i64,
+    pub last_hash: String,
+}
+
+impl Chain {
+    /// The next entry for `record`, now; the chain moves to it.
+    pub fn push(&mut self, record: &Record) -> Entry {
+        let entry = Entry::next(self.seq, &self.last_hash, record, crate::clock::now());
+        self.seq = entry.seq;
+        self.last_hash = entry.hash.clone();
+        entry
+    }
+}
+
+/// Locks the chain's head in a transaction and reads it. Must be the transaction's first
+/// statement. Evaluates to `Result<Chain, sqlx::Error>`.
+macro_rules! lock_chain {
+    ($tx:expr) => {
+        sqlx::query_as::<_, (i64, String)>("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, last_hash")
+            .fetch_one(&mut *$tx)
+            .await
+            .map(|(seq, last_hash)| $crate::audit::store::Chain { seq, last_hash })
+    };
+}
+
+/// Appends `record` to the chain in the transaction, and moves the head. Evaluates to
+/// `Result<(), sqlx::Error>`.
+macro_rules! append {
+    ($tx:expr, $chain:expr, $record:expr) => {{
+        let entry = $chain.push($record);
+        let appended: std::result::Result<(), sqlx::Error> = async {
+            sqlx::query(
+                "INSERT INTO audit_log (seq, at, actor_user_id, actor, client_id, object, action, summary, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(entry.seq)
+            .bind(entry.at)
+            .bind(entry.actor_user_id)
+            .bind(&entry.actor)
+            .bind(entry.client_id)
+            .bind(&entry.object)
+            .bind(&entry.action)
+            .bind(&entry.summary)
+            .bind(&entry.prev_hash)
+            .bind(&entry.hash)
+            .execute(&mut *$tx)
+            .await?;
+            sqlx::query("UPDATE audit_head SET seq = $1, last_hash = $2 WHERE id = 1")
+                .bind(entry.seq)
+                .bind(&entry.hash)
+                .execute(&mut *$tx)
+                .await?;
+            Ok(())
+        }
+        .await;
+        appended
+    }};
+}
+
+pub(crate) use {append, lock_chain};
+
+/// Appends records in a transaction of their own (sign-in, sign-out, exports: nothing else
+/// changes). All or none.
+pub async fn append_alone(db: &Db, records: &[Record]) -> Result<()> {
+    let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
+            for record in records {
+                append!(tx, chain, record)?;
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+        .await
+    });
+    Ok(result?)
+}
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    seq: i64,
+    at: DateTime<Utc>,
+    actor_user_id: Option<i64>,
+    actor: String,
+    client_id: Option<i64>,
+    object: String,
+    action: String,
+    summary: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<EntryRow> for Entry {
+    fn from(r: EntryRow) -> Entry {
+        Entry {
+            seq: r.seq,
+            at: r.at,
+            actor_user_id: r.actor_user_id,
+            actor: r.actor,
+            client_id: r.client_id,
+            object: r.object,
+            action: r.action,
+            summary: r.summary,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+const ENTRY_COLUMNS: &str = "seq, at, actor_user_id, actor, client_id, object, action, summary, prev_hash, hash";
+
+/// Which entries to list; every part is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntryFilter {
+    pub client_id: Option<i64>,
+    /// Part of the actor's label, lower case, without LIKE wildcards.
+    pub actor: Option<String>,
+    /// An action ("client.update"), or a family of them ("client").
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub to: Option<DateTime<Utc>>,
+}
+
+const FILTER_WHERE: &str = "WHERE ($1 IS NULL OR client_id = $1)
+   AND ($2 IS NULL OR lower(actor) LIKE $2)
+   AND ($3 IS NULL OR action = $3 OR action LIKE $4)
+   AND ($5 IS NULL OR at >= $5)
+   AND ($6 IS NULL OR at < $6)";
+
+/// Entries matching `filter`, newest first, with the number of matches.
+pub async fn list_entries(db: &Db, filter: &EntryFilter, limit: i64, offset: i64) -> Result<(Vec<Entry>, i64)> {
+    let actor = filter.actor.as_ref().map(|a| format!("%{a}%"));
+    let family = filter.action.as_ref().map(|a| format!("{a}.%"));
+    let list_sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log {FILTER_WHERE} ORDER BY seq DESC LIMIT $7 OFFSET $8");
+    let count_sql = format!("SELECT COUNT(*) FROM audit_log {FILTER_WHERE}");
+    let (rows, total): (Vec<EntryRow>, i64) = on_pool!(db, |pool| {
+        let rows = sqlx::query_as(&list_sql)
+            .bind(filter.client_id)
+            .bind(&actor)
+            .bind(&filter.action)
+            .bind(&family)
+            .bind(filter.from)
+            .bind(filter.to)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?;
+        let total = sqlx::query_scalar(&count_sql)
+            .bind(filter.client_id)
+            .bind(&actor)
+            .bind(&filter.action)
+            .bind(&family)
+            .bind(filter.from)
+            .bind(filter.to)
+            .fetch_one(pool)
+            .await?;
+        (rows, total)
+    });
+    Ok((rows.into_iter().map(Entry::from).collect(), total))
+}
+
+/// Up to `limit` entries after `seq`, oldest first (for verifying and forwarding).
+pub async fn entries_after(db: &Db, seq: i64, limit: i64) -> Result<Vec<Entry>> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+    let rows: Vec<EntryRow> = on_pool!(db, |pool| sqlx::query_as(&sql).bind(seq).bind(limit).fetch_all(pool).await?);
+    Ok(rows.into_iter().map(Entry::from).collect())
+}
+
+pub async fn find_entry(db: &Db, seq: i64) -> Result<Option<Entry>> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq = $1");
+    let row: Option<EntryRow> = on_pool!(db, |pool| sqlx::query_as(&sql).bind(seq).fetch_optional(pool).await?);
+    Ok(row.map(Entry::from))
+}
+
+/// The head as stored: the last entry's seq and hash (0 and the genesis hash when empty).
+pub async fn head(db: &Db) -> Result<Chain> {
+    let (seq, last_hash): (i64, String) = on_pool!(db, |pool| {
+        sqlx::query_as("SELECT seq, last_hash FROM audit_head WHERE id = 1").fetch_one(pool).await?
+    });
+    Ok(Chain { seq, last_hash })
+}
+
+/// The clients named by entries: id → (slug, name), archived ones too.
+pub async fn client_names(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(on_pool!(db, |pool| {
+        let mut qb = sqlx::QueryBuilder::new("SELECT id, slug, name FROM clients WHERE id IN (");
+        let mut list = qb.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        qb.push(")");
+        qb.build_query_as().fetch_all(pool).await?
+    }))
+}
+
+/// Every client (archived too), for the viewer's filter: (id, slug, name).
+pub async fn all_clients(db: &Db) -> Result<Vec<(i64, String, String)>> {
+    Ok(on_pool!(db, |pool| {
+        sqlx::query_as("SELECT id, slug, name FROM clients ORDER BY name, id").fetch_all(pool).await?
+    }))
+}
+
+/// A receiver's forwarding state.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SinkRow {
+    pub name: String,
+    pub delivered_seq: i64,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub failures: i64,
+    pub last_error: String,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+}
+
+pub async fn list_sinks(db: &Db) -> Result<Vec<SinkRow>> {
+    Ok(on_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT name, delivered_seq, delivered_at, failures, last_error, last_attempt_at FROM audit_sinks ORDER BY name",
+        )
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// Claims (or renews) the lease on a receiver for `owner` until `until`; false while another
+/// server holds an unexpired lease. Returns the receiver's cursor when claimed.
+pub async fn claim_sink(
+    db: &Db,
+    name: &str,
+    owner: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let claimed: Option<i64> = on_pool!(db, |pool| {
+        sqlx::query("INSERT INTO audit_sinks (name, delivered_seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .execute(pool)
+            .await?;
+        sqlx::query_scalar(
+            "UPDATE audit_sinks SET lease_owner = $2, lease_until = $3 \
+             WHERE name = $1 AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < $4) \
+             RETURNING delivered_seq",
+        )
+        .bind(name)
+        .bind(owner)
+        .bind(until)
+        .bind(now)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(claimed)
+}
+
+/// Moves a receiver's cursor forward to `seq` (only while `owner` holds the lease, and never
+/// backwards). False when the lease was lost.
+pub async fn advance_sink(db: &Db, name: &str, owner: &str, seq: i64, now: DateTime<Utc>) -> Result<bool> {
+    let done = on_pool!(db, |pool| {
+        sqlx::query(
+            "UPDATE audit_sinks SET delivered_seq = $3, delivered_at = $4, failures = 0, last_error = '', \
+             last_attempt_at = $4 WHERE name = $1 AND lease_owner = $2 AND delivered_seq < $3",
+        )
+        .bind(name)
+        .bind(owner)
+        .bind(seq)
+        .bind(now)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(done == 1)
+}
+
+/// Records a failed delivery (for the operator: `rampart audit sinks`).
+pub async fn record_sink_failure(db: &Db, name: &str, owner: &str, error: &str, now: DateTime<Utc>) -> Result<()> {
+    on_pool!(db, |pool| {
+        sqlx::query(
+            "UPDATE audit_sinks SET failures = failures + 1, last_error = $3, last_attempt_at = $4 \
+             WHERE name = $1 AND lease_owner = $2",
+        )
+        .bind(name)
+        .bind(owner)
+        .bind(error)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Gives up a lease (at shutdown), so that another server may take over at once.
+pub async fn release_sink(db: &Db, name: &str, owner: &str) -> Result<()> {
+    on_pool!(db, |pool| {
+        sqlx::query("UPDATE audit_sinks SET lease_owner = NULL, lease_until = NULL WHERE name = $1 AND lease_owner = $2")
+            .bind(name)
+            .bind(owner)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! Review-schedule storage. Callers authorize; see `mod.rs`.
+
+use super::model::{Cadence, OccurrenceState, ReviewKind};
+use crate::db::Db;
+use crate::error::{is_unique_violation, DomainError, Result};
+use crate::on_pool;
+use chrono::{DateTime, NaiveDate, Utc};
+
+#[derive(Debug, thiserror::Error)]
+#[error("unexpected value in the database: {0}")]
+struct BadValue(String);
+
+fn bad(value: &str) -> DomainError {
+    DomainError::internal(BadValue(value.to_string()))
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub id: i64,
+    pub client_id: i64,
+    pub kind: ReviewKind,
+    pub title: String,
+    pub cadence: Cadence,
+    pub owner: String,
+    pub starts_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Occurrence {
+    pub id: i64,
+    pub series_id: i64,
+    pub client_id: i64,
+    pub client_slug: String,
+    pub client_name: String,
+    pub kind: ReviewKind,
+    pub title: String,
+    pub cadence: Cadence,
+    pub owner: String,
+    pub series_starts_on: NaiveDate,
+    pub n: i64,
+    pub due_on: NaiveDate,
+    pub scheduled_on: Option<NaiveDate>,
+    pub state: OccurrenceState,
+    pub note: String,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_by: Option<String>,
+    pub version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct OccurrenceRow {
+    id: i64,
+    series_id: i64,
+    client_id: i64,
+    client_slug: String,
+    client_name: String,
+    kind: String,
+    title: String,
+    cadence: String,
+    owner: String,
+    series_starts_on: NaiveDate,
+    n: i64,
+    due_on: NaiveDate,
+    scheduled_on: Option<NaiveDate>,
+    state: String,
+    note: String,
+    closed_at: Option<DateTime<Utc>>,
+    closed_by: Option<String>,
+    version: i64,
+}
+
+impl TryFrom<OccurrenceRow> for Occurrence {
+    type Error = DomainError;
+    fn try_from(r: OccurrenceRow) -> Result<Occurrence> {
+        Ok(Occurrence {
+            kind: ReviewKind::parse(&r.kind).ok_or_else(|| bad(&r.kind))?,
+            cadence: Cadence::parse(&r.cadence).ok_or_else(|| bad(&r.cadence))?,
+            state: OccurrenceState::parse(&r.state).ok_or_else(|| bad(&r.state))?,
+            id: r.id,
+            series_id: r.series_id,
+            client_id: r.client_id,
+            client_slug: r.client_slug,
+            client_name: r.client_name,
+            title: r.title,
+            owner: r.owner,
+            series_starts_on: r.series_starts_on,
+            n: r.n,
+            due_on: r.due_on,
+            scheduled_on: r.scheduled_on,
+            note: r.note,
+            closed_at: r.closed_at,
+            closed_by: r.closed_by,
+            version: r.version,
+        })
+    }
+}
+
+/// Which occurrences to list; client narrowing follows the actor's scope as in the client list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OccurrenceQuery<'a> {
+    pub occurrence_id: Option<i64>,
+    pub client_id: Option<i64>,
+    pub kind: Option<&'a str>,
+    pub state: Option<&'a str>,
+    /// Only open ones (planned or in progress).
+    pub open_only: bool,
+    pub due_from: Option<NaiveDate>,
+    pub due_to: Option<NaiveDate>,
+    pub assigned_to: Option<i64>,
+    pub only_client: Option<i64>,
+    pub limit: i64,
+}
+
+pub async fn list_occurrences(db: &Db, q: OccurrenceQuery<'_>) -> Result<Vec<Occurrence>> {
+    let limit = if q.limit <= 0 { 10_000 } else { q.limit };
+    let rows: Vec<OccurrenceRow> = on_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT o.id, o.series_id, o.client_id, c.slug AS client_slug, c.name AS client_name, s.kind, s.title, \
+             s.cadence, s.owner, s.starts_on AS series_starts_on, o.n, o.due_on, o.scheduled_on, o.state, o.note, \
+             o.closed_at, o.closed_by, o.version \
+             FROM review_occurrences o JOIN review_series s ON s.id = o.series_id JOIN clients c ON c.id = o.client_id \
+             WHERE ($1 IS NULL OR o.id = $1) AND ($2 IS NULL OR o.client_id = $2) AND ($3 IS NULL OR s.kind = $3) \
+               AND ($4 IS NULL OR o.state = $4) AND (NOT $5 OR o.state IN ('planned', 'in_progress')) \
+               AND ($6 IS NULL OR o.due_on >= $6) AND ($7 IS NULL OR o.due_on <= $7) \
+               AND ($8 IS NULL OR c.id IN (SELECT a.client_id FROM user_clients a WHERE a.user_id = $8)) \
+               AND ($9 IS NULL OR c.id = $9) AND c.archived_at IS NULL AND s.ended_at IS NULL \
+             ORDER BY o.due_on, c.name, s.kind, o.id LIMIT $10",
+        )
+        .bind(q.occurrence_id)
+        .bind(q.client_id)
+        .bind(q.kind)
+        .bind(q.state)
+        .bind(q.open_only)
+        .bind(q.due_from)
+        .bind(q.due_to)
+        .bind(q.assigned_to)
+        .bind(q.only_client)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    });
+    rows.into_iter().map(Occurrence::try_from).collect()
+}
+
+pub struct NewSeries<'a> {
+    pub client_id: i64,
+    pub kind: ReviewKind,
+    pub title: &'a str,
+    pub cadence: Cadence,
+    pub owner: &'a str,
+    pub starts_on: NaiveDate,
+    pub created_by: &'a str,
+}
+
+/// Inserts a series and its first occurrence (due on the start) together.
+pub async fn insert_series(db: &Db, s: &NewSeries<'_>, now: DateTime<Utc>) -> Result<i64> {
+    let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO review_series (client_id, kind, title, cadence, owner, starts_on, created_at, created_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(s.client_id)
+            .bind(s.kind.as_str())
+            .bind(s.title)
+            .bind(s.cadence.as_str())
+            .bind(s.owner)
+            .bind(s.starts_on)
+            .bind(now)
+            .bind(s.created_by)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO review_occurrences (series_id, client_id, n, due_on, state) VALUES ($1, $2, 0, $3, 'planned')",
+            )
+            .bind(id)
+            .bind(s.client_id)
+            .bind(s.starts_on)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(id)
+        }
+        .await
+    });
+    inserted.map_err(|e| {
+        if is_unique_violation(&e) {
+            DomainError::conflict(
+                Some("kind"),
+                format!("This client already has a running {} series.", s.kind.label().to_lowercase()),
+            )
+        } else {
+            e.into()
+        }
+    })
+}
+
+/// A change of one occurrence; closing one creates the next.
+pub struct OccurrenceChange<'a> {
+    pub id: i64,
+    pub version: i64,
+    pub state: OccurrenceState,
+    pub scheduled_on: Option<NaiveDate>,
+    pub note: &'a str,
+    pub closed: Option<(DateTime<Utc>, &'a str)>,
+    /// The next occurrence (n and due day) to create when this one closes.
+    pub next: Option<(i64, NaiveDate)>,
+    pub series_id: i64,
+    pub client_id: i64,
+}
+
+/// Applies the change if the occurrence is still at `version`; false (nothing written) otherwise.
+pub async fn change_occurrence(db: &Db, c: &OccurrenceChange<'_>) -> Result<bool> {
+    let (closed_at, closed_by) = match c.closed {
+        Some((at, by)) => (Some(at), Some(by)),
+        None => (None, None),
+    };
+    let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let written = sqlx::query(
+                "UPDATE review_occurrences SET state = $1, scheduled_on = $2, note = $3, closed_at = $4, closed_by = $5, \
+                 version = version + 1 WHERE id = $6 AND version = $7",
+            )
+            .bind(c.state.as_str())
+            .bind(c.scheduled_on)
+            .bind(c.note)
+            .bind(closed_at)
+            .bind(closed_by)
+            .bind(c.id)
+            .bind(c.version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if written != 1 {
+                return Ok(false);
+            }
+            if let Some((n, due)) = c.next {
+                sqlx::query(
+                    "INSERT INTO review_occurrences (series_id, client_id, n, due_on, state) VALUES ($1, $2, $3, $4, 'planned')",
+                )
+                .bind(c.series_id)
+                .bind(c.client_id)
+                .bind(n)
+                .bind(due)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await
+    });
+    Ok(changed?)
+}
+
+/// Demo data only: an occurrence closed at a given time.
+pub(crate) async fn set_closed_at(db: &Db, id: i64, at: DateTime<Utc>) -> Result<()> {
+    on_pool!(db, |pool| {
+        sqlx::query("UPDATE review_occurrences SET closed_at = $1 WHERE id = $2").bind(at).bind(id).execute(pool).await?;
+    });
+    Ok(())
+}

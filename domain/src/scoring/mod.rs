@@ -1,0 +1,682 @@
+//! The risk score: a transparent per-client score (shared/domain/scoring.md §5.4, formula in
+//! [`model`]), its daily history, the charts that explain it ([`charts`]), and the portfolio's
+//! ranking and governance debt.
+//!
+//! Invariants:
+//! - The score is computed, never stored as the truth: from the checklist (the controls
+//!   module's own rule for what is on it, and its freshness for stale evidence), the access
+//!   register's findings (a leaver past the revocation deadline), and the settings in force.
+//! - A snapshot records one client's score on one day (UTC) and is never rewritten: a second
+//!   run of the same day keeps what the first wrote.
+//! - The daily snapshot job runs once per day per deployment, however many servers share the
+//!   database: a server runs it only after inserting the day's row of `job_runs` (its primary
+//!   key lets exactly one insert win); a run that failed gives its claim back, and one whose
+//!   server died is taken over after an hour.
+//! - Reviews, meetings and KEV items come from [`sources`], which answers zero or nothing until
+//!   the score reads the review schedule (issue #5) and a vulnerability feed exists.
+//!
+//! Who may do what (see [`crate::authz`]): a client's score, history and charts go with its
+//! checklist (`ViewControls`: everyone who sees the client, client viewers included); the
+//! access chart also needs `ViewAccess`. The ranking, heatmap and governance debt are the
+//! portfolio (`ViewPortfolio`), over the clients the actor may see. Everyone signed in reads the
+//! settings (the score explains itself); only admins change them (`ManageSettings`).
+
+pub mod charts;
+pub mod model;
+pub mod sources;
+pub(crate) mod store;
+
+pub use charts::{Chart, ChartKind, Table};
+pub use model::{
+    Band, CategoryScore, Gap, Governance, LeaverAccess, Override, Penalty, PenaltyKind, Score, ScoreItem,
+    ScoreSettings, SettingSpec, Step, SETTINGS,
+};
+pub use sources::{Meeting, QuarterReviews};
+pub use store::{JobRun, Snapshot};
+
+use crate::access::{self, FindingKind, Grant, GrantQuery, GrantState, SlaPolicy};
+use crate::authz::{Actor, Permission};
+use crate::clients::{self, Client, ImpactTier};
+use crate::controls::{self, Category, Control, ControlStatus, Freshness, ReviewFrequency};
+use crate::db::Db;
+use crate::error::{DomainError, FieldError, Result};
+use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
+use std::collections::{BTreeMap, HashMap};
+
+/// The name of the daily snapshot job in `job_runs`.
+pub const SNAPSHOT_JOB: &str = "score_snapshots";
+/// How far back the trend and access charts look.
+pub const HISTORY_DAYS: i64 = 365;
+/// A claim of the daily job older than this, and unfinished, belongs to a server that died.
+const CLAIM_TIMEOUT_MINUTES: i64 = 60;
+
+/// What the scores of a set of clients are computed from, read in a few queries.
+struct Inputs {
+    catalog: Vec<Control>,
+    categories: Vec<Category>,
+    settings: ScoreSettings,
+    policy: SlaPolicy,
+    states: HashMap<i64, Vec<store::StateRow>>,
+    /// Grants not revoked, by client.
+    grants: HashMap<i64, Vec<Grant>>,
+    reviews: HashMap<i64, i64>,
+    kev: HashMap<i64, i64>,
+}
+
+async fn load_inputs(
+    db: &Db,
+    assigned_to: Option<i64>,
+    only_client: Option<i64>,
+    client_ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<Inputs> {
+    let mut states: HashMap<i64, Vec<store::StateRow>> = HashMap::new();
+    for row in store::list_states(db, assigned_to, only_client).await? {
+        states.entry(row.client_id).or_default().push(row);
+    }
+    let mut grants: HashMap<i64, Vec<Grant>> = HashMap::new();
+    let query = GrantQuery { client_id: only_client, assigned_to, only_client, ..Default::default() };
+    for grant in access::store::list_grants(db, query).await? {
+        grants.entry(grant.client_id).or_default().push(grant);
+    }
+    Ok(Inputs {
+        catalog: controls::store::list_controls(db).await?,
+        categories: controls::store::list_categories(db).await?,
+        settings: store::load_settings(db).await?,
+        policy: access::lifecycle::sla_policy(db).await?,
+        states,
+        grants,
+        reviews: sources::overdue_reviews(db, client_ids, now).await?,
+        kev: sources::kev_items_past_sla(db, client_ids, now).await?,
+    })
+}
+
+/// The controls on a client's checklist as the score sees them, in catalog order.
+fn items_of(catalog: &[Control], tier: ImpactTier, states: &[store::StateRow], now: DateTime<Utc>) -> Vec<ScoreItem> {
+    let by_control: HashMap<&str, &store::StateRow> = states.iter().map(|s| (s.control_id.as_str(), s)).collect();
+    catalog
+        .iter()
+        .filter_map(|control| {
+            let state = by_control.get(control.id.as_str()).copied();
+            if !controls::on_checklist(control, tier, state.is_some()) {
+                return None;
+            }
+            let status = state.and_then(|s| ControlStatus::parse(&s.status)).unwrap_or(ControlStatus::NotAssessed);
+            let verified = state.and_then(|s| s.last_verified_at);
+            Some(item(control, status, verified, now))
+        })
+        .collect()
+}
+
+fn item(control: &Control, status: ControlStatus, verified: Option<DateTime<Utc>>, now: DateTime<Utc>) -> ScoreItem {
+    ScoreItem {
+        control_id: control.id.clone(),
+        title: control.title.clone(),
+        category_id: control.category_id.clone(),
+        severity: control.severity,
+        status,
+        stale: matches!(controls::model::freshness(control.review, verified, now), Freshness::Stale { .. }),
+    }
+}
+
+/// Leavers holding access at a client, one per technician, and whether any of their grants
+/// there is past its revocation deadline. `grants` are the client's grants not revoked.
+fn governance_of(grants: &[Grant], policy: &SlaPolicy, now: DateTime<Utc>, reviews: i64, kev: i64) -> Governance {
+    let mut leavers: BTreeMap<i64, LeaverAccess> = BTreeMap::new();
+    for grant in grants.iter().filter(|g| g.revoked_at.is_none() && g.technician_state.is_leaver()) {
+        let leaver = leavers.entry(grant.technician_id).or_insert_with(|| LeaverAccess {
+            technician_id: grant.technician_id,
+            name: grant.technician_name.clone(),
+            t0: grant.technician_departed_at,
+            past_sla: false,
+        });
+        if access::model::findings(grant, policy, now).contains(&FindingKind::RevocationOverdue) {
+            leaver.past_sla = true;
+        }
+    }
+    Governance { leavers: leavers.into_values().collect(), overdue_reviews: reviews, kev_items: kev }
+}
+
+/// Access hygiene of a client at `now`: grants active, past expiry but not revoked, held by
+/// leavers, and with at least one stale-access finding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hygiene {
+    pub active: i64,
+    pub expired: i64,
+    pub leavers: i64,
+    pub findings: i64,
+}
+
+fn hygiene_of(grants: &[Grant], policy: &SlaPolicy, now: DateTime<Utc>) -> Hygiene {
+    let mut h = Hygiene::default();
+    for grant in grants.iter().filter(|g| g.revoked_at.is_none()) {
+        match grant.state(now) {
+            GrantState::Active => h.active += 1,
+            GrantState::Expired => h.expired += 1,
+            GrantState::Revoked => {}
+        }
+        if grant.technician_state.is_leaver() && grant.technician_departed_at.is_none_or(|t0| t0 <= now) {
+            h.leavers += 1;
+        }
+        if !access::model::findings(grant, policy, now).is_empty() {
+            h.findings += 1;
+        }
+    }
+    h
+}
+
+impl Inputs {
+    fn category_ids(&self) -> Vec<String> {
+        self.categories.iter().map(|c| c.id.clone()).collect()
+    }
+
+    fn score(&self, client_id: i64, tier: ImpactTier, now: DateTime<Utc>) -> Score {
+        let items = items_of(&self.catalog, tier, self.states.get(&client_id).map(Vec::as_slice).unwrap_or(&[]), now);
+        let grants = self.grants.get(&client_id).map(Vec::as_slice).unwrap_or(&[]);
+        let governance = governance_of(
+            grants,
+            &self.policy,
+            now,
+            self.reviews.get(&client_id).copied().unwrap_or(0),
+            self.kev.get(&client_id).copied().unwrap_or(0),
+        );
+        model::score(&items, &self.category_ids(), &governance, &self.settings, now)
+    }
+
+    fn hygiene(&self, client_id: i64, now: DateTime<Utc>) -> Hygiene {
+        hygiene_of(self.grants.get(&client_id).map(Vec::as_slice).unwrap_or(&[]), &self.policy, now)
+    }
+}
+
+/// One client's score with what the page shows beside it.
+#[derive(Debug, Clone)]
+pub struct ClientScore {
+    pub client: Client,
+    pub score: Score,
+    /// Priority in hundredths (portfolio ranking only); `None` when not rated.
+    pub priority_hundredths: Option<i64>,
+    pub categories: Vec<Category>,
+    pub settings: ScoreSettings,
+    pub hygiene: Hygiene,
+}
+
+/// A client's score now.
+pub async fn get_client_score(db: &Db, actor: &Actor, slug: &str, now: DateTime<Utc>) -> Result<ClientScore> {
+    let client = clients::get_client(db, actor, slug).await?;
+    actor.require_on_client(Permission::ViewControls, client.id)?;
+    let inputs = load_inputs(db, None, Some(client.id), &[client.id], now).await?;
+    let score = inputs.score(client.id, client.impact_tier, now);
+    Ok(ClientScore {
+        priority_hundredths: model::priority_hundredths(score.posture, client.impact_tier, &inputs.settings),
+        hygiene: inputs.hygiene(client.id, now),
+        score,
+        client,
+        categories: inputs.categories,
+        settings: inputs.settings,
+    })
+}
+
+/// A client's score and the charts that explain it (titles, descriptions and tables; drawing
+/// is [`Chart::svg`]). The access chart is left out for an actor who may not see access.
+pub async fn get_client_charts(
+    db: &Db,
+    actor: &Actor,
+    slug: &str,
+    now: DateTime<Utc>,
+) -> Result<(ClientScore, Vec<Chart>)> {
+    let scored = get_client_score(db, actor, slug, now).await?;
+    let today = now.date_naive();
+    let from = today - Duration::days(HISTORY_DAYS - 1);
+    let history = store::list_snapshots(db, scored.client.id, from).await?;
+    let live = history.last().is_none_or(|s| s.day < today);
+    let name = &scored.client.name;
+    let mut trend: Vec<charts::TrendPoint> =
+        history.iter().map(|s| charts::TrendPoint { day: s.day, posture: s.posture, band: s.band }).collect();
+    if live {
+        trend.push(charts::TrendPoint { day: today, posture: scored.score.posture, band: scored.score.band });
+    }
+    let meetings = sources::meetings(db, scored.client.id, from, today).await?;
+    let quarters = sources::review_timeliness(db, scored.client.id, now).await?;
+    let mut result = vec![
+        charts::trend_chart(name, &trend, &meetings, &scored.settings),
+        charts::category_chart(name, &scored.categories, &scored.score, &scored.settings),
+        charts::contributors_chart(name, &scored.score),
+    ];
+    if actor.can_on_client(Permission::ViewAccess, scored.client.id) {
+        let mut points: Vec<charts::AccessPoint> = history
+            .iter()
+            .map(|s| charts::AccessPoint {
+                day: s.day,
+                active: s.grants_active,
+                expired: s.grants_expired,
+                leavers: s.grants_leavers,
+                findings: s.access_findings,
+            })
+            .collect();
+        if live {
+            let h = scored.hygiene;
+            points.push(charts::AccessPoint {
+                day: today,
+                active: h.active,
+                expired: h.expired,
+                leavers: h.leavers,
+                findings: h.findings,
+            });
+        }
+        result.push(charts::access_chart(name, &points));
+    }
+    result.push(charts::reviews_chart(name, &quarters));
+    Ok((scored, result))
+}
+
+/// One chart of a client.
+pub async fn get_client_chart(db: &Db, actor: &Actor, slug: &str, kind: ChartKind, now: DateTime<Utc>) -> Result<Chart> {
+    let (scored, charts) = get_client_charts(db, actor, slug, now).await?;
+    if kind == ChartKind::Access {
+        actor.require_on_client(Permission::ViewAccess, scored.client.id)?;
+    }
+    charts.into_iter().find(|c| c.kind == kind).ok_or(DomainError::NotFound)
+}
+
+/// A client in the portfolio ranking.
+#[derive(Debug, Clone)]
+pub struct RankedClient {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub impact_tier: ImpactTier,
+    pub score: Score,
+    pub priority_hundredths: Option<i64>,
+}
+
+/// The clients the actor may see, ranked by priority (highest first; clients not rated last).
+#[derive(Debug, Clone)]
+pub struct Ranking {
+    pub clients: Vec<RankedClient>,
+    pub categories: Vec<Category>,
+    pub settings: ScoreSettings,
+}
+
+/// Every active client the actor may see, scored and ranked: priority first, then the lower
+/// posture, then the name.
+pub async fn rank_clients(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Ranking> {
+    actor.require(Permission::ViewPortfolio)?;
+    let (assigned_to, only_client) = clients::visibility(actor).binds();
+    let rows = store::list_active_clients(db, assigned_to, only_client).await?;
+    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+    let inputs = load_inputs(db, assigned_to, only_client, &ids, now).await?;
+    let mut ranked: Vec<RankedClient> = rows
+        .into_iter()
+        .map(|c| {
+            let tier = ImpactTier::parse(&c.impact_tier).unwrap_or(ImpactTier::Standard);
+            let score = inputs.score(c.id, tier, now);
+            RankedClient {
+                priority_hundredths: model::priority_hundredths(score.posture, tier, &inputs.settings),
+                id: c.id,
+                slug: c.slug,
+                name: c.name,
+                impact_tier: tier,
+                score,
+            }
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.priority_hundredths
+            .cmp(&a.priority_hundredths)
+            .then(a.score.posture.cmp(&b.score.posture))
+            .then(a.name.cmp(&b.name))
+            .then(a.id.cmp(&b.id))
+    });
+    Ok(Ranking { clients: ranked, categories: inputs.categories, settings: inputs.settings })
+}
+
+/// The portfolio heatmap: clients × categories, the highest priority one per row and the rest
+/// grouped by band (see [`charts::heatmap_rows`]).
+pub async fn get_portfolio_heatmap(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Chart> {
+    let ranking = rank_clients(db, actor, now).await?;
+    Ok(heatmap_of(&ranking))
+}
+
+/// The heatmap of a ranking already computed.
+pub fn heatmap_of(ranking: &Ranking) -> Chart {
+    let clients: Vec<charts::HeatClient> = ranking
+        .clients
+        .iter()
+        .map(|c| charts::HeatClient {
+            name: c.name.clone(),
+            band: c.score.band,
+            cells: ranking.categories.iter().map(|k| c.score.category(&k.id).and_then(|s| s.coverage)).collect(),
+        })
+        .collect();
+    let rows = charts::heatmap_rows(&clients, charts::HEATMAP_CLIENTS);
+    charts::heatmap_chart(rows, &ranking.categories, clients.len(), &ranking.settings)
+}
+
+/// A leaver who still holds access past the revocation deadline, across clients.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeaverDebt {
+    pub technician_id: i64,
+    pub name: String,
+    /// (slug, name) of each client where a grant is overdue.
+    pub clients: Vec<(String, String)>,
+    pub grants: usize,
+    /// The earliest missed deadline.
+    pub overdue_since: Option<DateTime<Utc>>,
+}
+
+/// Governance lapses across the clients the actor may see.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GovernanceDebt {
+    /// Always 0 until the score reads the review schedule (issue #5); see [`sources`].
+    pub overdue_reviews: i64,
+    pub leavers_past_sla: Vec<LeaverDebt>,
+    /// Controls past their re-verification time.
+    pub stale_evidence: i64,
+    /// Approved risk acceptances expiring in the next 30 days (the first few) and their total.
+    pub expiring_exceptions: Vec<controls::ExpiringException>,
+    pub expiring_total: i64,
+    /// Always empty until the score reads the review schedule (issue #5); see [`sources`].
+    pub meetings_next_week: Vec<Meeting>,
+}
+
+/// Days ahead in which an expiring risk acceptance counts as governance debt.
+pub const EXPIRING_WITHIN_DAYS: i64 = 30;
+
+pub async fn get_governance_debt(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<GovernanceDebt> {
+    actor.require(Permission::ViewPortfolio)?;
+    let policy = access::lifecycle::sla_policy(db).await?;
+    let mut leavers: BTreeMap<i64, LeaverDebt> = BTreeMap::new();
+    for (grant, found) in access::list_findings(db, actor, now).await? {
+        if !found.contains(&FindingKind::RevocationOverdue) {
+            continue;
+        }
+        let debt = leavers.entry(grant.technician_id).or_insert_with(|| LeaverDebt {
+            technician_id: grant.technician_id,
+            name: grant.technician_name.clone(),
+            clients: Vec::new(),
+            grants: 0,
+            overdue_since: None,
+        });
+        debt.grants += 1;
+        let client = (grant.client_slug.clone(), grant.client_name.clone());
+        if !debt.clients.contains(&client) {
+            debt.clients.push(client);
+        }
+        if let Some(due) = grant.revocation_deadline(&policy) {
+            debt.overdue_since = Some(debt.overdue_since.map_or(due, |d| d.min(due)));
+        }
+    }
+    let (_, stale_evidence) = controls::list_overdue(db, actor, now, 1).await?;
+    let (expiring_exceptions, expiring_total) =
+        controls::list_expiring_exceptions(db, actor, now, EXPIRING_WITHIN_DAYS, 10).await?;
+    let (assigned_to, only_client) = clients::visibility(actor).binds();
+    let ids: Vec<i64> = store::list_active_clients(db, assigned_to, only_client).await?.iter().map(|c| c.id).collect();
+    let overdue_reviews = sources::overdue_reviews(db, &ids, now).await?.values().sum();
+    let today = now.date_naive();
+    let meetings_next_week = sources::meetings_between(db, &ids, today, today + Duration::days(7)).await?;
+    let mut leavers: Vec<LeaverDebt> = leavers.into_values().collect();
+    leavers.sort_by_key(|l| l.overdue_since);
+    Ok(GovernanceDebt {
+        overdue_reviews,
+        leavers_past_sla: leavers,
+        stale_evidence,
+        expiring_exceptions,
+        expiring_total,
+        meetings_next_week,
+    })
+}
+
+/// The settings in force, and when and by whom they were last changed (never: defaults).
+pub async fn get_settings(db: &Db, actor: &Actor) -> Result<(ScoreSettings, Option<(DateTime<Utc>, String)>)> {
+    // Every role may read how the score is computed: the score explains itself.
+    actor.require(Permission::ViewClient)?;
+    Ok((store::load_settings(db).await?, store::settings_changed(db).await?))
+}
+
+/// Changes settings: `values` are (key, text) pairs of the form; keys left out keep their value.
+/// Every value is checked before anything is written.
+pub async fn save_settings(
+    db: &Db,
+    actor: &Actor,
+    values: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Result<ScoreSettings> {
+    actor.require(Permission::ManageSettings)?;
+    let mut settings = store::load_settings(db).await?;
+    let mut errors = Vec::new();
+    for (key, text) in values {
+        let Some(spec) = SETTINGS.iter().find(|s| s.key == key) else {
+            errors.push(FieldError::new(key, "This is not a setting of the score."));
+            continue;
+        };
+        match text.trim().parse::<i64>() {
+            Ok(value) => settings.set(spec.key, value),
+            Err(_) => errors.push(FieldError::new(
+                key,
+                format!("Enter a whole number from {} to {}.", spec.min, spec.max),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        errors = settings.problems();
+    }
+    if !errors.is_empty() {
+        return Err(DomainError::Validation(errors));
+    }
+    store::save_settings(db, &settings, &actor.display_name, now).await?;
+    Ok(settings)
+}
+
+/// A client's snapshots from `from` on (for tests and exports; pages use the charts).
+pub async fn list_snapshots(db: &Db, actor: &Actor, slug: &str, from: NaiveDate) -> Result<Vec<Snapshot>> {
+    let client = clients::get_client(db, actor, slug).await?;
+    actor.require_on_client(Permission::ViewControls, client.id)?;
+    store::list_snapshots(db, client.id, from).await
+}
+
+/// How many snapshots were taken for a day, across all clients (for tests and operators).
+pub async fn count_snapshots(db: &Db, day: NaiveDate) -> Result<i64> {
+    store::count_snapshots(db, day).await
+}
+
+/// How a job run stands for a day (for tests and operators).
+pub async fn find_job_run(db: &Db, job: &str, day: NaiveDate) -> Result<Option<JobRun>> {
+    store::find_job_run(db, job, day).await
+}
+
+fn snapshot(client_id: i64, score: &Score, hygiene: Hygiene, day: NaiveDate, now: DateTime<Utc>) -> Snapshot {
+    let count = |kind| score.penalty(kind).map(|p| p.count).unwrap_or(0);
+    Snapshot {
+        client_id,
+        day,
+        coverage: score.coverage,
+        posture: score.posture,
+        band: score.band,
+        categories: score.categories.iter().map(|c| (c.category_id.clone(), c.coverage)).collect(),
+        stale_controls: score.stale as i64,
+        leavers_past_sla: count(PenaltyKind::LeaverPastSla),
+        overdue_reviews: count(PenaltyKind::OverdueReview),
+        kev_items: count(PenaltyKind::KevPastSla),
+        penalty: score.penalty_points,
+        grants_active: hygiene.active,
+        grants_expired: hygiene.expired,
+        grants_leavers: hygiene.leavers,
+        access_findings: hygiene.findings,
+        taken_at: now,
+    }
+}
+
+/// The daily job: today's (UTC) snapshot of every active client, taken by exactly one server
+/// of the deployment. Not on anyone's behalf: it records what the score is, for everyone.
+/// Returns how many snapshots it wrote, or `None` when the day's run is someone else's (or
+/// done).
+pub async fn take_daily_snapshots(db: &Db, now: DateTime<Utc>, runner: &str) -> Result<Option<u64>> {
+    let day = now.date_naive();
+    let stale = now - Duration::minutes(CLAIM_TIMEOUT_MINUTES);
+    if !store::claim_job(db, SNAPSHOT_JOB, day, runner, now, stale).await? {
+        return Ok(None);
+    }
+    match snapshot_all(db, day, now).await {
+        Ok(written) => {
+            store::finish_job(db, SNAPSHOT_JOB, day, now).await?;
+            Ok(Some(written))
+        }
+        Err(error) => {
+            // Give the day back, so that the next attempt (here or on another server) runs it.
+            if let Err(release) = store::release_job(db, SNAPSHOT_JOB, day).await {
+                tracing::warn!(error = %release, "the snapshot job's claim could not be released");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Writes `day`'s snapshot of every active client as scored at `now`, keeping any written
+/// before for that day. Returns how many were new.
+pub async fn snapshot_all(db: &Db, day: NaiveDate, now: DateTime<Utc>) -> Result<u64> {
+    let clients = store::list_active_clients(db, None, None).await?;
+    let ids: Vec<i64> = clients.iter().map(|c| c.id).collect();
+    let inputs = load_inputs(db, None, None, &ids, now).await?;
+    let snapshots: Vec<Snapshot> = clients
+        .iter()
+        .map(|c| {
+            let tier = ImpactTier::parse(&c.impact_tier).unwrap_or(ImpactTier::Standard);
+            snapshot(c.id, &inputs.score(c.id, tier, now), inputs.hygiene(c.id, now), day, now)
+        })
+        .collect();
+    store::insert_snapshots(db, &snapshots).await
+}
+
+/// The time a control verified at `at` was verified before that, on its schedule.
+fn previous_verification(review: ReviewFrequency, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    match review {
+        ReviewFrequency::Weekly => Some(at - Duration::days(7)),
+        ReviewFrequency::Monthly => at.checked_sub_months(Months::new(1)),
+        ReviewFrequency::Quarterly => at.checked_sub_months(Months::new(3)),
+        ReviewFrequency::SemiAnnual => at.checked_sub_months(Months::new(6)),
+        ReviewFrequency::Annual => at.checked_sub_months(Months::new(12)),
+        ReviewFrequency::PerEvent => None,
+    }
+}
+
+/// When a control's status changed, and to what.
+type StatusChange = (DateTime<Utc>, ControlStatus);
+
+/// One control of one client through time: its status changes and the times it was verified.
+struct Timeline<'a> {
+    control: &'a Control,
+    changes: Vec<StatusChange>,
+    verified: Vec<DateTime<Utc>>,
+}
+
+impl Timeline<'_> {
+    fn at(&self, t: DateTime<Utc>) -> ScoreItem {
+        let status = last_at(&self.changes, t, |c| c.0).map(|c| c.1).unwrap_or(ControlStatus::NotAssessed);
+        let verified = last_at(&self.verified, t, |v| *v).copied();
+        item(self.control, status, verified, t)
+    }
+}
+
+/// The last element at or before `t` of a list sorted by time.
+fn last_at<T>(sorted: &[T], t: DateTime<Utc>, time: impl Fn(&T) -> DateTime<Utc>) -> Option<&T> {
+    let n = sorted.partition_point(|x| time(x) <= t);
+    n.checked_sub(1).map(|i| &sorted[i])
+}
+
+/// Demo data only: a daily snapshot for each of the last `days` days (before today) of every
+/// active client, reconstructed from its records: statuses from the control history, and
+/// evidence assumed re-verified on schedule back from its last verification (the history keeps
+/// status changes, not every re-verification); grants as granted and revoked, and reviews as of
+/// the last one. Runs in one transaction; days already recorded are kept.
+pub(crate) async fn backfill_demo_history(db: &Db, days: i64, now: DateTime<Utc>) -> Result<u64> {
+    let clients = store::list_active_clients(db, None, None).await?;
+    let ids: Vec<i64> = clients.iter().map(|c| c.id).collect();
+    let inputs = load_inputs(db, None, None, &ids, now).await?;
+    let mut changes: HashMap<(i64, String), Vec<StatusChange>> = HashMap::new();
+    for (client_id, control_id, at, status) in store::list_status_changes(db).await? {
+        let status = ControlStatus::parse(&status).unwrap_or(ControlStatus::NotAssessed);
+        changes.entry((client_id, control_id)).or_default().push((at, status));
+    }
+    let mut all_grants: HashMap<i64, Vec<Grant>> = HashMap::new();
+    for grant in access::store::list_grants(db, GrantQuery { include_revoked: true, ..Default::default() }).await? {
+        all_grants.entry(grant.client_id).or_default().push(grant);
+    }
+    let categories = inputs.category_ids();
+    let mut snapshots = Vec::new();
+    for client in &clients {
+        let tier = ImpactTier::parse(&client.impact_tier).unwrap_or(ImpactTier::Standard);
+        let states = inputs.states.get(&client.id).map(Vec::as_slice).unwrap_or(&[]);
+        let timelines: Vec<Timeline> = inputs
+            .catalog
+            .iter()
+            .filter_map(|control| {
+                let state = states.iter().find(|s| s.control_id == control.id);
+                if !controls::on_checklist(control, tier, state.is_some()) {
+                    return None;
+                }
+                let changes = changes.remove(&(client.id, control.id.clone())).unwrap_or_default();
+                let first = changes.first().map(|c| c.0);
+                let mut verified: Vec<DateTime<Utc>> = changes.iter().map(|c| c.0).collect();
+                let mut at = state.and_then(|s| s.last_verified_at);
+                while let (Some(v), Some(first)) = (at, first) {
+                    if v < first {
+                        break;
+                    }
+                    verified.push(v);
+                    at = previous_verification(control.review, v);
+                }
+                verified.sort();
+                Some(Timeline { control, changes, verified })
+            })
+            .collect();
+        let grants = all_grants.get(&client.id).map(Vec::as_slice).unwrap_or(&[]);
+        for k in (1..=days).rev() {
+            let t = now - Duration::days(k);
+            if t < client.created_at {
+                continue;
+            }
+            let items: Vec<ScoreItem> = timelines.iter().map(|tl| tl.at(t)).collect();
+            // The grants as they stood at t.
+            let held: Vec<Grant> = grants
+                .iter()
+                .filter(|g| g.granted_at <= t && g.revoked_at.is_none_or(|r| r > t))
+                .map(|g| Grant {
+                    revoked_at: None,
+                    last_reviewed_at: g.last_reviewed_at.filter(|r| *r <= t),
+                    ..g.clone()
+                })
+                .collect();
+            let governance = governance_of(&held, &inputs.policy, t, 0, 0);
+            let score = model::score(&items, &categories, &governance, &inputs.settings, t);
+            snapshots.push(snapshot(client.id, &score, hygiene_of(&held, &inputs.policy, t), t.date_naive(), t));
+        }
+    }
+    store::insert_snapshots(db, &snapshots).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn verification_steps_back_on_the_control_schedule() {
+        let at = Utc.with_ymd_and_hms(2026, 5, 31, 9, 0, 0).unwrap();
+        assert_eq!(previous_verification(ReviewFrequency::Weekly, at), Some(at - Duration::days(7)));
+        assert_eq!(
+            previous_verification(ReviewFrequency::Quarterly, at),
+            Some(Utc.with_ymd_and_hms(2026, 2, 28, 9, 0, 0).unwrap())
+        );
+        assert_eq!(previous_verification(ReviewFrequency::PerEvent, at), None);
+    }
+
+    #[test]
+    fn last_at_finds_the_latest_entry_not_after_the_time() {
+        let t = |d| Utc.with_ymd_and_hms(2026, 1, d, 0, 0, 0).unwrap();
+        let list = vec![t(1), t(5), t(9)];
+        assert_eq!(last_at(&list, t(4), |x| *x), Some(&t(1)));
+        assert_eq!(last_at(&list, t(5), |x| *x), Some(&t(5)));
+        assert_eq!(last_at(&list, t(30), |x| *x), Some(&t(9)));
+        assert_eq!(last_at(&list, Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(), |x| *x), None);
+    }
+}

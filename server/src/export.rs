@@ -1,0 +1,95 @@
+//! Downloads that are files rather than pages: the access register as CSV, and the example
+//! import file. Plain axum handlers: they find the actor from the session as server functions
+//! do (through `app::auth::actor_of_session`) and call one service.
+
+use crate::security::{error_response, to_sign_in};
+use crate::startup::ServerState;
+use app::error::AppError;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tower_sessions::Session;
+
+pub const REGISTER_PATH: &str = "/access/register.csv";
+pub const IMPORT_EXAMPLE_PATH: &str = "/access/import-example.csv";
+/// The audit log as CSV, narrowed by the viewer's filters (same query string as `/audit`).
+pub const AUDIT_PATH: &str = "/audit/export.csv";
+/// Every download this module serves (the authorization matrix has a row for each).
+pub const DOWNLOADS: [&str; 3] = [REGISTER_PATH, IMPORT_EXAMPLE_PATH, AUDIT_PATH];
+
+/// The example of the README, as documented.
+const IMPORT_EXAMPLE: &str = include_str!("../../docs/examples/access-import.csv");
+
+fn csv_file(filename: &str, body: String) -> Response {
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The access register the signed-in user may see. Signed out: to the sign-in page and back.
+pub async fn register_csv(State(state): State<ServerState>, session: Session) -> Response {
+    let db = &state.app.db;
+    let actor = match app::auth::actor_of_session(db, &session).await {
+        Ok(Some(actor)) => actor,
+        Ok(None) => return to_sign_in(REGISTER_PATH),
+        Err(error) => return error_response(REGISTER_PATH, error),
+    };
+    let now = domain::clock::now();
+    match domain::access::csv_io::export_register(db, &actor, now).await {
+        // The byte order mark tells spreadsheets the file is UTF-8; the import accepts it.
+        Ok(csv) => {
+            csv_file(&format!("rampart-access-register-{}.csv", now.format("%Y-%m-%d")), format!("\u{feff}{csv}"))
+        }
+        Err(error) => error_response(REGISTER_PATH, AppError::from(error)),
+    }
+}
+
+pub async fn import_example() -> Response {
+    csv_file("access-import.csv", IMPORT_EXAMPLE.to_string())
+}
+
+/// The audit viewer's filters, as its page puts them in the query string.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct AuditFilters {
+    client: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The audit log (filtered) for admins and auditors; the export is itself audited.
+pub async fn audit_csv(
+    State(state): State<ServerState>,
+    session: Session,
+    axum::extract::Query(filters): axum::extract::Query<AuditFilters>,
+) -> Response {
+    let db = &state.app.db;
+    let actor = match app::auth::actor_of_session(db, &session).await {
+        Ok(Some(actor)) => actor,
+        Ok(None) => return to_sign_in(AUDIT_PATH),
+        Err(error) => return error_response(AUDIT_PATH, error),
+    };
+    let query = domain::audit::Query {
+        client: filters.client,
+        actor: filters.actor,
+        action: filters.action,
+        from: filters.from,
+        to: filters.to,
+        page: 1,
+    };
+    let now = domain::clock::now();
+    match domain::audit::export_csv(db, &actor, &query).await {
+        Ok(csv) => csv_file(&format!("rampart-audit-log-{}.csv", now.format("%Y-%m-%d")), format!("\u{feff}{csv}")),
+        Err(error) => error_response(AUDIT_PATH, AppError::from(error)),
+    }
+}
