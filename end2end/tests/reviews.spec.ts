@@ -21,15 +21,20 @@ test.describe("review schedule", () => {
 
     // Close the access review: the next one is due a quarter later.
     const access = open.getByRole("row").filter({ hasText: "Access review" });
+    const firstDue = (await access.locator("time").first().textContent()) ?? "";
     await access.getByText("Close…", { exact: true }).click();
     await access.getByLabel("What was done (optional)").fill("All 12 grants decided");
     await access.getByRole("button", { name: `Mark Access review at ${client.name} done` }).click();
-    await expect(page.getByRole("table", { name: "Open reviews" }).getByRole("row").filter({ hasText: "Access review" })).toHaveCount(1);
+    const nextAccess = page.getByRole("table", { name: "Open reviews" }).getByRole("row").filter({ hasText: "Access review" });
+    await expect(nextAccess).toHaveCount(1);
+    await expect(nextAccess.locator("time").first()).not.toHaveText(firstDue);
     await waitForHydration(page);
 
     // Skipping needs a reason.
     const contract = page.getByRole("table", { name: "Open reviews" }).getByRole("row").filter({ hasText: "Contract review" });
+    const skip = contract.getByRole("button", { name: `Skip Contract review at ${client.name}` });
     await contract.getByText("Close…", { exact: true }).click();
+    await expect(skip).toBeVisible();
     await contract.getByRole("button", { name: `Skip Contract review at ${client.name}` }).click();
     await expect(page.getByText("Say why this review is skipped.").first()).toBeVisible();
     await waitForHydration(page);

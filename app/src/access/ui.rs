@@ -471,9 +471,9 @@ fn GrantTable(
                     </tr>
                 </thead>
                 <tbody>
-                    {grants
-                        .into_iter()
-                        .map(|g| {
+                    // Keyed, so that an open revoke form never passes to another grant when the list changes.
+                    <For each=move || grants.clone() key=|g| (g.id, g.state.clone(), g.reapproval_due.is_some(), g.last_reviewed.as_ref().map(|w| w.iso.clone()))
+                        children=move |g| {
                             let client = show_client.then(|| {
                                 view! { <td><a href=format!("/clients/{}", g.client_slug)>{g.client_name.clone()}</a></td> }
                             });
@@ -575,8 +575,8 @@ fn GrantTable(
                                     </td>
                                 </tr>
                             }
-                        })
-                        .collect_view()}
+                        }
+                    />
                 </tbody>
             </table>
         </div>

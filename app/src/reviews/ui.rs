@@ -121,7 +121,11 @@ fn ReviewTable(
                     </tr>
                 </thead>
                 <tbody>
-                    {items.into_iter().map(|o| view! { <ReviewRow o show_client change/> }).collect_view()}
+                    // Keyed, so that a row's open form never passes to another review when the list
+                    // changes (an unkeyed list would rebuild the rows in place, open <details> and all).
+                    <For each=move || items.clone() key=|o| (o.id, o.version) let:o>
+                        <ReviewRow o show_client change/>
+                    </For>
                 </tbody>
             </table>
         </div>
