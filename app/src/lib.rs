@@ -3,6 +3,7 @@
 //! one service of the domain crate, which decides what the user may do.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod components;
@@ -73,11 +74,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/technicians/:id") view=access::ui::TechnicianPage/>
                     <Route path=path!("/findings") view=access::ui::FindingsPage/>
                     <Route path=path!("/settings/service-levels") view=access::ui::SlaSettingsPage/>
+                    <Route path=path!("/audit") view=audit::ui::AuditLogPage/>
                     <Route path=path!("/score") view=score::ui::ScorePage/>
                     <Route path=path!("/settings/score") view=score::ui::ScoreSettingsPage/>
                     <Route path=path!("/portfolio/ranking") view=score::ui::RankingPage/>
                     <Route path=path!("/reviews") view=reviews::ui::SchedulePage/>
                     <Route path=path!("/reviews/calendar") view=reviews::ui::CalendarPage/>
+                    <Route path=path!("/reviews/:id") view=reviews::ui::ReviewPage/>
                 </ParentRoute>
             </Routes>
         </Router>

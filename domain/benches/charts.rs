@@ -14,6 +14,9 @@ use rampart_domain::scoring::{Band, Chart, Meeting, QuarterReviews, ScoreSetting
 use std::hint::black_box;
 use std::time::Instant;
 
+/// Builds one chart from the data made up in `main`.
+type Builder<'a> = Box<dyn Fn() -> Chart + 'a>;
+
 fn main() {
     let settings = ScoreSettings::default();
     let mut rng = DemoRng::new(42);
@@ -32,7 +35,8 @@ fn main() {
     .map(|(id, name)| Category { id: id.to_string(), name: name.to_string(), description: String::new() })
     .collect();
     let ids: Vec<String> = categories.iter().map(|c| c.id.clone()).collect();
-    let statuses = [ControlStatus::Implemented, ControlStatus::Implemented, ControlStatus::Partial, ControlStatus::NotImplemented];
+    let statuses =
+        [ControlStatus::Implemented, ControlStatus::Implemented, ControlStatus::Partial, ControlStatus::NotImplemented];
     let items: Vec<ScoreItem> = (0..60)
         .map(|k| ScoreItem {
             control_id: format!("{}-{:02}", ids[k % 9], k / 9 + 1),
@@ -45,7 +49,12 @@ fn main() {
         .collect();
     let now = Utc.with_ymd_and_hms(2026, 11, 26, 6, 0, 0).unwrap();
     let governance = Governance {
-        leavers: vec![LeaverAccess { technician_id: 1, name: "Elena Rossi".into(), t0: Some(now - Duration::days(9)), past_sla: true }],
+        leavers: vec![LeaverAccess {
+            technician_id: 1,
+            name: "Elena Rossi".into(),
+            t0: Some(now - Duration::days(9)),
+            past_sla: true,
+        }],
         overdue_reviews: 1,
         kev_items: 0,
     };
@@ -55,7 +64,11 @@ fn main() {
     let trend: Vec<TrendPoint> = (0..365)
         .map(|d| {
             posture = (posture + rng.below(3) as i64 - 1 + i64::from(d % 30 == 0) * 2).clamp(0, 100);
-            TrendPoint { day: first + Duration::days(d), posture: Some(posture), band: Band::of_posture(posture, &settings) }
+            TrendPoint {
+                day: first + Duration::days(d),
+                posture: Some(posture),
+                band: Band::of_posture(posture, &settings),
+            }
         })
         .collect();
     let meetings: Vec<Meeting> = [80, 170, 260, 350]
@@ -85,7 +98,7 @@ fn main() {
         .collect();
 
     let name = "Northwind Dental <&> Partners";
-    let built: Vec<(&str, Box<dyn Fn() -> Chart>)> = vec![
+    let built: Vec<(&str, Builder)> = vec![
         ("trend", Box::new(|| charts::trend_chart(name, &trend, &meetings, &settings))),
         ("categories", Box::new(|| charts::category_chart(name, &categories, &scored, &settings))),
         ("contributors", Box::new(|| charts::contributors_chart(name, &scored))),
@@ -119,6 +132,11 @@ fn main() {
             black_box(chart.svg().expect("a chart draws"));
         }
         let draw = start.elapsed() / runs;
-        println!("{label:<14} {:>9.3} ms {:>9.3} ms {:>10}", full.as_secs_f64() * 1e3, draw.as_secs_f64() * 1e3, svg.len());
+        println!(
+            "{label:<14} {:>9.3} ms {:>9.3} ms {:>10}",
+            full.as_secs_f64() * 1e3,
+            draw.as_secs_f64() * 1e3,
+            svg.len()
+        );
     }
 }

@@ -70,16 +70,18 @@ contract_test!(every_change_writes_one_entry_with_who_what_and_which_client, |db
     clients::archive_client(&db, &manager, "acme").await.unwrap();
     clients::restore_client(&db, &manager, "acme").await.unwrap();
 
-    let update = ControlUpdate { status: "partial".into(), owner: "Sam".into(), verified_now: true, ..Default::default() };
+    let update =
+        ControlUpdate { status: "partial".into(), owner: "Sam".into(), verified_now: true, ..Default::default() };
     controls::update_client_control(&db, &manager, "acme", "RA-01", &update, now).await.unwrap();
     let bulk = ControlUpdate { status: "implemented".into(), ..Default::default() };
     controls::update_client_controls(&db, &manager, "acme", &[("RA-01".into(), 1), ("RA-02".into(), 0)], &bulk, now)
         .await
         .unwrap();
     let until = (now + Duration::days(30)).format("%Y-%m-%d").to_string();
-    let asked = controls::request_exception(&db, &manager, "acme", "RA-04", "Compensating control in place", &until, now)
-        .await
-        .unwrap();
+    let asked =
+        controls::request_exception(&db, &manager, "acme", "RA-04", "Compensating control in place", &until, now)
+            .await
+            .unwrap();
     controls::approve_exception(&db, &admin, asked.id, now).await.unwrap();
     controls::end_exception(&db, &admin, asked.id, now).await.unwrap();
     let custom = CustomControlInput {
@@ -202,7 +204,8 @@ contract_test!(a_refused_change_writes_no_entry, |db| {
     // A stale version, a forbidden change, bad input, a duplicate, a conflict: nothing written.
     let stale = clients::update_client(&db, &manager, "acme", created.version, &client_input("Acme 3", "acme")).await;
     assert!(matches!(stale, Err(DomainError::Conflict { .. })));
-    let forbidden = clients::update_client(&db, &auditor, "acme", created.version + 1, &client_input("X", "acme")).await;
+    let forbidden =
+        clients::update_client(&db, &auditor, "acme", created.version + 1, &client_input("X", "acme")).await;
     assert!(matches!(forbidden, Err(DomainError::Forbidden)));
     assert!(clients::create_client(&db, &technician, &client_input("Y", "y")).await.is_err());
     assert!(clients::create_client(&db, &manager, &client_input("", "")).await.is_err());
@@ -252,7 +255,9 @@ async fn drop_triggers(db: &Db) {
 
 contract_test!(an_entry_edited_directly_in_the_database_is_reported_by_verify, |db| {
     for i in 0..4 {
-        clients::create_client(&db, &cli(), &client_input(&format!("Client {i}"), &format!("client-{i}"))).await.unwrap();
+        clients::create_client(&db, &cli(), &client_input(&format!("Client {i}"), &format!("client-{i}")))
+            .await
+            .unwrap();
     }
     let exported = audit::head(&db, &cli()).await.unwrap();
     assert_eq!(exported.seq, 5);
@@ -279,9 +284,12 @@ contract_test!(an_entry_edited_directly_in_the_database_is_reported_by_verify, |
     for mut e in entries(&db).await.into_iter().skip(3) {
         e.prev_hash = prev.clone();
         e.hash = e.compute_hash();
-        sql(&db, &format!("UPDATE audit_log SET prev_hash = '{}', hash = '{}' WHERE seq = {}", e.prev_hash, e.hash, e.seq))
-            .await
-            .unwrap();
+        sql(
+            &db,
+            &format!("UPDATE audit_log SET prev_hash = '{}', hash = '{}' WHERE seq = {}", e.prev_hash, e.hash, e.seq),
+        )
+        .await
+        .unwrap();
         prev = e.hash;
     }
     sql(&db, &format!("UPDATE audit_head SET last_hash = '{prev}'")).await.unwrap();
@@ -293,7 +301,9 @@ contract_test!(an_entry_edited_directly_in_the_database_is_reported_by_verify, |
 
 contract_test!(entries_removed_from_the_end_or_the_middle_are_reported, |db| {
     for i in 0..3 {
-        clients::create_client(&db, &cli(), &client_input(&format!("Client {i}"), &format!("client-{i}"))).await.unwrap();
+        clients::create_client(&db, &cli(), &client_input(&format!("Client {i}"), &format!("client-{i}")))
+            .await
+            .unwrap();
     }
     let exported = audit::head(&db, &cli()).await.unwrap();
     drop_triggers(&db).await;
@@ -409,7 +419,8 @@ contract_test!(the_csv_export_is_neutralised_complete_and_itself_recorded, |db| 
     identity::sign_in(&db, "=1+2", "whatever it is").await.unwrap_err();
     let query = Query { action: Some("auth.sign_in_failed".into()), ..Default::default() };
     let text = audit::export_csv(&db, &auditor, &query).await.unwrap();
-    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes()).records().map(Result::unwrap).collect();
+    let rows: Vec<csv::StringRecord> =
+        csv::Reader::from_reader(text.as_bytes()).records().map(Result::unwrap).collect();
     assert_eq!(&rows[0][2], "'=1+2");
 });
 

@@ -223,7 +223,10 @@ contract_test!(webhooks_are_signed_retried_until_taken_and_sent_once_across_a_re
     {
         let calls = calls.lock().unwrap();
         assert_eq!(calls.len(), expected.len() + 2, "two refusals, then one call per entry");
-        assert!(calls[..3].iter().all(|(_, _, body)| body == &calls[0].2), "the refused entry is sent again, unchanged");
+        assert!(
+            calls[..3].iter().all(|(_, _, body)| body == &calls[0].2),
+            "the refused entry is sent again, unchanged"
+        );
         for (_, signature, body) in calls.iter() {
             assert!(signature_holds(signature, body), "signature {signature:?} of {body}");
             assert!(!signature_holds(signature, &format!("{body} ")), "a changed body fails");
@@ -252,9 +255,8 @@ contract_test!(a_webhook_that_redirects_is_a_failure_not_followed, |db| {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let followed = Arc::new(Mutex::new(0));
     let counter = followed.clone();
-    let app = axum::Router::new()
-        .route("/audit", axum::routing::post(|| async { Redirect::temporary("/elsewhere") }))
-        .route(
+    let app =
+        axum::Router::new().route("/audit", axum::routing::post(|| async { Redirect::temporary("/elsewhere") })).route(
             "/elsewhere",
             axum::routing::post(move || {
                 let counter = counter.clone();
@@ -265,7 +267,10 @@ contract_test!(a_webhook_that_redirects_is_a_failure_not_followed, |db| {
             }),
         );
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let forwarder = Forwarder::new(db.clone(), Sink::Webhook(WebhookSink::new(&format!("{base}/audit"), SECRET.as_bytes()).unwrap()));
+    let forwarder = Forwarder::new(
+        db.clone(),
+        Sink::Webhook(WebhookSink::new(&format!("{base}/audit"), SECRET.as_bytes()).unwrap()),
+    );
     let round = forwarder.run_once().await.unwrap();
     assert!(matches!(round, audit::forward::Round::Failed { delivered: 0, .. }), "{round:?}");
     assert_eq!(*followed.lock().unwrap(), 0);

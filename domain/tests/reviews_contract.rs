@@ -143,3 +143,86 @@ contract_test!(the_schedule_is_scoped_like_the_clients, |db| {
     assert!(matches!(reviews::create_series(&db, &tech, "own", &new, now).await, Err(DomainError::Forbidden)));
     assert!(matches!(reviews::create_series(&db, &viewer, "foreign", &new, now).await, Err(DomainError::NotFound)));
 });
+
+contract_test!(an_access_review_lists_the_grants_riskiest_first_and_signs_off_when_all_are_decided, |db| {
+    use rampart_domain::access::{self, NewGrant, NewTechnician, RevocationInput};
+    client(&db, "acme", "sensitive").await;
+    let manager = user(&db, "m@example.test", "manager", &[]).await;
+    let auditor = user(&db, "a@example.test", "auditor", &[]).await;
+    let now = Utc::now();
+    let mut grants = Vec::new();
+    for (email, system, privilege, mfa) in
+        [("ann@msp.example", "rmm", "standard", true), ("bob@msp.example", "password_vault", "admin", false), ("cy@msp.example", "psa", "read", true)]
+    {
+        let new = NewTechnician { name: email.into(), email: email.into(), title: "Engineer".into(), started_on: "2026-01-05".into() };
+        let t = access::create_technician(&db, &cli(), &new, now).await.unwrap();
+        for step in access::get_lifecycle(&db, &cli(), t.id, now).await.unwrap().steps {
+            access::complete_step(&db, &cli(), t.id, step.id, "", now).await.unwrap();
+        }
+        let grant = NewGrant {
+            technician_id: t.id,
+            client_slug: "acme".into(),
+            system: system.into(),
+            privilege: privilege.into(),
+            justification: "Day-to-day work".into(),
+            mfa,
+            ..Default::default()
+        };
+        grants.push(access::grant_access(&db, &cli(), &grant, now).await.unwrap());
+    }
+    let new = NewSeries { kind: "access_review".into(), starts_on: now.format("%Y-%m-%d").to_string(), ..Default::default() };
+    reviews::create_series(&db, &manager, "acme", &new, now).await.unwrap();
+    let cal = Calendar::default();
+    let o = reviews::list_schedule(&db, &manager, &ScheduleFilter { client: "acme".into(), ..Default::default() }, &cal, now)
+        .await
+        .unwrap()[0]
+        .clone();
+    let empty = reviews::campaign::get_campaign(&db, &manager, o.id, now).await.unwrap();
+    assert!(empty.items.is_empty(), "the population is taken when the review starts");
+    reviews::change_occurrence(&db, &manager, o.id, &act("start", o.version, ""), now).await.unwrap();
+    // Granted after the start: not in this campaign's population.
+    let late = NewGrant {
+        technician_id: grants[0].technician_id,
+        client_slug: "acme".into(),
+        system: "edr".into(),
+        privilege: "read".into(),
+        justification: "Granted after the review started".into(),
+        mfa: true,
+        ..Default::default()
+    };
+    access::grant_access(&db, &cli(), &late, now).await.unwrap();
+    let campaign = reviews::campaign::get_campaign(&db, &auditor, o.id, now).await.unwrap();
+    assert_eq!(campaign.items.len(), 3);
+    assert_eq!(campaign.items[0].grant.id, grants[1].id, "admin without MFA first");
+    assert_eq!((campaign.decided(), campaign.completion()), (0, 0));
+
+    let (vault, rmm, psa) = (campaign.items[0].item.id, campaign.items.iter().find(|i| i.grant.id == grants[0].id).unwrap().item.id, campaign.items.iter().find(|i| i.grant.id == grants[2].id).unwrap().item.id);
+    let refused = reviews::campaign::decide(&db, &auditor, o.id, rmm, "keep", "", now).await;
+    assert!(matches!(refused, Err(DomainError::Forbidden)), "auditors read, they do not decide");
+    let no_reason = reviews::campaign::decide(&db, &manager, o.id, vault, "keep", "", now).await;
+    assert!(matches!(no_reason, Err(DomainError::Validation(e)) if e[0].field == "reason"), "keeping admin access needs a reason");
+    let bad = reviews::campaign::decide(&db, &manager, o.id, rmm, "forget", "", now).await;
+    assert!(matches!(bad, Err(DomainError::Validation(e)) if e[0].field == "decision"));
+    let early = reviews::change_occurrence(&db, &manager, o.id, &act("done", o.version + 1, ""), now).await;
+    assert!(matches!(early, Err(DomainError::Validation(e)) if e[0].message.contains("3 grant(s)")), "no sign-off with undecided grants");
+
+    reviews::campaign::decide(&db, &manager, o.id, rmm, "keep", "", now).await.unwrap();
+    reviews::campaign::decide(&db, &manager, o.id, psa, "modify", "Reduce to the client's own board", now).await.unwrap();
+    let c = reviews::campaign::decide(&db, &manager, o.id, vault, "revoke", "Vault admin is not needed for this role", now).await.unwrap();
+    assert_eq!((c.decided(), c.completion()), (3, 100));
+    let (_, held) = access::get_technician(&db, &cli(), grants[1].technician_id).await.unwrap();
+    let vault_grant = held.iter().find(|g| g.id == grants[1].id).unwrap();
+    assert!(vault_grant.revoke_due_at.is_some() && vault_grant.revoked_at.is_none(), "revoke creates a revocation task");
+    let (_, kept) = access::get_technician(&db, &cli(), grants[0].technician_id).await.unwrap();
+    assert_eq!(kept.iter().find(|g| g.id == grants[0].id).unwrap().last_reviewed_by.as_deref(), Some("manager user"), "keep counts as the review");
+    let overdue = access::list_findings(&db, &manager, now + chrono::Duration::days(2)).await.unwrap();
+    assert!(overdue.iter().any(|(g, f)| g.id == grants[1].id && f.contains(&access::FindingKind::RevocationOverdue)), "an undone revocation becomes a finding");
+    let removal = RevocationInput { removed_at: String::new(), method: "tool_user_list".into(), evidence: "Vault membership removed".into() };
+    access::revoke_grant(&db, &manager, grants[1].id, &removal, now).await.unwrap();
+
+    let current = reviews::visible_occurrence(&db, &manager, o.id).await.unwrap();
+    let signed = reviews::change_occurrence(&db, &manager, o.id, &act("done", current.version, "Signed off"), now).await.unwrap();
+    assert_eq!(signed.state, OccurrenceState::Done);
+    let after = reviews::campaign::decide(&db, &manager, o.id, rmm, "revoke", "Changed my mind", now).await;
+    assert!(matches!(after, Err(DomainError::Conflict { .. })), "a signed-off review does not change");
+});

@@ -16,7 +16,8 @@ fn cli() -> Actor {
 }
 
 async fn client(db: &Db, slug: &str, tier: &str) {
-    let input = ClientInput { name: format!("{slug} Ltd"), slug: slug.into(), impact_tier: tier.into(), ..Default::default() };
+    let input =
+        ClientInput { name: format!("{slug} Ltd"), slug: slug.into(), impact_tier: tier.into(), ..Default::default() };
     clients::create_client(db, &cli(), &input).await.unwrap();
 }
 
@@ -55,8 +56,12 @@ async fn all_implemented(db: &Db, slug: &str, at: DateTime<Utc>) {
 
 /// A technician with a grant at `slug`, whose offboarding started `days_ago` days ago.
 async fn leaver(db: &Db, email: &str, slug: &str, days_ago: i64, now: DateTime<Utc>) -> i64 {
-    let new =
-        NewTechnician { name: format!("Leaver {email}"), email: email.into(), title: "Engineer".into(), started_on: "2025-01-06".into() };
+    let new = NewTechnician {
+        name: format!("Leaver {email}"),
+        email: email.into(),
+        title: "Engineer".into(),
+        started_on: "2025-01-06".into(),
+    };
     let t = access::create_technician(db, &cli(), &new, now).await.unwrap();
     for step in access::get_lifecycle(db, &cli(), t.id, now).await.unwrap().steps {
         access::complete_step(db, &cli(), t.id, step.id, "", now).await.unwrap();
@@ -136,7 +141,11 @@ contract_test!(leavers_past_the_revocation_deadline_cost_points_and_raise_the_ba
     leaver(&db, "tom@msp.example", "acme", 9, now).await;
     let s = scoring::get_client_score(&db, &cli(), "acme", now).await.unwrap().score;
     assert_eq!((s.posture, s.band), (Some(94), Band::High), "9 days after T0: at least High");
-    assert!(s.band_explanation().unwrap().contains("still holds access 9 days after leaving"), "{:?}", s.band_explanation());
+    assert!(
+        s.band_explanation().unwrap().contains("still holds access 9 days after leaving"),
+        "{:?}",
+        s.band_explanation()
+    );
 
     let debt = scoring::get_governance_debt(&db, &cli(), now).await.unwrap();
     assert_eq!(debt.leavers_past_sla.len(), 2);
@@ -185,12 +194,17 @@ contract_test!(only_admins_change_the_settings_and_bad_values_change_nothing, |d
     };
     let refused = scoring::save_settings(&db, &manager, &values(&[("leaver_points", "5")]), now).await;
     assert!(matches!(refused, Err(DomainError::Forbidden)));
-    let bad = scoring::save_settings(&db, &admin, &values(&[("band_low_min", "70"), ("leaver_cap", "lots")]), now).await;
+    let bad =
+        scoring::save_settings(&db, &admin, &values(&[("band_low_min", "70"), ("leaver_cap", "lots")]), now).await;
     let Err(DomainError::Validation(errors)) = bad else { panic!("{bad:?}") };
     assert_eq!(errors[0].field, "leaver_cap");
     let unordered = scoring::save_settings(&db, &admin, &values(&[("band_low_min", "70")]), now).await;
     assert!(matches!(unordered, Err(DomainError::Validation(_))), "Low must stay above Moderate");
-    assert_eq!(scoring::get_settings(&db, &admin).await.unwrap().0, scoring::ScoreSettings::default(), "nothing written");
+    assert_eq!(
+        scoring::get_settings(&db, &admin).await.unwrap().0,
+        scoring::ScoreSettings::default(),
+        "nothing written"
+    );
 
     let saved = scoring::save_settings(&db, &admin, &values(&[("band_low_min", "98"), ("leaver_points", "4")]), now)
         .await
@@ -336,10 +350,7 @@ contract_test!(the_demo_backfills_a_year_of_daily_history, |db| {
     assert!(total > 40 * 100, "most clients have most of a year: {total}");
     assert!(moved > ranking.clients.len() / 2, "scores change over the year ({moved} clients moved)");
     // The leaver three days past every deadline shows in the access history of their clients.
-    let leavers: i64 = ranking
-        .clients
-        .iter()
-        .map(|c| c.score.penalty(PenaltyKind::LeaverPastSla).map(|p| p.count).unwrap_or(0))
-        .sum();
+    let leavers: i64 =
+        ranking.clients.iter().map(|c| c.score.penalty(PenaltyKind::LeaverPastSla).map(|p| p.count).unwrap_or(0)).sum();
     assert!(leavers > 0, "the demo's late leaver is penalised somewhere");
 });

@@ -40,7 +40,10 @@ pub fn router() -> Router<ServerState> {
         router = router.route(
             path,
             get(
-                move |State(state): State<ServerState>, session: Session, Path(slug): Path<String>, headers: HeaderMap| async move {
+                move |State(state): State<ServerState>,
+                      session: Session,
+                      Path(slug): Path<String>,
+                      headers: HeaderMap| async move {
                     client_chart(state, session, slug, kind, headers).await
                 },
             ),
@@ -49,7 +52,13 @@ pub fn router() -> Router<ServerState> {
     router
 }
 
-async fn client_chart(state: ServerState, session: Session, slug: String, kind: ChartKind, headers: HeaderMap) -> Response {
+async fn client_chart(
+    state: ServerState,
+    session: Session,
+    slug: String,
+    kind: ChartKind,
+    headers: HeaderMap,
+) -> Response {
     let path = format!("/charts/clients/{slug}/{}.svg", kind.slug());
     let db = &state.app.db;
     let actor = match app::auth::actor_of_session(db, &session).await {
@@ -94,7 +103,10 @@ fn respond(path: &str, chart: domain::error::Result<Chart>, headers: &HeaderMap)
             cache,
             (header::ETAG, etag),
             // Opened on its own, the image may run nothing and load nothing.
-            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'")),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+            ),
         ],
         svg,
     )

@@ -222,6 +222,22 @@ fn staff_status(who: Who) -> u16 {
     }
 }
 
+/// Expected status for the audit log: admins and auditors only.
+fn audit_status(who: Who) -> u16 {
+    match who {
+        Who::Anonymous => 401,
+        Who::Admin | Who::Auditor => 200,
+        _ => 403,
+    }
+}
+
+fn audit_page_status(who: Who) -> u16 {
+    match audit_status(who) {
+        401 => 303,
+        other => other,
+    }
+}
+
 fn staff_page_status(who: Who) -> u16 {
     match staff_status(who) {
         401 => 303,
@@ -684,6 +700,12 @@ fn rows() -> Vec<(&'static str, Row)> {
             Row::Page { path: rampart_server::export::IMPORT_EXAMPLE_PATH, expect: |_| 200 },
         ),
         ("/settings/service-levels", Row::Page { path: "/settings/service-levels", expect: staff_page_status }),
+        ("/api/audit/list", Row::Call { form: || vec![("query[verify]", "false".into())], expect: audit_status }),
+        ("/audit", Row::Page { path: "/audit", expect: audit_page_status }),
+        (
+            rampart_server::export::AUDIT_PATH,
+            Row::Page { path: rampart_server::export::AUDIT_PATH, expect: audit_page_status },
+        ),
         (
             "/api/reviews/schedule",
             Row::Call {
@@ -751,6 +773,35 @@ fn rows() -> Vec<(&'static str, Row)> {
                 prepare: Prepare::Nothing,
             },
         ),
+        (
+            "/api/reviews/get",
+            Row::ClientCall {
+                form: |_, id| vec![("id", id.to_string())],
+                expect: read_status,
+                prepare: Prepare::OpenReview,
+            },
+        ),
+        (
+            // The review is not in progress: managers are told so, nobody else gets that far.
+            "/api/reviews/decide",
+            Row::ClientCall {
+                form: |_, id| {
+                    vec![
+                        ("occurrence_id", id.to_string()),
+                        ("item_id", "999999".into()),
+                        ("decision", "keep".into()),
+                        ("reason", String::new()),
+                    ]
+                },
+                expect: |who, target| match approve_status(who, target) {
+                    200 => 409,
+                    other => other,
+                },
+                prepare: Prepare::OpenReview,
+            },
+        ),
+        // The first review of the own client (set_up gives it the default series first).
+        ("/reviews/{id}", Row::Page { path: "/reviews/1", expect: |who| if who == Who::Anonymous { 303 } else { 200 } }),
         ("/reviews", Row::Page { path: "/reviews", expect: staff_page_status }),
         ("/reviews/calendar", Row::Page { path: "/reviews/calendar?month=2030-01", expect: staff_page_status }),
         ("/technicians", Row::Page { path: "/technicians", expect: staff_page_status }),
@@ -834,11 +885,18 @@ fn score_rows() -> Vec<(&'static str, Row)> {
     let mut rows = vec![
         (
             "/api/score/client",
-            Row::ClientCall { form: |slug, _| vec![("slug", slug.to_string())], expect: read_status, prepare: Prepare::Nothing },
+            Row::ClientCall {
+                form: |slug, _| vec![("slug", slug.to_string())],
+                expect: read_status,
+                prepare: Prepare::Nothing,
+            },
         ),
         ("/api/score/morning", Row::Call { form: Vec::new, expect: staff_status }),
         ("/api/score/ranking", Row::Call { form: || vec![("page", "1".into())], expect: staff_status }),
-        ("/api/score/settings", Row::Call { form: Vec::new, expect: |who| if who == Who::Anonymous { 401 } else { 200 } }),
+        (
+            "/api/score/settings",
+            Row::Call { form: Vec::new, expect: |who| if who == Who::Anonymous { 401 } else { 200 } },
+        ),
         (
             // The default value, saved again: only admins may.
             "/api/score/save_settings",
@@ -1066,12 +1124,14 @@ async fn control_version(app: &TestApp, target: Target) -> i64 {
 }
 
 /// What a refused change must leave alone: the client, its state of [`CONTROL`] and its risk
-/// acceptance of [`EXCEPTION_CONTROL`], its grants, and the technicians.
+/// acceptance of [`EXCEPTION_CONTROL`], its grants, the technicians, and the audit log.
 async fn fingerprint(app: &TestApp, target: Target) -> Option<String> {
     let cli = domain::Actor::command_line();
     let technicians = domain::access::list_technicians(&app.db, &cli).await.ok()?.len();
+    // A refused change appends no audit entry either.
+    let audited = domain::audit::head(&app.db, &cli).await.ok()?.seq;
     let Ok(client) = domain::clients::get_client(&app.db, &cli, target.slug()).await else {
-        return Some(format!("no client; {technicians} technicians"));
+        return Some(format!("no client; {technicians} technicians; audit entry {audited}"));
     };
     let now = chrono::Utc::now();
     let (_, item, _) =
@@ -1084,7 +1144,7 @@ async fn fingerprint(app: &TestApp, target: Target) -> Option<String> {
         .map(|g| (g.id, g.revoked_at.is_some(), g.last_reviewed_at.is_some()))
         .collect();
     let control = control_version(app, target).await;
-    Some(format!("{} {} {control} {exception:?} {grants:?} {technicians}", client.name, client.version))
+    Some(format!("{} {} {control} {exception:?} {grants:?} {technicians} {audited}", client.name, client.version))
 }
 
 #[tokio::test]

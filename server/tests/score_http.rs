@@ -50,7 +50,8 @@ async fn charts_are_private_svg_images_with_escaped_names() {
         assert_eq!(heatmap.status(), 200);
         let body = heatmap.text().await.unwrap();
         let doc = parse(&body);
-        let labels: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).map(str::trim).collect();
+        let labels: Vec<&str> =
+            doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).map(str::trim).collect();
         assert!(labels.contains(&HOSTILE), "the hostile name is drawn as text: {labels:?}");
         assert!(labels.contains(&"Other Client Ltd"));
         assert!(body.contains("&lt;script&gt;"));
@@ -70,7 +71,10 @@ async fn the_heatmap_holds_only_the_clients_one_may_see() {
         assert_eq!(refused.status(), 403);
         let foreign = viewer.get(app.url("/charts/clients/other/trend.svg")).send().await.unwrap();
         let missing = viewer.get(app.url("/charts/clients/nothing/trend.svg")).send().await.unwrap();
-        assert_eq!((foreign.status(), missing.status()), (reqwest::StatusCode::NOT_FOUND, reqwest::StatusCode::NOT_FOUND));
+        assert_eq!(
+            (foreign.status(), missing.status()),
+            (reqwest::StatusCode::NOT_FOUND, reqwest::StatusCode::NOT_FOUND)
+        );
         assert_eq!(foreign.text().await.unwrap(), missing.text().await.unwrap());
         let signed_out = app.client().get(app.url("/charts/clients/hostile/trend.svg")).send().await.unwrap();
         assert_eq!(signed_out.status(), 401);

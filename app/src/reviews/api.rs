@@ -3,7 +3,7 @@
 // One argument per form field, so that the forms post to these functions without JavaScript.
 #![allow(clippy::too_many_arguments)]
 
-use super::types::{CalendarView, ClientReviewsView, ScheduleView};
+use super::types::{CalendarView, ClientReviewsView, ReviewDetailView, ScheduleView};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -182,5 +182,67 @@ pub async fn add_default_series(slug: String, starts_on: String) -> Result<(), A
     let day = chrono::NaiveDate::parse_from_str(starts_on.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::from(domain::DomainError::invalid("starts_on", "Enter a date as YYYY-MM-DD.")))?;
     domain::reviews::add_default_series(&db, &actor, &slug, day, domain::clock::now()).await?;
+    Ok(())
+}
+
+/// One review and, for an access review, its grants and decisions.
+#[server(prefix = "/api", endpoint = "reviews/get")]
+pub async fn get_review(id: i64) -> Result<ReviewDetailView, AppError> {
+    use super::types::CampaignItemView;
+    use crate::time::When;
+    let db = crate::state::AppState::get()?.db;
+    let actor = crate::auth::current_actor().await?;
+    let now = domain::clock::now();
+    let calendar = domain::clock::calendar();
+    let campaign = domain::reviews::campaign::get_campaign(&db, &actor, id, now).await?;
+    let (decided, completion) = (campaign.decided(), campaign.completion());
+    let client_id = campaign.occurrence.client_id;
+    let in_progress = campaign.occurrence.state == domain::reviews::OccurrenceState::InProgress;
+    let is_access_review = campaign.occurrence.kind == domain::reviews::ReviewKind::AccessReview;
+    let started = campaign.occurrence.started_at.map(When::of);
+    let items = campaign
+        .items
+        .into_iter()
+        .map(|i| CampaignItemView {
+            id: i.item.id,
+            technician_id: i.grant.technician_id,
+            technician_name: i.grant.technician_name.clone(),
+            technician_state: i.grant.technician_state.as_str().into(),
+            system: i.grant.system_label(),
+            privilege: i.grant.privilege.as_str().into(),
+            mfa: i.grant.mfa,
+            last_reviewed: i.grant.last_reviewed_at.map(When::of),
+            granted: When::of(i.grant.granted_at),
+            findings: i.findings.iter().map(|f| f.describe().to_string()).collect(),
+            decision: i.item.decision,
+            reason: i.item.reason,
+            decided_by: i.item.decided_by,
+            decided: i.item.decided_at.map(When::of),
+            revocation: match (i.grant.revoked_at, i.grant.revoke_due_at) {
+                (Some(at), _) => Some(format!("Revoked {}", When::of(at).relative)),
+                (None, Some(due)) => Some(format!("To be revoked by {}", When::of(due).absolute)),
+                _ => None,
+            },
+        })
+        .collect();
+    Ok(ReviewDetailView {
+        occurrence: convert::occurrence(&actor, campaign.occurrence, &calendar, now),
+        is_access_review,
+        started,
+        items,
+        decided,
+        completion,
+        can_decide: in_progress
+            && actor.can_on_client(domain::Permission::ManageReviews, client_id)
+            && actor.can_on_client(domain::Permission::ManageAccess, client_id),
+    })
+}
+
+#[server(prefix = "/api", endpoint = "reviews/decide")]
+pub async fn decide(occurrence_id: i64, item_id: i64, decision: String, reason: String) -> Result<(), AppError> {
+    let db = crate::state::AppState::get()?.db;
+    let actor = crate::auth::current_actor().await?;
+    domain::reviews::campaign::decide(&db, &actor, occurrence_id, item_id, &decision, &reason, domain::clock::now())
+        .await?;
     Ok(())
 }

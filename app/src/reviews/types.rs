@@ -67,6 +67,43 @@ pub struct ClientReviewsView {
     pub today: String,
 }
 
+/// One grant in an access review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignItemView {
+    pub id: i64,
+    pub technician_id: i64,
+    pub technician_name: String,
+    pub technician_state: String,
+    pub system: String,
+    pub privilege: String,
+    pub mfa: bool,
+    pub last_reviewed: Option<When>,
+    pub granted: When,
+    /// Stale-access findings, in words.
+    pub findings: Vec<String>,
+    pub decision: Option<String>,
+    pub reason: String,
+    pub decided_by: Option<String>,
+    pub decided: Option<When>,
+    /// A revocation task open on the grant, or revoked.
+    pub revocation: Option<String>,
+}
+
+/// One review, with its access-review campaign when it is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewDetailView {
+    pub occurrence: OccurrenceView,
+    pub is_access_review: bool,
+    pub started: Option<When>,
+    pub items: Vec<CampaignItemView>,
+    pub decided: usize,
+    pub completion: u32,
+    /// The signed-in user may decide (the review is in progress).
+    pub can_decide: bool,
+}
+
+pub const DECISIONS: [(&str, &str); 3] = [("keep", "Keep"), ("modify", "Modify"), ("revoke", "Revoke")];
+
 pub const KINDS: [(&str, &str); 6] = [
     ("security_review", "Security and business review"),
     ("access_review", "Access review"),

@@ -154,10 +154,7 @@ pub async fn get_client_score(slug: String) -> Result<ScoreView, AppError> {
             )),
             _ => None,
         },
-        charts: charts
-            .iter()
-            .map(|c| convert::chart(c, client_chart_src(&slug, c.kind.slug())))
-            .collect(),
+        charts: charts.iter().map(|c| convert::chart(c, client_chart_src(&slug, c.kind.slug()))).collect(),
         slug,
     })
 }

@@ -15,7 +15,8 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn BandBadge(band: String, label: String) -> impl IntoView {
     let known = ["low", "moderate", "high", "critical", "not_rated"];
-    let class = format!("badge badge-band-{}", if known.contains(&band.as_str()) { band.as_str() } else { "not_rated" });
+    let class =
+        format!("badge badge-band-{}", if known.contains(&band.as_str()) { band.as_str() } else { "not_rated" });
     view! { <span class=class>{label}</span> }
 }
 
@@ -183,7 +184,13 @@ fn ScoreBody(s: ScoreView) -> impl IntoView {
                             let who = if p.items.is_empty() { String::new() } else { format!(": {}", p.items.join(", ")) };
                             view! {
                                 <li>
-                                    {format!("{} — {} × {} = −{}{cap}{who}", p.label, p.count, p.points_each, p.points)}
+                                    {format!(
+                                        "{}: {} × {} = {}{cap}{who}",
+                                        p.label,
+                                        p.count,
+                                        p.points_each,
+                                        if p.points > 0 { format!("−{}", p.points) } else { "0".into() },
+                                    )}
                                     {p.note.map(|n| view! { <br/> <span class="muted">{n}</span> })}
                                 </li>
                             }

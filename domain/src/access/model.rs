@@ -147,15 +147,18 @@ impl Grant {
         Some(self.revoked_at? - self.technician_departed_at?)
     }
 
-    /// When this grant must be revoked: its revocation task's deadline, or for a grant made
-    /// after offboarding started (imported, say) the policy's deadline after T0.
+    /// When this grant must be revoked: its revocation task's deadline (from an offboarding or an
+    /// access review's decision), or for a leaver's grant made after offboarding started
+    /// (imported, say) the policy's deadline after T0.
     pub fn revocation_deadline(&self, policy: &SlaPolicy) -> Option<DateTime<Utc>> {
+        // A revocation task: set at offboarding, or by an access review's "revoke" decision.
+        if self.revoke_due_at.is_some() {
+            return self.revoke_due_at;
+        }
         if !self.technician_state.is_leaver() {
             return None;
         }
-        self.revoke_due_at.or_else(|| {
-            self.technician_departed_at.map(|t0| policy.revoke_due(self.client_id, t0, self.technician_involuntary))
-        })
+        self.technician_departed_at.map(|t0| policy.revoke_due(self.client_id, t0, self.technician_involuntary))
     }
 
     /// Revoked after its deadline.

@@ -93,7 +93,8 @@ impl Settings {
     pub fn sinks(&self) -> std::result::Result<Vec<Sink>, String> {
         let mut sinks = Vec::new();
         if let Some(addr) = &self.syslog {
-            let port_ok = addr.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+            let port_ok =
+                addr.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
             if !port_ok {
                 return Err(format!("RAMPART_AUDIT_SYSLOG {addr:?} is not host:port"));
             }
@@ -101,11 +102,17 @@ impl Settings {
         }
         match (&self.webhook_url, &self.webhook_secret) {
             (None, None) => {}
-            (Some(_), None) => return Err("RAMPART_AUDIT_WEBHOOK_URL is set without RAMPART_AUDIT_WEBHOOK_SECRET".into()),
-            (None, Some(_)) => return Err("RAMPART_AUDIT_WEBHOOK_SECRET is set without RAMPART_AUDIT_WEBHOOK_URL".into()),
+            (Some(_), None) => {
+                return Err("RAMPART_AUDIT_WEBHOOK_URL is set without RAMPART_AUDIT_WEBHOOK_SECRET".into())
+            }
+            (None, Some(_)) => {
+                return Err("RAMPART_AUDIT_WEBHOOK_SECRET is set without RAMPART_AUDIT_WEBHOOK_URL".into())
+            }
             (Some(url), Some(secret)) => {
                 if secret.chars().count() < MIN_SECRET_CHARS {
-                    return Err(format!("RAMPART_AUDIT_WEBHOOK_SECRET must have at least {MIN_SECRET_CHARS} characters"));
+                    return Err(format!(
+                        "RAMPART_AUDIT_WEBHOOK_SECRET must have at least {MIN_SECRET_CHARS} characters"
+                    ));
                 }
                 sinks.push(Sink::Webhook(WebhookSink::new(url, secret.as_bytes())?));
             }
@@ -367,6 +374,11 @@ impl Forwarder {
     /// cursor past what the receiver took.
     pub async fn run_once(&self) -> Result<Round> {
         let name = self.sink.name();
+        // Reads first: with nothing to send, an idle round writes nothing (no lock, no fsync).
+        let head = store::head(&self.db).await?.seq;
+        if store::sink_cursor(&self.db, name).await?.unwrap_or(0) >= head {
+            return Ok(Round::Idle);
+        }
         let now = crate::clock::now();
         let until = now + chrono::Duration::from_std(self.lease).unwrap_or_else(|_| chrono::Duration::seconds(60));
         let Some(cursor) = store::claim_sink(&self.db, name, &self.owner, now, until).await? else {

@@ -111,14 +111,15 @@ async fn filter_of(db: &Db, query: &Query) -> Result<EntryFilter> {
             }
         },
     };
-    let actor = non_empty(&query.actor).map(|a| {
-        a.to_lowercase().chars().filter(|c| !matches!(c, '%' | '_' | '\\')).collect::<String>()
-    });
+    let actor = non_empty(&query.actor)
+        .map(|a| a.to_lowercase().chars().filter(|c| !matches!(c, '%' | '_' | '\\')).collect::<String>());
     if actor.as_ref().is_some_and(|a| a.chars().count() > 254) {
         errors.push(FieldError::new("actor", "Search for at most 254 characters."));
     }
     let action = non_empty(&query.action).map(|a| a.to_lowercase());
-    if action.as_ref().is_some_and(|a| a.len() > 64 || !a.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_'))
+    if action
+        .as_ref()
+        .is_some_and(|a| a.len() > 64 || !a.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_'))
     {
         errors.push(FieldError::new("action", "An action is written like client.update, or client for all of them."));
     }
@@ -197,12 +198,25 @@ pub async fn export_csv(db: &Db, actor: &Actor, query: &Query) -> Result<String>
     entries.reverse();
     let clients = store::client_names(db, &client_ids(&entries)).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(["seq", "at", "actor", "actor_user_id", "action", "client", "object", "summary", "prev_hash", "hash"])
-        .map_err(DomainError::internal)?;
+    out.write_record([
+        "seq",
+        "at",
+        "actor",
+        "actor_user_id",
+        "action",
+        "client",
+        "object",
+        "summary",
+        "prev_hash",
+        "hash",
+    ])
+    .map_err(DomainError::internal)?;
     for e in &entries {
         let client = e
             .client_id
-            .map(|id| clients.iter().find(|(c, _, _)| *c == id).map(|(_, slug, _)| slug.clone()).unwrap_or(id.to_string()))
+            .map(|id| {
+                clients.iter().find(|(c, _, _)| *c == id).map(|(_, slug, _)| slug.clone()).unwrap_or(id.to_string())
+            })
             .unwrap_or_default();
         let record = [
             e.seq.to_string(),
@@ -277,7 +291,13 @@ pub async fn verify(db: &Db, actor: &Actor, expected: Option<&Chain>) -> Result<
         for e in batch {
             count += 1;
             let reason = if e.seq != prev.seq + 1 {
-                Some(format!("entries {} to {} are missing: the log jumps from {} to {}", prev.seq + 1, e.seq - 1, prev.seq, e.seq))
+                Some(format!(
+                    "entries {} to {} are missing: the log jumps from {} to {}",
+                    prev.seq + 1,
+                    e.seq - 1,
+                    prev.seq,
+                    e.seq
+                ))
             } else if e.compute_hash() != e.hash {
                 Some("changed after it was written: its content does not match its hash".into())
             } else if e.prev_hash != prev.last_hash {

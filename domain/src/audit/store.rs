@@ -255,6 +255,16 @@ pub async fn list_sinks(db: &Db) -> Result<Vec<SinkRow>> {
     }))
 }
 
+/// A receiver's cursor, if it has a row yet.
+pub async fn sink_cursor(db: &Db, name: &str) -> Result<Option<i64>> {
+    Ok(on_pool!(db, |pool| {
+        sqlx::query_scalar("SELECT delivered_seq FROM audit_sinks WHERE name = $1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await?
+    }))
+}
+
 /// Claims (or renews) the lease on a receiver for `owner` until `until`; false while another
 /// server holds an unexpired lease. Returns the receiver's cursor when claimed.
 pub async fn claim_sink(
@@ -323,11 +333,13 @@ pub async fn record_sink_failure(db: &Db, name: &str, owner: &str, error: &str, 
 /// Gives up a lease (at shutdown), so that another server may take over at once.
 pub async fn release_sink(db: &Db, name: &str, owner: &str) -> Result<()> {
     on_pool!(db, |pool| {
-        sqlx::query("UPDATE audit_sinks SET lease_owner = NULL, lease_until = NULL WHERE name = $1 AND lease_owner = $2")
-            .bind(name)
-            .bind(owner)
-            .execute(pool)
-            .await?;
+        sqlx::query(
+            "UPDATE audit_sinks SET lease_owner = NULL, lease_until = NULL WHERE name = $1 AND lease_owner = $2",
+        )
+        .bind(name)
+        .bind(owner)
+        .execute(pool)
+        .await?;
     });
     Ok(())
 }

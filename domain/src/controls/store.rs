@@ -780,7 +780,8 @@ pub async fn list_expiring_exceptions(
     only_client: Option<i64>,
     limit: i64,
 ) -> Result<(Vec<ExpiringRow>, i64)> {
-    const FROM: &str = "FROM control_exceptions e JOIN clients c ON c.id = e.client_id JOIN controls k ON k.id = e.control_id
+    const FROM: &str =
+        "FROM control_exceptions e JOIN clients c ON c.id = e.client_id JOIN controls k ON k.id = e.control_id
          WHERE e.ended_at IS NULL AND e.approved_at IS NOT NULL AND e.expires_at > $1 AND e.expires_at <= $2
            AND c.archived_at IS NULL
            AND ($3 IS NULL OR c.id IN (SELECT a.client_id FROM user_clients a WHERE a.user_id = $3))
@@ -799,8 +800,13 @@ pub async fn list_expiring_exceptions(
             .bind(limit)
             .fetch_all(pool)
             .await?;
-        let total =
-            sqlx::query_scalar(&count_sql).bind(now).bind(until).bind(assigned_to).bind(only_client).fetch_one(pool).await?;
+        let total = sqlx::query_scalar(&count_sql)
+            .bind(now)
+            .bind(until)
+            .bind(assigned_to)
+            .bind(only_client)
+            .fetch_one(pool)
+            .await?;
         (rows, total)
     }))
 }

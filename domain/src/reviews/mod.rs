@@ -14,6 +14,7 @@
 //! Who may do what (see [`crate::authz`]): everyone who sees a client sees its schedule (client
 //! viewers included); admins and managers plan, run and close reviews.
 
+pub mod campaign;
 pub mod model;
 pub mod store;
 
@@ -244,6 +245,22 @@ pub async fn change_occurrence(
             format!("A review that is {} cannot become {}.", occurrence.state.label().to_lowercase(), next_state.label().to_lowercase()),
         ));
     }
+    // An access review takes its population when it starts, and is signed off only once every
+    // grant in it was decided.
+    let population = if next_state == OccurrenceState::InProgress && occurrence.kind == ReviewKind::AccessReview {
+        campaign::population(db, occurrence.client_id, now).await?
+    } else {
+        Vec::new()
+    };
+    if next_state == OccurrenceState::Done && occurrence.kind == ReviewKind::AccessReview {
+        let undecided = store::list_items(db, id).await?.iter().filter(|i| i.decision.is_none()).count();
+        if undecided > 0 {
+            return Err(DomainError::invalid(
+                "action",
+                format!("{undecided} grant(s) are still undecided: keep, modify or revoke each before signing off."),
+            ));
+        }
+    }
     let next = if next_state.is_closed() {
         let n = occurrence.n + 1;
         let due = u32::try_from(n)
@@ -264,6 +281,7 @@ pub async fn change_occurrence(
         next,
         series_id: occurrence.series_id,
         client_id: occurrence.client_id,
+        started: (next_state == OccurrenceState::InProgress).then_some((now, population.as_slice())),
     };
     if !store::change_occurrence(db, &change).await? {
         return Err(DomainError::conflict(None, "Someone else changed this review meanwhile. Reload the page."));

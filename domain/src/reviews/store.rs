@@ -42,6 +42,8 @@ pub struct Occurrence {
     pub scheduled_on: Option<NaiveDate>,
     pub state: OccurrenceState,
     pub note: String,
+    /// When it was started (an access review's population was taken then).
+    pub started_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_by: Option<String>,
     pub version: i64,
@@ -64,6 +66,7 @@ struct OccurrenceRow {
     scheduled_on: Option<NaiveDate>,
     state: String,
     note: String,
+    started_at: Option<DateTime<Utc>>,
     closed_at: Option<DateTime<Utc>>,
     closed_by: Option<String>,
     version: i64,
@@ -88,6 +91,7 @@ impl TryFrom<OccurrenceRow> for Occurrence {
             due_on: r.due_on,
             scheduled_on: r.scheduled_on,
             note: r.note,
+            started_at: r.started_at,
             closed_at: r.closed_at,
             closed_by: r.closed_by,
             version: r.version,
@@ -117,7 +121,7 @@ pub async fn list_occurrences(db: &Db, q: OccurrenceQuery<'_>) -> Result<Vec<Occ
         sqlx::query_as(
             "SELECT o.id, o.series_id, o.client_id, c.slug AS client_slug, c.name AS client_name, s.kind, s.title, \
              s.cadence, s.owner, s.starts_on AS series_starts_on, o.n, o.due_on, o.scheduled_on, o.state, o.note, \
-             o.closed_at, o.closed_by, o.version \
+             o.started_at, o.closed_at, o.closed_by, o.version \
              FROM review_occurrences o JOIN review_series s ON s.id = o.series_id JOIN clients c ON c.id = o.client_id \
              WHERE ($1 IS NULL OR o.id = $1) AND ($2 IS NULL OR o.client_id = $2) AND ($3 IS NULL OR s.kind = $3) \
                AND ($4 IS NULL OR o.state = $4) AND (NOT $5 OR o.state IN ('planned', 'in_progress')) \
@@ -196,6 +200,9 @@ pub async fn insert_series(db: &Db, s: &NewSeries<'_>, now: DateTime<Utc>) -> Re
     })
 }
 
+/// A grant in an access review's population: its id and how risky it looked.
+pub type Member = (i64, i64);
+
 /// A change of one occurrence; closing one creates the next.
 pub struct OccurrenceChange<'a> {
     pub id: i64,
@@ -208,6 +215,8 @@ pub struct OccurrenceChange<'a> {
     pub next: Option<(i64, NaiveDate)>,
     pub series_id: i64,
     pub client_id: i64,
+    /// Starting: when, and for an access review the population.
+    pub started: Option<(DateTime<Utc>, &'a [Member])>,
 }
 
 /// Applies the change if the occurrence is still at `version`; false (nothing written) otherwise.
@@ -236,6 +245,21 @@ pub async fn change_occurrence(db: &Db, c: &OccurrenceChange<'_>) -> Result<bool
             if written != 1 {
                 return Ok(false);
             }
+            if let Some((at, items)) = c.started {
+                sqlx::query("UPDATE review_occurrences SET started_at = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(c.id)
+                    .execute(&mut *tx)
+                    .await?;
+                for (grant_id, risk) in items {
+                    sqlx::query("INSERT INTO access_review_items (occurrence_id, grant_id, risk) VALUES ($1, $2, $3)")
+                        .bind(c.id)
+                        .bind(*grant_id)
+                        .bind(*risk)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
             if let Some((n, due)) = c.next {
                 sqlx::query(
                     "INSERT INTO review_occurrences (series_id, client_id, n, due_on, state) VALUES ($1, $2, $3, $4, 'planned')",
@@ -261,4 +285,97 @@ pub(crate) async fn set_closed_at(db: &Db, id: i64, at: DateTime<Utc>) -> Result
         sqlx::query("UPDATE review_occurrences SET closed_at = $1 WHERE id = $2").bind(at).bind(id).execute(pool).await?;
     });
     Ok(())
+}
+
+/// One grant of an access review, as decided so far.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ItemRow {
+    pub id: i64,
+    pub occurrence_id: i64,
+    pub grant_id: i64,
+    pub risk: i64,
+    pub decision: Option<String>,
+    pub reason: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+pub async fn list_items(db: &Db, occurrence_id: i64) -> Result<Vec<ItemRow>> {
+    Ok(on_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, occurrence_id, grant_id, risk, decision, reason, decided_by, decided_at \
+             FROM access_review_items WHERE occurrence_id = $1 ORDER BY risk DESC, id",
+        )
+        .bind(occurrence_id)
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// What a decision does to the grant, in the same transaction.
+pub enum GrantEffect {
+    None,
+    /// Keep: the grant counts as reviewed now, by the reviewer.
+    Reviewed,
+    /// Revoke: a revocation task with this deadline (unless one is already set).
+    RevokeBy(DateTime<Utc>),
+}
+
+/// Records a decision on an item of an open campaign; false when the campaign is not in progress.
+pub async fn decide(
+    db: &Db,
+    item: &ItemRow,
+    decision: &str,
+    reason: &str,
+    by: &str,
+    effect: &GrantEffect,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let decided: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let written = sqlx::query(
+                "UPDATE access_review_items SET decision = $1, reason = $2, decided_by = $3, decided_at = $4 \
+                 WHERE id = $5 AND occurrence_id IN (SELECT id FROM review_occurrences WHERE state = 'in_progress')",
+            )
+            .bind(decision)
+            .bind(reason)
+            .bind(by)
+            .bind(now)
+            .bind(item.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if written != 1 {
+                return Ok(false);
+            }
+            match effect {
+                GrantEffect::None => {}
+                GrantEffect::Reviewed => {
+                    sqlx::query(
+                        "UPDATE grants SET last_reviewed_at = $1, last_reviewed_by = $2, reapproval_due_at = NULL \
+                         WHERE id = $3 AND revoked_at IS NULL",
+                    )
+                    .bind(now)
+                    .bind(by)
+                    .bind(item.grant_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                GrantEffect::RevokeBy(due) => {
+                    sqlx::query(
+                        "UPDATE grants SET revoke_due_at = COALESCE(revoke_due_at, $1) WHERE id = $2 AND revoked_at IS NULL",
+                    )
+                    .bind(*due)
+                    .bind(item.grant_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await
+    });
+    Ok(decided?)
 }

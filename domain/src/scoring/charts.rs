@@ -174,13 +174,9 @@ pub fn heatmap_rows(clients: &[HeatClient], shown: usize) -> Vec<HeatRow> {
                 (n > 0).then(|| (2 * values.iter().sum::<i64>() + n) / (2 * n))
             })
             .collect();
-        let what = if band == Band::NotRated { "not rated".to_string() } else { format!("in the {} band", band.label()) };
-        rows.push(HeatRow {
-            label: format!("{} more {what}", group.len()),
-            clients: group.len(),
-            band,
-            cells,
-        });
+        let what =
+            if band == Band::NotRated { "not rated".to_string() } else { format!("in the {} band", band.label()) };
+        rows.push(HeatRow { label: format!("{} more {what}", group.len()), clients: group.len(), band, cells });
     }
     rows
 }
@@ -231,7 +227,10 @@ enum StepKind {
 struct LineSpec {
     label: String,
     colour: RGBColor,
-    dashed: bool,
+    /// Dash and gap lengths; `None` for a solid line.
+    dash: Option<(i32, i32)>,
+    /// Series drawn first are wider, so that a later one running along it leaves it visible.
+    width: u32,
     points: Vec<(i32, i64)>,
 }
 
@@ -378,11 +377,23 @@ fn draw_trend(
         .build_cartesian_2d(0..x_max, 0i32..100i32)?;
     // The band thresholds, shaded, each named at the right.
     let [low, moderate, high] = thresholds.map(|t| t.clamp(0, 100) as i32);
-    let bands = [(Band::Critical, 0, high), (Band::High, high, moderate), (Band::Moderate, moderate, low), (Band::Low, low, 100)];
+    let bands = [
+        (Band::Critical, 0, high),
+        (Band::High, high, moderate),
+        (Band::Moderate, moderate, low),
+        (Band::Low, low, 100),
+    ];
     for (band, from, to) in bands {
-        chart.draw_series(std::iter::once(Rectangle::new([(0, from), (x_max, to)], band_colour(band).mix(0.16).filled())))?;
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(0, from), (x_max, to)],
+            band_colour(band).mix(0.16).filled(),
+        )))?;
         let (x, y) = chart.backend_coord(&(x_max, (from + to) / 2));
-        let label = format!("{} {}", band.label(), if band == Band::Critical { format!("<{high}") } else { format!("≥{from}") });
+        let label = format!(
+            "{} {}",
+            band.label(),
+            if band == Band::Critical { format!("<{high}") } else { format!("≥{from}") }
+        );
         text(root, &label, (x + 8, y), 11.0, &INK, HPos::Left)?;
     }
     let formatter = |x: &i32| day_label(first, *x);
@@ -439,15 +450,15 @@ fn draw_lines(root: &Area, first: NaiveDate, days: i32, series: &[LineSpec]) -> 
     let mut x = 48;
     for s in series {
         let y = 15;
-        let line = if s.dashed {
-            legend.draw(&PathElement::new(vec![(x, y), (x + 6, y)], s.colour.stroke_width(3)))?;
-            legend.draw(&PathElement::new(vec![(x + 11, y), (x + 18, y)], s.colour.stroke_width(3)))
-        } else {
-            legend.draw(&PathElement::new(vec![(x, y), (x + 18, y)], s.colour.stroke_width(3)))
-        };
-        line?;
-        text(&legend, &s.label, (x + 24, y), 11.0, &INK, HPos::Left)?;
-        x += 30 + (s.label.chars().count() as i32 * 6) + 16;
+        let swatch = vec![(x, y), (x + 22, y)];
+        match s.dash {
+            Some((dash, gap)) => {
+                legend.draw(&plotters::element::DashedPathElement::new(swatch, dash, gap, s.colour.stroke_width(3)))?
+            }
+            None => legend.draw(&PathElement::new(swatch, s.colour.stroke_width(s.width.max(3))))?,
+        }
+        text(&legend, &s.label, (x + 28, y), 11.0, &INK, HPos::Left)?;
+        x += 34 + (s.label.chars().count() as i32 * 6) + 16;
     }
     let mut chart = ChartBuilder::on(&body)
         .margin_top(6)
@@ -471,13 +482,13 @@ fn draw_lines(root: &Area, first: NaiveDate, days: i32, series: &[LineSpec]) -> 
         .draw()?;
     for s in series {
         let points: Vec<(i32, i32)> = s.points.iter().map(|(x, v)| (*x, *v as i32)).collect();
-        if points.len() == 1 {
-            chart.draw_series(std::iter::once(Circle::new(points[0], 3, s.colour.filled())))?;
-        } else if s.dashed {
-            chart.draw_series(DashedLineSeries::new(points, 7, 4, s.colour.stroke_width(2)))?;
-        } else {
-            chart.draw_series(LineSeries::new(points, s.colour.stroke_width(2)))?;
-        }
+        match (points.len(), s.dash) {
+            (1, _) => chart.draw_series(std::iter::once(Circle::new(points[0], 3, s.colour.filled())))?,
+            (_, Some((dash, gap))) => {
+                chart.draw_series(DashedLineSeries::new(points, dash, gap, s.colour.stroke_width(s.width)))?
+            }
+            (_, None) => chart.draw_series(LineSeries::new(points, s.colour.stroke_width(s.width)))?,
+        };
     }
     Ok(())
 }
@@ -570,7 +581,11 @@ fn draw_heatmap(root: &Area, columns: &[String], rows: &[HeatRow], settings: &Sc
             rect(root, (x + 1, y + 1), (x + CELL - 1, y + 21), fill)?;
             let ink = if cell.is_some() { ink_on(band) } else { MUTED };
             let value = cell.map(|v| v.to_string()).unwrap_or_else(|| "–".into());
-            root.draw(&Text::new(value, (x + CELL / 2, y + 11), ("sans-serif", px(11.0)).into_font().color(&ink).pos(Pos::new(HPos::Center, VPos::Center))))?;
+            root.draw(&Text::new(
+                value,
+                (x + CELL / 2, y + 11),
+                ("sans-serif", px(11.0)).into_font().color(&ink).pos(Pos::new(HPos::Center, VPos::Center)),
+            ))?;
         }
         // The row's band, in words beside the cells.
         let x = left + CELL * row.cells.len() as i32 + 8;
@@ -609,7 +624,14 @@ fn draw_quarters(root: &Area, rows: &[QuarterReviews]) -> Drawn {
         let x2 = x + slot / 2;
         rect(root, (x, scale(q.on_time)), (x2, bottom), BLUE)?;
         rect(root, (x, scale(q.on_time + q.late)), (x2, scale(q.on_time)), VERMILLION)?;
-        text(root, &format!("{} / {}", q.on_time, q.late), ((x + x2) / 2, scale(q.on_time + q.late) - 8), 11.0, &INK, HPos::Center)?;
+        text(
+            root,
+            &format!("{} / {}", q.on_time, q.late),
+            ((x + x2) / 2, scale(q.on_time + q.late) - 8),
+            11.0,
+            &INK,
+            HPos::Center,
+        )?;
         text(root, &q.quarter, ((x + x2) / 2, bottom + 14), 11.0, &MUTED, HPos::Center)?;
     }
     root.draw(&PathElement::new(vec![(left, bottom), (right, bottom)], RULE.stroke_width(1)))
@@ -644,7 +666,13 @@ pub fn trend_chart(client: &str, points: &[TrendPoint], meetings: &[Meeting], se
         headers: vec!["Day".into(), "Score".into(), "Band".into()],
         rows: weekly(points)
             .into_iter()
-            .map(|p| vec![p.day.to_string(), p.posture.map(|v| v.to_string()).unwrap_or_else(|| "–".into()), p.band.label().into()])
+            .map(|p| {
+                vec![
+                    p.day.to_string(),
+                    p.posture.map(|v| v.to_string()).unwrap_or_else(|| "–".into()),
+                    p.band.label().into(),
+                ]
+            })
             .collect(),
     };
     let (Some(first), Some(last)) = (points.first(), points.last()) else {
@@ -660,7 +688,8 @@ pub fn trend_chart(client: &str, points: &[TrendPoint], meetings: &[Meeting], se
     let summary = match (rated.first(), rated.last()) {
         (Some((d0, v0)), Some((d1, v1))) => {
             let (lo_day, lo) = rated.iter().min_by_key(|(d, v)| (*v, *d)).copied().unwrap_or((*d0, *v0));
-            let (hi_day, hi) = rated.iter().max_by_key(|(d, v)| (*v, std::cmp::Reverse(*d))).copied().unwrap_or((*d1, *v1));
+            let (hi_day, hi) =
+                rated.iter().max_by_key(|(d, v)| (*v, std::cmp::Reverse(*d))).copied().unwrap_or((*d1, *v1));
             format!(
                 "Risk score of {client} from {d0} to {d1}: {v0} at the start, {v1} ({}) at the end; lowest {lo} on {lo_day}, highest {hi} on {hi_day}.",
                 last.band.label()
@@ -763,11 +792,8 @@ pub fn contributors_chart(client: &str, score: &Score) -> Chart {
     }
     bars.push(("Score".to_string(), 0, 10 * posture, StepKind::Total));
     rows.push(vec!["Score".into(), String::new(), posture.to_string()]);
-    let named: Vec<String> = steps
-        .iter()
-        .take(4)
-        .map(|s| format!("{} {}", s.label, model::tenths(s.delta_tenths)))
-        .collect();
+    let named: Vec<String> =
+        steps.iter().take(4).map(|s| format!("{} {}", s.label, model::tenths(s.delta_tenths))).collect();
     let description = format!(
         "Waterfall from 100 down to the score of {client}: coverage is {coverage} after {} gaps{}; penalties take {} points; the score is {posture}. Largest steps: {}.",
         score.gaps.len(),
@@ -789,7 +815,12 @@ pub fn contributors_chart(client: &str, score: &Score) -> Chart {
 }
 
 /// The portfolio: clients × categories, the lowest-scored individually and the rest by band.
-pub fn heatmap_chart(rows: Vec<HeatRow>, categories: &[Category], total_clients: usize, settings: &ScoreSettings) -> Chart {
+pub fn heatmap_chart(
+    rows: Vec<HeatRow>,
+    categories: &[Category],
+    total_clients: usize,
+    settings: &ScoreSettings,
+) -> Chart {
     let individual = rows.iter().filter(|r| r.clients == 1).count();
     let groups: Vec<String> = rows.iter().filter(|r| r.clients > 1).map(|r| r.label.clone()).collect();
     let mut headers = vec!["Client".to_string()];
@@ -820,7 +851,11 @@ pub fn heatmap_chart(rows: Vec<HeatRow>, categories: &[Category], total_clients:
         plot: if rows.is_empty() {
             Plot::Empty("No client to show".into())
         } else {
-            Plot::Heatmap { columns: categories.iter().map(|c| c.id.clone()).collect(), rows, settings: settings.clone() }
+            Plot::Heatmap {
+                columns: categories.iter().map(|c| c.id.clone()).collect(),
+                rows,
+                settings: settings.clone(),
+            }
         },
     }
 }
@@ -840,7 +875,13 @@ pub fn access_chart(client: &str, points: &[AccessPoint]) -> Chart {
         rows: weekly(points)
             .into_iter()
             .map(|p| {
-                vec![p.day.to_string(), p.active.to_string(), p.expired.to_string(), p.leavers.to_string(), p.findings.to_string()]
+                vec![
+                    p.day.to_string(),
+                    p.active.to_string(),
+                    p.expired.to_string(),
+                    p.leavers.to_string(),
+                    p.findings.to_string(),
+                ]
             })
             .collect(),
     };
@@ -853,10 +894,11 @@ pub fn access_chart(client: &str, points: &[AccessPoint]) -> Chart {
             plot: Plot::Empty("No access history yet".into()),
         };
     };
-    let series = |label: &str, colour, dashed, value: fn(&AccessPoint) -> i64| LineSpec {
+    let series = |label: &str, colour, dash, width, value: fn(&AccessPoint) -> i64| LineSpec {
         label: label.into(),
         colour,
-        dashed,
+        dash,
+        width,
         points: points.iter().map(|p| (days_between(first.day, p.day), value(p))).collect(),
     };
     let peak = points.iter().max_by_key(|p| (p.findings, p.day)).map(|p| (p.findings, p.day)).unwrap_or((0, last.day));
@@ -872,10 +914,10 @@ pub fn access_chart(client: &str, points: &[AccessPoint]) -> Chart {
             first: first.day,
             days: days_between(first.day, last.day),
             series: vec![
-                series("Active", BLUE, false, |p| p.active),
-                series("Past expiry", ORANGE, true, |p| p.expired),
-                series("Held by leavers", VERMILLION, true, |p| p.leavers),
-                series("With findings", GREEN, false, |p| p.findings),
+                series("Active", BLUE, None, 6, |p| p.active),
+                series("With findings", GREEN, None, 2, |p| p.findings),
+                series("Past expiry", ORANGE, Some((8, 4)), 2, |p| p.expired),
+                series("Held by leavers", VERMILLION, Some((2, 3)), 3, |p| p.leavers),
             ],
         },
     }
@@ -899,7 +941,8 @@ pub fn reviews_chart(client: &str, quarters: &[QuarterReviews]) -> Chart {
             plot: Plot::Empty("No reviews recorded yet".into()),
         };
     }
-    let words: Vec<String> = quarters.iter().map(|q| format!("{} {} on time, {} late", q.quarter, q.on_time, q.late)).collect();
+    let words: Vec<String> =
+        quarters.iter().map(|q| format!("{} {} on time, {} late", q.quarter, q.on_time, q.late)).collect();
     Chart {
         kind: ChartKind::Reviews,
         title: "Review timeliness".into(),
@@ -927,16 +970,43 @@ mod tests {
 
     fn sample_score() -> Score {
         let items = vec![
-            ScoreItem { control_id: "RA-01".into(), title: "MFA <everywhere>".into(), category_id: "RA".into(), severity: 5, status: S::NotImplemented, stale: false },
-            ScoreItem { control_id: "IA-01".into(), title: "Accounts".into(), category_id: "IA".into(), severity: 4, status: S::Partial, stale: true },
-            ScoreItem { control_id: "PC-01".into(), title: "Inventory".into(), category_id: "PC".into(), severity: 3, status: S::Implemented, stale: false },
+            ScoreItem {
+                control_id: "RA-01".into(),
+                title: "MFA <everywhere>".into(),
+                category_id: "RA".into(),
+                severity: 5,
+                status: S::NotImplemented,
+                stale: false,
+            },
+            ScoreItem {
+                control_id: "IA-01".into(),
+                title: "Accounts".into(),
+                category_id: "IA".into(),
+                severity: 4,
+                status: S::Partial,
+                stale: true,
+            },
+            ScoreItem {
+                control_id: "PC-01".into(),
+                title: "Inventory".into(),
+                category_id: "PC".into(),
+                severity: 3,
+                status: S::Implemented,
+                stale: false,
+            },
         ];
         let ids: Vec<String> = categories().into_iter().map(|c| c.id).collect();
         let governance = Governance {
             leavers: vec![LeaverAccess { technician_id: 1, name: HOSTILE.into(), t0: None, past_sla: true }],
             ..Default::default()
         };
-        score(&items, &ids, &governance, &ScoreSettings::default(), Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap())
+        score(
+            &items,
+            &ids,
+            &governance,
+            &ScoreSettings::default(),
+            Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap(),
+        )
     }
 
     fn day(n: i64) -> NaiveDate {
@@ -952,7 +1022,11 @@ mod tests {
     }
 
     fn texts(doc: &roxmltree::Document) -> Vec<String> {
-        doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).map(|t| t.trim().to_string()).collect()
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .map(|t| t.trim().to_string())
+            .collect()
     }
 
     /// What every chart must be: XML, titled and described inside, and free of hostile markup.
@@ -962,7 +1036,8 @@ mod tests {
         let doc = parse(&svg);
         let root = doc.root_element();
         assert!(root.has_tag_name("svg"));
-        let first: Vec<&str> = root.children().filter(|n| n.is_element()).take(2).map(|n| n.tag_name().name()).collect();
+        let first: Vec<&str> =
+            root.children().filter(|n| n.is_element()).take(2).map(|n| n.tag_name().name()).collect();
         assert_eq!(first, vec!["title", "desc"], "title and description come first");
         let title = root.children().find(|n| n.has_tag_name("title")).and_then(|n| n.text()).unwrap();
         assert_eq!(title, clean(&chart.title));
@@ -991,7 +1066,10 @@ mod tests {
             assert!(labels.iter().any(|t| t == band), "{band} in {labels:?}");
         }
         assert!(count(&doc, "polyline") >= 2, "the score is split where it was not rated, and the meeting line");
-        assert!(svg.contains("#CC79A7") || svg.contains("#cc79a7") || svg.to_uppercase().contains("CC79A7"), "a meeting marker in purple");
+        assert!(
+            svg.contains("#CC79A7") || svg.contains("#cc79a7") || svg.to_uppercase().contains("CC79A7"),
+            "a meeting marker in purple"
+        );
         assert!(chart.description.contains("Meetings on 2026-03-06."), "{}", chart.description);
         assert_eq!(chart.table.rows.len(), 53, "one row per week of 365 days");
         assert_eq!(chart.table.rows.last().unwrap()[0], day(364).to_string(), "the latest day is in the table");
@@ -1048,7 +1126,9 @@ mod tests {
         let settings = ScoreSettings::default();
         let clients: Vec<HeatClient> = (0..2000)
             .map(|k| {
-                let cells: Vec<Option<i64>> = (0..9).map(|c| if (k + c) % 11 == 0 { None } else { Some(((k * 7 + c * 13) % 101) as i64) }).collect();
+                let cells: Vec<Option<i64>> = (0..9)
+                    .map(|c| if (k + c) % 11 == 0 { None } else { Some(((k * 7 + c * 13) % 101) as i64) })
+                    .collect();
                 let band = Band::ALL[k % 5];
                 HeatClient { name: if k == 0 { HOSTILE.into() } else { format!("Client {k:04}") }, band, cells }
             })
@@ -1080,13 +1160,23 @@ mod tests {
         let rows = heatmap_rows(&clients, 1);
         assert_eq!(rows.len(), 2);
         assert_eq!((rows[1].label.as_str(), rows[1].clients), ("2 more in the High band", 2));
-        assert_eq!(rows[1].cells, vec![Some(73), Some(60)], "(70 + 75) / 2 rounds up; a category without values stays out");
+        assert_eq!(
+            rows[1].cells,
+            vec![Some(73), Some(60)],
+            "(70 + 75) / 2 rounds up; a category without values stays out"
+        );
     }
 
     #[test]
     fn access_hygiene_draws_four_series_with_a_legend() {
         let points: Vec<AccessPoint> = (0..200)
-            .map(|k| AccessPoint { day: day(k), active: 10 + k % 3, expired: k % 2, leavers: i64::from(k > 150), findings: k % 5 })
+            .map(|k| AccessPoint {
+                day: day(k),
+                active: 10 + k % 3,
+                expired: k % 2,
+                leavers: i64::from(k > 150),
+                findings: k % 5,
+            })
             .collect();
         let chart = access_chart(HOSTILE, &points);
         let svg = check(&chart);

@@ -270,7 +270,13 @@ pub async fn get_client_charts(
 }
 
 /// One chart of a client.
-pub async fn get_client_chart(db: &Db, actor: &Actor, slug: &str, kind: ChartKind, now: DateTime<Utc>) -> Result<Chart> {
+pub async fn get_client_chart(
+    db: &Db,
+    actor: &Actor,
+    slug: &str,
+    kind: ChartKind,
+    now: DateTime<Utc>,
+) -> Result<Chart> {
     let (scored, charts) = get_client_charts(db, actor, slug, now).await?;
     if kind == ChartKind::Access {
         actor.require_on_client(Permission::ViewAccess, scored.client.id)?;
@@ -443,6 +449,7 @@ pub async fn save_settings(
 ) -> Result<ScoreSettings> {
     actor.require(Permission::ManageSettings)?;
     let mut settings = store::load_settings(db).await?;
+    let before = settings.clone();
     let mut errors = Vec::new();
     for (key, text) in values {
         let Some(spec) = SETTINGS.iter().find(|s| s.key == key) else {
@@ -451,10 +458,9 @@ pub async fn save_settings(
         };
         match text.trim().parse::<i64>() {
             Ok(value) => settings.set(spec.key, value),
-            Err(_) => errors.push(FieldError::new(
-                key,
-                format!("Enter a whole number from {} to {}.", spec.min, spec.max),
-            )),
+            Err(_) => {
+                errors.push(FieldError::new(key, format!("Enter a whole number from {} to {}.", spec.min, spec.max)))
+            }
         }
     }
     if errors.is_empty() {
@@ -463,7 +469,13 @@ pub async fn save_settings(
     if !errors.is_empty() {
         return Err(DomainError::Validation(errors));
     }
-    store::save_settings(db, &settings, &actor.display_name, now).await?;
+    let mut diff = crate::audit::Diff::new();
+    for spec in SETTINGS {
+        let shown = |s: &ScoreSettings| s.get(spec.key).unwrap_or(spec.default).to_string();
+        diff = diff.field(spec.key, &shown(&before), &shown(&settings));
+    }
+    let audit = crate::audit::Record::by(actor, "score.settings_update", "score_settings").summary(diff.finish());
+    store::save_settings(db, &settings, &actor.display_name, now, &audit).await?;
     Ok(settings)
 }
 

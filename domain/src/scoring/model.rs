@@ -38,7 +38,14 @@ pub struct SettingSpec {
     pub max: i64,
 }
 
-const fn spec(key: &'static str, label: &'static str, help: &'static str, default: i64, min: i64, max: i64) -> SettingSpec {
+const fn spec(
+    key: &'static str,
+    label: &'static str,
+    help: &'static str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> SettingSpec {
     SettingSpec { key, label, help, default, min, max }
 }
 
@@ -46,16 +53,58 @@ const fn spec(key: &'static str, label: &'static str, help: &'static str, defaul
 pub const SETTINGS: [SettingSpec; 14] = [
     spec("band_low_min", "Low band from", "A posture at or above this is Low.", 90, 1, 100),
     spec("band_moderate_min", "Moderate band from", "At or above this (and below Low) is Moderate.", 75, 1, 100),
-    spec("band_high_min", "High band from", "At or above this (and below Moderate) is High; below it, Critical.", 60, 1, 100),
-    spec("leaver_points", "Points per leaver past SLA", "Taken off for each technician still holding access here after the revocation deadline.", 3, 0, 100),
+    spec(
+        "band_high_min",
+        "High band from",
+        "At or above this (and below Moderate) is High; below it, Critical.",
+        60,
+        1,
+        100,
+    ),
+    spec(
+        "leaver_points",
+        "Points per leaver past SLA",
+        "Taken off for each technician still holding access here after the revocation deadline.",
+        3,
+        0,
+        100,
+    ),
     spec("leaver_cap", "Cap for leavers past SLA", "At most this many points for leavers.", 15, 0, 100),
     spec("review_points", "Points per overdue review", "Taken off for each overdue review of any kind.", 2, 0, 100),
     spec("review_cap", "Cap for overdue reviews", "At most this many points for overdue reviews.", 10, 0, 100),
-    spec("kev_points", "Points per KEV item past SLA", "Taken off for each known-exploited vulnerability open past its SLA.", 2, 0, 100),
+    spec(
+        "kev_points",
+        "Points per KEV item past SLA",
+        "Taken off for each known-exploited vulnerability open past its SLA.",
+        2,
+        0,
+        100,
+    ),
     spec("kev_cap", "Cap for KEV items", "At most this many points for KEV items.", 10, 0, 100),
-    spec("severity5_critical_count", "Severity-5 gaps that make Critical", "This many severity-5 controls at zero make the band Critical; one makes it at least High.", 3, 1, 100),
-    spec("leaver_override_days", "Days after T0 that raise the band", "A leaver still holding access more than this many days after T0 makes the band at least High.", 7, 0, 365),
-    spec("tier_standard_pct", "Standard tier multiplier (%)", "Priority = (100 − posture) × this / 100.", 100, 100, 1000),
+    spec(
+        "severity5_critical_count",
+        "Severity-5 gaps that make Critical",
+        "This many severity-5 controls at zero make the band Critical; one makes it at least High.",
+        3,
+        1,
+        100,
+    ),
+    spec(
+        "leaver_override_days",
+        "Days after T0 that raise the band",
+        "A leaver still holding access more than this many days after T0 makes the band at least High.",
+        7,
+        0,
+        365,
+    ),
+    spec(
+        "tier_standard_pct",
+        "Standard tier multiplier (%)",
+        "Priority = (100 − posture) × this / 100.",
+        100,
+        100,
+        1000,
+    ),
     spec("tier_sensitive_pct", "Sensitive tier multiplier (%)", "For sensitive or regulated data.", 125, 100, 1000),
     spec("tier_critical_pct", "Critical tier multiplier (%)", "For critical operations.", 150, 100, 1000),
 ];
@@ -144,10 +193,15 @@ impl ScoreSettings {
         for spec in SETTINGS {
             let value = self.get(spec.key).unwrap_or(spec.default);
             if value < spec.min || value > spec.max {
-                errors.push(FieldError::new(spec.key, format!("Enter a whole number from {} to {}.", spec.min, spec.max)));
+                errors.push(FieldError::new(
+                    spec.key,
+                    format!("Enter a whole number from {} to {}.", spec.min, spec.max),
+                ));
             }
         }
-        if errors.is_empty() && !(self.band_high_min < self.band_moderate_min && self.band_moderate_min < self.band_low_min) {
+        if errors.is_empty()
+            && !(self.band_high_min < self.band_moderate_min && self.band_moderate_min < self.band_low_min)
+        {
             errors.push(FieldError::new(
                 "band_moderate_min",
                 "The thresholds must rise: High below Moderate, Moderate below Low.",
@@ -524,7 +578,13 @@ pub fn score(
             settings.leaver_cap,
             past_sla,
         ),
-        penalty(PenaltyKind::OverdueReview, governance.overdue_reviews, settings.review_points, settings.review_cap, Vec::new()),
+        penalty(
+            PenaltyKind::OverdueReview,
+            governance.overdue_reviews,
+            settings.review_points,
+            settings.review_cap,
+            Vec::new(),
+        ),
         penalty(PenaltyKind::KevPastSla, governance.kev_items, settings.kev_points, settings.kev_cap, Vec::new()),
     ];
     let penalty_points: i64 = penalties.iter().map(|p| p.points).sum();
@@ -537,10 +597,7 @@ pub fn score(
         applicable.iter().copied().filter(|i| i.severity == 5 && i.credit_halves() == 0).collect();
     if !zero_sev5.is_empty() && zero_sev5.len() as i64 >= settings.severity5_critical_count {
         let ids: Vec<&str> = zero_sev5.iter().map(|i| i.control_id.as_str()).collect();
-        floors.push((
-            Band::Critical,
-            format!("{} severity-5 controls at zero ({})", zero_sev5.len(), ids.join(", ")),
-        ));
+        floors.push((Band::Critical, format!("{} severity-5 controls at zero ({})", zero_sev5.len(), ids.join(", "))));
     } else {
         for i in &zero_sev5 {
             floors.push((
@@ -553,10 +610,7 @@ pub fn score(
     for leaver in &governance.leavers {
         if let Some(t0) = leaver.t0.filter(|t0| now > *t0 + grace) {
             let days = (now - t0).num_days();
-            floors.push((
-                Band::High,
-                format!("leaver {} still holds access {days} days after leaving", leaver.name),
-            ));
+            floors.push((Band::High, format!("leaver {} still holds access {days} days after leaving", leaver.name)));
         }
     }
     let mut band = band_by_posture;
@@ -715,7 +769,10 @@ mod tests {
         assert_eq!(s.band_by_posture, Band::Low);
         assert_eq!(s.band, Band::High, "RA-01 (severity 5) at zero raises the band");
         let explained = s.band_explanation().unwrap();
-        assert!(explained.starts_with("Band raised from Low to High: RA-01 Control RA-01 not implemented"), "{explained}");
+        assert!(
+            explained.starts_with("Band raised from Low to High: RA-01 Control RA-01 not implemented"),
+            "{explained}"
+        );
         let words: Vec<String> = s.gaps.iter().map(Gap::describe).collect();
         assert_eq!(
             words,
@@ -784,7 +841,10 @@ mod tests {
         assert_eq!(stale_missing.credit_halves(), 0);
         let s = run(&[stale], &Governance::default());
         assert_eq!((s.coverage, s.stale), (Some(50), 1));
-        assert_eq!(s.gaps[0].describe(), "RA-01 Control RA-01 implemented, but the evidence is stale (counts as partial): −2");
+        assert_eq!(
+            s.gaps[0].describe(),
+            "RA-01 Control RA-01 implemented, but the evidence is stale (counts as partial): −2"
+        );
     }
 
     #[test]
@@ -859,7 +919,10 @@ mod tests {
         assert_eq!(run(&items, &at(7)).band, Band::Low, "exactly 7 days is not past 7");
         let late = run(&items, &at(8));
         assert_eq!(late.band, Band::High);
-        assert_eq!(late.band_explanation().unwrap(), "Band raised from Low to High: leaver Tom still holds access 8 days after leaving.");
+        assert_eq!(
+            late.band_explanation().unwrap(),
+            "Band raised from Low to High: leaver Tom still holds access 8 days after leaving."
+        );
         let not_left = Governance {
             leavers: vec![LeaverAccess { technician_id: 1, name: "Soon".into(), t0: None, past_sla: false }],
             ..Default::default()
@@ -926,7 +989,10 @@ mod tests {
     fn settings_have_the_documented_defaults_and_refuse_bad_values() {
         let d = ScoreSettings::default();
         assert_eq!((d.band_low_min, d.band_moderate_min, d.band_high_min), (90, 75, 60));
-        assert_eq!((d.leaver_points, d.leaver_cap, d.review_points, d.review_cap, d.kev_points, d.kev_cap), (3, 15, 2, 10, 2, 10));
+        assert_eq!(
+            (d.leaver_points, d.leaver_cap, d.review_points, d.review_cap, d.kev_points, d.kev_cap),
+            (3, 15, 2, 10, 2, 10)
+        );
         assert_eq!((d.severity5_critical_count, d.leaver_override_days), (3, 7));
         assert_eq!((d.tier_standard_pct, d.tier_sensitive_pct, d.tier_critical_pct), (100, 125, 150));
         assert!(d.problems().is_empty());
@@ -971,7 +1037,11 @@ mod tests {
             let items: Vec<ScoreItem> = (0..n)
                 .map(|k| ScoreItem {
                     stale: rng.chance(25),
-                    ..item(&format!("{}-{k:02}", ["RA", "IA", "PC", "BR"][rng.below(4)]), 1 + rng.below(5) as i64, *rng.pick(&statuses))
+                    ..item(
+                        &format!("{}-{k:02}", ["RA", "IA", "PC", "BR"][rng.below(4)]),
+                        1 + rng.below(5) as i64,
+                        *rng.pick(&statuses),
+                    )
                 })
                 .collect();
             let governance = Governance {

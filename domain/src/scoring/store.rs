@@ -27,11 +27,18 @@ pub async fn load_settings(db: &Db) -> Result<ScoreSettings> {
     Ok(settings)
 }
 
-/// Writes every setting (one row each), in one transaction.
-pub async fn save_settings(db: &Db, settings: &ScoreSettings, by: &str, now: DateTime<Utc>) -> Result<()> {
+/// Writes every setting (one row each) and appends `audit`, in one transaction.
+pub async fn save_settings(
+    db: &Db,
+    settings: &ScoreSettings,
+    by: &str,
+    now: DateTime<Utc>,
+    audit: &crate::audit::Record,
+) -> Result<()> {
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
+            let mut chain = crate::audit::store::lock_chain!(tx)?;
             for spec in SETTINGS {
                 let value = settings.get(spec.key).unwrap_or(spec.default);
                 sqlx::query(
@@ -46,6 +53,7 @@ pub async fn save_settings(db: &Db, settings: &ScoreSettings, by: &str, now: Dat
                 .execute(&mut *tx)
                 .await?;
             }
+            crate::audit::store::append!(tx, chain, audit)?;
             tx.commit().await?;
             Ok::<(), sqlx::Error>(())
         }
@@ -74,7 +82,11 @@ pub struct ClientRow {
 }
 
 /// Active clients, narrowed as the client list (`assigned_to`, `only_client`).
-pub async fn list_active_clients(db: &Db, assigned_to: Option<i64>, only_client: Option<i64>) -> Result<Vec<ClientRow>> {
+pub async fn list_active_clients(
+    db: &Db,
+    assigned_to: Option<i64>,
+    only_client: Option<i64>,
+) -> Result<Vec<ClientRow>> {
     Ok(on_pool!(db, |pool| {
         sqlx::query_as(
             "SELECT c.id, c.slug, c.name, c.impact_tier, c.created_at FROM clients c
@@ -196,7 +208,8 @@ impl TryFrom<SnapshotRow> for Snapshot {
     }
 }
 
-const SNAPSHOT_COLUMNS: &str = "client_id, day, coverage, posture, band, categories, stale_controls, leavers_past_sla, \
+const SNAPSHOT_COLUMNS: &str =
+    "client_id, day, coverage, posture, band, categories, stale_controls, leavers_past_sla, \
      overdue_reviews, kev_items, penalty, grants_active, grants_expired, grants_leavers, access_findings, taken_at";
 const SNAPSHOT_WIDTH: usize = 16;
 /// Rows per INSERT: well under SQLite's and PostgreSQL's limits on bound parameters.

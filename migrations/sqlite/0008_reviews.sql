@@ -28,6 +28,7 @@ CREATE TABLE review_occurrences (
     scheduled_on  TEXT,
     state         TEXT NOT NULL CHECK (state IN ('planned', 'in_progress', 'done', 'skipped')),
     note          TEXT NOT NULL DEFAULT '',
+    started_at    TEXT,
     closed_at     TEXT,
     closed_by     TEXT,
     version       INTEGER NOT NULL DEFAULT 1,
@@ -35,3 +36,18 @@ CREATE TABLE review_occurrences (
 );
 CREATE INDEX review_occurrences_due_idx ON review_occurrences (due_on);
 CREATE INDEX review_occurrences_client_idx ON review_occurrences (client_id);
+
+-- An access review campaign: the client's active grants when the review started (the population
+-- the reviewer attests), each with a decision: keep, modify or revoke, with a reason.
+CREATE TABLE access_review_items (
+    id               INTEGER PRIMARY KEY,
+    occurrence_id    INTEGER NOT NULL REFERENCES review_occurrences (id),
+    grant_id         INTEGER NOT NULL REFERENCES grants (id),
+    -- Higher is riskier: admin, no MFA, a leaver, unreviewed, expired come first.
+    risk             INTEGER NOT NULL,
+    decision         TEXT CHECK (decision IN ('keep', 'modify', 'revoke')),
+    reason           TEXT NOT NULL DEFAULT '',
+    decided_by       TEXT,
+    decided_at       TEXT,
+    UNIQUE (occurrence_id, grant_id)
+);
