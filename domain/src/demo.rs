@@ -294,7 +294,12 @@ async fn demo_access(db: &Db, rng: &mut DemoRng, slugs: &[String], now: chrono::
     use chrono::Duration;
     let cli = Actor::command_line();
     // The second person who attests a finished offboarding.
-    let attester = Actor { user_id: None, email: "morgan@msp.example".into(), display_name: "Morgan Manager".into(), ..cli.clone() };
+    let attester = Actor {
+        user_id: None,
+        email: "morgan@msp.example".into(),
+        display_name: "Morgan Manager".into(),
+        ..cli.clone()
+    };
     let systems =
         ["rmm", "psa", "remote_support", "password_vault", "m365_gdap", "firewall_vpn", "backup_console", "edr"];
     let active_slugs = &slugs[..slugs.len().saturating_sub(2)];
@@ -302,11 +307,8 @@ async fn demo_access(db: &Db, rng: &mut DemoRng, slugs: &[String], now: chrono::
     let mut mover_done = false;
     for (name, title, state) in STAFF {
         let onboarding = *state == "onboarding";
-        let started = if onboarding {
-            now - Duration::days(4)
-        } else {
-            now - Duration::days(60 + rng.below(900) as i64)
-        };
+        let started =
+            if onboarding { now - Duration::days(4) } else { now - Duration::days(60 + rng.below(900) as i64) };
         // When the leavers' exits began (T0).
         let t0 = match (*state, name.starts_with("Elena")) {
             ("offboarding", true) => Some(now - Duration::days(3)),
@@ -325,7 +327,8 @@ async fn demo_access(db: &Db, rng: &mut DemoRng, slugs: &[String], now: chrono::
         // The onboarding checklist, done on time (the newcomer's still under way).
         let steps = access_store::list_steps(db, Some(technician.id), false).await?;
         for step in steps {
-            let keep_open = onboarding && !matches!(step.code.as_str(), "ON-01" | "ON-02" | "ON-03" | "ON-04" | "ON-06");
+            let keep_open =
+                onboarding && !matches!(step.code.as_str(), "ON-01" | "ON-02" | "ON-03" | "ON-04" | "ON-06");
             if keep_open {
                 continue;
             }
@@ -367,10 +370,8 @@ async fn demo_access(db: &Db, rng: &mut DemoRng, slugs: &[String], now: chrono::
                     let latest = t0.unwrap_or(now) - Duration::days(1);
                     let span = (latest - started).num_days().max(2) as usize;
                     let granted = (started + Duration::days(rng.below(span) as i64)).min(latest);
-                    let reviewed = rng
-                        .chance(70)
-                        .then(|| latest - Duration::days(rng.below(150) as i64))
-                        .map(|r| r.max(granted));
+                    let reviewed =
+                        rng.chance(70).then(|| latest - Duration::days(rng.below(150) as i64)).map(|r| r.max(granted));
                     access_store::set_grant_times(db, g.id, granted, reviewed, reviewed.map(|_| "Morgan Manager"))
                         .await?;
                 }

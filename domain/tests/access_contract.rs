@@ -143,14 +143,20 @@ contract_test!(grants_are_approved_by_someone_else_and_never_duplicated, |db| {
     let unverified = RevocationInput { method: String::new(), ..removal("") };
     let refused = access::revoke_grant(&db, &manager, g.id, &unverified, now).await;
     assert!(matches!(refused, Err(DomainError::Validation(e)) if e.len() == 2), "no revocation without verification");
-    let future = RevocationInput { removed_at: (now + Duration::days(1)).format("%Y-%m-%dT%H:%M").to_string(), ..removal("Ticket 42") };
+    let future = RevocationInput {
+        removed_at: (now + Duration::days(1)).format("%Y-%m-%dT%H:%M").to_string(),
+        ..removal("Ticket 42")
+    };
     let refused = access::revoke_grant(&db, &manager, g.id, &future, now).await;
     assert!(matches!(refused, Err(DomainError::Validation(e)) if e[0].field == "removed_at"));
     let revoked = access::revoke_grant(&db, &manager, g.id, &removal("Removed from the RMM; user list checked"), now)
         .await
         .unwrap();
     assert_eq!(revoked.state(now), GrantState::Revoked);
-    assert_eq!((revoked.revocation_method.as_str(), revoked.revoked_by.as_deref()), ("tool_user_list", Some("manager user")));
+    assert_eq!(
+        (revoked.revocation_method.as_str(), revoked.revoked_by.as_deref()),
+        ("tool_user_list", Some("manager user"))
+    );
     let twice = access::revoke_grant(&db, &manager, g.id, &removal("again, again"), now).await;
     assert!(matches!(twice, Err(DomainError::Conflict { .. })));
     let again = access::grant_access(&db, &manager, &grant(sam.id, "acme", "rmm", "read"), now).await;
@@ -197,7 +203,8 @@ contract_test!(findings_follow_the_rules_and_the_clients_one_may_see, |db| {
         "a leaver's access past 24 hours after T0 is overdue"
     );
     let bob_own = overdue.iter().find(|(g, _)| g.technician_id == bob.id).unwrap().0.id;
-    let revoked = access::revoke_grant(&db, &manager, bob_own, &removal("Removed from the RMM"), day_later).await.unwrap();
+    let revoked =
+        access::revoke_grant(&db, &manager, bob_own, &removal("Removed from the RMM"), day_later).await.unwrap();
     let took = revoked.time_to_revoke().expect("measured from T0");
     assert!(took > Duration::hours(24) && took < Duration::hours(26), "{took:?}");
 
@@ -257,7 +264,10 @@ contract_test!(onboarding_steps_have_deadlines_and_gate_access, |db| {
     let sam = access::create_technician(&db, &manager, &technician("sam@msp.example"), now).await.unwrap();
     let steps = access::get_lifecycle(&db, &manager, sam.id, now).await.unwrap().steps;
     let codes: Vec<&str> = steps.iter().map(|s| s.code.as_str()).collect();
-    assert_eq!(codes, ["ON-01", "ON-02", "ON-03", "ON-04", "ON-05", "ON-06", "ON-07", "ON-08", "ON-09", "ON-10", "ON-11"]);
+    assert_eq!(
+        codes,
+        ["ON-01", "ON-02", "ON-03", "ON-04", "ON-05", "ON-06", "ON-07", "ON-08", "ON-09", "ON-10", "ON-11"]
+    );
     // Started on Monday 5 January 2026: day 1 ends on the 6th, five business days on the 12th.
     let due = |code: &str| steps.iter().find(|s| s.code == code).unwrap().due_at.format("%Y-%m-%d %H:%M").to_string();
     assert_eq!(due("ON-01"), "2026-01-05 00:00");
@@ -267,13 +277,19 @@ contract_test!(onboarding_steps_have_deadlines_and_gate_access, |db| {
     let step = |code: &str| steps.iter().find(|s| s.code == code).unwrap().id;
 
     let refused = access::grant_access(&db, &manager, &grant(sam.id, "acme", "rmm", "read"), now).await;
-    assert!(matches!(refused, Err(DomainError::Validation(e)) if e[0].message.contains("ON-01")), "no access before ON-01");
+    assert!(
+        matches!(refused, Err(DomainError::Validation(e)) if e[0].message.contains("ON-01")),
+        "no access before ON-01"
+    );
     access::complete_step(&db, &manager, sam.id, step("ON-01"), "Agreements signed", now).await.unwrap();
     access::grant_access(&db, &manager, &grant(sam.id, "acme", "rmm", "standard"), now).await.unwrap();
     let admin = access::grant_access(&db, &manager, &grant(sam.id, "acme", "psa", "admin"), now).await;
     assert!(matches!(admin, Err(DomainError::Validation(e)) if e[0].message.contains("ON-03")), "no admin before MFA");
     let done = access::complete_step(&db, &manager, sam.id, step("ON-03"), "FIDO2 key enrolled", now).await.unwrap();
-    assert_eq!((done.done_by.as_deref(), done.note.as_str(), done.done_at), (Some("manager user"), "FIDO2 key enrolled", Some(now)));
+    assert_eq!(
+        (done.done_by.as_deref(), done.note.as_str(), done.done_at),
+        (Some("manager user"), "FIDO2 key enrolled", Some(now))
+    );
     access::grant_access(&db, &manager, &grant(sam.id, "acme", "psa", "admin"), now).await.unwrap();
 
     let twice = access::complete_step(&db, &manager, sam.id, step("ON-03"), "", now).await;
@@ -303,7 +319,12 @@ contract_test!(offboarding_sets_deadlines_per_grant_and_needs_a_second_person, |
     let second = user(&db, "s@example.test", "manager", &[]).await;
     let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6) - Duration::hours(10);
     // A stricter contract: the client wants a leaver's access gone within 2 hours (1 if fired).
-    let contract = SlaInput { amount: "2".into(), unit: "hours".into(), involuntary_amount: "1".into(), involuntary_unit: "hours".into() };
+    let contract = SlaInput {
+        amount: "2".into(),
+        unit: "hours".into(),
+        involuntary_amount: "1".into(),
+        involuntary_unit: "hours".into(),
+    };
     access::save_client_sla(&db, &manager, "strict", "REVOKE", &contract, now).await.unwrap();
 
     let eve = onboarded(&db, &manager, "eve@msp.example", now).await;
@@ -312,7 +333,10 @@ contract_test!(offboarding_sets_deadlines_per_grant_and_needs_a_second_person, |
     let t0 = now + Duration::minutes(30);
     let fired = OffboardingInput { t0: t0.format("%Y-%m-%dT%H:%M").to_string(), involuntary: true };
     let bad_t0 = OffboardingInput { t0: "yesterday".into(), involuntary: true };
-    assert!(matches!(access::start_offboarding(&db, &manager, eve.id, 1, &bad_t0, now).await, Err(DomainError::Validation(_))));
+    assert!(matches!(
+        access::start_offboarding(&db, &manager, eve.id, 1, &bad_t0, now).await,
+        Err(DomainError::Validation(_))
+    ));
     let eve = access::start_offboarding(&db, &manager, eve.id, 1, &fired, now).await.unwrap();
     let t0 = eve.departed_at.unwrap();
     assert!(eve.involuntary);
@@ -371,16 +395,26 @@ contract_test!(service_levels_are_settings_and_contracts_only_tighten, |db| {
     let now = Utc::now();
     let sla = |amount: &str, unit: &str| SlaInput { amount: amount.into(), unit: unit.into(), ..Default::default() };
 
-    assert!(matches!(access::save_msp_sla(&db, &manager, "REVOKE", &sla("12", "hours"), now).await, Err(DomainError::Forbidden)));
+    assert!(matches!(
+        access::save_msp_sla(&db, &manager, "REVOKE", &sla("12", "hours"), now).await,
+        Err(DomainError::Forbidden)
+    ));
     for bad in [sla("-1", "hours"), sla("ten", "hours"), sla("1", "weeks"), sla("9000", "days")] {
-        assert!(matches!(access::save_msp_sla(&db, &admin, "REVOKE", &bad, now).await, Err(DomainError::Validation(_))));
+        assert!(matches!(
+            access::save_msp_sla(&db, &admin, "REVOKE", &bad, now).await,
+            Err(DomainError::Validation(_))
+        ));
     }
-    let longer_when_fired = SlaInput { involuntary_amount: "30".into(), involuntary_unit: "hours".into(), ..sla("12", "hours") };
+    let longer_when_fired =
+        SlaInput { involuntary_amount: "30".into(), involuntary_unit: "hours".into(), ..sla("12", "hours") };
     assert!(matches!(
         access::save_msp_sla(&db, &admin, "REVOKE", &longer_when_fired, now).await,
         Err(DomainError::Validation(e)) if e[0].field == "involuntary_amount"
     ));
-    assert!(matches!(access::save_msp_sla(&db, &admin, "NOPE-1", &sla("1", "days"), now).await, Err(DomainError::NotFound)));
+    assert!(matches!(
+        access::save_msp_sla(&db, &admin, "NOPE-1", &sla("1", "days"), now).await,
+        Err(DomainError::NotFound)
+    ));
     access::save_msp_sla(&db, &admin, "REVOKE", &sla("12", "hours"), now).await.unwrap();
     access::save_msp_sla(&db, &admin, "OFF-08", &sla("3", "business_days"), now).await.unwrap();
     let rows = access::list_sla_settings(&db, &manager).await.unwrap();
@@ -395,7 +429,10 @@ contract_test!(service_levels_are_settings_and_contracts_only_tighten, |db| {
     assert!(matches!(looser, Err(DomainError::Validation(e)) if e[0].message.contains("12 hours")));
     access::save_client_sla(&db, &manager, "acme", "REVIEW", &sla("30", "days"), now).await.unwrap();
     let seen = access::get_client_sla(&db, &viewer, "acme").await.unwrap();
-    assert_eq!((seen.review.describe(), seen.review_is_contract, seen.revoke.describe()), ("30 days".into(), true, "12 hours".into()));
+    assert_eq!(
+        (seen.review.describe(), seen.review_is_contract, seen.revoke.describe()),
+        ("30 days".into(), true, "12 hours".into())
+    );
     assert!(matches!(
         access::save_client_sla(&db, &tech, "acme", "REVIEW", &sla("10", "days"), now).await,
         Err(DomainError::Forbidden)
@@ -419,11 +456,21 @@ contract_test!(a_role_change_asks_to_keep_or_revoke_every_grant, |db| {
     let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
     let kim = onboarded(&db, &manager, "kim@msp.example", now).await;
     let rmm = access::grant_access(&db, &manager, &grant(kim.id, "acme", "rmm", "standard"), now).await.unwrap();
-    let vault = access::grant_access(&db, &manager, &grant(kim.id, "acme", "password_vault", "admin"), now).await.unwrap();
-    assert!(matches!(access::change_role(&db, &manager, kim.id, 1, "Engineer", now).await, Err(DomainError::Validation(_))));
+    let vault =
+        access::grant_access(&db, &manager, &grant(kim.id, "acme", "password_vault", "admin"), now).await.unwrap();
+    assert!(matches!(
+        access::change_role(&db, &manager, kim.id, 1, "Engineer", now).await,
+        Err(DomainError::Validation(_))
+    ));
     let kim = access::change_role(&db, &manager, kim.id, 1, "Service desk", now).await.unwrap();
     assert_eq!(kim.title, "Service desk");
-    let mov = access::get_lifecycle(&db, &manager, kim.id, now).await.unwrap().steps.into_iter().find(|s| s.code == "MOV-01").unwrap();
+    let mov = access::get_lifecycle(&db, &manager, kim.id, now)
+        .await
+        .unwrap()
+        .steps
+        .into_iter()
+        .find(|s| s.code == "MOV-01")
+        .unwrap();
     assert!(mov.done_at.is_none());
     let early = access::complete_step(&db, &manager, kim.id, mov.id, "", now).await;
     assert!(matches!(early, Err(DomainError::Validation(e)) if e[0].message.contains("re-approval")));
@@ -431,10 +478,22 @@ contract_test!(a_role_change_asks_to_keep_or_revoke_every_grant, |db| {
     assert_eq!(found.iter().filter(|(_, f)| f.contains(&FindingKind::ReapprovalOverdue)).count(), 2);
 
     access::review_grant(&db, &manager, rmm.id, now).await.unwrap();
-    let still = access::get_lifecycle(&db, &manager, kim.id, now).await.unwrap().steps.into_iter().find(|s| s.code == "MOV-01").unwrap();
+    let still = access::get_lifecycle(&db, &manager, kim.id, now)
+        .await
+        .unwrap()
+        .steps
+        .into_iter()
+        .find(|s| s.code == "MOV-01")
+        .unwrap();
     assert!(still.done_at.is_none(), "one grant still waits");
     access::revoke_grant(&db, &manager, vault.id, &removal("Vault membership removed"), now).await.unwrap();
-    let closed = access::get_lifecycle(&db, &manager, kim.id, now).await.unwrap().steps.into_iter().find(|s| s.code == "MOV-01").unwrap();
+    let closed = access::get_lifecycle(&db, &manager, kim.id, now)
+        .await
+        .unwrap()
+        .steps
+        .into_iter()
+        .find(|s| s.code == "MOV-01")
+        .unwrap();
     assert!(closed.done_at.is_some(), "MOV-01 closes once every grant was kept or revoked");
     assert!(access::list_findings(&db, &manager, mov.due_at + Duration::minutes(1)).await.unwrap().is_empty());
 });

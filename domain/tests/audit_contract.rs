@@ -431,3 +431,20 @@ contract_test!(the_head_parses_as_the_cli_prints_it, |db| {
     assert_eq!(audit::parse_head("12:xyz"), None);
     assert_eq!(audit::parse_head("nonsense"), None);
 });
+
+contract_test!(a_change_of_the_score_settings_is_recorded_with_before_and_after, |db| {
+    let admin = user(&db, "admin@example.test", "admin").await;
+    let before = head_seq(&db).await;
+    let values = vec![("leaver_points".to_string(), "4".to_string())];
+    let (old, _) = rampart_domain::scoring::get_settings(&db, &admin).await.unwrap();
+    let old = old.get("leaver_points").unwrap();
+    rampart_domain::scoring::save_settings(&db, &admin, &values, Utc::now()).await.unwrap();
+    let log = entries(&db).await;
+    assert_eq!(log.len() as i64, before + 1);
+    let entry = log.last().unwrap();
+    assert_eq!((entry.action.as_str(), entry.object.as_str()), ("score.settings_update", "score_settings"));
+    assert_eq!(entry.summary, format!("leaver_points: “{old}” → “4”"));
+    let bad = vec![("leaver_points".to_string(), "lots".to_string())];
+    assert!(rampart_domain::scoring::save_settings(&db, &admin, &bad, Utc::now()).await.is_err());
+    assert_eq!(head_seq(&db).await, before + 1, "a refused change writes nothing");
+});

@@ -47,5 +47,17 @@ test.describe("review schedule", () => {
     const row = schedule.getByRole("row").filter({ hasText: client.name }).filter({ hasText: "Security and business review" });
     await expect(row).toContainText("overdue");
     await expect(schedule.getByRole("row").filter({ hasText: client.name }).filter({ hasText: "Access review" })).toHaveCount(0);
+
+    // The calendar feed: a secret address, shown once, that a calendar program reads without a session.
+    await open.page().goto("/reviews/calendar");
+    await waitForHydration(page);
+    await page.getByRole("button", { name: "Make a new feed address" }).click();
+    const url = (await page.locator("code.feed-url").textContent()) ?? "";
+    expect(url).toMatch(/\/calendar\/[0-9a-f]{48}\.ics$/);
+    const feed = await page.request.get(url, { headers: { cookie: "" } });
+    expect(feed.status()).toBe(200);
+    const ics = await feed.text();
+    expect(ics).toContain("BEGIN:VCALENDAR");
+    expect(ics).toContain(client.name);
   });
 });

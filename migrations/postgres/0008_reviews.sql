@@ -51,3 +51,11 @@ CREATE TABLE access_review_items (
     decided_at       TIMESTAMPTZ,
     UNIQUE (occurrence_id, grant_id)
 );
+
+-- Each user's iCalendar feed: only the SHA-256 of the secret in its address is kept, so that the
+-- database does not hold working addresses; rotating replaces it.
+CREATE TABLE calendar_feeds (
+    user_id     BIGINT PRIMARY KEY REFERENCES users (id),
+    token_hash  TEXT NOT NULL UNIQUE,
+    created_at  TIMESTAMPTZ NOT NULL
+);

@@ -195,7 +195,9 @@ async fn run_audit(db: &Db, command: AuditCommand) -> Result<(), String> {
         AuditCommand::Verify { head } => {
             let expected = match head.as_deref() {
                 None => None,
-                Some(text) => Some(audit::parse_head(text).ok_or("--head must be SEQ:HASH as `rampart audit head` prints it")?),
+                Some(text) => {
+                    Some(audit::parse_head(text).ok_or("--head must be SEQ:HASH as `rampart audit head` prints it")?)
+                }
             };
             let checked = audit::verify(db, &cli, expected.as_ref()).await.map_err(|e| describe(&e))?;
             match checked.broken {
@@ -207,9 +209,7 @@ async fn run_audit(db: &Db, command: AuditCommand) -> Result<(), String> {
                     println!("Head: {}:{}", checked.head.seq, checked.head.last_hash);
                     Ok(())
                 }
-                Some(broken) => {
-                    Err(format!("the audit log is broken at entry {}: {}", broken.seq, broken.reason))
-                }
+                Some(broken) => Err(format!("the audit log is broken at entry {}: {}", broken.seq, broken.reason)),
             }
         }
         AuditCommand::Head => {

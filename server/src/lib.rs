@@ -1,6 +1,7 @@
 //! The Rampart server: HTTP wiring, the command line and settings. Everything that decides
 //! anything lives in the domain crate; the pages live in the app crate.
 
+pub mod calendar;
 pub mod charts;
 pub mod cli;
 pub mod config;

@@ -72,6 +72,7 @@ pub fn build_router(config: &Config, db: Db) -> Router {
         .route(export::REGISTER_PATH, get(export::register_csv))
         .route(export::IMPORT_EXAMPLE_PATH, get(export::import_example))
         .route(export::AUDIT_PATH, get(export::audit_csv))
+        .route(crate::calendar::FEED_PATH, get(crate::calendar::feed))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

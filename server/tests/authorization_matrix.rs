@@ -801,7 +801,23 @@ fn rows() -> Vec<(&'static str, Row)> {
             },
         ),
         // The first review of the own client (set_up gives it the default series first).
-        ("/reviews/{id}", Row::Page { path: "/reviews/1", expect: |who| if who == Who::Anonymous { 303 } else { 200 } }),
+        (
+            "/reviews/{id}",
+            Row::Page { path: "/reviews/1", expect: |who| if who == Who::Anonymous { 303 } else { 200 } },
+        ),
+        (
+            // The secret in the address is the credential: an unknown one is not found for anyone.
+            rampart_server::calendar::FEED_PATH,
+            Row::Page { path: "/calendar/00000000000000000000000000000000000000000000abcd.ics", expect: |_| 404 },
+        ),
+        (
+            "/api/reviews/feed_status",
+            Row::Call { form: Vec::new, expect: |who| if who == Who::Anonymous { 401 } else { 200 } },
+        ),
+        (
+            "/api/reviews/rotate_feed",
+            Row::Call { form: Vec::new, expect: |who| if who == Who::Anonymous { 401 } else { 200 } },
+        ),
         ("/reviews", Row::Page { path: "/reviews", expect: staff_page_status }),
         ("/reviews/calendar", Row::Page { path: "/reviews/calendar?month=2030-01", expect: staff_page_status }),
         ("/technicians", Row::Page { path: "/technicians", expect: staff_page_status }),
@@ -949,6 +965,7 @@ fn served_endpoints() -> BTreeSet<String> {
     for path in rampart_server::charts::paths() {
         endpoints.insert(path.to_string());
     }
+    endpoints.insert(rampart_server::calendar::FEED_PATH.to_string());
     endpoints
 }
 

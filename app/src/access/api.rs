@@ -12,7 +12,9 @@ pub(crate) mod convert {
     use super::super::types::{GrantView, LateChecklistView, OffboardingView, StepView, TechnicianView};
     use crate::time::When;
     use domain::access::checklist::Gate;
-    use domain::access::{lifecycle, model, Grant, GrantState, LateChecklist, OffboardingSummary, SlaPolicy, Step, Technician};
+    use domain::access::{
+        lifecycle, model, Grant, GrantState, LateChecklist, OffboardingSummary, SlaPolicy, Step, Technician,
+    };
     use domain::{Actor, Permission};
 
     pub fn technician(t: Technician) -> TechnicianView {
@@ -54,7 +56,9 @@ pub(crate) mod convert {
             revoke_overdue: g.revoked_at.is_none() && revoke_due.is_some_and(|due| now > due),
             revoke_due: revoke_due.map(When::of),
             reapproval_due: g.reapproval_due_at.map(When::of),
-            revocation_method: g.revoked_at.map(|_| lifecycle::revocation_method_label(&g.revocation_method).to_string()),
+            revocation_method: g
+                .revoked_at
+                .map(|_| lifecycle::revocation_method_label(&g.revocation_method).to_string()),
             revocation_evidence: g.revocation_evidence.clone(),
             can_manage: actor.can_on_client(Permission::ManageAccess, g.client_id) && g.revoked_at.is_none(),
             system: g.system_label(),

@@ -2,9 +2,9 @@
 //! stale-access findings.
 
 use super::api::{
-    get_client_sla, get_technician, list_client_access, list_findings, list_sla_settings, list_technicians,
-    ChangeRole, ChangeTechnicianState, CompleteStep, CreateTechnician, GrantAccess, ReviewGrant, RevokeGrant,
-    SaveClientSla, SaveSla, StartOffboarding,
+    get_client_sla, get_technician, list_client_access, list_findings, list_sla_settings, list_technicians, ChangeRole,
+    ChangeTechnicianState, CompleteStep, CreateTechnician, GrantAccess, ReviewGrant, RevokeGrant, SaveClientSla,
+    SaveSla, StartOffboarding,
 };
 use super::types::{
     technician_state_label, ClientSlaView, GrantView, LateChecklistView, OffboardingView, SlaRowView, StepView,

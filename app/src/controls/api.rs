@@ -176,7 +176,8 @@ pub async fn update_client_control(
         verified_now: verified_now.is_some(),
         note,
     };
-    domain::controls::update_client_control(&state.db, &actor, &slug, &control_id, &update, domain::clock::now()).await?;
+    domain::controls::update_client_control(&state.db, &actor, &slug, &control_id, &update, domain::clock::now())
+        .await?;
     Ok(())
 }
 

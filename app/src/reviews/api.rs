@@ -14,7 +14,12 @@ pub(crate) mod convert {
     use domain::reviews::{Calendar, Occurrence};
     use domain::{Actor, Permission};
 
-    pub fn occurrence(actor: &Actor, o: Occurrence, calendar: &Calendar, now: chrono::DateTime<chrono::Utc>) -> OccurrenceView {
+    pub fn occurrence(
+        actor: &Actor,
+        o: Occurrence,
+        calendar: &Calendar,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> OccurrenceView {
         OccurrenceView {
             overdue: calendar.is_overdue(o.due_on, o.state, now),
             can_manage: actor.can_on_client(Permission::ManageReviews, o.client_id) && !o.state.is_closed(),
@@ -88,7 +93,8 @@ pub async fn month_calendar(month: String) -> Result<CalendarView, AppError> {
     let grid_start = first - Duration::days(first.weekday().num_days_from_monday() as i64);
     let last = next_month - Duration::days(1);
     let grid_end = last + Duration::days(6 - last.weekday().num_days_from_monday() as i64);
-    let filter = domain::reviews::ScheduleFilter { due_from: Some(grid_start), due_to: Some(grid_end), ..Default::default() };
+    let filter =
+        domain::reviews::ScheduleFilter { due_from: Some(grid_start), due_to: Some(grid_end), ..Default::default() };
     let found = domain::reviews::list_schedule(&db, &actor, &filter, &calendar, now).await?;
     let items: Vec<_> = found.into_iter().map(|o| convert::occurrence(&actor, o, &calendar, now)).collect();
     let mut weeks = Vec::new();
@@ -245,4 +251,51 @@ pub async fn decide(occurrence_id: i64, item_id: i64, decision: String, reason: 
     domain::reviews::campaign::decide(&db, &actor, occurrence_id, item_id, &decision, &reason, domain::clock::now())
         .await?;
     Ok(())
+}
+
+/// Where the feed is reached from outside: the public address when it is set, else this host.
+#[cfg(feature = "ssr")]
+fn feed_url(path: &str) -> String {
+    if let Ok(base) = std::env::var("RAMPART_PUBLIC_URL") {
+        if !base.trim().is_empty() {
+            return format!("{}{path}", base.trim().trim_end_matches('/'));
+        }
+    }
+    let host = use_context::<http::request::Parts>()
+        .and_then(|p| p.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string));
+    match host {
+        Some(host) => format!("http://{host}{path}"),
+        None => path.to_string(),
+    }
+}
+
+/// The session key under which a new feed address waits to be shown once (for a browser
+/// without JavaScript, whose form post is redirected back to the page).
+#[cfg(feature = "ssr")]
+const FEED_FLASH: &str = "rampart.feed_flash";
+
+/// Makes a new secret address for the signed-in user's calendar feed (the old one stops working)
+/// and returns it, shown once.
+#[server(prefix = "/api", endpoint = "reviews/rotate_feed")]
+pub async fn rotate_feed() -> Result<String, AppError> {
+    let db = crate::state::AppState::get()?.db;
+    let actor = crate::auth::current_actor().await?;
+    let token = domain::reviews::feed::rotate_token(&db, &actor, domain::clock::now()).await?;
+    let url = feed_url(&format!("/calendar/{token}.ics"));
+    let session = crate::auth::session().await?;
+    if let Err(e) = session.insert(FEED_FLASH, &url).await {
+        tracing::warn!(error = %e, "the new feed address could not be kept for the next page");
+    }
+    Ok(url)
+}
+
+/// Whether the signed-in user has a feed, and a new address waiting to be shown (once).
+#[server(prefix = "/api", endpoint = "reviews/feed_status")]
+pub async fn feed_status() -> Result<(Option<crate::time::When>, Option<String>), AppError> {
+    let db = crate::state::AppState::get()?.db;
+    let actor = crate::auth::current_actor().await?;
+    let created = domain::reviews::feed::feed_created(&db, &actor).await?.map(crate::time::When::of);
+    let session = crate::auth::session().await?;
+    let flash = session.remove::<String>(FEED_FLASH).await.ok().flatten();
+    Ok((created, flash))
 }

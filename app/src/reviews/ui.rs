@@ -1,7 +1,8 @@
 //! Review pages: the schedule as a list and as a month calendar, and a client's reviews.
 
 use super::api::{
-    client_reviews, get_review, list_schedule, month_calendar, AddDefaultSeries, ChangeOccurrence, CreateSeries, Decide,
+    client_reviews, feed_status, get_review, list_schedule, month_calendar, AddDefaultSeries, ChangeOccurrence,
+    CreateSeries, Decide, RotateFeed,
 };
 use super::types::{
     kind_label, CalendarView, CampaignItemView, ClientReviewsView, OccurrenceView, ReviewDetailView, CADENCES,
@@ -39,7 +40,8 @@ fn ScheduleTabs(current: &'static str) -> impl IntoView {
 
 #[component]
 pub fn SchedulePage() -> impl IntoView {
-    let (kind, state, overdue, from, to) = (query("kind"), query("state"), query("overdue"), query("from"), query("to"));
+    let (kind, state, overdue, from, to) =
+        (query("kind"), query("state"), query("overdue"), query("from"), query("to"));
     let change = ServerAction::<ChangeOccurrence>::new();
     let schedule = Resource::new(
         move || (kind.get(), state.get(), overdue.get(), from.get(), to.get(), change.version().get()),
@@ -207,6 +209,39 @@ fn ReviewRow(o: OccurrenceView, show_client: bool, change: ServerAction<ChangeOc
     }
 }
 
+/// The signed-in user's calendar feed: a secret address, shown once when made or rotated.
+#[component]
+fn FeedCard() -> impl IntoView {
+    let rotate = ServerAction::<RotateFeed>::new();
+    let status = Resource::new(move || rotate.version().get(), |_| feed_status());
+    view! {
+        <section class="card" aria-labelledby="feed-heading">
+            <h2 id="feed-heading" class="card-title">"Calendar feed"</h2>
+            <p class="muted">
+                "Subscribe to your review schedule in a calendar program. The address is a secret: anyone who has it sees what you see. Making a new one stops the old one."
+            </p>
+            {move || rotate.value().get().and_then(Result::err).map(|error| view! { <ActionError error/> })}
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    let shown = rotate.value().get_untracked().and_then(Result::ok);
+                    match status.await {
+                        Ok((created, flash)) => view! {
+                            {shown.or(flash).map(|url| view! {
+                                <p role="status">"Your new feed address (shown once; copy it now): "<code class="feed-url">{url}</code></p>
+                            })}
+                            {created.map(|w| view! { <p class="muted">"Your current address was made "<TimeAgo when=w/>"."</p> })}
+                        }.into_any(),
+                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <ActionForm action=rotate>
+                <button type="submit" class="btn btn-small">"Make a new feed address"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
 #[component]
 pub fn CalendarPage() -> impl IntoView {
     let month = query("month");
@@ -220,6 +255,7 @@ pub fn CalendarPage() -> impl IntoView {
             </div>
         </header>
         <ScheduleTabs current="calendar"/>
+        <FeedCard/>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match calendar.await {
@@ -392,10 +428,8 @@ pub fn ReviewPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
     let change = ServerAction::<ChangeOccurrence>::new();
     let decide = ServerAction::<Decide>::new();
-    let detail = Resource::new(
-        move || (id.get(), change.version().get(), decide.version().get()),
-        |(id, ..)| get_review(id),
-    );
+    let detail =
+        Resource::new(move || (id.get(), change.version().get(), decide.version().get()), |(id, ..)| get_review(id));
     let error = move || {
         let err = |r: Option<Result<(), AppError>>| r.and_then(Result::err);
         err(change.value().get()).or_else(|| err(decide.value().get()))
@@ -479,7 +513,12 @@ fn CampaignCard(d: ReviewDetailView, decide: ServerAction<Decide>) -> impl IntoV
 }
 
 #[component]
-fn CampaignRow(item: CampaignItemView, occurrence_id: i64, can_decide: bool, decide: ServerAction<Decide>) -> impl IntoView {
+fn CampaignRow(
+    item: CampaignItemView,
+    occurrence_id: i64,
+    can_decide: bool,
+    decide: ServerAction<Decide>,
+) -> impl IntoView {
     let id = item.id;
     let label = format!("Decide on {} for {}", item.system, item.technician_name);
     view! {

@@ -81,10 +81,7 @@ pub(crate) mod convert {
                 items: p.items.clone(),
                 note: match p.kind {
                     PenaltyKind::LeaverPastSla => None,
-                    PenaltyKind::OverdueReview => Some(
-                        "Overdue reviews are not counted in the score yet: it will read them from the review schedule (issue 5). 0 until then."
-                            .into(),
-                    ),
+                    PenaltyKind::OverdueReview => None,
                     PenaltyKind::KevPastSla => {
                         Some("Rampart has no source of known-exploited vulnerabilities yet, so this counts 0.".into())
                     }

@@ -315,7 +315,7 @@ fn Formula(s: ScoreSettingsView) -> impl IntoView {
                             <th scope="row">"Overdue review of any kind"</th>
                             <td class="num">{v("review_points")}</td>
                             <td class="num">{v("review_cap")}</td>
-                            <td>"Access reviews, quarterly reviews, re-verifications. Not counted in the score yet: it will read them from the review schedule (issue 5); 0 until then."</td>
+                            <td>"Access reviews, security and business reviews, re-verifications, exercises and contract reviews open past their due day (see /reviews)."</td>
                         </tr>
                         <tr>
                             <th scope="row">"Known-exploited vulnerability open past its SLA"</th>
@@ -767,8 +767,7 @@ fn DebtList(debt: DebtView) -> impl IntoView {
                     })}
             </li>
             <li>
-                <strong>{format!("{} overdue reviews", debt.overdue_reviews)}</strong>
-                <span class="muted">" — not counted here yet: the score will read them from the review schedule (issue 5)."</span>
+                <a href="/reviews?overdue=1"><strong>{format!("{} overdue reviews", debt.overdue_reviews)}</strong></a>
             </li>
             <li>
                 <strong>
@@ -779,7 +778,7 @@ fn DebtList(debt: DebtView) -> impl IntoView {
                     }}
                 </strong>
                 {if debt.meetings_next_week.is_empty() {
-                    view! { <span class="muted">" — not read here yet: meetings come from the review schedule (issue 5)."</span> }.into_any()
+                    view! { <span class="muted">" (security and business reviews due or scheduled)"</span> }.into_any()
                 } else {
                     view! { <ul>{debt.meetings_next_week.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul> }
                         .into_any()

@@ -325,7 +325,12 @@ impl Step {
 }
 
 /// The deadlines of a new checklist: one `(code, due)` per step of the phase.
-pub fn plan(policy: &SlaPolicy, phase: Phase, anchor: DateTime<Utc>, involuntary: bool) -> Vec<(&'static str, DateTime<Utc>)> {
+pub fn plan(
+    policy: &SlaPolicy,
+    phase: Phase,
+    anchor: DateTime<Utc>,
+    involuntary: bool,
+) -> Vec<(&'static str, DateTime<Utc>)> {
     steps_of(phase).map(|t| (t.code, policy.msp(t.code, involuntary).due(anchor))).collect()
 }
 
@@ -403,8 +408,18 @@ mod tests {
         let t0 = at(2026, 11, 26, 14);
         let policy = SlaPolicy {
             settings: vec![
-                SlaSetting { client_id: None, code: REVOKE.into(), sla: Sla::hours(12), involuntary: Some(Sla::hours(2)) },
-                SlaSetting { client_id: Some(7), code: REVOKE.into(), sla: Sla::hours(4), involuntary: Some(Sla::hours(1)) },
+                SlaSetting {
+                    client_id: None,
+                    code: REVOKE.into(),
+                    sla: Sla::hours(12),
+                    involuntary: Some(Sla::hours(2)),
+                },
+                SlaSetting {
+                    client_id: Some(7),
+                    code: REVOKE.into(),
+                    sla: Sla::hours(4),
+                    involuntary: Some(Sla::hours(1)),
+                },
                 // Looser than the MSP's default: the default holds.
                 SlaSetting { client_id: Some(8), code: REVOKE.into(), sla: Sla::hours(48), involuntary: None },
                 SlaSetting { client_id: Some(7), code: REVIEW.into(), sla: Sla::days(30), involuntary: None },

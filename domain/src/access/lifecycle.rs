@@ -99,7 +99,8 @@ pub fn summarize_offboarding(
 ) -> Option<OffboardingSummary> {
     let t0 = technician.departed_at?;
     // The grants the offboarding must remove: those held at T0 or granted since.
-    let tasks: Vec<&Grant> = grants.iter().filter(|g| g.revoked_at.is_none_or(|at| g.revoke_due_at.is_some() || at >= t0)).collect();
+    let tasks: Vec<&Grant> =
+        grants.iter().filter(|g| g.revoked_at.is_none_or(|at| g.revoke_due_at.is_some() || at >= t0)).collect();
     let revoked = tasks.iter().filter(|g| g.revoked_at.is_some()).count();
     let breaches = tasks
         .iter()
@@ -190,8 +191,7 @@ pub async fn start_offboarding(
     let (true, Some(t0)) = (errors.is_empty(), t0) else { return Err(DomainError::Validation(errors)) };
     let policy = store::load_sla_policy(db).await?;
     let plan = checklist::plan(&policy, Phase::Offboarding, t0, input.involuntary);
-    let grants =
-        store::list_grants(db, GrantQuery { technician_id: Some(id), ..Default::default() }).await?;
+    let grants = store::list_grants(db, GrantQuery { technician_id: Some(id), ..Default::default() }).await?;
     let revoke_due: Vec<(i64, DateTime<Utc>)> =
         grants.iter().map(|g| (g.id, policy.revoke_due(g.client_id, t0, input.involuntary))).collect();
     let offboarding = store::NewOffboarding {
@@ -256,7 +256,8 @@ pub async fn change_role(
 
 /// Whether `actor` is `technician` (by user or email).
 pub(crate) fn is_self(actor: &Actor, technician: &Technician) -> bool {
-    technician.email.eq_ignore_ascii_case(&actor.email) || (technician.user_id.is_some() && technician.user_id == actor.user_id)
+    technician.email.eq_ignore_ascii_case(&actor.email)
+        || (technician.user_id.is_some() && technician.user_id == actor.user_id)
 }
 
 /// Whether the actor removed this grant.
@@ -278,7 +279,10 @@ pub async fn complete_step(
 ) -> Result<Step> {
     actor.require(Permission::ManageTechnicians)?;
     let technician = store::find_technician(db, technician_id).await?.ok_or(DomainError::NotFound)?;
-    let step = store::find_step(db, step_id).await?.filter(|s| s.technician_id == technician_id).ok_or(DomainError::NotFound)?;
+    let step = store::find_step(db, step_id)
+        .await?
+        .filter(|s| s.technician_id == technician_id)
+        .ok_or(DomainError::NotFound)?;
     let template = step.template().ok_or(DomainError::NotFound)?;
     let note = clean_text(note);
     if note.chars().count() > 1000 {
@@ -295,9 +299,11 @@ pub async fn complete_step(
             if note.chars().count() < 10 {
                 return Err(DomainError::invalid("note", "Say which reports you checked (at least 10 characters)."));
             }
-            let grants =
-                store::list_grants(db, GrantQuery { technician_id: Some(technician_id), include_revoked: true, ..Default::default() })
-                    .await?;
+            let grants = store::list_grants(
+                db,
+                GrantQuery { technician_id: Some(technician_id), include_revoked: true, ..Default::default() },
+            )
+            .await?;
             let active = grants.iter().filter(|g| g.revoked_at.is_none()).count();
             if active > 0 {
                 return Err(DomainError::invalid(
@@ -322,11 +328,12 @@ pub async fn complete_step(
             }
         }
         Gate::AllGrantsReapproved => {
-            let pending = store::list_grants(db, GrantQuery { technician_id: Some(technician_id), ..Default::default() })
-                .await?
-                .into_iter()
-                .filter(|g| g.reapproval_due_at.is_some())
-                .count();
+            let pending =
+                store::list_grants(db, GrantQuery { technician_id: Some(technician_id), ..Default::default() })
+                    .await?
+                    .into_iter()
+                    .filter(|g| g.reapproval_due_at.is_some())
+                    .count();
             if pending > 0 {
                 return Err(DomainError::invalid(
                     "note",
@@ -349,7 +356,12 @@ pub async fn complete_step(
 }
 
 /// After a grant was kept or revoked: closes an open MOV-01 once no grant waits for re-approval.
-pub(crate) async fn close_mover_step_if_done(db: &Db, actor: &Actor, technician_id: i64, now: DateTime<Utc>) -> Result<()> {
+pub(crate) async fn close_mover_step_if_done(
+    db: &Db,
+    actor: &Actor,
+    technician_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let open = store::list_steps(db, Some(technician_id), true).await?;
     let Some(step) = open.iter().find(|s| s.code == "MOV-01") else { return Ok(()) };
     let pending = store::list_grants(db, GrantQuery { technician_id: Some(technician_id), ..Default::default() })
@@ -374,7 +386,9 @@ pub(crate) async fn grant_gate(db: &Db, technician_id: i64, admin: bool) -> Resu
                 return Ok(Some("Screening and agreements (ON-01) come before any access: complete that step first."))
             }
             Some(Gate::BeforeAdminAccess) if admin => {
-                return Ok(Some("No admin access before phishing-resistant MFA is enrolled (ON-03): complete that step first."))
+                return Ok(Some(
+                    "No admin access before phishing-resistant MFA is enrolled (ON-03): complete that step first.",
+                ))
             }
             _ => {}
         }
@@ -484,7 +498,10 @@ fn parse_sla(amount_field: &str, amount: &str, unit: &str, errors: &mut Vec<Fiel
         _ => {
             errors.push(FieldError::new(
                 amount_field,
-                format!("Enter a whole number of hours, days or business days, up to {} days.", checklist::MAX_SLA_DAYS),
+                format!(
+                    "Enter a whole number of hours, days or business days, up to {} days.",
+                    checklist::MAX_SLA_DAYS
+                ),
             ));
             None
         }
@@ -520,7 +537,8 @@ pub async fn save_msp_sla(db: &Db, actor: &Actor, code: &str, input: &SlaInput, 
     };
     let (sla, involuntary) = parse_sla_input(input, default_involuntary.is_some())?;
     // Left empty, the involuntary level keeps its default, unless the new level is stricter.
-    let involuntary = involuntary.or_else(|| default_involuntary.map(|d| if d.at_least_as_strict_as(sla) { d } else { sla }));
+    let involuntary =
+        involuntary.or_else(|| default_involuntary.map(|d| if d.at_least_as_strict_as(sla) { d } else { sla }));
     if code == REVIEW && sla.amount == 0 {
         return Err(DomainError::invalid("amount", "A review period of zero would flag every grant at once."));
     }

@@ -133,8 +133,12 @@ pub async fn change_technician_state(
         ));
     }
     let _ = now;
-    let audit = Record::by(actor, "technician.state", format!("technician:{id}"))
-        .summary(format!("{}: state {} → {}", technician.name, technician.state.as_str(), next.as_str()));
+    let audit = Record::by(actor, "technician.state", format!("technician:{id}")).summary(format!(
+        "{}: state {} → {}",
+        technician.name,
+        technician.state.as_str(),
+        next.as_str()
+    ));
     if !store::set_technician_state(db, id, version, next, &audit).await? {
         return Err(DomainError::conflict(None, "Someone else changed this technician meanwhile. Reload the page."));
     }
@@ -197,7 +201,11 @@ pub async fn grant_access(db: &Db, actor: &Actor, new: &NewGrant, now: DateTime<
         expires_at: fields.expires_at,
         mfa: new.mfa,
     };
-    let system = if fields.system_name.is_empty() { new.system.clone() } else { format!("{} ({})", new.system, fields.system_name) };
+    let system = if fields.system_name.is_empty() {
+        new.system.clone()
+    } else {
+        format!("{} ({})", new.system, fields.system_name)
+    };
     let summary = format!(
         "{} may reach {} at {}: {} privilege, MFA {}, {}; justification: {}",
         technician.name,

@@ -337,11 +337,8 @@ mod tests {
         use crate::access::checklist::{Sla, SlaSetting, REVIEW, REVOKE};
         let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
         let t0 = now - Duration::hours(5);
-        let leaver = Grant {
-            technician_state: TechnicianState::Offboarding,
-            technician_departed_at: Some(t0),
-            ..grant(now)
-        };
+        let leaver =
+            Grant { technician_state: TechnicianState::Offboarding, technician_departed_at: Some(t0), ..grant(now) };
         assert_eq!(findings(&leaver, now), vec![FindingKind::LeaverHoldsAccess], "voluntary: 24 hours");
         let fired = Grant { technician_involuntary: true, ..leaver.clone() };
         assert_eq!(

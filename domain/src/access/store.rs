@@ -334,29 +334,29 @@ pub struct Revocation<'a> {
 pub async fn revoke_grant(db: &Db, id: i64, r: &Revocation<'_>, audit: &Record) -> Result<bool> {
     let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-        let mut tx = pool.begin().await?;
-        let mut chain = lock_chain!(tx)?;
-        let revoked = sqlx::query(
-            "UPDATE grants SET revoked_at = $1, revoked_by = $2, revoked_by_user = $3, revocation_method = $4, \
+            let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
+            let revoked = sqlx::query(
+                "UPDATE grants SET revoked_at = $1, revoked_by = $2, revoked_by_user = $3, revocation_method = $4, \
              revocation_note = $5, revocation_recorded_at = $6, reapproval_due_at = NULL \
              WHERE id = $7 AND revoked_at IS NULL",
-        )
-        .bind(r.removed_at)
-        .bind(r.by)
-        .bind(r.by_user)
-        .bind(r.method)
-        .bind(r.evidence)
-        .bind(r.recorded_at)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if revoked != 1 {
-            return Ok(false);
-        }
-        append!(tx, chain, audit)?;
-        tx.commit().await?;
-        Ok(true)
+            )
+            .bind(r.removed_at)
+            .bind(r.by)
+            .bind(r.by_user)
+            .bind(r.method)
+            .bind(r.evidence)
+            .bind(r.recorded_at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if revoked != 1 {
+                return Ok(false);
+            }
+            append!(tx, chain, audit)?;
+            tx.commit().await?;
+            Ok(true)
         }
         .await
     });
@@ -368,24 +368,24 @@ pub async fn revoke_grant(db: &Db, id: i64, r: &Revocation<'_>, audit: &Record) 
 pub async fn review_grant(db: &Db, id: i64, by: &str, now: DateTime<Utc>, audit: &Record) -> Result<bool> {
     let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-        let mut tx = pool.begin().await?;
-        let mut chain = lock_chain!(tx)?;
-        let reviewed = sqlx::query(
-            "UPDATE grants SET last_reviewed_at = $1, last_reviewed_by = $2, reapproval_due_at = NULL \
+            let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
+            let reviewed = sqlx::query(
+                "UPDATE grants SET last_reviewed_at = $1, last_reviewed_by = $2, reapproval_due_at = NULL \
              WHERE id = $3 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(by)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if reviewed != 1 {
-            return Ok(false);
-        }
-        append!(tx, chain, audit)?;
-        tx.commit().await?;
-        Ok(true)
+            )
+            .bind(now)
+            .bind(by)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if reviewed != 1 {
+                return Ok(false);
+            }
+            append!(tx, chain, audit)?;
+            tx.commit().await?;
+            Ok(true)
         }
         .await
     });
@@ -452,26 +452,26 @@ pub async fn complete_step(
 ) -> Result<bool> {
     let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-        let mut tx = pool.begin().await?;
-        let mut chain = lock_chain!(tx)?;
-        let completed = sqlx::query(
-            "UPDATE lifecycle_steps SET done_at = $1, done_by = $2, done_by_user = $3, note = $4 \
+            let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
+            let completed = sqlx::query(
+                "UPDATE lifecycle_steps SET done_at = $1, done_by = $2, done_by_user = $3, note = $4 \
              WHERE id = $5 AND done_at IS NULL",
-        )
-        .bind(now)
-        .bind(by)
-        .bind(by_user)
-        .bind(note)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if completed != 1 {
-            return Ok(false);
-        }
-        append!(tx, chain, audit)?;
-        tx.commit().await?;
-        Ok(true)
+            )
+            .bind(now)
+            .bind(by)
+            .bind(by_user)
+            .bind(note)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if completed != 1 {
+                return Ok(false);
+            }
+            append!(tx, chain, audit)?;
+            tx.commit().await?;
+            Ok(true)
         }
         .await
     });
@@ -620,7 +620,12 @@ pub async fn load_sla_policy(db: &Db) -> Result<SlaPolicy> {
             (Some(amount), Some(Some(unit))) => Some(Sla { amount, unit }),
             _ => None,
         };
-        settings.push(SlaSetting { client_id: r.client_id, code: r.code, sla: Sla { amount: r.amount, unit }, involuntary });
+        settings.push(SlaSetting {
+            client_id: r.client_id,
+            code: r.code,
+            sla: Sla { amount: r.amount, unit },
+            involuntary,
+        });
     }
     Ok(SlaPolicy { settings })
 }

@@ -292,10 +292,13 @@ mod tests {
         assert_eq!(e.hash, hex(&Sha256::digest(e.canonical().as_bytes())));
     }
 
+    /// A change to one field of an entry.
+    type Tamper = Box<dyn Fn(&mut Entry)>;
+
     #[test]
     fn changing_any_field_changes_the_hash() {
         let e = Entry::next(0, GENESIS_HASH, &record(), at());
-        let variants: Vec<Box<dyn Fn(&mut Entry)>> = vec![
+        let variants: Vec<Tamper> = vec![
             Box::new(|e| e.seq = 2),
             Box::new(|e| e.at += chrono::Duration::microseconds(1)),
             Box::new(|e| e.actor_user_id = None),

@@ -25,7 +25,8 @@ impl ImpactTier {
         ImpactTier::ALL.into_iter().find(|t| t.as_str() == s.trim())
     }
 
-    /// The multiplier of the portfolio priority (domain/scoring.md): 1, 2 or 3.
+    /// The tiers' order, lowest impact first (for sorting). The portfolio priority's multiplier
+    /// is not this but a setting of the score (`scoring::ScoreSettings`: 1, 1.25, 1.5).
     pub fn weight(self) -> i64 {
         match self {
             ImpactTier::Standard => 1,

@@ -389,7 +389,11 @@ pub async fn update_client_control(
         .field("status", from_status.as_str(), valid.status.as_str())
         .field("owner", current.as_ref().map(|s| s.owner.as_str()).unwrap_or(""), &valid.owner)
         .hidden("evidence note", current.as_ref().map(|s| s.evidence_note.as_str()).unwrap_or(""), &valid.evidence_note)
-        .hidden("evidence links", current.as_ref().map(|s| s.evidence_links.as_str()).unwrap_or(""), &valid.evidence_links)
+        .hidden(
+            "evidence links",
+            current.as_ref().map(|s| s.evidence_links.as_str()).unwrap_or(""),
+            &valid.evidence_links,
+        )
         .field("justification", current.as_ref().map(|s| s.justification.as_str()).unwrap_or(""), &valid.justification);
     if update.verified_now {
         diff = diff.note("verified now");
@@ -659,8 +663,11 @@ pub async fn create_custom_control(db: &Db, actor: &Actor, input: &CustomControl
     for _ in 0..5 {
         let id = store::next_custom_id(db).await?;
         let control = validate_custom(db, id, input).await?;
-        let audit = Record::by(actor, "catalog.control_create", format!("control:{}", control.id))
-            .summary(format!("added “{}”: {}", control.title, describe_control(&control)));
+        let audit = Record::by(actor, "catalog.control_create", format!("control:{}", control.id)).summary(format!(
+            "added “{}”: {}",
+            control.title,
+            describe_control(&control)
+        ));
         if store::save_custom_control(db, &control, true, &audit).await? {
             return Ok(control);
         }
@@ -799,11 +806,15 @@ pub async fn request_exception(
     let audit = Record::by(actor, "exception.request", "")
         .client(client.id)
         .summary(format!("{control_id} of {}: {note}", client.slug));
-    let id = store::change_exception(db, client.id, control_id, status, change, &actor.display_name, &note, now, &audit)
-        .await?
-        .ok_or_else(|| {
-            DomainError::conflict(None, "This control already has a risk acceptance that has not ended. End it first.")
-        })?;
+    let id =
+        store::change_exception(db, client.id, control_id, status, change, &actor.display_name, &note, now, &audit)
+            .await?
+            .ok_or_else(|| {
+                DomainError::conflict(
+                    None,
+                    "This control already has a risk acceptance that has not ended. End it first.",
+                )
+            })?;
     exception_by_id(db, id, now).await
 }
 
@@ -845,11 +856,21 @@ pub async fn approve_exception(db: &Db, actor: &Actor, id: i64, now: DateTime<Ut
     let audit = Record::by(actor, "exception.approve", format!("exception:{id}"))
         .client(row.client_id)
         .summary(format!("{}: {note} (asked for by {})", row.control_id, row.requested_by));
-    store::change_exception(db, row.client_id, &row.control_id, status, change, &actor.display_name, &note, now, &audit)
-        .await?
-        .ok_or_else(|| {
-            DomainError::conflict(None, "Someone else changed this risk acceptance meanwhile. Reload the page.")
-        })?;
+    store::change_exception(
+        db,
+        row.client_id,
+        &row.control_id,
+        status,
+        change,
+        &actor.display_name,
+        &note,
+        now,
+        &audit,
+    )
+    .await?
+    .ok_or_else(|| {
+        DomainError::conflict(None, "Someone else changed this risk acceptance meanwhile. Reload the page.")
+    })?;
     exception_by_id(db, id, now).await
 }
 

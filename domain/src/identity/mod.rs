@@ -67,7 +67,8 @@ async fn dummy_hash() -> Result<String> {
 /// failure are both audited (a failure with the address tried and why, never the password).
 pub async fn sign_in(db: &Db, email: &str, password: &str) -> Result<i64> {
     let email = email.trim().to_lowercase();
-    let failed = |reason: &str| Record::anonymous(&email, "auth.sign_in_failed", format!("user:{email}")).summary(reason);
+    let failed =
+        |reason: &str| Record::anonymous(&email, "auth.sign_in_failed", format!("user:{email}")).summary(reason);
     if email.is_empty() || password.is_empty() || password.chars().count() > model::MAX_PASSWORD {
         audit::record(db, failed("no email or password, or a password longer than any allowed")).await?;
         return Err(DomainError::BadCredentials);
@@ -84,8 +85,11 @@ pub async fn sign_in(db: &Db, email: &str, password: &str) -> Result<i64> {
     let matches = verify_password(hash, password).await?;
     match user {
         Some((user_id, false)) if matches => {
-            let record = Record { actor_user_id: Some(user_id), ..Record::anonymous(&email, "auth.sign_in", format!("user:{email}")) }
-                .summary("signed in with a password");
+            let record = Record {
+                actor_user_id: Some(user_id),
+                ..Record::anonymous(&email, "auth.sign_in", format!("user:{email}"))
+            }
+            .summary("signed in with a password");
             audit::record(db, record).await?;
             Ok(user_id)
         }
@@ -225,8 +229,11 @@ pub async fn disable_user(db: &Db, actor: &Actor, email: &str) -> Result<()> {
     if user.disabled_at.is_some() {
         return Ok(());
     }
-    let audit = Record::by(actor, "user.disable", format!("user:{email}"))
-        .summary(format!("disabled {} ({}): their sessions end", user.display_name, user.role.as_str()));
+    let audit = Record::by(actor, "user.disable", format!("user:{email}")).summary(format!(
+        "disabled {} ({}): their sessions end",
+        user.display_name,
+        user.role.as_str()
+    ));
     store::set_disabled(db, &email, Some(Utc::now()), &audit).await?;
     Ok(())
 }

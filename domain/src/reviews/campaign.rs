@@ -7,9 +7,10 @@
 //! grant is decided (domain/reviews.md §4.2: reasons on privileged keeps, proof of revocation).
 
 use super::model::{OccurrenceState, ReviewKind};
-use super::store::{self, GrantEffect, ItemRow, Occurrence};
+use super::store::{self, Decision, GrantEffect, ItemRow, Occurrence};
 use crate::access::model::{findings, FindingKind, Grant, Privilege};
 use crate::access::store::{self as access_store, GrantQuery};
+use crate::audit::Record;
 use crate::authz::{Actor, Permission};
 use crate::db::Db;
 use crate::error::{DomainError, Result};
@@ -124,11 +125,8 @@ pub async fn decide(
         _ => return Err(DomainError::invalid("decision", "Choose keep, modify or revoke.")),
     };
     if needs_reason && reason.chars().count() < 5 {
-        let message = if decision == "keep" {
-            "Say why this admin access is still needed."
-        } else {
-            "Say what changes and why."
-        };
+        let message =
+            if decision == "keep" { "Say why this admin access is still needed." } else { "Say what changes and why." };
         return Err(DomainError::invalid("reason", message));
     }
     let technician = access_store::find_technician(db, item.grant.technician_id).await?.ok_or(DomainError::NotFound)?;
@@ -147,7 +145,18 @@ pub async fn decide(
         }
         _ => GrantEffect::None,
     };
-    if !store::decide(db, &item.item, decision, &reason, &actor.display_name, &effect, now).await? {
+    let audit =
+        Record::by(actor, "review.decide", format!("review:{occurrence_id}")).client(client_id).summary(format!(
+            "{} at {} ({}, {}): {} → {decision}{}",
+            item.grant.technician_name,
+            item.grant.system_label(),
+            item.grant.privilege.as_str(),
+            format_args!("grant {}", item.grant.id),
+            item.item.decision.as_deref().unwrap_or("undecided"),
+            if reason.is_empty() { String::new() } else { format!(": {reason}") }
+        ));
+    let d = Decision { decision, reason: &reason, by: &actor.display_name, effect, now };
+    if !store::decide(db, &item.item, &d, &audit).await? {
         return Err(DomainError::conflict(None, "Decisions are taken while the review is in progress."));
     }
     get_campaign(db, actor, occurrence_id, now).await

@@ -15,12 +15,14 @@
 //! viewers included); admins and managers plan, run and close reviews.
 
 pub mod campaign;
+pub mod feed;
 pub mod model;
 pub mod store;
 
 pub use model::{Cadence, Calendar, OccurrenceState, ReviewKind};
 pub use store::{Occurrence, OccurrenceQuery};
 
+use crate::audit::Record;
 use crate::authz::{Actor, Permission};
 use crate::clients;
 use crate::db::Db;
@@ -92,7 +94,13 @@ pub async fn create_series(db: &Db, actor: &Actor, slug: &str, new: &NewSeries, 
         starts_on,
         created_by: &actor.display_name,
     };
-    store::insert_series(db, &row, now).await
+    let audit = Record::by(actor, "review_series.create", "").client(client.id).summary(format!(
+        "{title} ({}), {}, first due {starts_on}{}",
+        kind.as_str(),
+        cadence.label().to_lowercase(),
+        if owner.is_empty() { String::new() } else { format!(", owner {owner}") }
+    ));
+    store::insert_series(db, &row, now, &audit).await
 }
 
 /// Gives a client every default series it lacks (the kinds of [`ReviewKind::DEFAULTS`] at the
@@ -106,7 +114,8 @@ pub async fn add_default_series(
 ) -> Result<usize> {
     let client = clients::get_client(db, actor, slug).await?;
     actor.require_on_client(Permission::ManageReviews, client.id)?;
-    let open = store::list_occurrences(db, OccurrenceQuery { client_id: Some(client.id), ..Default::default() }).await?;
+    let open =
+        store::list_occurrences(db, OccurrenceQuery { client_id: Some(client.id), ..Default::default() }).await?;
     let mut created = 0;
     for kind in ReviewKind::DEFAULTS {
         if open.iter().any(|o| o.kind == kind) {
@@ -121,7 +130,14 @@ pub async fn add_default_series(
             starts_on: first_due,
             created_by: &actor.display_name,
         };
-        store::insert_series(db, &row, now).await?;
+        let audit = Record::by(actor, "review_series.create", "").client(client.id).summary(format!(
+            "{} ({}), {} by default for a {} client, first due {first_due}",
+            kind.label(),
+            kind.as_str(),
+            row.cadence.label().to_lowercase(),
+            client.impact_tier.as_str()
+        ));
+        store::insert_series(db, &row, now, &audit).await?;
         created += 1;
     }
     Ok(created)
@@ -226,12 +242,15 @@ pub async fn change_occurrence(
         }
         "schedule" => {
             let mut errors = Vec::new();
-            let day = parse_date("scheduled_on", &input.scheduled_on, &mut errors)
-                .ok_or(DomainError::Validation(errors))?;
+            let day =
+                parse_date("scheduled_on", &input.scheduled_on, &mut errors).ok_or(DomainError::Validation(errors))?;
             if day < occurrence.series_starts_on {
                 return Err(DomainError::invalid(
                     "scheduled_on",
-                    format!("The series starts on {}; schedule the review on or after it.", occurrence.series_starts_on),
+                    format!(
+                        "The series starts on {}; schedule the review on or after it.",
+                        occurrence.series_starts_on
+                    ),
                 ));
             }
             scheduled_on = Some(day);
@@ -242,7 +261,11 @@ pub async fn change_occurrence(
     if next_state != occurrence.state && !occurrence.state.can_become(next_state) {
         return Err(DomainError::invalid(
             "action",
-            format!("A review that is {} cannot become {}.", occurrence.state.label().to_lowercase(), next_state.label().to_lowercase()),
+            format!(
+                "A review that is {} cannot become {}.",
+                occurrence.state.label().to_lowercase(),
+                next_state.label().to_lowercase()
+            ),
         ));
     }
     // An access review takes its population when it starts, and is signed off only once every
@@ -283,7 +306,20 @@ pub async fn change_occurrence(
         client_id: occurrence.client_id,
         started: (next_state == OccurrenceState::InProgress).then_some((now, population.as_slice())),
     };
-    if !store::change_occurrence(db, &change).await? {
+    let audit =
+        Record::by(actor, "review.change", format!("review:{id}")).client(occurrence.client_id).summary(format!(
+            "{} due {}: {} → {}{}{}",
+            occurrence.title,
+            occurrence.due_on,
+            occurrence.state.as_str(),
+            next_state.as_str(),
+            scheduled_on
+                .filter(|d| Some(*d) != occurrence.scheduled_on)
+                .map(|d| format!(", scheduled for {d}"))
+                .unwrap_or_default(),
+            next.map(|(_, due)| format!("; next due {due}")).unwrap_or_default()
+        ));
+    if !store::change_occurrence(db, &change, &audit).await? {
         return Err(DomainError::conflict(None, "Someone else changed this review meanwhile. Reload the page."));
     }
     visible_occurrence(db, actor, id).await

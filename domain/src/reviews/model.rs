@@ -270,7 +270,9 @@ mod tests {
         assert!(S::Planned.can_become(S::InProgress));
         assert!(S::InProgress.can_become(S::Done));
         assert!(S::Planned.can_become(S::Skipped));
-        for (from, to) in [(S::Done, S::Planned), (S::Skipped, S::Done), (S::InProgress, S::Planned), (S::Done, S::Done)] {
+        for (from, to) in
+            [(S::Done, S::Planned), (S::Skipped, S::Done), (S::InProgress, S::Planned), (S::Done, S::Done)]
+        {
             assert!(!from.can_become(to), "{from:?} → {to:?}");
         }
     }

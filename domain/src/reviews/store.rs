@@ -1,6 +1,8 @@
 //! Review-schedule storage. Callers authorize; see `mod.rs`.
 
 use super::model::{Cadence, OccurrenceState, ReviewKind};
+use crate::audit::store::{append, lock_chain};
+use crate::audit::Record;
 use crate::db::Db;
 use crate::error::{is_unique_violation, DomainError, Result};
 use crate::on_pool;
@@ -156,11 +158,13 @@ pub struct NewSeries<'a> {
     pub created_by: &'a str,
 }
 
-/// Inserts a series and its first occurrence (due on the start) together.
-pub async fn insert_series(db: &Db, s: &NewSeries<'_>, now: DateTime<Utc>) -> Result<i64> {
+/// Inserts a series and its first occurrence (due on the start) together, and appends `audit`
+/// (its object named by the new id).
+pub async fn insert_series(db: &Db, s: &NewSeries<'_>, now: DateTime<Utc>, audit: &Record) -> Result<i64> {
     let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO review_series (client_id, kind, title, cadence, owner, starts_on, created_at, created_by) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -183,6 +187,9 @@ pub async fn insert_series(db: &Db, s: &NewSeries<'_>, now: DateTime<Utc>) -> Re
             .bind(s.starts_on)
             .execute(&mut *tx)
             .await?;
+            let mut record = audit.clone();
+            record.object = format!("review_series:{id}");
+            append!(tx, chain, &record)?;
             tx.commit().await?;
             Ok(id)
         }
@@ -219,8 +226,9 @@ pub struct OccurrenceChange<'a> {
     pub started: Option<(DateTime<Utc>, &'a [Member])>,
 }
 
-/// Applies the change if the occurrence is still at `version`; false (nothing written) otherwise.
-pub async fn change_occurrence(db: &Db, c: &OccurrenceChange<'_>) -> Result<bool> {
+/// Applies the change if the occurrence is still at `version`, and appends `audit`; false
+/// (nothing written) otherwise.
+pub async fn change_occurrence(db: &Db, c: &OccurrenceChange<'_>, audit: &Record) -> Result<bool> {
     let (closed_at, closed_by) = match c.closed {
         Some((at, by)) => (Some(at), Some(by)),
         None => (None, None),
@@ -228,6 +236,7 @@ pub async fn change_occurrence(db: &Db, c: &OccurrenceChange<'_>) -> Result<bool
     let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
             let written = sqlx::query(
                 "UPDATE review_occurrences SET state = $1, scheduled_on = $2, note = $3, closed_at = $4, closed_by = $5, \
                  version = version + 1 WHERE id = $6 AND version = $7",
@@ -271,6 +280,7 @@ pub async fn change_occurrence(db: &Db, c: &OccurrenceChange<'_>) -> Result<bool
                 .execute(&mut *tx)
                 .await?;
             }
+            append!(tx, chain, audit)?;
             tx.commit().await?;
             Ok(true)
         }
@@ -282,7 +292,11 @@ pub async fn change_occurrence(db: &Db, c: &OccurrenceChange<'_>) -> Result<bool
 /// Demo data only: an occurrence closed at a given time.
 pub(crate) async fn set_closed_at(db: &Db, id: i64, at: DateTime<Utc>) -> Result<()> {
     on_pool!(db, |pool| {
-        sqlx::query("UPDATE review_occurrences SET closed_at = $1 WHERE id = $2").bind(at).bind(id).execute(pool).await?;
+        sqlx::query("UPDATE review_occurrences SET closed_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(pool)
+            .await?;
     });
     Ok(())
 }
@@ -321,19 +335,23 @@ pub enum GrantEffect {
     RevokeBy(DateTime<Utc>),
 }
 
-/// Records a decision on an item of an open campaign; false when the campaign is not in progress.
-pub async fn decide(
-    db: &Db,
-    item: &ItemRow,
-    decision: &str,
-    reason: &str,
-    by: &str,
-    effect: &GrantEffect,
-    now: DateTime<Utc>,
-) -> Result<bool> {
+/// A decision on one grant of a campaign.
+pub struct Decision<'a> {
+    pub decision: &'a str,
+    pub reason: &'a str,
+    pub by: &'a str,
+    pub effect: GrantEffect,
+    pub now: DateTime<Utc>,
+}
+
+/// Records a decision on an item of an open campaign, with its effect on the grant, and appends
+/// `audit`; false (nothing written) when the campaign is not in progress.
+pub async fn decide(db: &Db, item: &ItemRow, d: &Decision<'_>, audit: &Record) -> Result<bool> {
+    let Decision { decision, reason, by, ref effect, now } = *d;
     let decided: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
             let written = sqlx::query(
                 "UPDATE access_review_items SET decision = $1, reason = $2, decided_by = $3, decided_at = $4 \
                  WHERE id = $5 AND occurrence_id IN (SELECT id FROM review_occurrences WHERE state = 'in_progress')",
@@ -372,6 +390,7 @@ pub async fn decide(
                     .await?;
                 }
             }
+            append!(tx, chain, audit)?;
             tx.commit().await?;
             Ok(true)
         }

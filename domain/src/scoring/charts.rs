@@ -930,15 +930,13 @@ pub fn reviews_chart(client: &str, quarters: &[QuarterReviews]) -> Chart {
         headers: vec!["Quarter".into(), "On time".into(), "Late".into()],
         rows: quarters.iter().map(|q| vec![q.quarter.clone(), q.on_time.to_string(), q.late.to_string()]).collect(),
     };
-    if quarters.is_empty() {
+    if quarters.iter().all(|q| q.on_time + q.late == 0) {
         return Chart {
             kind: ChartKind::Reviews,
             title: "Review timeliness".into(),
-            description: format!(
-                "No reviews recorded yet for {client}: review timeliness is not read from the review schedule yet (issue 5)."
-            ),
+            description: format!("No reviews due yet for {client}: start its review series on the client's page."),
             table,
-            plot: Plot::Empty("No reviews recorded yet".into()),
+            plot: Plot::Empty("No reviews due yet".into()),
         };
     }
     let words: Vec<String> =
@@ -1194,7 +1192,7 @@ mod tests {
         let chart = reviews_chart("Acme", &[]);
         assert!(chart.is_empty());
         let svg = check(&chart);
-        assert_eq!(texts(&parse(&svg)), vec!["No reviews recorded yet"]);
+        assert_eq!(texts(&parse(&svg)), vec!["No reviews due yet"]);
         assert!(chart.table.rows.is_empty());
         let quarters = vec![
             QuarterReviews { quarter: "2026 Q2".into(), on_time: 3, late: 1 },

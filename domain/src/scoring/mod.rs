@@ -12,8 +12,8 @@
 //!   database: a server runs it only after inserting the day's row of `job_runs` (its primary
 //!   key lets exactly one insert win); a run that failed gives its claim back, and one whose
 //!   server died is taken over after an hour.
-//! - Reviews, meetings and KEV items come from [`sources`], which answers zero or nothing until
-//!   the score reads the review schedule (issue #5) and a vulnerability feed exists.
+//! - Reviews and meetings come from the review schedule through [`sources`]; KEV items count zero
+//!   until a vulnerability feed exists.
 //!
 //! Who may do what (see [`crate::authz`]): a client's score, history and charts go with its
 //! checklist (`ViewControls`: everyone who sees the client, client viewers included); the
@@ -373,7 +373,7 @@ pub struct LeaverDebt {
 /// Governance lapses across the clients the actor may see.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GovernanceDebt {
-    /// Always 0 until the score reads the review schedule (issue #5); see [`sources`].
+    /// Open reviews past their due day; see [`sources`].
     pub overdue_reviews: i64,
     pub leavers_past_sla: Vec<LeaverDebt>,
     /// Controls past their re-verification time.
@@ -381,7 +381,7 @@ pub struct GovernanceDebt {
     /// Approved risk acceptances expiring in the next 30 days (the first few) and their total.
     pub expiring_exceptions: Vec<controls::ExpiringException>,
     pub expiring_total: i64,
-    /// Always empty until the score reads the review schedule (issue #5); see [`sources`].
+    /// Security and business reviews due or scheduled in the next seven days; see [`sources`].
     pub meetings_next_week: Vec<Meeting>,
 }
 

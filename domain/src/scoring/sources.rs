@@ -1,23 +1,41 @@
 //! What the score reads from areas that do not exist yet, behind the interface it will keep.
 //!
-//! - Reviews and meetings come from the review schedule (issue #5). Until the score reads it,
-//!   these functions answer zero or nothing (no review overdue, no meeting marked on a trend,
-//!   no quarter with reviews to count), never made-up data. Wiring #5 in means filling these
-//!   four functions; nothing else in the score changes.
+//! - Reviews and meetings come from the review schedule ([`crate::reviews`]): overdue reviews
+//!   are open occurrences past their due day in the MSP's calendar; a "meeting" is a security
+//!   and business review (scheduled on a day, or held when it was closed as done).
 //! - Known-exploited vulnerabilities (CISA's KEV catalog) have no source in Rampart yet: there is
 //!   no vulnerability feed, so the KEV count is zero. Its weight and cap are settings already,
 //!   so that the formula and the settings page are complete.
 
 use crate::db::Db;
 use crate::error::Result;
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::reviews::store::{self as review_store, Occurrence, OccurrenceQuery};
+use crate::reviews::{OccurrenceState, ReviewKind};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use std::collections::HashMap;
 
-/// Overdue reviews of any kind (access review, quarterly review, control re-verification) per
-/// client at `now`. Until the score reads the review schedule (issue #5), the count is 0 for
-/// every client: the map is empty.
-pub async fn overdue_reviews(_db: &Db, _client_ids: &[i64], _now: DateTime<Utc>) -> Result<HashMap<i64, i64>> {
-    Ok(HashMap::new())
+/// Open reviews of one of `client_ids`, or of all clients when it is empty.
+async fn occurrences(db: &Db, client_ids: &[i64], open_only: bool) -> Result<Vec<Occurrence>> {
+    let query =
+        OccurrenceQuery { client_id: (client_ids.len() == 1).then(|| client_ids[0]), open_only, ..Default::default() };
+    let mut found = review_store::list_occurrences(db, query).await?;
+    if client_ids.len() > 1 {
+        found.retain(|o| client_ids.contains(&o.client_id));
+    }
+    Ok(found)
+}
+
+/// Overdue reviews of any kind (access review, security review, control re-verification, …)
+/// per client at `now`: open past the end of their due day in the MSP's calendar.
+pub async fn overdue_reviews(db: &Db, client_ids: &[i64], now: DateTime<Utc>) -> Result<HashMap<i64, i64>> {
+    let calendar = crate::clock::calendar();
+    let mut counts = HashMap::new();
+    for o in occurrences(db, client_ids, true).await? {
+        if calendar.is_overdue(o.due_on, o.state, now) {
+            *counts.entry(o.client_id).or_insert(0) += 1;
+        }
+    }
+    Ok(counts)
 }
 
 /// Known-exploited vulnerabilities open past their SLA per client. No KEV source exists yet,
@@ -34,16 +52,41 @@ pub struct Meeting {
     pub title: String,
 }
 
-/// A client's meetings between two days. Until the score reads the review schedule (issue #5),
-/// the list is empty.
-pub async fn meetings(_db: &Db, _client_id: i64, _from: NaiveDate, _to: NaiveDate) -> Result<Vec<Meeting>> {
-    Ok(Vec::new())
+/// The day a security review meets: the day it was held (closed as done), else the day it is
+/// scheduled for, else its due day.
+fn meeting_day(o: &Occurrence) -> Option<NaiveDate> {
+    match o.state {
+        OccurrenceState::Skipped => None,
+        OccurrenceState::Done => o.closed_at.map(|t| crate::clock::calendar().today(t)),
+        _ => Some(o.scheduled_on.unwrap_or(o.due_on)),
+    }
 }
 
-/// Meetings of the given clients between two days (the portfolio's "meetings next week"). Until
-/// the score reads the review schedule (issue #5), the list is empty.
-pub async fn meetings_between(_db: &Db, _client_ids: &[i64], _from: NaiveDate, _to: NaiveDate) -> Result<Vec<Meeting>> {
-    Ok(Vec::new())
+/// A client's security and business reviews (its meetings) between two days.
+pub async fn meetings(db: &Db, client_id: i64, from: NaiveDate, to: NaiveDate) -> Result<Vec<Meeting>> {
+    meetings_between(db, &[client_id], from, to).await
+}
+
+/// The meetings of the given clients between two days (the portfolio's "meetings next week").
+pub async fn meetings_between(db: &Db, client_ids: &[i64], from: NaiveDate, to: NaiveDate) -> Result<Vec<Meeting>> {
+    if client_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut found: Vec<Meeting> = occurrences(db, client_ids, false)
+        .await?
+        .into_iter()
+        .filter(|o| o.kind == ReviewKind::SecurityReview)
+        .filter_map(|o| {
+            let day = meeting_day(&o)?;
+            (from <= day && day <= to).then(|| Meeting {
+                client_id: o.client_id,
+                day,
+                title: format!("{} · {}", o.title, o.client_name),
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| (a.day, &a.title).cmp(&(b.day, &b.title)));
+    Ok(found)
 }
 
 /// Reviews of one quarter: done on time and done late (or still open past their due day).
@@ -55,8 +98,41 @@ pub struct QuarterReviews {
     pub late: i64,
 }
 
-/// A client's review timeliness per quarter, oldest first. Until the score reads the review
-/// schedule (issue #5), the list is empty.
-pub async fn review_timeliness(_db: &Db, _client_id: i64, _now: DateTime<Utc>) -> Result<Vec<QuarterReviews>> {
-    Ok(Vec::new())
+/// A client's review timeliness for the last eight quarters, oldest first, by due day: done by
+/// the end of the due day is on time; done later, skipped, or open past it is late; open and not
+/// yet due counts in neither.
+pub async fn review_timeliness(db: &Db, client_id: i64, now: DateTime<Utc>) -> Result<Vec<QuarterReviews>> {
+    let calendar = crate::clock::calendar();
+    let today = calendar.today(now);
+    let quarter_of = |d: NaiveDate| (d.year(), (d.month() - 1) / 3 + 1);
+    let (this_year, this_quarter) = quarter_of(today);
+    let mut quarters: Vec<(i32, u32)> = (0..8)
+        .map(|back| {
+            let index = this_year * 4 + this_quarter as i32 - 1 - back;
+            (index.div_euclid(4), index.rem_euclid(4) as u32 + 1)
+        })
+        .collect();
+    quarters.reverse();
+    let mut counts: HashMap<(i32, u32), (i64, i64)> = HashMap::new();
+    for o in occurrences(db, &[client_id], false).await? {
+        let late = match (o.state, o.closed_at) {
+            (OccurrenceState::Done, Some(at)) => at >= calendar.end_of(o.due_on),
+            (OccurrenceState::Skipped, _) => true,
+            _ if calendar.is_overdue(o.due_on, o.state, now) => true,
+            _ => continue,
+        };
+        let entry = counts.entry(quarter_of(o.due_on)).or_insert((0, 0));
+        if late {
+            entry.1 += 1;
+        } else {
+            entry.0 += 1;
+        }
+    }
+    Ok(quarters
+        .into_iter()
+        .map(|(y, q)| {
+            let (on_time, late) = counts.get(&(y, q)).copied().unwrap_or((0, 0));
+            QuarterReviews { quarter: format!("{y} Q{q}"), on_time, late }
+        })
+        .collect())
 }
