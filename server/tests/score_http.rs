@@ -95,7 +95,7 @@ async fn the_client_page_shows_the_score_its_reasons_and_its_charts() {
             assert!(page.contains(&format!("src=\"/charts/clients/hostile/{kind}.svg\"")), "{kind}");
         }
         assert!(page.contains("Show the numbers"));
-        assert!(page.contains("No reviews recorded yet"), "the honest empty state");
+        assert!(page.contains("No reviews due yet"), "the honest empty state");
         assert!(!page.contains("<script>alert(1)"), "escaped in the page too");
         let manager = app.signed_in("manager@example.test").await;
         let portfolio = app.page(&manager, "/").await.text().await.unwrap();
