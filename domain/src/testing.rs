@@ -113,6 +113,20 @@ macro_rules! contract_test {
     };
 }
 
+/// A user with `role` (limited to `clients` by slug), signed in as an actor; their display name
+/// is "<role> user" and their password long enough. Panics on any failure: for tests only.
+pub async fn user(db: &Db, email: &str, role: &str, clients: &[&str]) -> crate::Actor {
+    let new = crate::identity::NewUser {
+        email: email.into(),
+        display_name: format!("{role} user"),
+        role: role.into(),
+        clients: clients.iter().map(|s| s.to_string()).collect(),
+        password: "a long enough password".into(),
+    };
+    let user = crate::identity::add_user(db, &crate::Actor::command_line(), &new).await.expect("a new user");
+    crate::identity::actor_for_user(db, user.id).await.expect("the user's actor").expect("an enabled user")
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

@@ -5,7 +5,6 @@ use chrono::{Duration, Utc};
 use rampart_domain::authz::Actor;
 use rampart_domain::clients::{self, ClientInput};
 use rampart_domain::controls::{self, catalog, ControlStatus, ControlUpdate, Freshness};
-use rampart_domain::identity::{self, NewUser};
 use rampart_domain::{contract_test, Db, DomainError};
 
 fn cli() -> Actor {
@@ -17,17 +16,7 @@ async fn client(db: &Db, slug: &str, tier: &str) {
     clients::create_client(db, &cli(), &input).await.unwrap();
 }
 
-async fn user(db: &Db, email: &str, role: &str, clients: &[&str]) -> Actor {
-    let new = NewUser {
-        email: email.into(),
-        display_name: format!("{role} user"),
-        role: role.into(),
-        clients: clients.iter().map(|s| s.to_string()).collect(),
-        password: "a long enough password".into(),
-    };
-    let user = identity::add_user(db, &cli(), &new).await.unwrap();
-    identity::actor_for_user(db, user.id).await.unwrap().unwrap()
-}
+use rampart_domain::testing::user;
 
 fn set(status: &str, version: i64) -> ControlUpdate {
     ControlUpdate { status: status.into(), version, verified_now: true, ..Default::default() }

@@ -19,6 +19,13 @@ test.describe("review schedule", () => {
     await expect(open).toContainText("Monthly", { useInnerText: true });
     await waitForHydration(page);
 
+    // The portfolio lists what is due in the next two weeks.
+    await page.goto("/");
+    await waitForHydration(page);
+    await expect(page.getByRole("region", { name: "Reviews due in the next 14 days" })).toContainText(client.name);
+    await page.goto(`/clients/${client.slug}`);
+    await waitForHydration(page);
+
     // Close the access review: the next one is due a quarter later.
     const access = open.getByRole("row").filter({ hasText: "Access review" });
     const firstDue = (await access.locator("time").first().textContent()) ?? "";

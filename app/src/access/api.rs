@@ -327,6 +327,22 @@ pub async fn list_sla_settings() -> Result<SlaSettingsView, AppError> {
     })
 }
 
+/// A service level as its form sends it (the involuntary fields only where the level has them).
+#[cfg(feature = "ssr")]
+fn sla_input(
+    amount: String,
+    unit: String,
+    involuntary_amount: Option<String>,
+    involuntary_unit: Option<String>,
+) -> domain::access::SlaInput {
+    domain::access::SlaInput {
+        amount,
+        unit,
+        involuntary_amount: involuntary_amount.unwrap_or_default(),
+        involuntary_unit: involuntary_unit.unwrap_or_default(),
+    }
+}
+
 #[server(prefix = "/api", endpoint = "access/save_sla")]
 pub async fn save_sla(
     code: String,
@@ -337,12 +353,7 @@ pub async fn save_sla(
 ) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let input = domain::access::SlaInput {
-        amount,
-        unit,
-        involuntary_amount: involuntary_amount.unwrap_or_default(),
-        involuntary_unit: involuntary_unit.unwrap_or_default(),
-    };
+    let input = sla_input(amount, unit, involuntary_amount, involuntary_unit);
     domain::access::save_msp_sla(&state.db, &actor, &code, &input, domain::clock::now()).await?;
     Ok(())
 }
@@ -375,12 +386,7 @@ pub async fn save_client_sla(
 ) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let input = domain::access::SlaInput {
-        amount,
-        unit,
-        involuntary_amount: involuntary_amount.unwrap_or_default(),
-        involuntary_unit: involuntary_unit.unwrap_or_default(),
-    };
+    let input = sla_input(amount, unit, involuntary_amount, involuntary_unit);
     domain::access::save_client_sla(&state.db, &actor, &slug, &code, &input, domain::clock::now()).await?;
     Ok(())
 }

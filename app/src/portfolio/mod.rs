@@ -1,4 +1,5 @@
-//! The portfolio: the manager's morning page. Clients counted by impact tier, then the risk
+//! The portfolio: the manager's morning page. Clients counted by impact tier, reviews overdue
+//! and due in the next 14 days, then the risk
 //! score's part (`score::ui::Morning`): clients ranked by priority, the heatmap, and the
 //! governance debt across all clients.
 
@@ -19,6 +20,10 @@ pub struct Portfolio {
     pub overdue: i64,
     /// Active grants with a stale-access finding, across the clients in view.
     pub access_findings: i64,
+    /// Reviews open past their due day, and those due in the next 14 days (the first few).
+    pub reviews_overdue: i64,
+    pub reviews_soon: Vec<crate::reviews::types::OccurrenceView>,
+    pub reviews_soon_total: i64,
 }
 
 #[server(prefix = "/api", endpoint = "portfolio/get")]
@@ -29,9 +34,19 @@ pub async fn get_portfolio() -> Result<Portfolio, AppError> {
     let counts = clients::count_clients(&state.db, &actor).await?;
     let (_, overdue) = domain::controls::list_overdue(&state.db, &actor, domain::clock::now(), 1).await?;
     let access_findings = domain::access::list_findings(&state.db, &actor, domain::clock::now()).await?.len() as i64;
+    let (now, calendar) = (domain::clock::now(), domain::clock::calendar());
+    let (late, soon) = domain::reviews::due_soon(&state.db, &actor, &calendar, 14, now).await?;
+    let reviews_soon_total = soon.len() as i64;
     Ok(Portfolio {
         overdue,
         access_findings,
+        reviews_overdue: late.len() as i64,
+        reviews_soon: soon
+            .into_iter()
+            .take(12)
+            .map(|o| crate::reviews::api::convert::occurrence(&actor, o, &calendar, now))
+            .collect(),
+        reviews_soon_total,
         active: counts.active,
         standard: counts.standard,
         sensitive: counts.sensitive,
@@ -100,7 +115,28 @@ fn PortfolioBody(
                 {kpi(p.archived, "Archived", "/clients?archived=1")}
                 {kpi(p.overdue, "Overdue evidence", "/overdue")}
                 {kpi(p.access_findings, "Access findings", "/findings")}
+                {kpi(p.reviews_overdue, "Overdue reviews", "/reviews?overdue=1")}
             </div>
+        </section>
+        <section class="card" aria-labelledby="soon-heading">
+            <h2 id="soon-heading" class="card-title">"Reviews due in the next 14 days"</h2>
+            {if p.reviews_soon.is_empty() {
+                view! { <p class="muted">"Nothing is due in the next two weeks."</p> }.into_any()
+            } else {
+                let more = p.reviews_soon_total - p.reviews_soon.len() as i64;
+                view! {
+                    <ul class="plain">
+                        {p.reviews_soon.into_iter().map(|o| view! {
+                            <li>
+                                <time datetime=o.due_on.clone()>{o.due_on.clone()}</time>" · "
+                                <a href=format!("/clients/{}#reviews", o.client_slug)>{o.client_name}</a>" · "
+                                <a href=format!("/reviews/{}", o.id)>{o.title}</a>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                    {(more > 0).then(|| view! { <p><a href="/reviews">{format!("And {more} more on the schedule")}</a></p> })}
+                }.into_any()
+            }}
         </section>
         <crate::score::ui::Morning morning/>
     }

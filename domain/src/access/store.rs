@@ -13,6 +13,22 @@ use chrono::{DateTime, Utc};
 #[error("unexpected value in the database: {0}")]
 struct BadValue(String);
 
+/// Inserts checklist steps (`plan`: code and deadline) for a technician inside a transaction;
+/// a macro so that it expands once per backend, like `on_pool!`.
+macro_rules! insert_steps {
+    ($tx:expr, $technician_id:expr, $plan:expr, $now:expr) => {
+        for (code, due) in $plan {
+            sqlx::query("INSERT INTO lifecycle_steps (technician_id, code, due_at, created_at) VALUES ($1, $2, $3, $4)")
+                .bind($technician_id)
+                .bind(*code)
+                .bind(*due)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
 #[derive(sqlx::FromRow)]
 struct TechnicianRow {
     id: i64,
@@ -97,17 +113,7 @@ pub async fn insert_technician(
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            for (code, due) in plan {
-                sqlx::query(
-                    "INSERT INTO lifecycle_steps (technician_id, code, due_at, created_at) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(id)
-                .bind(*code)
-                .bind(*due)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
+            insert_steps!(tx, id, plan, now);
             let mut record = audit.clone();
             record.object = format!("technician:{id}");
             append!(tx, chain, &record)?;
@@ -513,17 +519,7 @@ pub async fn start_offboarding(db: &Db, o: &NewOffboarding<'_>, audit: &Record) 
             if moved != 1 {
                 return Ok(false);
             }
-            for (code, due) in plan {
-                sqlx::query(
-                    "INSERT INTO lifecycle_steps (technician_id, code, due_at, created_at) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(technician_id)
-                .bind(*code)
-                .bind(*due)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
+            insert_steps!(tx, technician_id, plan, now);
             for (grant_id, due) in revoke_due {
                 sqlx::query(
                     "UPDATE grants SET revoke_due_at = $1 WHERE id = $2 AND technician_id = $3 AND revoked_at IS NULL",
@@ -573,14 +569,7 @@ pub async fn record_role_change(
             if moved != 1 {
                 return Ok(false);
             }
-            sqlx::query(
-                "INSERT INTO lifecycle_steps (technician_id, code, due_at, created_at) VALUES ($1, 'MOV-01', $2, $3)",
-            )
-            .bind(technician_id)
-            .bind(due)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            insert_steps!(tx, technician_id, &[("MOV-01", due)], now);
             sqlx::query("UPDATE grants SET reapproval_due_at = $1 WHERE technician_id = $2 AND revoked_at IS NULL")
                 .bind(due)
                 .bind(technician_id)
