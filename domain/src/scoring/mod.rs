@@ -225,7 +225,7 @@ pub async fn get_client_charts(
     now: DateTime<Utc>,
 ) -> Result<(ClientScore, Vec<Chart>)> {
     let scored = get_client_score(db, actor, slug, now).await?;
-    let today = now.date_naive();
+    let today = crate::clock::calendar().today(now);
     let from = today - Duration::days(HISTORY_DAYS - 1);
     let history = store::list_snapshots(db, scored.client.id, from).await?;
     let live = history.last().is_none_or(|s| s.day < today);
@@ -418,7 +418,7 @@ pub async fn get_governance_debt(db: &Db, actor: &Actor, now: DateTime<Utc>) -> 
     let (assigned_to, only_client) = clients::visibility(actor).binds();
     let ids: Vec<i64> = store::list_active_clients(db, assigned_to, only_client).await?.iter().map(|c| c.id).collect();
     let overdue_reviews = sources::overdue_reviews(db, &ids, now).await?.values().sum();
-    let today = now.date_naive();
+    let today = crate::clock::calendar().today(now);
     let meetings_next_week = sources::meetings_between(db, &ids, today, today + Duration::days(7)).await?;
     let mut leavers: Vec<LeaverDebt> = leavers.into_values().collect();
     leavers.sort_by_key(|l| l.overdue_since);
@@ -518,12 +518,12 @@ fn snapshot(client_id: i64, score: &Score, hygiene: Hygiene, day: NaiveDate, now
     }
 }
 
-/// The daily job: today's (UTC) snapshot of every active client, taken by exactly one server
+/// The daily job: today's snapshot (a day of the MSP's calendar) of every active client, taken by exactly one server
 /// of the deployment. Not on anyone's behalf: it records what the score is, for everyone.
 /// Returns how many snapshots it wrote, or `None` when the day's run is someone else's (or
 /// done).
 pub async fn take_daily_snapshots(db: &Db, now: DateTime<Utc>, runner: &str) -> Result<Option<u64>> {
-    let day = now.date_naive();
+    let day = crate::clock::calendar().today(now);
     let stale = now - Duration::minutes(CLAIM_TIMEOUT_MINUTES);
     if !store::claim_job(db, SNAPSHOT_JOB, day, runner, now, stale).await? {
         return Ok(None);
@@ -660,7 +660,7 @@ pub(crate) async fn backfill_demo_history(db: &Db, days: i64, now: DateTime<Utc>
                 .collect();
             let governance = governance_of(&held, &inputs.policy, t, 0, 0);
             let score = model::score(&items, &categories, &governance, &inputs.settings, t);
-            snapshots.push(snapshot(client.id, &score, hygiene_of(&held, &inputs.policy, t), t.date_naive(), t));
+            snapshots.push(snapshot(client.id, &score, hygiene_of(&held, &inputs.policy, t), crate::clock::calendar().today(t), t));
         }
     }
     store::insert_snapshots(db, &snapshots).await
