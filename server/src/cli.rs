@@ -33,6 +33,10 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Write a consistent copy of the running SQLite database to FILE (which must not exist).
+    Backup { file: std::path::PathBuf },
+    /// Replace the SQLite database with the backup FILE, after checking it (stop the server first).
+    Restore { file: std::path::PathBuf },
     /// Check the audit log's hash chain, print its head, see its forwarding.
     Audit {
         #[command(subcommand)]
@@ -102,10 +106,23 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         domain::clock::shift_by_file(path.clone());
     }
     domain::clock::set_zone(config.time_zone);
+    let command = cli.command.unwrap_or(Command::Serve);
+    // A restore replaces the database file: it must not be opened first.
+    if let Command::Restore { file } = &command {
+        let restored = domain::db::backup::restore(&config.database_url, file).await.map_err(|e| describe(&e))?;
+        println!(
+            "Restored {} from {} (schema {}, {} audit entries verified).",
+            restored.path.display(),
+            file.display(),
+            restored.schema_version,
+            restored.audit_entries
+        );
+        return Ok(());
+    }
     let db = Db::connect(&config.database_url).await.map_err(|e| {
         format!("could not open the database {}: {}", domain::db::redact_url(&config.database_url), describe(&e))
     })?;
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let result = match command {
         Command::Serve => {
             tracing::info!(?config, "starting");
             crate::startup::serve(config, db.clone()).await.map_err(|e| format!("the server stopped: {e}"))
@@ -117,6 +134,20 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Demo { size, seed } => run_demo(&db, size, seed).await,
         Command::User { command } => run_user(&db, command).await,
         Command::Audit { command } => run_audit(&db, command).await,
+        Command::Backup { file } => match domain::db::backup::backup(&db, &file).await {
+            Ok(b) => {
+                println!(
+                    "Backed up to {} ({} bytes, schema {}, {} audit entries verified).",
+                    b.path.display(),
+                    b.bytes,
+                    b.schema_version,
+                    b.audit_entries
+                );
+                Ok(())
+            }
+            Err(e) => Err(describe(&e)),
+        },
+        Command::Restore { .. } => unreachable!("handled before the database is opened"),
     };
     db.close().await;
     result

@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::export;
-use crate::security::{self, OriginPolicy};
+use crate::security::{self, HeaderPolicy, OriginPolicy};
 use app::state::AppState;
 use app::{shell, App};
 use axum::extract::{FromRef, State};
@@ -12,7 +12,7 @@ use axum::Router;
 use domain::db::DbSessionStore;
 use domain::Db;
 use leptos::config::LeptosOptions;
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
@@ -53,17 +53,28 @@ pub fn build_router(config: &Config, db: Db) -> Router {
     let leptos_options = leptos_options(config);
     let state = ServerState { leptos_options, app: AppState { db: db.clone() } };
     let app_state = state.app.clone();
-    // The same context for page renders and for server-function calls.
-    let context = move || provide_context(app_state.clone());
+    // The same context for page renders and for server-function calls, and the request's
+    // nonce (from security::security_headers) for Leptos' inline scripts, so that they match
+    // the Content-Security-Policy header.
+    let context = move || {
+        provide_context(app_state.clone());
+        let nonce = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<leptos::nonce::Nonce>().cloned());
+        if let Some(nonce) = nonce {
+            provide_context(nonce);
+        }
+    };
     let routes = generate_route_list(App);
 
-    let sessions = SessionManagerLayer::new(DbSessionStore::new(db))
+    let store = DbSessionStore::new(db).with_max_lifetime(time::Duration::hours(config.session_max_hours));
+    let sessions = SessionManagerLayer::new(store)
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
         .with_secure(config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(config.session_idle_minutes)));
     let origin_policy = OriginPolicy { public_origin: config.public_url.clone() };
+    let header_policy = HeaderPolicy { https: config.secure_cookies() };
 
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -83,7 +94,8 @@ pub fn build_router(config: &Config, db: Db) -> Router {
         .layer(axum::middleware::from_fn(security::sign_in_first))
         .layer(axum::middleware::from_fn_with_state(origin_policy, security::refuse_cross_site))
         .layer(sessions)
-        .layer(axum::middleware::from_fn(security::security_headers))
+        .layer(axum::middleware::from_fn_with_state(config.client_ip_header.clone(), security::client_address))
+        .layer(axum::middleware::from_fn_with_state(header_policy, security::security_headers))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(security::limit_body))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
@@ -91,8 +103,9 @@ pub fn build_router(config: &Config, db: Db) -> Router {
 }
 
 async fn readyz(State(state): State<ServerState>) -> (StatusCode, &'static str) {
-    match state.app.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
+    match state.app.db.schema_is_current().await {
+        Ok(true) => (StatusCode::OK, "ready"),
+        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "database migrations not applied"),
         Err(e) => {
             tracing::warn!(error = %e, "database not reachable");
             (StatusCode::SERVICE_UNAVAILABLE, "database not reachable")
@@ -122,7 +135,9 @@ pub async fn serve(config: Config, db: Db) -> std::io::Result<()> {
     spawn_session_cleanup(db.clone());
     crate::jobs::spawn_daily_jobs(db.clone());
     let router = build_router(&config, db.clone());
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    // The peer address is kept for throttling sign-in per client address.
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal()).await?;
     forwarding.stop().await;
     db.close().await;
     Ok(())

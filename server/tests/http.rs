@@ -28,6 +28,15 @@ async fn health_and_readiness_answer() {
         let client = app.client();
         assert_eq!(client.get(app.url("/healthz")).send().await.unwrap().status(), 200);
         assert_eq!(client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+        // A database missing its latest migration (a rolling upgrade half done) is not ready.
+        let latest = "(SELECT MAX(version) FROM _sqlx_migrations)";
+        let sql = format!("UPDATE _sqlx_migrations SET success = FALSE WHERE version = {latest}");
+        match &app.db {
+            domain::Db::Sqlite(pool) => sqlx::query(&sql).execute(pool).await.map(|_| ()),
+            domain::Db::Postgres(pool) => sqlx::query(&sql).execute(pool).await.map(|_| ()),
+        }
+        .unwrap();
+        assert_eq!(client.get(app.url("/readyz")).send().await.unwrap().status(), 503);
     })
     .await;
 }

@@ -4,9 +4,10 @@
 //! (i64 ids, UTC timestamps, no arrays); [`on_pool!`](crate::on_pool) runs the same code
 //! against whichever pool is open. The contract tests run every storage story on both.
 
+pub mod backup;
 mod session_store;
 
-pub use session_store::DbSessionStore;
+pub use session_store::{DbSessionStore, SESSION_USER_KEY};
 
 use crate::error::{DomainError, Result};
 use sqlx::migrate::Migrator;
@@ -112,6 +113,22 @@ impl Db {
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
         .map_err(DomainError::internal)
+    }
+
+    /// Whether every migration this binary knows is applied (for readiness probes: a server
+    /// whose database lags behind, say during a rolling upgrade, is not ready).
+    pub async fn schema_is_current(&self) -> Result<bool> {
+        let (applied, known): (Option<i64>, i64) = match self {
+            Db::Sqlite(pool) => (
+                sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success").fetch_one(pool).await?,
+                SQLITE_MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0),
+            ),
+            Db::Postgres(pool) => (
+                sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success").fetch_one(pool).await?,
+                POSTGRES_MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0),
+            ),
+        };
+        Ok(applied == Some(known))
     }
 
     /// Checks that the database answers (for readiness probes).
