@@ -4,59 +4,12 @@
 
 use domain::testing::TestDatabase;
 use domain::{identity, Actor, Db};
-use std::process::{Child, Command, Stdio};
+#[path = "support/process.rs"]
+mod process;
+
+use process::{signed_in, start, wait_ready, PASSWORD};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-const PASSWORD: &str = "a long enough crash-test password";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn start(url: &str, port: u16, site: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .arg("serve")
-        .env("DATABASE_URL", url)
-        .env("RAMPART_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_SITE_ROOT", site)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the rampart binary starts")
-}
-
-async fn wait_ready(base: &str) {
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become ready");
-}
-
-async fn signed_in(base: &str) -> reqwest::Client {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let response = client
-        .post(format!("{base}/api/auth/sign_in"))
-        .header("accept", "application/json")
-        .header("origin", base)
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("email", "crash@example.test"), ("password", PASSWORD), ("next", "")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    client
-}
 
 async fn create(client: &reqwest::Client, base: &str, n: usize) -> bool {
     let name = format!("Crash Test {n}");
@@ -71,15 +24,7 @@ async fn create(client: &reqwest::Client, base: &str, n: usize) -> bool {
         ("contact_email", ""),
         ("notes", ""),
     ];
-    let sent = client
-        .post(format!("{base}/api/clients/create"))
-        .header("accept", "application/json")
-        .header("origin", base)
-        .header("sec-fetch-site", "same-origin")
-        .form(&form)
-        .send()
-        .await;
-    matches!(sent, Ok(r) if r.status() == 200)
+    matches!(process::call(client, base, "/api/clients/create", &form).await, Ok(r) if r.status() == 200)
 }
 
 async fn story(test: TestDatabase) {
@@ -96,11 +41,11 @@ async fn story(test: TestDatabase) {
         identity::add_user(&db, &Actor::command_line(), &new).await.unwrap();
         db.close().await;
     }
-    let port = free_port();
+    let port = process::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = start(&test.url, port, site.path());
     wait_ready(&base).await;
-    let client = signed_in(&base).await;
+    let client = signed_in(&base, "crash@example.test").await;
 
     // Four writers; each remembers what the server acknowledged.
     let acked: Arc<Mutex<Vec<usize>>> = Arc::default();
