@@ -27,6 +27,9 @@ pub enum DomainError {
     /// 401: sign-in failed; deliberately does not say whether the email exists.
     #[error("wrong email or password")]
     BadCredentials,
+    /// 429: too many failed sign-ins for this account or address; allowed again in `minutes`.
+    #[error("too many sign-in attempts; allowed again in {minutes} minutes")]
+    Throttled { minutes: i64 },
     /// 403: the actor may see the object but not do this to it.
     #[error("forbidden")]
     Forbidden,
@@ -59,6 +62,11 @@ impl From<sqlx::Error> for DomainError {
     fn from(err: sqlx::Error) -> Self {
         match err {
             sqlx::Error::RowNotFound => Self::NotFound,
+            // PostgreSQL refuses text it cannot store (a NUL byte, say: SQLSTATE 22021, 22P05).
+            // That is the input's fault, and the person can fix it.
+            sqlx::Error::Database(e) if matches!(e.code().as_deref(), Some("22021" | "22P05")) => {
+                Self::invalid("text", "Text cannot contain NUL or other unstorable characters.")
+            }
             other => Self::internal(other),
         }
     }
