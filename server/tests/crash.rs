@@ -108,3 +108,61 @@ async fn every_acknowledged_write_survives_a_sigkill() {
         None => eprintln!("PostgreSQL part skipped: set {}", domain::testing::POSTGRES_URL_VAR),
     }
 }
+
+/// SIGTERM: the server stops accepting, finishes what is in flight, and exits cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_what_is_in_flight_and_exits_cleanly() {
+    let test = domain::testing::sqlite().await;
+    let site = tempfile::tempdir().unwrap();
+    {
+        let db = Db::connect(&test.url).await.unwrap();
+        let new = identity::NewUser {
+            email: "crash@example.test".into(),
+            display_name: "Crash tester".into(),
+            role: "admin".into(),
+            clients: vec![],
+            password: PASSWORD.into(),
+        };
+        identity::add_user(&db, &Actor::command_line(), &new).await.unwrap();
+        db.close().await;
+    }
+    let port = process::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = start(&test.url, port, site.path());
+    wait_ready(&base).await;
+    let client = signed_in(&base, "crash@example.test").await;
+    let mut calls = Vec::new();
+    for n in 0..24 {
+        let (client, base) = (client.clone(), base.clone());
+        calls.push(tokio::spawn(async move {
+            let slug = format!("term-{n}");
+            let form = [("name", slug.as_str()), ("slug", slug.as_str()), ("impact_tier", "standard"), ("sector", ""), ("tags", ""), ("contact_name", ""), ("contact_email", ""), ("notes", "")];
+            (n, process::call(&client, &base, "/api/clients/create", &form).await.map(|r| r.status().as_u16()))
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let term = std::process::Command::new("kill").arg("-TERM").arg(server.id().to_string()).status().unwrap();
+    assert!(term.success());
+    let mut answered = Vec::new();
+    for call in calls {
+        let (n, result) = call.await.unwrap();
+        match result {
+            Ok(status) => {
+                assert_eq!(status, 200, "term-{n} was answered, and answered in full");
+                answered.push(n);
+            }
+            // Sent after the server stopped accepting: refused, not cut off half-way.
+            Err(e) => assert!(e.is_connect() || e.is_request(), "term-{n}: {e}"),
+        }
+    }
+    let status = server.wait().unwrap();
+    assert!(status.success(), "a clean exit: {status}");
+    let db = Db::connect(&test.url).await.unwrap();
+    let Db::Sqlite(pool) = &db else { unreachable!("a SQLite test database") };
+    let slugs: Vec<String> = sqlx::query_scalar("SELECT slug FROM clients").fetch_all(pool).await.unwrap();
+    for n in answered {
+        assert!(slugs.contains(&format!("term-{n}")), "answered term-{n} is stored");
+    }
+    db.close().await;
+    test.cleanup().await;
+}
