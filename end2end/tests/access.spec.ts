@@ -1,23 +1,16 @@
-import { expect, test, type Page } from "@playwright/test";
-import { createClientViaUi, createUser, field, moveClock, open, signIn, uniqueClient, waitForHydration } from "./support";
-
-/** Marks one checklist step done from its row, with a note. */
-async function completeStep(page: Page, checklist: string, code: string, note: string): Promise<void> {
-  const row = page.getByRole("table", { name: checklist }).getByRole("row").filter({ hasText: code });
-  await row.getByText("Done…", { exact: true }).click();
-  await row.getByLabel(/^Note/).fill(note);
-  await row.getByRole("button", { name: `Mark ${code} done` }).click();
-  await expect(page.getByRole("table", { name: checklist }).getByRole("row").filter({ hasText: code })).toContainText(note);
-  await waitForHydration(page);
-}
-
-async function grant(page: Page, client: string, system: string, privilege: string): Promise<void> {
-  await field(page, "Client").selectOption({ label: client });
-  await field(page, "System").selectOption({ label: system });
-  await field(page, "Privilege").selectOption({ label: privilege });
-  await field(page, "Justification").fill("Patching and monitoring");
-  await page.getByRole("button", { name: "Grant access", exact: true }).click();
-}
+import { expect, test } from "@playwright/test";
+import {
+  completeStep,
+  createClientViaUi,
+  createUser,
+  field,
+  grantAccess as grant,
+  moveClock,
+  open,
+  signIn,
+  uniqueClient,
+  waitForHydration,
+} from "./support";
 
 test.describe("access register", () => {
   test.afterEach(() => moveClock(0));

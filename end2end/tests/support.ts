@@ -176,3 +176,37 @@ export function moveClock(hours: number): void {
   const file = requiredEnv("RAMPART_TEST_CLOCK_FILE", "playwright.config.ts sets it");
   writeFileSync(file, `${Math.round(hours * 3600)}\n`);
 }
+
+/** Marks one checklist step done from its row, with a note. */
+export async function completeStep(page: Page, checklist: string, code: string, note: string): Promise<void> {
+  const row = page.getByRole("table", { name: checklist }).getByRole("row").filter({ hasText: code });
+  await row.getByText("Done…", { exact: true }).click();
+  await row.getByLabel(/^Note/).fill(note);
+  await row.getByRole("button", { name: `Mark ${code} done` }).click();
+  await expect(page.getByRole("table", { name: checklist }).getByRole("row").filter({ hasText: code })).toContainText(note);
+  await waitForHydration(page);
+}
+
+/** Grants access from a technician's page; the signed-in user approves it. */
+export async function grantAccess(page: Page, client: string, system: string, privilege: string): Promise<void> {
+  await field(page, "Client").selectOption({ label: client });
+  await field(page, "System").selectOption({ label: system });
+  await field(page, "Privilege").selectOption({ label: privilege });
+  await field(page, "Justification").fill("Patching and monitoring");
+  await page.getByRole("button", { name: "Grant access", exact: true }).click();
+}
+
+/** Adds a technician from /technicians and completes ON-01 and ON-03, so that any access may be
+ * granted; returns the technician's name, with the browser on the technician's page. */
+export async function onboardTechnician(page: Page, name: string): Promise<void> {
+  await open(page, "/technicians");
+  await field(page, "Full name").fill(name);
+  await field(page, "Work email").fill(`${randomString(10)}@msp.example`);
+  await field(page, "Job title").fill("Systems engineer");
+  await field(page, "Start date").fill("2026-01-05");
+  await page.getByRole("button", { name: "Add technician", exact: true }).click();
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  await waitForHydration(page);
+  await completeStep(page, "Onboarding checklist", "ON-01", "Screening done, agreements signed");
+  await completeStep(page, "Onboarding checklist", "ON-03", "FIDO2 key enrolled");
+}
