@@ -536,6 +536,8 @@ async fn demo_checklist(
             _ => String::new(),
         };
         let version = steps.len() as i64;
+        // Some implemented evidence is shared with the client's portal.
+        let evidence_shared = last == S::Implemented && rng.chance(40);
         states.push((
             control_store::StateRow {
                 control_id: item.control.id.clone(),
@@ -543,6 +545,7 @@ async fn demo_checklist(
                 owner: who.clone(),
                 evidence_note,
                 evidence_links: String::new(),
+                evidence_shared,
                 justification,
                 last_verified_at: Some(verified),
                 last_verified_by: Some(who),

@@ -21,7 +21,6 @@ async fn counts(db: &Db) -> Vec<i64> {
 async fn a_backup_taken_while_running_restores_to_the_same_data_with_a_verified_audit_chain() {
     let source = testing::sqlite().await;
     rampart_domain::demo::fill(&source.db, rampart_domain::demo::DemoSize::Small, 3).await.unwrap();
-    let before = counts(&source.db).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("rampart-backup.db");
 

@@ -420,3 +420,36 @@ contract_test!(custom_controls_are_added_changed_and_retired_by_managers, |db| {
         "the catalog load leaves custom controls alone"
     );
 });
+
+contract_test!(only_evidence_shared_with_the_client_reaches_its_viewers, |db| {
+    use rampart_domain::controls::{self, ControlUpdate};
+    client(&db, "acme", "standard").await;
+    let viewer = user(&db, "v@example.test", "client_viewer", &["acme"]).await;
+    let now = chrono::Utc::now();
+    let shared = ControlUpdate {
+        status: "implemented".into(),
+        owner: "Internal owner".into(),
+        evidence_note: "MFA report exported from the RMM".into(),
+        evidence_links: "https://evidence.example/mfa".into(),
+        share_evidence: true,
+        verified_now: true,
+        ..Default::default()
+    };
+    controls::update_client_control(&db, &cli(), "acme", "RA-01", &shared, now).await.unwrap();
+    let kept = ControlUpdate { evidence_note: "Firewall export, internal".into(), share_evidence: false, ..shared.clone() };
+    controls::update_client_control(&db, &cli(), "acme", "RA-02", &kept, now).await.unwrap();
+    let (_, ra01, _) = controls::get_client_control(&db, &viewer, "acme", "RA-01", now).await.unwrap();
+    assert_eq!(ra01.evidence_note, "MFA report exported from the RMM");
+    assert_eq!(ra01.evidence_links, vec!["https://evidence.example/mfa".to_string()]);
+    assert_eq!(ra01.owner, "", "the owner stays internal even when evidence is shared");
+    let (_, ra02, _) = controls::get_client_control(&db, &viewer, "acme", "RA-02", now).await.unwrap();
+    assert!(ra02.evidence_note.is_empty() && ra02.evidence_links.is_empty(), "not shared: not shown");
+    let (_, staff_view, _) = controls::get_client_control(&db, &cli(), "acme", "RA-02", now).await.unwrap();
+    assert_eq!(staff_view.evidence_note, "Firewall export, internal");
+    // Un-sharing takes it back.
+    let (_, current, _) = controls::get_client_control(&db, &cli(), "acme", "RA-01", now).await.unwrap();
+    let unshare = ControlUpdate { version: current.version, share_evidence: false, ..shared };
+    controls::update_client_control(&db, &cli(), "acme", "RA-01", &unshare, now).await.unwrap();
+    let (_, ra01, _) = controls::get_client_control(&db, &viewer, "acme", "RA-01", now).await.unwrap();
+    assert!(ra01.evidence_note.is_empty());
+});

@@ -23,7 +23,6 @@ async fn set_up(app: &TestApp) {
         contact_email: "canary@foreign.example".into(),
         notes: format!("{MARKER} internal note"),
         tags: format!("{}-tag", MARKER.to_lowercase()),
-        ..Default::default()
     };
     clients::create_client(&app.db, &cli, &foreign).await.unwrap();
     app.add_user("viewer@example.test", "client_viewer", &["own"]).await;

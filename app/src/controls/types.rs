@@ -75,6 +75,8 @@ pub struct ItemView {
     pub owner: String,
     pub evidence_note: String,
     pub evidence_links: Vec<String>,
+    /// The evidence is shown to the client's viewers.
+    pub evidence_shared: bool,
     pub justification: String,
     pub last_verified: Option<When>,
     pub last_verified_by: Option<String>,

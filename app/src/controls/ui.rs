@@ -786,6 +786,7 @@ fn ControlBody(
                     </dd>
                     <dt>"Evidence"</dt>
                     <dd>
+                        {item.evidence_shared.then(|| view! { <span class="badge badge-muted">"Shared with the client"</span> })}
                         {if item.evidence_note.is_empty() && item.evidence_links.is_empty() {
                             view! { "—" }.into_any()
                         } else {
@@ -926,6 +927,12 @@ fn ControlForm(d: ControlDetailView, update: ServerAction<UpdateClientControl>) 
                         </textarea>
                         <p class="hint" id="field-evidence_links-hint">"One https:// link per line, at most ten."</p>
                         <FieldErrorText id="field-evidence_links-error".to_string() error=at("evidence_links")/>
+                    </div>
+                    <div class="field field-check field-wide">
+                        <label>
+                            <input type="checkbox" name="share_evidence" value="on" checked=item.evidence_shared/>
+                            " Share the evidence (note and links) with the client in their portal"
+                        </label>
                     </div>
                     <div class="field field-wide">
                         <label for="field-note">"Note for the history"</label>

@@ -74,8 +74,10 @@ pub struct ChecklistItem {
     pub status: ControlStatus,
     /// Empty for those who may not see internal detail (client viewers).
     pub owner: String,
+    /// Empty for client viewers unless the evidence is shared with them.
     pub evidence_note: String,
     pub evidence_links: Vec<String>,
+    pub evidence_shared: bool,
     pub justification: String,
     pub last_verified_at: Option<DateTime<Utc>>,
     pub last_verified_by: Option<String>,
@@ -176,6 +178,7 @@ fn item(
             owner: String::new(),
             evidence_note: String::new(),
             evidence_links: Vec::new(),
+            evidence_shared: false,
             justification: String::new(),
             last_verified_at: None,
             last_verified_by: None,
@@ -191,8 +194,14 @@ fn item(
         control,
         status,
         owner: if internal { state.owner } else { String::new() },
-        evidence_note: if internal { state.evidence_note } else { String::new() },
-        evidence_links: if internal { state.evidence_links.lines().map(str::to_owned).collect() } else { Vec::new() },
+        // Evidence reaches the client's viewers only when someone chose to share it.
+        evidence_note: if internal || state.evidence_shared { state.evidence_note } else { String::new() },
+        evidence_links: if internal || state.evidence_shared {
+            state.evidence_links.lines().map(str::to_owned).collect()
+        } else {
+            Vec::new()
+        },
+        evidence_shared: state.evidence_shared,
         justification: state.justification,
         last_verified_at: state.last_verified_at,
         last_verified_by: state.last_verified_by,
@@ -278,6 +287,8 @@ pub struct ControlUpdate {
     pub evidence_note: String,
     /// One link per line.
     pub evidence_links: String,
+    /// Show the evidence (note and links) to the client's viewers in their portal.
+    pub share_evidence: bool,
     pub justification: String,
     /// Record that the actor verified the control now.
     pub verified_now: bool,
@@ -377,6 +388,7 @@ pub async fn update_client_control(
         owner: &valid.owner,
         evidence_note: &valid.evidence_note,
         evidence_links: &valid.evidence_links,
+        evidence_shared: update.share_evidence,
         justification: &valid.justification,
         last_verified_at,
         last_verified_by: last_verified_by.as_deref(),
@@ -393,6 +405,11 @@ pub async fn update_client_control(
             "evidence links",
             current.as_ref().map(|s| s.evidence_links.as_str()).unwrap_or(""),
             &valid.evidence_links,
+        )
+        .field(
+            "evidence shared with the client",
+            if current.as_ref().is_some_and(|s| s.evidence_shared) { "yes" } else { "no" },
+            if update.share_evidence { "yes" } else { "no" },
         )
         .field("justification", current.as_ref().map(|s| s.justification.as_str()).unwrap_or(""), &valid.justification);
     if update.verified_now {
@@ -459,6 +476,7 @@ pub async fn update_client_controls(
             owner: current.map(|s| s.owner.as_str()).unwrap_or(""),
             evidence_note: current.map(|s| s.evidence_note.as_str()).unwrap_or(""),
             evidence_links: current.map(|s| s.evidence_links.as_str()).unwrap_or(""),
+            evidence_shared: current.is_some_and(|s| s.evidence_shared),
             justification: &valid.justification,
             last_verified_at,
             last_verified_by,

@@ -211,6 +211,8 @@ pub struct StateRow {
     pub owner: String,
     pub evidence_note: String,
     pub evidence_links: String,
+    /// The evidence (note and links) may be shown to the client's viewers.
+    pub evidence_shared: bool,
     pub justification: String,
     pub last_verified_at: Option<DateTime<Utc>>,
     pub last_verified_by: Option<String>,
@@ -218,7 +220,7 @@ pub struct StateRow {
     pub version: i64,
 }
 
-const STATE_COLUMNS: &str = "control_id, status, owner, evidence_note, evidence_links, justification, \
+const STATE_COLUMNS: &str = "control_id, status, owner, evidence_note, evidence_links, evidence_shared, justification, \
      last_verified_at, last_verified_by, updated_at, version";
 
 pub async fn list_states(db: &Db, client_id: i64) -> Result<Vec<StateRow>> {
@@ -242,6 +244,7 @@ pub struct StateChange<'a> {
     pub owner: &'a str,
     pub evidence_note: &'a str,
     pub evidence_links: &'a str,
+    pub evidence_shared: bool,
     pub justification: &'a str,
     pub last_verified_at: Option<DateTime<Utc>>,
     pub last_verified_by: Option<&'a str>,
@@ -264,8 +267,8 @@ pub async fn save_states(db: &Db, changes: &[StateChange<'_>], audit: &[Record])
                 let written = if change.expected_version == 0 {
                     sqlx::query(
                         "INSERT INTO client_controls (client_id, control_id, status, owner, evidence_note, evidence_links, \
-                         justification, last_verified_at, last_verified_by, updated_at, version, next_due_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11) \
+                         justification, last_verified_at, last_verified_by, updated_at, version, next_due_at, evidence_shared) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12) \
                          ON CONFLICT (client_id, control_id) DO NOTHING",
                     )
                     .bind(change.client_id)
@@ -279,6 +282,7 @@ pub async fn save_states(db: &Db, changes: &[StateChange<'_>], audit: &[Record])
                     .bind(change.last_verified_by)
                     .bind(change.now)
                     .bind(change.next_due_at)
+                    .bind(change.evidence_shared)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected()
@@ -286,7 +290,7 @@ pub async fn save_states(db: &Db, changes: &[StateChange<'_>], audit: &[Record])
                     sqlx::query(
                         "UPDATE client_controls SET status = $1, owner = $2, evidence_note = $3, evidence_links = $4, \
                          justification = $5, last_verified_at = $6, last_verified_by = $7, updated_at = $8, \
-                         version = version + 1, next_due_at = $12 \
+                         version = version + 1, next_due_at = $12, evidence_shared = $13 \
                          WHERE client_id = $9 AND control_id = $10 AND version = $11",
                     )
                     .bind(change.status.as_str())
@@ -301,6 +305,7 @@ pub async fn save_states(db: &Db, changes: &[StateChange<'_>], audit: &[Record])
                     .bind(change.control_id)
                     .bind(change.expected_version)
                     .bind(change.next_due_at)
+                    .bind(change.evidence_shared)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected()
@@ -373,8 +378,8 @@ pub(crate) async fn insert_demo_states(
             for (state, steps) in states {
                 sqlx::query(
                     "INSERT INTO client_controls (client_id, control_id, status, owner, evidence_note, evidence_links, \
-                     justification, last_verified_at, last_verified_by, updated_at, version, next_due_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                     justification, last_verified_at, last_verified_by, updated_at, version, next_due_at, evidence_shared) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(client_id)
                 .bind(&state.control_id)
@@ -388,6 +393,7 @@ pub(crate) async fn insert_demo_states(
                 .bind(state.updated_at)
                 .bind(state.version)
                 .bind(next_due(&state.control_id, state.last_verified_at))
+                .bind(state.evidence_shared)
                 .execute(&mut *tx)
                 .await?;
                 for (at, by, from, to, note) in steps {
