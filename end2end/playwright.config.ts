@@ -15,6 +15,9 @@
  *                      the server is started on 127.0.0.1 at this URL's port.
  *   RAMPART_SITE_ROOT  site root built by cargo-leptos (default ../target/site).
  *   RAMPART_TEST_CLOCK_FILE  set here: the file through which tests move the server's clock.
+ *   RAMPART_MFA_REQUIRED_ROLES  set here to "none": the tests sign in as admins and managers
+ *                      without setting up two-factor sign-in (production requires it of
+ *                      them by default); account.spec.ts sets it up and signs in with a code.
  *
  * Every test runs twice: project "js" (hydrated app) and project "no-js" (server-rendered HTML
  * and plain form posts only).
@@ -115,6 +118,7 @@ export default defineConfig({
           RAMPART_ADDR: addr,
           LEPTOS_SITE_ROOT: siteRoot,
           RAMPART_TEST_CLOCK_FILE: clockFile,
+          RAMPART_MFA_REQUIRED_ROLES: "none",
           RUST_LOG: "warn",
         },
       }

@@ -8,7 +8,18 @@ use serde::{Deserialize, Serialize};
 
 /// The session key holding the signed-in user's id.
 #[cfg(feature = "ssr")]
-pub const USER_ID_KEY: &str = "user_id";
+pub const USER_ID_KEY: &str = domain::db::SESSION_USER_KEY;
+
+/// The client's address (IP), put in the request's extensions by the server: the peer address,
+/// or the header a trusted reverse proxy sets. Sign-in is throttled per address.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub String);
+
+#[cfg(feature = "ssr")]
+fn client_address() -> Option<String> {
+    use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<ClientAddress>().map(|a| a.0.clone()))
+}
 
 /// The signed-in user, as the pages need them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,8 +109,24 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
 #[server(prefix = "/api", endpoint = "auth/sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
-    let user_id = domain::identity::sign_in(&state.db, &email, &password).await?;
+    let address = client_address();
+    let user_id =
+        domain::identity::sign_in_from(&state.db, &email, &password, address.as_deref(), domain::clock::now()).await?;
     let session = session().await?;
+    if domain::identity::mfa::is_enrolled(&state.db, user_id).await? {
+        // The password was right; the code comes next, in a new session that is not signed in.
+        let pending = (user_id, domain::clock::now().timestamp(), safe_next(next.as_deref()));
+        let stored = async {
+            session.cycle_id().await?;
+            session.insert(PENDING_KEY, pending).await
+        };
+        stored.await.map_err(|e| {
+            tracing::error!(error = %e, "session could not be written");
+            AppError::Internal
+        })?;
+        leptos_axum::redirect("/login/code");
+        return Ok(());
+    }
     // A new session id at sign-in, so that an id planted before sign-in is worthless after.
     let stored = async {
         session.cycle_id().await?;
@@ -116,6 +143,39 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     Ok(())
 }
 
+/// The session key of a sign-in waiting for its two-factor code: (user id, Unix time of the
+/// password, where to go next). The user is not signed in until the code is right.
+#[cfg(feature = "ssr")]
+const PENDING_KEY: &str = "mfa_pending";
+/// How long the code may take after the password.
+#[cfg(feature = "ssr")]
+const PENDING_SECONDS: i64 = 300;
+
+/// The second step of signing in for a user with two-factor sign-in: a code from their app or
+/// a recovery code.
+#[server(prefix = "/api", endpoint = "auth/sign_in_code")]
+pub async fn sign_in_code(code: String) -> Result<(), AppError> {
+    let state = crate::state::AppState::get()?;
+    let session = session().await?;
+    let failed = |e: tower_sessions::session::Error| {
+        tracing::error!(error = %e, "session could not be read or written");
+        AppError::Internal
+    };
+    let pending: Option<(i64, i64, Option<String>)> = session.get(PENDING_KEY).await.map_err(failed)?;
+    let now = domain::clock::now();
+    let Some((user_id, _, next)) = pending.filter(|(_, since, _)| now.timestamp() - since <= PENDING_SECONDS) else {
+        return Err(AppError::Unauthenticated.with_status());
+    };
+    domain::identity::mfa::verify_code(&state.db, user_id, &code, client_address().as_deref(), now).await?;
+    session.cycle_id().await.map_err(failed)?;
+    session.remove::<(i64, i64, Option<String>)>(PENDING_KEY).await.map_err(failed)?;
+    session.insert(USER_ID_KEY, user_id).await.map_err(failed)?;
+    let actor = domain::identity::actor_for_user(&state.db, user_id).await?.ok_or(AppError::Internal)?;
+    let me = me_of(&state, &actor).await?;
+    leptos_axum::redirect(&safe_next(next.as_deref()).unwrap_or_else(|| me.home()));
+    Ok(())
+}
+
 #[server(prefix = "/api", endpoint = "auth/sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
     // Recorded first, while the session still says who is signing out.
@@ -123,6 +183,23 @@ pub async fn sign_out() -> Result<(), AppError> {
         let state = crate::state::AppState::get()?;
         domain::identity::sign_out(&state.db, &actor).await?;
     }
+    let session = session().await?;
+    session.flush().await.map_err(|e| {
+        tracing::error!(error = %e, "session could not be removed");
+        AppError::Internal
+    })?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Ends every session of the signed-in user, in every browser and on every server, this one
+/// included; then the sign-in page.
+#[server(prefix = "/api", endpoint = "auth/sign_out_everywhere")]
+pub async fn sign_out_everywhere() -> Result<(), AppError> {
+    let state = crate::state::AppState::get()?;
+    let actor = current_actor().await?;
+    domain::identity::sign_out_everywhere(&state.db, &actor).await?;
+    // This session's row is gone already; forget it in this answer too.
     let session = session().await?;
     session.flush().await.map_err(|e| {
         tracing::error!(error = %e, "session could not be removed");
@@ -146,6 +223,49 @@ async fn me_of(state: &crate::state::AppState, actor: &domain::Actor) -> Result<
         can_create_clients: actor.can(Permission::CreateClient),
         can_view_audit: actor.can(Permission::ViewAudit),
     })
+}
+
+/// Two-factor sign-in of the signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaState {
+    pub enrolled: bool,
+    pub unused_recovery_codes: i64,
+}
+
+/// A TOTP secret waiting for its first code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaSetup {
+    /// Base32, to type into an app.
+    pub secret: String,
+    /// The otpauth:// address an app can open.
+    pub uri: String,
+}
+
+#[server(prefix = "/api", endpoint = "auth/mfa_status")]
+pub async fn mfa_status() -> Result<MfaState, AppError> {
+    let state = crate::state::AppState::get()?;
+    let actor = current_actor().await?;
+    let user_id = actor.user_id.ok_or(AppError::Internal)?;
+    Ok(MfaState {
+        enrolled: domain::identity::mfa::is_enrolled(&state.db, user_id).await?,
+        unused_recovery_codes: domain::identity::mfa::unused_recovery_codes(&state.db, user_id).await?,
+    })
+}
+
+#[server(prefix = "/api", endpoint = "auth/start_mfa_enrolment")]
+pub async fn start_mfa_enrolment() -> Result<MfaSetup, AppError> {
+    let state = crate::state::AppState::get()?;
+    let actor = current_actor().await?;
+    let enrolment = domain::identity::mfa::start_enrolment(&state.db, &actor).await?;
+    Ok(MfaSetup { secret: enrolment.secret, uri: enrolment.uri })
+}
+
+/// Confirms enrolment with a code; answers the recovery codes, which are shown only now.
+#[server(prefix = "/api", endpoint = "auth/confirm_mfa_enrolment")]
+pub async fn confirm_mfa_enrolment(code: String) -> Result<Vec<String>, AppError> {
+    let state = crate::state::AppState::get()?;
+    let actor = current_actor().await?;
+    Ok(domain::identity::mfa::confirm_enrolment(&state.db, &actor, &code, domain::clock::now()).await?)
 }
 
 /// The signed-in user, or `None` when nobody is signed in.

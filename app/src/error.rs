@@ -20,6 +20,9 @@ pub enum AppError {
     /// 401: sign-in failed.
     #[error("The email or password is not correct.")]
     BadCredentials,
+    /// 429: too many failed sign-ins; the same message whether or not the account exists.
+    #[error("Too many attempts; try again in {minutes} minutes.")]
+    TooManyAttempts { minutes: i64 },
     /// 403: signed in, but not allowed to do this.
     #[error("You do not have permission to do this.")]
     Forbidden,
@@ -56,6 +59,7 @@ impl AppError {
             AppError::Unauthenticated | AppError::BadCredentials => 401,
             AppError::Forbidden | AppError::CrossSite => 403,
             AppError::NotFound => 404,
+            AppError::TooManyAttempts { .. } => 429,
             AppError::Validation(_) => 422,
             AppError::Conflict { .. } => 409,
             AppError::BadRequest => 400,
@@ -108,6 +112,7 @@ impl From<domain::DomainError> for AppError {
             D::NotFound => AppError::NotFound,
             D::Unauthenticated => AppError::Unauthenticated,
             D::BadCredentials => AppError::BadCredentials,
+            D::Throttled { minutes } => AppError::TooManyAttempts { minutes },
             D::Forbidden => AppError::Forbidden,
             D::Validation(fields) => AppError::Validation(
                 fields.into_iter().map(|f| FieldMessage { field: f.field, message: f.message }).collect(),

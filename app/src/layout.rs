@@ -74,6 +74,7 @@ fn TopBar(me: Me) -> impl IntoView {
                 </summary>
                 <div class="menu-panel">
                     <p class="menu-email">{me.email.clone()}</p>
+                    <a class="menu-item" href="/account">"Your account"</a>
                     <ActionForm action=sign_out>
                         <button type="submit" class="menu-item">"Sign out"</button>
                     </ActionForm>

@@ -3,6 +3,7 @@
 //! one service of the domain crate, which decides what the user may do.
 
 pub mod access;
+pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod clients;
@@ -52,10 +53,12 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=layout::NotFoundPage>
                 <Route path=path!("/login") view=layout::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/code") view=account::LoginCodePage ssr=SsrMode::Async/>
                 // Async rendering: a page is sent once its data is ready, so that its status
                 // (a 404 for a client one may not see) is right.
                 <ParentRoute path=path!("") view=layout::AppShell ssr=SsrMode::Async>
                     <Route path=path!("") view=portfolio::PortfolioPage/>
+                    <Route path=path!("/account") view=account::AccountPage/>
                     <Route path=path!("/clients") view=clients::ui::ClientListPage/>
                     <Route path=path!("/clients/new") view=clients::ui::NewClientPage/>
                     <Route path=path!("/clients/:slug") view=clients::ui::ClientPage/>

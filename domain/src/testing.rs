@@ -127,6 +127,18 @@ pub async fn user(db: &Db, email: &str, role: &str, clients: &[&str]) -> crate::
     crate::identity::actor_for_user(db, user.id).await.expect("the user's actor").expect("an enabled user")
 }
 
+/// Makes every session look as if its id had been issued (at sign-in) at `started_at` (Unix
+/// seconds), to test the absolute lifetime without waiting. For tests only.
+pub async fn backdate_sessions(db: &Db, started_at: i64) {
+    crate::on_pool!(db, |pool| {
+        sqlx::query("UPDATE sessions SET started_at = $1")
+            .bind(started_at)
+            .execute(pool)
+            .await
+            .expect("sessions backdated");
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

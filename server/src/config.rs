@@ -18,6 +18,15 @@ pub struct Config {
     pub public_url: Option<String>,
     /// RAMPART_SESSION_IDLE_MINUTES: a session ends after this long without a request.
     pub session_idle_minutes: i64,
+    /// RAMPART_SESSION_MAX_HOURS: a session ends this long after sign-in, however active.
+    pub session_max_hours: i64,
+    /// RAMPART_CLIENT_IP_HEADER: behind a reverse proxy, the header in which it passes the
+    /// client's address (e.g. X-Forwarded-For; its last entry is used, the one the proxy added).
+    /// Unset: the peer address of the connection. Sign-in is throttled per client address.
+    pub client_ip_header: Option<http::HeaderName>,
+    /// RAMPART_MFA_REQUIRED_ROLES: roles that must set up two-factor sign-in (comma-separated,
+    /// or "none"); signed in without it, they are sent to /account until they do.
+    pub mfa_required_roles: Vec<domain::Role>,
     /// RAMPART_TEST_CLOCK_FILE: for browser tests only, a file holding seconds to add to the
     /// clock (see domain/src/clock.rs). Never set it in production.
     pub test_clock_file: Option<std::path::PathBuf>,
@@ -34,6 +43,9 @@ impl std::fmt::Debug for Config {
             .field("site_root", &self.site_root)
             .field("public_url", &self.public_url)
             .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_max_hours", &self.session_max_hours)
+            .field("client_ip_header", &self.client_ip_header)
+            .field("mfa_required_roles", &self.mfa_required_roles)
             .field("test_clock_file", &self.test_clock_file)
             .field("time_zone", &self.time_zone)
             .finish()
@@ -46,6 +58,12 @@ pub enum ConfigError {
     Addr(String),
     #[error("RAMPART_SESSION_IDLE_MINUTES {0:?} is not a number of minutes between 1 and 10080")]
     Idle(String),
+    #[error("RAMPART_SESSION_MAX_HOURS {0:?} is not a number of hours between 1 and 720")]
+    MaxHours(String),
+    #[error("RAMPART_CLIENT_IP_HEADER {0:?} is not a header name like X-Forwarded-For")]
+    ClientIpHeader(String),
+    #[error("RAMPART_MFA_REQUIRED_ROLES {0:?} is not a list of roles like admin,manager (or none)")]
+    MfaRoles(String),
     #[error("RAMPART_PUBLIC_URL {0:?} must start with http:// or https://")]
     PublicUrl(String),
     #[error("RAMPART_TIME_ZONE {0:?} is not a time zone name like Europe/Berlin or America/New_York")]
@@ -63,6 +81,21 @@ impl Config {
             .ok()
             .filter(|m| (1..=10_080).contains(m))
             .ok_or_else(|| ConfigError::Idle(idle_text.clone()))?;
+        let max_text = var("RAMPART_SESSION_MAX_HOURS").unwrap_or_else(|| "12".into());
+        let session_max_hours = max_text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|h| (1..=720).contains(h))
+            .ok_or_else(|| ConfigError::MaxHours(max_text.clone()))?;
+        let client_ip_header = match var("RAMPART_CLIENT_IP_HEADER") {
+            None => None,
+            Some(name) => Some(
+                http::HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| ConfigError::ClientIpHeader(name))?,
+            ),
+        };
+        let roles_text = var("RAMPART_MFA_REQUIRED_ROLES").unwrap_or_else(|| "admin,manager".into());
+        let mfa_required_roles = parse_roles(&roles_text).ok_or(ConfigError::MfaRoles(roles_text.clone()))?;
         let public_url = var("RAMPART_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
         if let Some(url) = &public_url {
             if !url.starts_with("http://") && !url.starts_with("https://") {
@@ -75,6 +108,9 @@ impl Config {
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             public_url,
             session_idle_minutes,
+            session_max_hours,
+            client_ip_header,
+            mfa_required_roles,
             test_clock_file: var("RAMPART_TEST_CLOCK_FILE").map(std::path::PathBuf::from),
             time_zone: match var("RAMPART_TIME_ZONE") {
                 None => chrono_tz::Tz::UTC,
@@ -88,6 +124,14 @@ impl Config {
     }
 }
 
+/// "admin,manager" → those roles; "none" → no role.
+fn parse_roles(text: &str) -> Option<Vec<domain::Role>> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Some(Vec::new());
+    }
+    text.split(',').map(domain::Role::parse).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +143,9 @@ mod tests {
             site_root: "target/site".into(),
             public_url: public_url.map(str::to_owned),
             session_idle_minutes: 60,
+            session_max_hours: 12,
+            client_ip_header: None,
+            mfa_required_roles: Vec::new(),
             test_clock_file: None,
             time_zone: chrono_tz::Tz::UTC,
         }
@@ -109,6 +156,13 @@ mod tests {
         assert!(config(Some("https://rampart.example.com")).secure_cookies());
         assert!(!config(Some("http://127.0.0.1:3000")).secure_cookies());
         assert!(!config(None).secure_cookies());
+    }
+
+    #[test]
+    fn mfa_roles_are_a_list_or_none() {
+        assert_eq!(parse_roles("admin, manager"), Some(vec![domain::Role::Admin, domain::Role::Manager]));
+        assert_eq!(parse_roles("none"), Some(Vec::new()));
+        assert_eq!(parse_roles("admin,boss"), None);
     }
 
     #[test]

@@ -8,5 +8,6 @@ pub mod config;
 pub mod export;
 pub mod forwarding;
 pub mod jobs;
+pub mod pack;
 pub mod security;
 pub mod startup;

@@ -70,6 +70,7 @@ pub fn error_response(path: &str, error: AppError) -> Response {
 /// Paths that anyone may fetch without signing in.
 fn is_public(path: &str) -> bool {
     path == "/login"
+        || path == "/login/code"
         || path.starts_with("/api/")
         || path.starts_with("/pkg/")
         || path == "/healthz"
@@ -89,6 +90,34 @@ pub async fn sign_in_first(session: Session, request: Request, next: Next) -> Re
         return next.run(request).await;
     }
     to_sign_in(request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/"))
+}
+
+/// Who must set up two-factor sign-in.
+#[derive(Clone, Debug)]
+pub struct MfaPolicy {
+    pub roles: Vec<domain::Role>,
+    pub db: domain::Db,
+}
+
+/// Sends a signed-in user whose role requires two-factor sign-in, and who has not set it up,
+/// to /account for every page until they do (the pages are for people; server functions answer
+/// as usual).
+pub async fn enrol_first(State(policy): State<MfaPolicy>, session: Session, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if policy.roles.is_empty() || request.method() != Method::GET || is_public(path) || path == "/account" {
+        return next.run(request).await;
+    }
+    let Ok(Some(user_id)) = session.get::<i64>(app::auth::USER_ID_KEY).await else { return next.run(request).await };
+    let must = match domain::identity::actor_for_user(&policy.db, user_id).await {
+        Ok(Some(actor)) if policy.roles.contains(&actor.role) => {
+            !domain::identity::mfa::is_enrolled(&policy.db, user_id).await.unwrap_or(false)
+        }
+        _ => false,
+    };
+    if must {
+        return Redirect::to("/account").into_response();
+    }
+    next.run(request).await
 }
 
 /// Sends a signed-out visitor to the sign-in page, to come back to `wanted` afterwards.
@@ -135,14 +164,72 @@ fn encode(value: &str) -> String {
         .collect()
 }
 
-/// Headers every answer carries.
-pub async fn security_headers(request: Request<Body>, next: Next) -> Response {
+/// Puts the client's address in the request's extensions (for throttling sign-in): the last
+/// entry of the configured header a reverse proxy sets, else the connection's peer address.
+pub async fn client_address(
+    State(header_name): State<Option<http::HeaderName>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let from_proxy = header_name.as_ref().and_then(|name| {
+        let value = request.headers().get_all(name).iter().next_back()?.to_str().ok()?;
+        let last = value.rsplit(',').next()?.trim();
+        (!last.is_empty()).then(|| last.to_owned())
+    });
+    let peer = || {
+        request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string())
+    };
+    if let Some(address) = from_proxy.or_else(peer) {
+        request.extensions_mut().insert(app::auth::ClientAddress(address));
+    }
+    next.run(request).await
+}
+
+/// What the security headers depend on: HSTS is sent only when Rampart is served over https.
+#[derive(Clone, Debug)]
+pub struct HeaderPolicy {
+    pub https: bool,
+}
+
+/// HSTS: a year, subdomains included (sent only over https).
+const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// The Content-Security-Policy of an answer whose inline scripts carry `nonce`: scripts only
+/// from this site or with the nonce (Leptos' hydration scripts), wasm compiled by the browser
+/// ('wasm-unsafe-eval' allows that and nothing else), everything else from this site only, and
+/// never inside a frame.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Headers every answer carries. Each request gets a fresh nonce, put in the request's
+/// extensions for the page render (see `startup::build_router`, which hands it to Leptos) and
+/// named in the Content-Security-Policy; an answer that sets its own policy (charts) keeps it.
+pub async fn security_headers(State(policy): State<HeaderPolicy>, mut request: Request<Body>, next: Next) -> Response {
+    let nonce = leptos::nonce::Nonce::new();
+    let csp = content_security_policy(&nonce);
+    request.extensions_mut().insert(nonce);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(value) = HeaderValue::from_str(&csp) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    if policy.https {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
     response
 }
 
@@ -152,12 +239,73 @@ mod tests {
 
     #[test]
     fn static_files_and_sign_in_are_public_pages_are_not() {
-        for path in ["/login", "/api/auth/sign_in", "/pkg/rampart.js", "/favicon.svg", "/healthz"] {
+        for path in ["/login", "/login/code", "/api/auth/sign_in", "/pkg/rampart.js", "/favicon.svg", "/healthz"] {
             assert!(is_public(path), "{path}");
         }
         for path in ["/", "/clients", "/clients/acme", "/clients/acme/edit"] {
             assert!(!is_public(path), "{path}");
         }
+    }
+
+    async fn headers_of(https: bool) -> axum::http::HeaderMap {
+        let router = axum::Router::new()
+            .route("/", axum::routing::get(|| async { "page" }))
+            .layer(axum::middleware::from_fn_with_state(HeaderPolicy { https }, security_headers));
+        let request = Request::builder().uri("/").body(Body::empty()).expect("a request");
+        router.oneshot(request).await.expect("an answer").headers().clone()
+    }
+
+    #[tokio::test]
+    async fn hsts_is_sent_exactly_when_served_over_https() {
+        let over_https = headers_of(true).await;
+        assert_eq!(over_https[header::STRICT_TRANSPORT_SECURITY], HSTS);
+        assert!(headers_of(false).await.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+        assert_eq!(over_https["x-content-type-options"], "nosniff");
+        assert!(over_https[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("frame-ancestors 'none'"));
+    }
+
+    #[tokio::test]
+    async fn an_answer_with_its_own_policy_keeps_it() {
+        let router = axum::Router::new()
+            .route(
+                "/chart.svg",
+                axum::routing::get(|| async { ([(header::CONTENT_SECURITY_POLICY, "default-src 'none'")], "<svg/>") }),
+            )
+            .layer(axum::middleware::from_fn_with_state(HeaderPolicy { https: false }, security_headers));
+        let request = Request::builder().uri("/chart.svg").body(Body::empty()).expect("a request");
+        let answer = router.oneshot(request).await.expect("an answer");
+        assert_eq!(answer.headers()[header::CONTENT_SECURITY_POLICY], "default-src 'none'");
+    }
+
+    async fn address_seen(header_name: Option<&'static str>, forwarded: Option<&str>) -> Option<String> {
+        let router = axum::Router::new()
+            .route(
+                "/",
+                axum::routing::get(|request: Request| async move {
+                    request.extensions().get::<app::auth::ClientAddress>().map(|a| a.0.clone()).unwrap_or_default()
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                header_name.map(http::HeaderName::from_static),
+                client_address,
+            ));
+        let mut request = Request::builder().uri("/");
+        if let Some(value) = forwarded {
+            request = request.header("x-forwarded-for", value);
+        }
+        let mut request = request.body(Body::empty()).expect("a request");
+        request.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([192, 0, 2, 1], 5000))));
+        let answer = router.oneshot(request).await.expect("an answer");
+        let body = axum::body::to_bytes(answer.into_body(), 1024).await.expect("a body");
+        Some(String::from_utf8(body.to_vec()).expect("text")).filter(|s| !s.is_empty())
+    }
+
+    #[tokio::test]
+    async fn the_client_address_is_the_peer_unless_a_proxy_header_is_configured() {
+        assert_eq!(address_seen(None, Some("203.0.113.5")).await.as_deref(), Some("192.0.2.1"), "header not trusted");
+        let proxied = address_seen(Some("x-forwarded-for"), Some("10.1.1.1, 203.0.113.5")).await;
+        assert_eq!(proxied.as_deref(), Some("203.0.113.5"), "the entry the proxy added");
+        assert_eq!(address_seen(Some("x-forwarded-for"), None).await.as_deref(), Some("192.0.2.1"));
     }
 
     #[test]

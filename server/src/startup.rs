@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::export;
-use crate::security::{self, HeaderPolicy, OriginPolicy};
+use crate::security::{self, HeaderPolicy, MfaPolicy, OriginPolicy};
 use app::state::AppState;
 use app::{shell, App};
 use axum::extract::{FromRef, State};
@@ -66,7 +66,7 @@ pub fn build_router(config: &Config, db: Db) -> Router {
     };
     let routes = generate_route_list(App);
 
-    let store = DbSessionStore::new(db).with_max_lifetime(time::Duration::hours(config.session_max_hours));
+    let store = DbSessionStore::new(db.clone()).with_max_lifetime(time::Duration::hours(config.session_max_hours));
     let sessions = SessionManagerLayer::new(store)
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
@@ -84,6 +84,8 @@ pub fn build_router(config: &Config, db: Db) -> Router {
         .route(export::IMPORT_EXAMPLE_PATH, get(export::import_example))
         .route(export::AUDIT_PATH, get(export::audit_csv))
         .route(crate::calendar::FEED_PATH, get(crate::calendar::feed))
+        .route(crate::pack::PACK_PATH, get(crate::pack::pack_page))
+        .route(crate::pack::PDF_PATH, get(crate::pack::pack_pdf_file))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -91,6 +93,10 @@ pub fn build_router(config: &Config, db: Db) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(context, shell))
         .with_state(state)
         // Layers run from the bottom up: limits first, then the session, then the checks.
+        .layer(axum::middleware::from_fn_with_state(
+            MfaPolicy { roles: config.mfa_required_roles.clone(), db: db.clone() },
+            security::enrol_first,
+        ))
         .layer(axum::middleware::from_fn(security::sign_in_first))
         .layer(axum::middleware::from_fn_with_state(origin_policy, security::refuse_cross_site))
         .layer(sessions)
@@ -137,7 +143,8 @@ pub async fn serve(config: Config, db: Db) -> std::io::Result<()> {
     let router = build_router(&config, db.clone());
     // The peer address is kept for throttling sign-in per client address.
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal()).await?;
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     forwarding.stop().await;
     db.close().await;
     Ok(())

@@ -107,6 +107,8 @@ enum Row {
     Page { path: &'static str, expect: fn(Who) -> u16 },
     /// A page of one client (`{slug}` in the path).
     ClientPage { path: &'static str, expect: fn(Who, Target) -> u16 },
+    /// A page of one client's security review with a meeting held (`{id}` in the path).
+    MeetingPage { path: &'static str, expect: fn(Who, Target) -> u16 },
 }
 
 #[derive(Clone, Copy)]
@@ -127,6 +129,8 @@ enum Prepare {
     PsaGrant,
     /// The client's open access review; the key is its id.
     OpenReview,
+    /// The client's open security review, with a draft meeting held; the key is its id.
+    Meeting,
 }
 
 /// The technician (id 1) whose grants the matrix changes.
@@ -317,13 +321,45 @@ fn rows() -> Vec<(&'static str, Row)> {
         (
             "/api/auth/sign_in",
             Row::Call {
+                // Another unknown account each time: one account is throttled after five failures.
                 form: || {
-                    vec![("email", "nobody@example.test".into()), ("password", "wrong".into()), ("next", String::new())]
+                    static TRIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+                    let n = TRIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    vec![
+                        ("email", format!("nobody{n}@example.test")),
+                        ("password", "wrong".into()),
+                        ("next", String::new()),
+                    ]
                 },
                 expect: |_| 401,
             },
         ),
         ("/api/auth/sign_out", Row::Call { form: Vec::new, expect: |_| 200 }),
+        (
+            "/api/auth/sign_out_everywhere",
+            Row::Call { form: Vec::new, expect: |who| if who == Who::Anonymous { 401 } else { 200 } },
+        ),
+        ("/account", Row::Page { path: "/account", expect: |who| if who == Who::Anonymous { 303 } else { 200 } }),
+        // The second step of sign-in: public; without a password first, nobody is signed in.
+        ("/login/code", Row::Page { path: "/login/code", expect: |_| 200 }),
+        ("/api/auth/sign_in_code", Row::Call { form: || vec![("code", "123456".into())], expect: |_| 401 }),
+        (
+            "/api/auth/mfa_status",
+            Row::Call { form: Vec::new, expect: |who| if who == Who::Anonymous { 401 } else { 200 } },
+        ),
+        (
+            "/api/auth/start_mfa_enrolment",
+            Row::Call { form: Vec::new, expect: |who| if who == Who::Anonymous { 401 } else { 200 } },
+        ),
+        // Every signed-in user may confirm their own enrolment (started by the row above); a
+        // wrong code is refused.
+        (
+            "/api/auth/confirm_mfa_enrolment",
+            Row::Call {
+                form: || vec![("code", "not-a-code".into())],
+                expect: |who| if who == Who::Anonymous { 401 } else { 422 },
+            },
+        ),
         ("/api/auth/me", Row::Call { form: Vec::new, expect: |_| 200 }),
         (
             "/api/portfolio/get",
@@ -946,7 +982,130 @@ fn score_rows() -> Vec<(&'static str, Row)> {
     for (path, _) in rampart_server::charts::CLIENT_CHARTS {
         rows.push((path, Row::ClientPage { path, expect: chart_status }));
     }
+    rows.extend(meeting_rows());
     rows
+}
+
+/// A managers' change that the prepared meeting refuses with `status` (so that the matrix
+/// changes nothing); everyone else gets the usual answers.
+fn meeting_change(status: u16) -> impl Fn(Who, Target) -> u16 {
+    move |who, target| match approve_status(who, target) {
+        200 => status,
+        other => other,
+    }
+}
+
+/// Review meetings: their server functions (on the client's security review, a draft meeting
+/// held), and the pack as a page and a PDF. Client viewers read their own client's.
+fn meeting_rows() -> Vec<(&'static str, Row)> {
+    fn id_form(id: i64) -> Vec<(&'static str, String)> {
+        vec![("id", id.to_string())]
+    }
+    vec![
+        (
+            "/api/reviews/meeting",
+            Row::ClientCall { form: |_, id| id_form(id), expect: read_status, prepare: Prepare::Meeting },
+        ),
+        (
+            // Already held: managers are told so.
+            "/api/reviews/hold_meeting",
+            Row::ClientCall {
+                form: |_, id| id_form(id),
+                expect: |w, t| meeting_change(409)(w, t),
+                prepare: Prepare::Meeting,
+            },
+        ),
+        (
+            // A stale version.
+            "/api/reviews/save_meeting",
+            Row::ClientCall {
+                form: |_, id| {
+                    vec![
+                        ("id", id.to_string()),
+                        ("version", "999".into()),
+                        ("held_on", "2030-01-01".into()),
+                        ("attendees_msp", "Matrix".into()),
+                        ("attendees_client", String::new()),
+                        ("agenda", "Changed by the matrix".into()),
+                        ("minutes", String::new()),
+                    ]
+                },
+                expect: |w, t| meeting_change(409)(w, t),
+                prepare: Prepare::Meeting,
+            },
+        ),
+        (
+            // No topic.
+            "/api/reviews/add_topic",
+            Row::ClientCall {
+                form: |_, id| vec![("id", id.to_string()), ("topic", " ".into())],
+                expect: |w, t| meeting_change(422)(w, t),
+                prepare: Prepare::Meeting,
+            },
+        ),
+        (
+            // A topic that does not exist.
+            "/api/reviews/decide_topic",
+            Row::ClientCall {
+                form: |_, id| {
+                    vec![("id", id.to_string()), ("decision_id", "999999".into()), ("decision", "Yes".into())]
+                },
+                expect: |w, t| meeting_change(404)(w, t),
+                prepare: Prepare::Meeting,
+            },
+        ),
+        (
+            // No owner.
+            "/api/reviews/add_action",
+            Row::ClientCall {
+                form: |_, id| {
+                    vec![
+                        ("id", id.to_string()),
+                        ("title", "Set by the matrix".into()),
+                        ("owner", String::new()),
+                        ("due_on", String::new()),
+                    ]
+                },
+                expect: |w, t| meeting_change(422)(w, t),
+                prepare: Prepare::Meeting,
+            },
+        ),
+        (
+            // An action item that does not exist.
+            "/api/reviews/complete_action",
+            Row::ClientCall {
+                form: |_, id| vec![("id", id.to_string()), ("item_id", "999999".into())],
+                expect: |w, t| meeting_change(404)(w, t),
+                prepare: Prepare::Meeting,
+            },
+        ),
+        (
+            // A stale version.
+            "/api/reviews/sign_off_meeting",
+            Row::ClientCall {
+                form: |_, id| vec![("id", id.to_string()), ("version", "999".into())],
+                expect: |w, t| meeting_change(409)(w, t),
+                prepare: Prepare::Meeting,
+            },
+        ),
+        (
+            rampart_server::pack::PACK_PATH,
+            Row::MeetingPage { path: rampart_server::pack::PACK_PATH, expect: pack_status },
+        ),
+        (
+            rampart_server::pack::PDF_PATH,
+            Row::MeetingPage { path: rampart_server::pack::PDF_PATH, expect: pack_status },
+        ),
+    ]
+}
+
+/// The pack: signed-out visitors are sent to sign in; whoever sees the client reads it.
+fn pack_status(who: Who, target: Target) -> u16 {
+    match who {
+        Who::Anonymous => 303,
+        _ if who.sees(target) => 200,
+        _ => 404,
+    }
 }
 
 /// Every endpoint the running application serves: server functions and pages.
@@ -966,6 +1125,9 @@ fn served_endpoints() -> BTreeSet<String> {
         endpoints.insert(path.to_string());
     }
     endpoints.insert(rampart_server::calendar::FEED_PATH.to_string());
+    for path in rampart_server::pack::PATHS {
+        endpoints.insert(path.to_string());
+    }
     endpoints
 }
 
@@ -1053,12 +1215,31 @@ async fn prepare(app: &TestApp, target: Target, prepare: Prepare) -> i64 {
     use domain::{clients, controls, Actor};
     let cli = Actor::command_line();
     let Ok(client) = clients::get_client(&app.db, &cli, target.slug()).await else {
-        return if matches!(prepare, Prepare::PendingException | Prepare::PsaGrant | Prepare::OpenReview) {
+        return if matches!(
+            prepare,
+            Prepare::PendingException | Prepare::PsaGrant | Prepare::OpenReview | Prepare::Meeting
+        ) {
             MISSING_EXCEPTION
         } else {
             1
         };
     };
+    if matches!(prepare, Prepare::Meeting) {
+        let filter = domain::reviews::ScheduleFilter {
+            client: target.slug().into(),
+            kind: "security_review".into(),
+            state: "planned".into(),
+            ..Default::default()
+        };
+        let calendar = domain::reviews::Calendar::default();
+        let now = chrono::Utc::now();
+        let open = domain::reviews::list_schedule(&app.db, &cli, &filter, &calendar, now).await.unwrap();
+        let id = open[0].id;
+        if domain::reviews::meetings::find_meeting(&app.db, &cli, id).await.unwrap().is_none() {
+            domain::reviews::meetings::hold_meeting(&app.db, &cli, id, now).await.unwrap();
+        }
+        return id;
+    }
     if matches!(prepare, Prepare::OpenReview) {
         let filter = domain::reviews::ScheduleFilter {
             client: target.slug().into(),
@@ -1173,7 +1354,9 @@ async fn every_role_gets_exactly_what_the_rule_table_allows() {
             for (endpoint, row) in rows() {
                 let answers = match &row {
                     Row::Call { .. } | Row::Page { .. } => vec![None],
-                    Row::ClientCall { .. } | Row::ClientPage { .. } => TARGETS.iter().copied().map(Some).collect(),
+                    Row::ClientCall { .. } | Row::ClientPage { .. } | Row::MeetingPage { .. } => {
+                        TARGETS.iter().copied().map(Some).collect()
+                    }
                 };
                 let mut by_target = Vec::new();
                 for target in answers {
@@ -1198,6 +1381,11 @@ async fn every_role_gets_exactly_what_the_rule_table_allows() {
                         (Row::Page { path, expect }, _) => (expect(who), app.page(&client, path).await, None),
                         (Row::ClientPage { path, expect }, Some(target)) => {
                             let path = path.replace("{slug}", target.slug());
+                            (expect(who, target), app.page(&client, &path).await, None)
+                        }
+                        (Row::MeetingPage { path, expect }, Some(target)) => {
+                            let id = prepare(&app, target, Prepare::Meeting).await;
+                            let path = path.replace("{id}", &id.to_string());
                             (expect(who, target), app.page(&client, &path).await, None)
                         }
                         _ => unreachable!("client rows always have a target"),

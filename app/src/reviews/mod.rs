@@ -2,5 +2,7 @@
 //! each client's series on its page.
 
 pub mod api;
+pub mod meeting_ui;
+pub mod meetings;
 pub mod types;
 pub mod ui;

@@ -428,8 +428,11 @@ pub fn ReviewPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
     let change = ServerAction::<ChangeOccurrence>::new();
     let decide = ServerAction::<Decide>::new();
-    let detail =
-        Resource::new(move || (id.get(), change.version().get(), decide.version().get()), |(id, ..)| get_review(id));
+    let sign_off = ServerAction::<super::meetings::SignOffMeeting>::new();
+    let detail = Resource::new(
+        move || (id.get(), change.version().get(), decide.version().get(), sign_off.version().get()),
+        |(id, ..)| get_review(id),
+    );
     let error = move || {
         let err = |r: Option<Result<(), AppError>>| r.and_then(Result::err);
         err(change.value().get()).or_else(|| err(decide.value().get()))
@@ -460,6 +463,9 @@ pub fn ReviewPage() -> impl IntoView {
                         {move || error().map(|error| view! { <ActionError error/> })}
                         <ReviewTable items=vec![d.occurrence.clone()] show_client=false label="This review" change/>
                         {d.is_access_review.then(|| view! { <CampaignCard d=d.clone() decide/> })}
+                        {(d.occurrence.kind == "security_review").then(|| view! {
+                            <super::meeting_ui::MeetingCard id=d.occurrence.id sign_off/>
+                        })}
                     }.into_any(),
                     Err(error) => view! { <PageTitle text="Not found"/> <PageError error/> }.into_any(),
                 }

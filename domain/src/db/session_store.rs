@@ -1,5 +1,11 @@
 //! tower-sessions storage in Rampart's own database, so that several servers sharing one
 //! PostgreSQL share their sessions, and sessions are backed up with everything else.
+//!
+//! Each row also says whose session it is (the signed-in user's id, copied from the session's
+//! data), so that all of a user's sessions can be ended at once (identity: sign out everywhere,
+//! disabling a user), and
+//! when its id was issued: the id is cycled at sign-in, so a session older than the absolute
+//! lifetime (from sign-in, whatever the activity) is refused when loaded.
 
 use super::Db;
 use crate::on_pool;
@@ -9,14 +15,25 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result};
 use tower_sessions::SessionStore;
 
+/// The session key holding the signed-in user's id.
+pub const SESSION_USER_KEY: &str = "user_id";
+
 #[derive(Debug, Clone)]
 pub struct DbSessionStore {
     db: Db,
+    /// The absolute lifetime of a session, in seconds; `None` for no limit but the idle one.
+    max_lifetime: Option<i64>,
 }
 
 impl DbSessionStore {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self { db, max_lifetime: None }
+    }
+
+    /// Refuses a session whose id was issued (at sign-in) longer ago than `lifetime`.
+    pub fn with_max_lifetime(mut self, lifetime: time::Duration) -> Self {
+        self.max_lifetime = Some(lifetime.whole_seconds());
+        self
     }
 
     /// Removes expired sessions; returns how many.
@@ -33,6 +50,11 @@ impl DbSessionStore {
     }
 }
 
+/// The signed-in user a session's data names, if any.
+fn user_of(record: &Record) -> Option<i64> {
+    record.data.get(SESSION_USER_KEY).and_then(|v| v.as_i64())
+}
+
 fn backend(err: sqlx::Error) -> Error {
     Error::Backend(err.to_string())
 }
@@ -46,12 +68,14 @@ impl SessionStore for DbSessionStore {
         loop {
             let inserted = on_pool!(&self.db, |pool| {
                 sqlx::query(
-                    "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
+                    "INSERT INTO sessions (id, data, expires_at, user_id, started_at) VALUES ($1, $2, $3, $4, $5) \
                      ON CONFLICT (id) DO NOTHING",
                 )
                 .bind(record.id.to_string())
                 .bind(&data)
                 .bind(expires)
+                .bind(user_of(record))
+                .bind(OffsetDateTime::now_utc().unix_timestamp())
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected())
@@ -68,12 +92,15 @@ impl SessionStore for DbSessionStore {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
         on_pool!(&self.db, |pool| {
             sqlx::query(
-                "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+                "INSERT INTO sessions (id, data, expires_at, user_id, started_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
+                 user_id = excluded.user_id",
             )
             .bind(record.id.to_string())
             .bind(&data)
             .bind(record.expiry_date.unix_timestamp())
+            .bind(user_of(record))
+            .bind(OffsetDateTime::now_utc().unix_timestamp())
             .execute(pool)
             .await
             .map(|_| ())
@@ -83,12 +110,17 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
+        // With no absolute lifetime, any start time is recent enough.
+        let started_after = self.max_lifetime.map_or(i64::MIN, |lifetime| now - lifetime);
         let row: Option<(String, i64)> = on_pool!(&self.db, |pool| {
-            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-                .bind(id.to_string())
-                .bind(now)
-                .fetch_optional(pool)
-                .await
+            sqlx::query_as(
+                "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2 AND started_at > $3",
+            )
+            .bind(id.to_string())
+            .bind(now)
+            .bind(started_after)
+            .fetch_optional(pool)
+            .await
         })
         .map_err(backend)?;
         let Some((data, expires_at)) = row else { return Ok(None) };

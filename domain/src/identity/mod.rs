@@ -7,12 +7,18 @@
 //! - A client viewer belongs to exactly one client; a technician may be restricted to assigned
 //!   clients; other roles work on every client.
 //! - The last active admin cannot be disabled.
+//! - Sign-in is throttled per account and per client address (see `throttle`): past the limit
+//!   it is refused with the minutes to wait, the same way whether or not the account exists.
+//! - Disabling a user ends all their sessions in the same transaction.
 //!
 //! Only admins (and the command line, which acts as admin) manage users; admins, managers and
 //! auditors may list them.
 
+pub mod mfa;
 pub mod model;
 mod store;
+pub mod throttle;
+pub mod totp;
 
 pub use model::{Email, NewUser, User};
 
@@ -63,12 +69,45 @@ async fn dummy_hash() -> Result<String> {
     Ok(DUMMY.get_or_init(|| hash).clone())
 }
 
-/// Checks an email and password; returns the user id to keep in the session. Success and
-/// failure are both audited (a failure with the address tried and why, never the password).
+/// Checks an email and password without a known client address (the command line, tests):
+/// throttled per account only. See [`sign_in_from`].
 pub async fn sign_in(db: &Db, email: &str, password: &str) -> Result<i64> {
+    sign_in_from(db, email, password, None, crate::clock::now()).await
+}
+
+/// Checks an email and password tried from `address` (the client's IP address) at `now`;
+/// returns the user id to keep in the session. Success and failure are both audited (a failure
+/// with the address tried and why, never the password), and so is a throttled attempt, which
+/// is refused before the password is looked at.
+pub async fn sign_in_from(
+    db: &Db,
+    email: &str,
+    password: &str,
+    address: Option<&str>,
+    now: chrono::DateTime<Utc>,
+) -> Result<i64> {
     let email = email.trim().to_lowercase();
-    let failed =
-        |reason: &str| Record::anonymous(&email, "auth.sign_in_failed", format!("user:{email}")).summary(reason);
+    let from = address.map(|a| format!(" from {a}")).unwrap_or_default();
+    let failed = |reason: &str| {
+        Record::anonymous(&email, "auth.sign_in_failed", format!("user:{email}")).summary(format!("{reason}{from}"))
+    };
+    if let Some(minutes) = throttle::wait_minutes(db, &email, address, now).await? {
+        let record = Record::anonymous(&email, "auth.sign_in_throttled", format!("user:{email}"))
+            .summary(format!("refused: too many failed sign-ins{from}; allowed again in {minutes} min"));
+        audit::record(db, record).await?;
+        return Err(DomainError::Throttled { minutes });
+    }
+    let result = check_password(db, &email, password, &failed).await;
+    match &result {
+        Ok(_) => throttle::clear_account(db, &email).await?,
+        Err(DomainError::BadCredentials) => throttle::record_failure(db, &email, address, now).await?,
+        Err(_) => {}
+    }
+    result
+}
+
+async fn check_password(db: &Db, email: &str, password: &str, failed: &(dyn Fn(&str) -> Record + Sync)) -> Result<i64> {
+    let email = email.to_owned();
     if email.is_empty() || password.is_empty() || password.chars().count() > model::MAX_PASSWORD {
         audit::record(db, failed("no email or password, or a password longer than any allowed")).await?;
         return Err(DomainError::BadCredentials);
@@ -85,11 +124,15 @@ pub async fn sign_in(db: &Db, email: &str, password: &str) -> Result<i64> {
     let matches = verify_password(hash, password).await?;
     match user {
         Some((user_id, false)) if matches => {
-            let record = Record {
-                actor_user_id: Some(user_id),
-                ..Record::anonymous(&email, "auth.sign_in", format!("user:{email}"))
-            }
-            .summary("signed in with a password");
+            // With two-factor sign-in, the user is signed in only after the code (mfa.rs).
+            let (action, summary) = if mfa::is_enrolled(db, user_id).await? {
+                ("auth.password_accepted", "password accepted; the two-factor code is asked next")
+            } else {
+                ("auth.sign_in", "signed in with a password")
+            };
+            let record =
+                Record { actor_user_id: Some(user_id), ..Record::anonymous(&email, action, format!("user:{email}")) }
+                    .summary(summary);
             audit::record(db, record).await?;
             Ok(user_id)
         }
@@ -112,6 +155,15 @@ pub async fn sign_in(db: &Db, email: &str, password: &str) -> Result<i64> {
 /// Records that the signed-in user signed out (the session itself is ended by the caller).
 pub async fn sign_out(db: &Db, actor: &Actor) -> Result<()> {
     audit::record(db, Record::by(actor, "auth.sign_out", format!("user:{}", actor.email)).summary("signed out")).await
+}
+
+/// Signs the actor out everywhere: every session of theirs ends, on every server (the caller's
+/// own included). Audited.
+pub async fn sign_out_everywhere(db: &Db, actor: &Actor) -> Result<u64> {
+    let user_id = actor.user_id.ok_or(DomainError::Unauthenticated)?;
+    let audit = Record::by(actor, "auth.sign_out_everywhere", format!("user:{}", actor.email))
+        .summary("signed out everywhere: every session ended");
+    store::end_sessions(db, user_id, &audit).await
 }
 
 /// The acting user for a signed-in session, or `None` when the user is gone or disabled.

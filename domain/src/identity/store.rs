@@ -167,8 +167,8 @@ pub async fn insert_user(db: &Db, user: &UserRecord<'_>, now: DateTime<Utc>, aud
     })
 }
 
-/// Sets or clears the disabled time and appends `audit`; false (nothing written) when no user
-/// has this email.
+/// Sets or clears the disabled time (ending the user's sessions when set) and appends `audit`;
+/// false (nothing written) when no user has this email.
 pub async fn set_disabled(db: &Db, email: &str, disabled_at: Option<DateTime<Utc>>, audit: &Record) -> Result<bool> {
     let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
@@ -182,6 +182,13 @@ pub async fn set_disabled(db: &Db, email: &str, disabled_at: Option<DateTime<Utc
                 .rows_affected();
             if changed != 1 {
                 return Ok(false);
+            }
+            if disabled_at.is_some() {
+                // A disabled user's sessions end with the change, on every server.
+                sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = $1)")
+                    .bind(email)
+                    .execute(&mut *tx)
+                    .await?;
             }
             append!(tx, chain, audit)?;
             tx.commit().await?;
@@ -200,4 +207,24 @@ pub async fn count_other_active_admins(db: &Db, email: &str) -> Result<i64> {
             .fetch_one(pool)
             .await?
     }))
+}
+
+/// Ends every session of a user and appends `audit`; returns how many sessions ended.
+pub async fn end_sessions(db: &Db, user_id: i64, audit: &Record) -> Result<u64> {
+    let done: std::result::Result<u64, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
+            let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            append!(tx, chain, audit)?;
+            tx.commit().await?;
+            Ok(ended)
+        }
+        .await
+    });
+    Ok(done?)
 }

@@ -16,6 +16,8 @@
 
 pub mod campaign;
 pub mod feed;
+pub mod meeting_store;
+pub mod meetings;
 pub mod model;
 pub mod store;
 

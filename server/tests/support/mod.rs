@@ -91,6 +91,11 @@ impl TestApp {
 }
 
 pub async fn spawn_app(test: &TestDatabase) -> TestApp {
+    spawn_app_with(test, |_| {}).await
+}
+
+/// The app with some settings changed.
+pub async fn spawn_app_with(test: &TestDatabase, change: impl FnOnce(&mut Config)) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let addr = listener.local_addr().expect("an address");
     let config = Config {
@@ -100,11 +105,19 @@ pub async fn spawn_app(test: &TestDatabase) -> TestApp {
         site_root: std::env::temp_dir().display().to_string(),
         public_url: None,
         session_idle_minutes: 60,
+        session_max_hours: 12,
+        client_ip_header: None,
+        // Tests that need the policy set it (see hardening.rs).
+        mfa_required_roles: Vec::new(),
         test_clock_file: None,
         time_zone: chrono_tz::Tz::UTC,
     };
+    let mut config = config;
+    change(&mut config);
     let router = rampart_server::startup::build_router(&config, test.db.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+    });
     TestApp { base: format!("http://{addr}"), db: test.db.clone() }
 }
 
@@ -114,12 +127,21 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    on_each_backend_with(|_| {}, story).await
+}
+
+/// As [`on_each_backend`], with some settings changed.
+pub async fn on_each_backend_with<F, Fut>(change: fn(&mut Config), story: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let sqlite = domain::testing::sqlite().await;
-    let app = spawn_app(&sqlite).await;
+    let app = spawn_app_with(&sqlite, change).await;
     sqlite.run(|_| story(app)).await;
     match domain::testing::postgres().await {
         Some(pg) => {
-            let app = spawn_app(&pg).await;
+            let app = spawn_app_with(&pg, change).await;
             pg.run(|_| story(app)).await;
         }
         None => eprintln!("PostgreSQL part skipped: set {}", domain::testing::POSTGRES_URL_VAR),

@@ -1,0 +1,312 @@
+//! Two-factor sign-in: a TOTP app (RFC 6238) and single-use recovery codes.
+//!
+//! Invariants:
+//! - A secret is generated here (160 random bits) and becomes active only once a code from it
+//!   has been confirmed; until then sign-in asks for no code.
+//! - No TOTP code is accepted twice (the last accepted step is kept), and a wrong code counts
+//!   as a failed sign-in for throttling.
+//! - Recovery codes (10, shown once at enrolment) are stored as SHA-256 hashes and each works
+//!   once.
+//! - Enrolment, its confirmation and the use of a recovery code are audited.
+//!
+//! Users enrol themselves: every signed-in user may.
+
+use super::{store as users, throttle, totp};
+use crate::audit::store::{append, lock_chain};
+use crate::audit::{self, Record};
+use crate::authz::Actor;
+use crate::db::Db;
+use crate::error::{DomainError, Result};
+use crate::on_pool;
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+/// Recovery codes given at enrolment.
+pub const RECOVERY_CODES: usize = 10;
+/// The issuer shown in authenticator apps.
+const ISSUER: &str = "Rampart";
+
+/// A secret waiting for its first code: shown as text and as an otpauth:// address (for a QR
+/// code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    pub secret: String,
+    pub uri: String,
+}
+
+/// Starts (or restarts) enrolment of the actor's TOTP app. Refused when one is already active.
+pub async fn start_enrolment(db: &Db, actor: &Actor) -> Result<Enrolment> {
+    let user_id = actor.user_id.ok_or(DomainError::Unauthenticated)?;
+    if is_enrolled(db, user_id).await? {
+        return Err(DomainError::conflict(None, "Two-factor sign-in is already set up."));
+    }
+    let mut bytes = [0u8; 20];
+    OsRng.fill_bytes(&mut bytes);
+    let secret = totp::base32_encode(&bytes);
+    let audit = Record::by(actor, "mfa.enrol_start", format!("user:{}", actor.email))
+        .summary("started setting up two-factor sign-in");
+    save_pending(db, user_id, &secret, &audit).await?;
+    let label = format!("{ISSUER}:{}", actor.email);
+    let uri = format!(
+        "otpauth://totp/{}?secret={secret}&issuer={ISSUER}&algorithm=SHA1&digits={}&period={}",
+        encode(&label),
+        totp::DIGITS,
+        totp::STEP
+    );
+    Ok(Enrolment { secret, uri })
+}
+
+/// Confirms enrolment with a code from the app; returns the recovery codes, shown once.
+pub async fn confirm_enrolment(db: &Db, actor: &Actor, code: &str, now: DateTime<Utc>) -> Result<Vec<String>> {
+    let user_id = actor.user_id.ok_or(DomainError::Unauthenticated)?;
+    let Some((secret, confirmed)) = find_secret(db, user_id).await? else {
+        return Err(DomainError::conflict(None, "Start setting up two-factor sign-in first."));
+    };
+    if confirmed {
+        return Err(DomainError::conflict(None, "Two-factor sign-in is already set up."));
+    }
+    let bytes = totp::base32_decode(&secret).ok_or_else(|| DomainError::internal(BadSecret))?;
+    let Some(step) = totp::matching_step(&bytes, code, now.timestamp()) else {
+        return Err(DomainError::invalid("code", "That code is not right. Enter the 6 digits your app shows now."));
+    };
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
+    let hashes: Vec<String> = codes.iter().map(|c| hash_code(c)).collect();
+    let audit = Record::by(actor, "mfa.enrol", format!("user:{}", actor.email))
+        .summary(format!("set up two-factor sign-in; {RECOVERY_CODES} recovery codes issued"));
+    save_confirmed(db, user_id, step, &hashes, now, &audit).await?;
+    Ok(codes)
+}
+
+/// Whether the user has an active TOTP app (sign-in then asks for a code).
+pub async fn is_enrolled(db: &Db, user_id: i64) -> Result<bool> {
+    Ok(find_secret(db, user_id).await?.is_some_and(|(_, confirmed)| confirmed))
+}
+
+/// Recovery codes the user has not used yet.
+pub async fn unused_recovery_codes(db: &Db, user_id: i64) -> Result<i64> {
+    Ok(on_pool!(db, |pool| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM mfa_recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+            .bind(user_id)
+            .fetch_one(pool)
+            .await?
+    }))
+}
+
+/// The second step of signing in: a code from the user's app, or one of their recovery codes.
+/// Throttled and counted like passwords; success and failure are audited.
+pub async fn verify_code(db: &Db, user_id: i64, code: &str, address: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+    let (user, _) = users::find_user(db, user_id).await?.ok_or(DomainError::Unauthenticated)?;
+    if user.disabled_at.is_some() {
+        return Err(DomainError::Unauthenticated);
+    }
+    let email = user.email.clone();
+    let from = address.map(|a| format!(" from {a}")).unwrap_or_default();
+    let object = format!("user:{email}");
+    if let Some(minutes) = throttle::wait_minutes(db, &email, address, now).await? {
+        let record = Record::anonymous(&email, "auth.sign_in_throttled", object.clone())
+            .summary(format!("refused: too many failed sign-ins{from}; allowed again in {minutes} min"));
+        audit::record(db, record).await?;
+        return Err(DomainError::Throttled { minutes });
+    }
+    let signed_in = |summary: String| Record {
+        actor_user_id: Some(user_id),
+        ..Record::anonymous(&email, "auth.sign_in", object.clone()).summary(summary)
+    };
+    let Some((secret, true)) = find_secret(db, user_id).await? else { return Err(DomainError::Unauthenticated) };
+    let bytes = totp::base32_decode(&secret).ok_or_else(|| DomainError::internal(BadSecret))?;
+    if let Some(step) = totp::matching_step(&bytes, code, now.timestamp()) {
+        if accept_step(db, user_id, step, &signed_in(format!("signed in with a password and an app code{from}")))
+            .await?
+        {
+            throttle::clear_account(db, &email).await?;
+            return Ok(());
+        }
+    } else {
+        let used = Record {
+            actor_user_id: Some(user_id),
+            ..Record::anonymous(&email, "mfa.recovery_code_used", object.clone())
+                .summary(format!("signed in with a password and a recovery code{from}"))
+        };
+        if use_recovery_code(db, user_id, &hash_code(&normalize(code)), now, &used).await? {
+            throttle::clear_account(db, &email).await?;
+            return Ok(());
+        }
+    }
+    let failed = Record::anonymous(&email, "auth.sign_in_failed", object)
+        .summary(format!("wrong or already used two-factor code{from}"));
+    audit::record(db, failed).await?;
+    throttle::record_failure(db, &email, address, now).await?;
+    Err(DomainError::invalid("code", "That code is not right, or was used already."))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("a stored TOTP secret is not base32")]
+struct BadSecret;
+
+/// A recovery code: 10 characters of an alphabet without look-alikes, shown as xxxxx-xxxxx.
+fn recovery_code() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; 10];
+    OsRng.fill_bytes(&mut bytes);
+    let chars: String = bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect();
+    format!("{}-{}", &chars[..5], &chars[5..])
+}
+
+/// A recovery code as typed, made comparable: lower case, no spaces, one dash in the middle.
+fn normalize(code: &str) -> String {
+    let plain: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect();
+    if plain.len() == 10 {
+        format!("{}-{}", &plain[..5], &plain[5..])
+    } else {
+        plain
+    }
+}
+
+fn hash_code(code: &str) -> String {
+    Sha256::digest(code.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+// Storage.
+
+async fn find_secret(db: &Db, user_id: i64) -> Result<Option<(String, bool)>> {
+    let row: Option<(String, Option<DateTime<Utc>>)> = on_pool!(db, |pool| {
+        sqlx::query_as("SELECT secret, confirmed_at FROM mfa_totp WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(row.map(|(secret, confirmed)| (secret, confirmed.is_some())))
+}
+
+async fn save_pending(db: &Db, user_id: i64, secret: &str, audit: &Record) -> Result<()> {
+    let done: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
+            sqlx::query(
+                "INSERT INTO mfa_totp (user_id, secret, confirmed_at, last_step) VALUES ($1, $2, NULL, 0) \
+                 ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, confirmed_at = NULL, last_step = 0",
+            )
+            .bind(user_id)
+            .bind(secret)
+            .execute(&mut *tx)
+            .await?;
+            append!(tx, chain, audit)?;
+            tx.commit().await
+        }
+        .await
+    });
+    Ok(done?)
+}
+
+async fn save_confirmed(
+    db: &Db,
+    user_id: i64,
+    step: i64,
+    hashes: &[String],
+    now: DateTime<Utc>,
+    audit: &Record,
+) -> Result<()> {
+    let done: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
+            sqlx::query("UPDATE mfa_totp SET confirmed_at = $1, last_step = $2 WHERE user_id = $3")
+                .bind(now)
+                .bind(step)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM mfa_recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            for hash in hashes {
+                sqlx::query("INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                    .bind(user_id)
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            append!(tx, chain, audit)?;
+            tx.commit().await
+        }
+        .await
+    });
+    Ok(done?)
+}
+
+/// Accepts `step` when it is later than the last accepted one (so a code works once).
+async fn accept_step(db: &Db, user_id: i64, step: i64, audit: &Record) -> Result<bool> {
+    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
+            let changed = sqlx::query(
+                "UPDATE mfa_totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1 AND confirmed_at IS NOT NULL",
+            )
+            .bind(step)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed != 1 {
+                return Ok(false);
+            }
+            append!(tx, chain, audit)?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await
+    });
+    Ok(done?)
+}
+
+/// Marks an unused recovery code used; false when there is none with this hash.
+async fn use_recovery_code(db: &Db, user_id: i64, hash: &str, now: DateTime<Utc>, audit: &Record) -> Result<bool> {
+    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
+            let changed = sqlx::query(
+                "UPDATE mfa_recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(user_id)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 0 {
+                return Ok(false);
+            }
+            append!(tx, chain, audit)?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await
+    });
+    Ok(done?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_codes_are_random_and_typed_any_way() {
+        let a = recovery_code();
+        assert_eq!(a.len(), 11);
+        assert_ne!(a, recovery_code());
+        assert_eq!(normalize(&a.to_uppercase().replace('-', " ")), a);
+        assert_eq!(hash_code(&a).len(), 64);
+    }
+}
