@@ -9,7 +9,7 @@ pub struct When {
     pub iso: String,
     /// "3 days ago", "in 2 hours", "just now".
     pub relative: String,
-    /// "2026-11-26 05:40 UTC".
+    /// "2026-11-26 05:40 UTC", in the MSP's time zone ("2026-11-26 06:40 CET").
     pub absolute: String,
 }
 
@@ -44,7 +44,8 @@ impl When {
         When {
             iso: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             relative,
-            absolute: at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            // In the MSP's time zone (RAMPART_TIME_ZONE; UTC by default), named.
+            absolute: at.with_timezone(&domain::clock::calendar().zone).format("%Y-%m-%d %H:%M %Z").to_string(),
         }
     }
 }
