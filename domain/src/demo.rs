@@ -536,8 +536,11 @@ async fn demo_checklist(
             _ => String::new(),
         };
         let version = steps.len() as i64;
-        // Some implemented evidence is shared with the client's portal.
-        let evidence_shared = last == S::Implemented && rng.chance(40);
+        // Some implemented evidence is shared with the client's portal: two controls in five,
+        // chosen from the names so that the random sequence (and all later demo data) is the
+        // same as without sharing.
+        let spread = slug.bytes().chain(item.control.id.bytes()).map(u32::from).sum::<u32>();
+        let evidence_shared = last == S::Implemented && spread % 5 < 2;
         states.push((
             control_store::StateRow {
                 control_id: item.control.id.clone(),

@@ -27,7 +27,10 @@ async fn a_backup_taken_while_running_restores_to_the_same_data_with_a_verified_
     let taken = backup::backup(&source.db, &file).await.unwrap();
     assert!(taken.bytes > 0 && taken.audit_entries > 0, "{taken:?}");
     let again = backup::backup(&source.db, &file).await;
-    assert!(matches!(again, Err(DomainError::Validation(e)) if e[0].message.contains("already exists")), "never overwrites");
+    assert!(
+        matches!(again, Err(DomainError::Validation(e)) if e[0].message.contains("already exists")),
+        "never overwrites"
+    );
 
     // Taken while writes go on: the copy is one consistent moment, its audit chain whole.
     let writer = {

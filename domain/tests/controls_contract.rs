@@ -436,7 +436,8 @@ contract_test!(only_evidence_shared_with_the_client_reaches_its_viewers, |db| {
         ..Default::default()
     };
     controls::update_client_control(&db, &cli(), "acme", "RA-01", &shared, now).await.unwrap();
-    let kept = ControlUpdate { evidence_note: "Firewall export, internal".into(), share_evidence: false, ..shared.clone() };
+    let kept =
+        ControlUpdate { evidence_note: "Firewall export, internal".into(), share_evidence: false, ..shared.clone() };
     controls::update_client_control(&db, &cli(), "acme", "RA-02", &kept, now).await.unwrap();
     let (_, ra01, _) = controls::get_client_control(&db, &viewer, "acme", "RA-01", now).await.unwrap();
     assert_eq!(ra01.evidence_note, "MFA report exported from the RMM");

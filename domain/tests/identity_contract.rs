@@ -198,10 +198,34 @@ contract_test!(a_totp_app_is_enrolled_with_a_code_and_each_code_and_recovery_cod
         "no code in the log"
     );
 
-    // Wrong codes count as failed sign-ins: the fifth in a row locks the account.
+    // Wrong codes count as failed sign-ins, and the right password in between does not clear
+    // the count: the fifth wrong code locks the account.
     let later = t0() + Duration::hours(1);
-    for _ in 0..throttle::ACCOUNT_LIMIT {
+    for n in 0..throttle::ACCOUNT_LIMIT {
+        if n == 2 {
+            identity::sign_in_from(&db, "alice@example.test", PASSWORD, None, later).await.unwrap();
+        }
         assert!(matches!(mfa::verify_code(&db, id, "not-a-code", None, later).await, Err(DomainError::Validation(_))));
     }
     assert!(matches!(mfa::verify_code(&db, id, &codes[1], None, later).await, Err(DomainError::Throttled { .. })));
+
+    // A lost phone: only an admin (or the command line) removes the app; then the password
+    // alone signs in, until the user sets it up again.
+    assert!(matches!(mfa::reset(&db, &user, "alice@example.test").await, Err(DomainError::Forbidden)));
+    assert!(matches!(mfa::reset(&db, &Actor::command_line(), "nobody@example.test").await, Err(DomainError::NotFound)));
+    mfa::reset(&db, &Actor::command_line(), "alice@example.test").await.unwrap();
+    assert!(!mfa::is_enrolled(&db, id).await.unwrap());
+    assert_eq!(mfa::unused_recovery_codes(&db, id).await.unwrap(), 0);
+    assert!(actions(&db).await.contains(&"mfa.reset".to_string()));
+});
+
+contract_test!(a_request_in_flight_does_not_bring_back_an_ended_session, |db| {
+    let store = DbSessionStore::new(db.clone());
+    let alice = testing::user(&db, "alice@example.test", "manager", &[]).await;
+    let mut record = session_of(alice.user_id.unwrap());
+    store.create(&mut record).await.unwrap();
+    identity::sign_out_everywhere(&db, &alice).await.unwrap();
+    // The end of a request that loaded the session before it ended.
+    store.save(&record).await.unwrap();
+    assert!(store.load(&record.id).await.unwrap().is_none());
 });

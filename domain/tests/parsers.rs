@@ -14,8 +14,9 @@ use rampart_domain::identity::Email;
 use rampart_domain::reviews::{Cadence, Calendar, OccurrenceState, ReviewKind};
 
 const ALPHABET: &[char] = &[
-    'a', 'z', 'A', 'Z', '0', '9', '-', '_', '.', '@', ':', ' ', '\t', '\n', '\r', '\0', '\u{7f}', '\u{200b}', '\u{202e}',
-    '\u{301}', 'é', 'ß', 'İ', 'ﬁ', '中', '🙂', '<', '>', '&', '"', '\'', '/', '\\', '%', '+', '=', ',', ';',
+    'a', 'z', 'A', 'Z', '0', '9', '-', '_', '.', '@', ':', ' ', '\t', '\n', '\r', '\0', '\u{7f}', '\u{200b}',
+    '\u{202e}', '\u{301}', 'é', 'ß', 'İ', 'ﬁ', '中', '🙂', '<', '>', '&', '"', '\'', '/', '\\', '%', '+', '=', ',',
+    ';',
 ];
 
 fn random_text(rng: &mut DemoRng) -> String {
@@ -32,8 +33,19 @@ fn inputs() -> Vec<String> {
     let mut out: Vec<String> = (0..5_000).map(|_| random_text(&mut rng)).collect();
     out.extend(
         [
-            "acme-dental", "admin", "critical", "implemented", "offboarding", "business_days", "quarterly",
-            "access_review", "in_progress", "name", "ops@example.com", "12:ab", "Europe/Berlin",
+            "acme-dental",
+            "admin",
+            "critical",
+            "implemented",
+            "offboarding",
+            "business_days",
+            "quarterly",
+            "access_review",
+            "in_progress",
+            "name",
+            "ops@example.com",
+            "12:ab",
+            "Europe/Berlin",
         ]
         .map(String::from),
     );

@@ -96,6 +96,12 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Remove a user's two-factor app and recovery codes (a lost phone); they sign in with the
+    /// password and set it up again.
+    ResetMfa {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// Runs a command; the error is a message for the operator.
@@ -204,6 +210,11 @@ async fn run_user(db: &Db, command: UserCommand) -> Result<(), String> {
                 let state = if user.disabled_at.is_some() { "disabled" } else { "active" };
                 println!("{:<36} {:<14} {:<10} {}", user.email, user.role.as_str(), state, clients);
             }
+            Ok(())
+        }
+        UserCommand::ResetMfa { email } => {
+            identity::mfa::reset(db, &cli, &email).await.map_err(|e| describe(&e))?;
+            println!("Two-factor sign-in of {email} removed; they set it up again at their next sign-in.");
             Ok(())
         }
         UserCommand::Disable { email } => {

@@ -33,7 +33,8 @@ async fn sign_in_failed_sign_in_and_sign_out_are_recorded_without_the_password()
         assert_eq!(
             auth,
             vec![
-                ("auth.sign_in_failed", "manager@example.test", "wrong password"),
+                // With the client's address, for throttling and for the reader of the log.
+                ("auth.sign_in_failed", "manager@example.test", "wrong password from 127.0.0.1"),
                 ("auth.sign_in", "manager@example.test", "signed in with a password"),
                 ("auth.sign_out", "manager@example.test", "signed out"),
             ]

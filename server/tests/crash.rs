@@ -136,7 +136,16 @@ async fn sigterm_finishes_what_is_in_flight_and_exits_cleanly() {
         let (client, base) = (client.clone(), base.clone());
         calls.push(tokio::spawn(async move {
             let slug = format!("term-{n}");
-            let form = [("name", slug.as_str()), ("slug", slug.as_str()), ("impact_tier", "standard"), ("sector", ""), ("tags", ""), ("contact_name", ""), ("contact_email", ""), ("notes", "")];
+            let form = [
+                ("name", slug.as_str()),
+                ("slug", slug.as_str()),
+                ("impact_tier", "standard"),
+                ("sector", ""),
+                ("tags", ""),
+                ("contact_name", ""),
+                ("contact_email", ""),
+                ("notes", ""),
+            ];
             (n, process::call(&client, &base, "/api/clients/create", &form).await.map(|r| r.status().as_u16()))
         }));
     }

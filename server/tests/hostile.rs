@@ -13,13 +13,25 @@ fn corpus() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     vec![
         ("invalid UTF-8", "application/x-www-form-urlencoded", b"name=%FF%FE%FD&id=\xff\xfe".to_vec()),
         ("NUL bytes", "application/x-www-form-urlencoded", b"name=a%00b&slug=a%00b&id=1%000&email=x%00@y".to_vec()),
-        ("wrong types", "application/x-www-form-urlencoded", b"id=abc&version=-&technician_id=1e999&step_id=[]&occurrence_id=%27".to_vec()),
+        (
+            "wrong types",
+            "application/x-www-form-urlencoded",
+            b"id=abc&version=-&technician_id=1e999&step_id=[]&occurrence_id=%27".to_vec(),
+        ),
         ("nothing at all", "application/x-www-form-urlencoded", Vec::new()),
         ("unknown fields", "application/x-www-form-urlencoded", b"__proto__=1&constructor=2&a[b][c][d]=3".to_vec()),
         ("very long value", "application/x-www-form-urlencoded", long.into_bytes()),
-        ("markup", "application/x-www-form-urlencoded", b"name=%3Cscript%3Ealert(1)%3C%2Fscript%3E&slug=%3Cb%3E&text=%3Ciframe%3E".to_vec()),
+        (
+            "markup",
+            "application/x-www-form-urlencoded",
+            b"name=%3Cscript%3Ealert(1)%3C%2Fscript%3E&slug=%3Cb%3E&text=%3Ciframe%3E".to_vec(),
+        ),
         ("deep JSON", "application/json", format!("{}{}", "[".repeat(5_000), "]".repeat(5_000)).into_bytes()),
-        ("a stray multipart", "multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb\r\n--x--".to_vec()),
+        (
+            "a stray multipart",
+            "multipart/form-data; boundary=x",
+            b"--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb\r\n--x--".to_vec(),
+        ),
     ]
 }
 
@@ -44,8 +56,7 @@ async fn no_server_function_answers_hostile_bodies_with_a_server_error() {
         app.add_client("Target Ltd", "target").await;
         app.add_user("root@example.test", "admin", &[]).await;
         let mut failures = Vec::new();
-        let paths: Vec<String> =
-            leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_string()).collect();
+        let paths: Vec<String> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_string()).collect();
         assert!(paths.len() > 40, "every server function is exercised: {}", paths.len());
         for path in &paths {
             // Sign-out would end the session the next bodies need: a fresh session per path.
@@ -70,9 +81,8 @@ async fn too_large_bodies_are_refused_before_they_are_read() {
         let huge = format!("name={}", "A".repeat(200 * 1024)).into_bytes();
         let status = post(&app, &admin, "/api/clients/create", "application/x-www-form-urlencoded", huge).await;
         assert_eq!(status, 413);
-        let clients = domain::clients::list_clients(&app.db, &domain::Actor::command_line(), Default::default())
-            .await
-            .unwrap();
+        let clients =
+            domain::clients::list_clients(&app.db, &domain::Actor::command_line(), Default::default()).await.unwrap();
         assert_eq!(clients.items.len(), 0, "nothing written");
     })
     .await;

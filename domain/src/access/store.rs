@@ -18,13 +18,15 @@ struct BadValue(String);
 macro_rules! insert_steps {
     ($tx:expr, $technician_id:expr, $plan:expr, $now:expr) => {
         for (code, due) in $plan {
-            sqlx::query("INSERT INTO lifecycle_steps (technician_id, code, due_at, created_at) VALUES ($1, $2, $3, $4)")
-                .bind($technician_id)
-                .bind(*code)
-                .bind(*due)
-                .bind($now)
-                .execute(&mut *$tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO lifecycle_steps (technician_id, code, due_at, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind($technician_id)
+            .bind(*code)
+            .bind(*due)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
         }
     };
 }

@@ -220,7 +220,8 @@ pub struct StateRow {
     pub version: i64,
 }
 
-const STATE_COLUMNS: &str = "control_id, status, owner, evidence_note, evidence_links, evidence_shared, justification, \
+const STATE_COLUMNS: &str =
+    "control_id, status, owner, evidence_note, evidence_links, evidence_shared, justification, \
      last_verified_at, last_verified_by, updated_at, version";
 
 pub async fn list_states(db: &Db, client_id: i64) -> Result<Vec<StateRow>> {

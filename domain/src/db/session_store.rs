@@ -88,22 +88,19 @@ impl SessionStore for DbSessionStore {
         }
     }
 
+    /// Updates a session loaded earlier. A session deleted meanwhile (signed out everywhere, its
+    /// user disabled) stays deleted: a request still in flight must not bring it back.
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
         on_pool!(&self.db, |pool| {
-            sqlx::query(
-                "INSERT INTO sessions (id, data, expires_at, user_id, started_at) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
-                 user_id = excluded.user_id",
-            )
-            .bind(record.id.to_string())
-            .bind(&data)
-            .bind(record.expiry_date.unix_timestamp())
-            .bind(user_of(record))
-            .bind(OffsetDateTime::now_utc().unix_timestamp())
-            .execute(pool)
-            .await
-            .map(|_| ())
+            sqlx::query("UPDATE sessions SET data = $2, expires_at = $3, user_id = $4 WHERE id = $1")
+                .bind(record.id.to_string())
+                .bind(&data)
+                .bind(record.expiry_date.unix_timestamp())
+                .bind(user_of(record))
+                .execute(pool)
+                .await
+                .map(|_| ())
         })
         .map_err(backend)
     }

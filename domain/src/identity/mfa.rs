@@ -9,12 +9,13 @@
 //!   once.
 //! - Enrolment, its confirmation and the use of a recovery code are audited.
 //!
-//! Users enrol themselves: every signed-in user may.
+//! Users enrol themselves: every signed-in user may. Only admins (and the command line) reset
+//! a user's app.
 
 use super::{store as users, throttle, totp};
 use crate::audit::store::{append, lock_chain};
 use crate::audit::{self, Record};
-use crate::authz::Actor;
+use crate::authz::{Actor, Permission};
 use crate::db::Db;
 use crate::error::{DomainError, Result};
 use crate::on_pool;
@@ -76,6 +77,32 @@ pub async fn confirm_enrolment(db: &Db, actor: &Actor, code: &str, now: DateTime
         .summary(format!("set up two-factor sign-in; {RECOVERY_CODES} recovery codes issued"));
     save_confirmed(db, user_id, step, &hashes, now, &audit).await?;
     Ok(codes)
+}
+
+/// Removes a user's TOTP app and recovery codes (a lost phone): they sign in with the password
+/// alone until they set it up again. Audited; `NotFound` for an unknown email.
+pub async fn reset(db: &Db, actor: &Actor, email: &str) -> Result<()> {
+    actor.require(Permission::ManageUsers)?;
+    let email = email.trim().to_lowercase();
+    let credentials = users::find_credentials(db, &email).await?.ok_or(DomainError::NotFound)?;
+    let audit = Record::by(actor, "mfa.reset", format!("user:{email}"))
+        .summary("removed the two-factor app and recovery codes");
+    let done: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
+            for table in ["mfa_totp", "mfa_recovery_codes"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+                    .bind(credentials.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            append!(tx, chain, &audit)?;
+            tx.commit().await
+        }
+        .await
+    });
+    Ok(done?)
 }
 
 /// Whether the user has an active TOTP app (sign-in then asks for a code).

@@ -99,7 +99,10 @@ pub async fn sign_in_from(
     }
     let result = check_password(db, &email, password, &failed).await;
     match &result {
-        Ok(_) => throttle::clear_account(db, &email).await?,
+        // A sign-in completed by the password clears the count; with two-factor sign-in only
+        // the code completes it (else a known password would reset the count of wrong codes).
+        Ok(user_id) if !mfa::is_enrolled(db, *user_id).await? => throttle::clear_account(db, &email).await?,
+        Ok(_) => {}
         Err(DomainError::BadCredentials) => throttle::record_failure(db, &email, address, now).await?,
         Err(_) => {}
     }

@@ -660,7 +660,13 @@ pub(crate) async fn backfill_demo_history(db: &Db, days: i64, now: DateTime<Utc>
                 .collect();
             let governance = governance_of(&held, &inputs.policy, t, 0, 0);
             let score = model::score(&items, &categories, &governance, &inputs.settings, t);
-            snapshots.push(snapshot(client.id, &score, hygiene_of(&held, &inputs.policy, t), crate::clock::calendar().today(t), t));
+            snapshots.push(snapshot(
+                client.id,
+                &score,
+                hygiene_of(&held, &inputs.policy, t),
+                crate::clock::calendar().today(t),
+                t,
+            ));
         }
     }
     store::insert_snapshots(db, &snapshots).await

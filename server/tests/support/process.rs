@@ -57,9 +57,13 @@ pub async fn signed_in(base: &str, email: &str) -> reqwest::Client {
     client
 }
 
-
 /// Calls a server function as the app's pages do.
-pub async fn call(client: &reqwest::Client, base: &str, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Result<reqwest::Response> {
+pub async fn call(
+    client: &reqwest::Client,
+    base: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Result<reqwest::Response> {
     client
         .post(format!("{base}{endpoint}"))
         .header("accept", "application/json")
