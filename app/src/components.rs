@@ -144,3 +144,26 @@ pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
 pub fn TimeAgo(when: crate::time::When) -> impl IntoView {
     view! { <time datetime=when.iso title=when.absolute>{when.relative}</time> }
 }
+
+/// The active filters of a list as chips, each with a link that removes it: (label, href).
+#[component]
+pub fn FilterChips(chips: Vec<(String, String)>) -> impl IntoView {
+    (!chips.is_empty()).then(|| {
+        view! {
+            <ul class="chips" aria-label="Active filters">
+                {chips
+                    .into_iter()
+                    .map(|(label, remove)| {
+                        let remove_label = format!("Remove filter {label}");
+                        view! {
+                            <li class="chip">
+                                {label}
+                                <a class="chip-remove" href=remove aria-label=remove_label>"×"</a>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+    })
+}

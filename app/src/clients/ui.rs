@@ -217,24 +217,7 @@ fn Chips(query: ClientQuery) -> impl IntoView {
             }),
         ));
     }
-    (!chips.is_empty()).then(|| {
-        view! {
-            <ul class="chips" aria-label="Active filters">
-                {chips
-                    .into_iter()
-                    .map(|(label, remove)| {
-                        let remove_label = format!("Remove filter {label}");
-                        view! {
-                            <li class="chip">
-                                {label}
-                                <a class="chip-remove" href=remove aria-label=remove_label>"×"</a>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
-        }
-    })
+    view! { <crate::components::FilterChips chips/> }
 }
 
 #[component]
