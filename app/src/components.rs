@@ -167,3 +167,31 @@ pub fn FilterChips(chips: Vec<(String, String)>) -> impl IntoView {
         }
     })
 }
+
+/// Previous and next links around "Page N of M"; nothing when there is one page. The hrefs are
+/// the list's own address for the neighbouring pages (`None` at either end).
+#[component]
+pub fn Pager(
+    page: u32,
+    pages: u32,
+    prev: Option<String>,
+    next: Option<String>,
+    #[prop(default = "← Previous")] prev_label: &'static str,
+    #[prop(default = "Next →")] next_label: &'static str,
+) -> impl IntoView {
+    (pages > 1).then(|| {
+        view! {
+            <nav class="pager" aria-label="Pages">
+                {match prev {
+                    Some(href) => view! { <a href=href rel="prev">{prev_label}</a> }.into_any(),
+                    None => view! { <span aria-disabled="true">{prev_label}</span> }.into_any(),
+                }}
+                <span>{format!("Page {page} of {pages}")}</span>
+                {match next {
+                    Some(href) => view! { <a href=href rel="next">{next_label}</a> }.into_any(),
+                    None => view! { <span aria-disabled="true">{next_label}</span> }.into_any(),
+                }}
+            </nav>
+        }
+    })
+}

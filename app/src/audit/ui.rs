@@ -255,23 +255,13 @@ fn Chips(query: AuditQuery, clients: Vec<(String, String)>) -> impl IntoView {
 
 #[component]
 fn EntryTable(page: AuditPage, query: AuditQuery) -> impl IntoView {
-    let pager = (page.pages > 1).then(|| {
+    let pager = {
         let prev = (page.page > 1).then(|| query.href(|n| n.page = Some(page.page - 1)));
         let next = (page.page < page.pages).then(|| query.href(|n| n.page = Some(page.page + 1)));
         view! {
-            <nav class="pager" aria-label="Pages">
-                {match prev {
-                    Some(href) => view! { <a href=href rel="prev">"← Newer"</a> }.into_any(),
-                    None => view! { <span aria-disabled="true">"← Newer"</span> }.into_any(),
-                }}
-                <span>{format!("Page {} of {}", page.page, page.pages)}</span>
-                {match next {
-                    Some(href) => view! { <a href=href rel="next">"Older →"</a> }.into_any(),
-                    None => view! { <span aria-disabled="true">"Older →"</span> }.into_any(),
-                }}
-            </nav>
+            <crate::components::Pager page=page.page pages=page.pages prev next prev_label="← Newer" next_label="Older →"/>
         }
-    });
+    };
     view! {
         <div class="table-wrap">
             <table class="data" aria-label="Audit log entries">

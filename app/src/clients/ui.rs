@@ -245,23 +245,13 @@ fn ClientTable(list: ClientList, query: ClientQuery) -> impl IntoView {
             }
         }
     };
-    let pager = (list.pages > 1).then(|| {
+    let pager = {
         let prev = (list.page > 1).then(|| query.href(|n| n.page = Some(list.page - 1)));
         let next = (list.page < list.pages).then(|| query.href(|n| n.page = Some(list.page + 1)));
         view! {
-            <nav class="pager" aria-label="Pages">
-                {match prev {
-                    Some(href) => view! { <a href=href rel="prev">"← Previous"</a> }.into_any(),
-                    None => view! { <span aria-disabled="true">"← Previous"</span> }.into_any(),
-                }}
-                <span>{format!("Page {} of {}", list.page, list.pages)}</span>
-                {match next {
-                    Some(href) => view! { <a href=href rel="next">"Next →"</a> }.into_any(),
-                    None => view! { <span aria-disabled="true">"Next →"</span> }.into_any(),
-                }}
-            </nav>
+            <crate::components::Pager page=list.page pages=list.pages prev next prev_label="← Previous" next_label="Next →"/>
         }
-    });
+    };
     view! {
         <div class="table-wrap">
             <table class="data" aria-label="Clients">
