@@ -8,7 +8,7 @@ test.describe("review schedule", () => {
     page,
   }) => {
     const manager = createUser({ role: "manager" });
-    const client = uniqueClient("Juniper Clinic", "juniper");
+    const client = uniqueClient("AAA Juniper Clinic", "juniper");
     await signIn(page, manager);
     await createClientViaUi(page, client, { tier: "Critical" });
 
@@ -19,7 +19,8 @@ test.describe("review schedule", () => {
     await expect(open).toContainText("Monthly", { useInnerText: true });
     await waitForHydration(page);
 
-    // The portfolio lists what is due in the next two weeks.
+    // The portfolio lists what is due in the next two weeks: the first twelve by due day, then
+    // client name, which is why this client's name sorts first ("AAA …") among the tests' clients.
     await page.goto("/");
     await waitForHydration(page);
     await expect(page.getByRole("region", { name: "Reviews due in the next 14 days" })).toContainText(client.name);
