@@ -15,6 +15,8 @@
  *                      the server is started on 127.0.0.1 at this URL's port.
  *   RAMPART_SITE_ROOT  site root built by cargo-leptos (default ../target/site).
  *   RAMPART_TEST_CLOCK_FILE  set here: the file through which tests move the server's clock.
+ *   RAMPART_E2E_OIDC_URL  where the test OpenID provider (oidc/provider.mjs, started here next
+ *                      to Rampart) listens (default http://127.0.0.1:3112); sso.spec.ts uses it.
  *   RAMPART_MFA_REQUIRED_ROLES  set here to "none": the tests sign in as admins and managers
  *                      without setting up two-factor sign-in (production requires it of
  *                      them by default); account.spec.ts sets it up and signs in with a code.
@@ -49,6 +51,9 @@ if (!process.env.RAMPART_TEST_CLOCK_FILE) {
   process.env.RAMPART_TEST_CLOCK_FILE = path.join(os.tmpdir(), `rampart-e2e-clock-${process.pid}-${Date.now()}`);
 }
 const clockFile = process.env.RAMPART_TEST_CLOCK_FILE;
+
+const oidcURL = (process.env.RAMPART_E2E_OIDC_URL ?? "http://127.0.0.1:3112").replace(/\/+$/, "");
+process.env.RAMPART_E2E_OIDC_URL = oidcURL;
 
 const siteRoot = path.resolve(process.env.RAMPART_SITE_ROOT ?? path.resolve(__dirname, "../target/site"));
 
@@ -104,7 +109,8 @@ export default defineConfig({
   ],
 
   webServer: bin
-    ? {
+    ? [
+      {
         command: `${JSON.stringify(bin)} serve`,
         url: `${baseURL}/healthz`,
         cwd: path.resolve(__dirname, ".."),
@@ -121,6 +127,18 @@ export default defineConfig({
           RAMPART_MFA_REQUIRED_ROLES: "none",
           RUST_LOG: "warn",
         },
-      }
+      },
+      {
+        // A real OpenID provider on loopback for the single sign-on tests (sso.spec.ts).
+        command: "node oidc/provider.mjs",
+        url: `${oidcURL}/.well-known/openid-configuration`,
+        cwd: __dirname,
+        reuseExistingServer: false,
+        timeout: 30_000,
+        stdout: "pipe",
+        stderr: "pipe",
+        env: { RAMPART_E2E_OIDC_URL: oidcURL, RAMPART_E2E_URL: baseURL },
+      },
+    ]
     : undefined,
 });

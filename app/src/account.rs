@@ -1,7 +1,7 @@
 //! "Your account": who is signed in, two-factor sign-in (setting up a TOTP app, recovery codes),
 //! and signing out of every session at once; and the sign-in page's second step.
 
-use crate::auth::{mfa_status, ConfirmMfaEnrolment, SignInCode, SignOutEverywhere, StartMfaEnrolment};
+use crate::auth::{mfa_status, ConfirmIdentity, ConfirmMfaEnrolment, SignInCode, SignOutEverywhere, StartMfaEnrolment};
 use crate::components::{ActionError, ErrorPanel, Loading, PageTitle};
 use crate::error::AppError;
 use crate::layout::CurrentUser;
@@ -49,38 +49,28 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
-/// Two-factor sign-in: its state, or setting it up (secret, then a code, then the recovery
-/// codes, shown once). Setting up needs JavaScript: the secret is shown in answer to a click.
+/// Two-factor sign-in: its state, or setting it up (secret and its QR code, then a code, then
+/// the recovery codes, shown once). Works without JavaScript: the key waiting for its first code
+/// is shown again on the reloaded page, and the recovery codes are kept in the session until
+/// the page shows them.
 #[component]
 fn TwoFactor() -> impl IntoView {
     let start = ServerAction::<StartMfaEnrolment>::new();
     let confirm = ServerAction::<ConfirmMfaEnrolment>::new();
-    let status = Resource::new(move || confirm.version().get(), |_| mfa_status());
+    let status = Resource::new(move || (confirm.version().get(), start.version().get()), |_| mfa_status());
     let codes = move || confirm.value().get().and_then(Result::ok);
     let confirm_error = move || confirm.value().get().and_then(Result::err);
     view! {
         <section class="card" aria-labelledby="two-factor">
             <h2 id="two-factor">"Two-factor sign-in"</h2>
-            {move || {
-                codes()
-                    .map(|codes| {
-                        view! {
-                            <div class="alert alert-success" role="status">
-                                <p>
-                                    "Two-factor sign-in is on. Keep these recovery codes somewhere safe: each works once, instead of a code from your app, and they are not shown again."
-                                </p>
-                                <ul class="recovery-codes" aria-label="Recovery codes">
-                                    {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
-                                </ul>
-                            </div>
-                        }
-                    })
-            }}
+            {move || codes().map(|codes| view! { <RecoveryCodes codes/> })}
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match status.await {
                         Ok(s) if s.enrolled => {
+                            let fresh = s.new_recovery_codes.clone();
                             view! {
+                                {(!fresh.is_empty()).then(|| view! { <RecoveryCodes codes=fresh/> })}
                                 <p>
                                     {format!(
                                         "On: signing in asks for a code from your app. {} recovery codes left.",
@@ -90,11 +80,12 @@ fn TwoFactor() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Ok(_) => {
+                        Ok(s) => {
+                            let pending = s.pending.clone();
                             view! {
                                 <p>"Off: signing in asks only for your password."</p>
                                 {move || start.value().get().and_then(Result::err).map(|error| view! { <ActionError error/> })}
-                                {move || match start.value().get().and_then(Result::ok) {
+                                {move || match start.value().get().and_then(Result::ok).or_else(|| pending.clone()) {
                                     None => {
                                         view! {
                                             <ActionForm action=start>
@@ -106,8 +97,9 @@ fn TwoFactor() -> impl IntoView {
                                     Some(setup) => {
                                         view! {
                                             <p>
-                                                "Add this key to an authenticator app (time-based, 6 digits), or open the link on your phone, then enter the code it shows."
+                                                "Scan this QR code with an authenticator app (time-based, 6 digits), or type the key into it, or open the link on your phone; then enter the code it shows."
                                             </p>
+                                            <div class="mfa-qr" role="img" aria-label="QR code for your authenticator app" inner_html=setup.qr_svg.clone()></div>
                                             <p>
                                                 <code class="mfa-secret" aria-label="Key">{setup.secret.clone()}</code>
                                             </p>
@@ -133,6 +125,66 @@ fn TwoFactor() -> impl IntoView {
                     }
                 })}
             </Suspense>
+        </section>
+    }
+}
+
+/// Recovery codes, shown once after setting up an app.
+#[component]
+fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
+    view! {
+        <div class="alert alert-success" role="status">
+            <p>
+                "Two-factor sign-in is on. Keep these recovery codes somewhere safe: each works once, instead of a code from your app, and they are not shown again."
+            </p>
+            <ul class="recovery-codes" aria-label="Recovery codes">
+                {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+            </ul>
+        </div>
+    }
+}
+
+/// Step-up: the password (and a code, with two-factor sign-in) entered again before sensitive
+/// actions; then back to the page named by `?next=`.
+#[component]
+pub fn ConfirmPage() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let next = move || query.with(|q| q.get("next")).and_then(|n| crate::auth::safe_next(Some(&n))).unwrap_or_default();
+    let action = ServerAction::<ConfirmIdentity>::new();
+    let status = Resource::new(|| (), |_| mfa_status());
+    let error = move || action.value().get().and_then(Result::err);
+    let at = move |field: &'static str| error().and_then(|e| e.field_message(field));
+    view! {
+        <PageTitle text="Confirm it is you"/>
+        <h1>"Confirm it is you"</h1>
+        <section class="card" aria-labelledby="confirm-why">
+            <p id="confirm-why">
+                "Changing roles, resetting two-factor sign-in, disabling people and exporting everything need your password again (and a code, with two-factor sign-in), at most ten minutes before. You come back to where you were."
+            </p>
+            {move || error().filter(|e| !matches!(e, AppError::Validation(_))).map(|error| view! { <ActionError error/> })}
+            <ActionForm action=action attr:class="stack">
+                <input type="hidden" name="next" value=next/>
+                <div class="field">
+                    <label for="confirm-password">"Password"</label>
+                    <input id="confirm-password" name="password" type="password" autocomplete="current-password" required/>
+                    {move || at("password").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                </div>
+                <Suspense fallback=Loading>
+                    {move || Suspend::new(async move {
+                        status.await.ok().filter(|s| s.enrolled).map(|_| view! {
+                            <div class="field">
+                                <label for="confirm-code">"Code from your app, or a recovery code"</label>
+                                <input id="confirm-code" name="code" autocomplete="one-time-code" required/>
+                                {move || at("code").map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                            </div>
+                        })
+                    })}
+                </Suspense>
+                <div class="form-actions">
+                    <button type="submit" class="btn btn-primary">"Confirm"</button>
+                </div>
+            </ActionForm>
+            <crate::sso::SsoConfirm next=Signal::derive(next)/>
         </section>
     }
 }

@@ -17,7 +17,7 @@ pub const USER_ID_KEY: &str = domain::db::SESSION_USER_KEY;
 pub struct ClientAddress(pub String);
 
 #[cfg(feature = "ssr")]
-fn client_address() -> Option<String> {
+pub(crate) fn client_address() -> Option<String> {
     use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<ClientAddress>().map(|a| a.0.clone()))
 }
 
@@ -34,6 +34,8 @@ pub struct Me {
     pub can_create_clients: bool,
     /// Admins and auditors: the audit log.
     pub can_view_audit: bool,
+    /// Admins, managers (client viewers only) and auditors: the people page.
+    pub can_view_people: bool,
 }
 
 impl Me {
@@ -130,7 +132,8 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     // A new session id at sign-in, so that an id planted before sign-in is worthless after.
     let stored = async {
         session.cycle_id().await?;
-        session.insert(USER_ID_KEY, user_id).await
+        session.insert(USER_ID_KEY, user_id).await?;
+        session.insert(STEP_UP_KEY, domain::clock::now().timestamp()).await
     };
     stored.await.map_err(|e| {
         tracing::error!(error = %e, "session could not be written");
@@ -144,9 +147,10 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 }
 
 /// The session key of a sign-in waiting for its two-factor code: (user id, Unix time of the
-/// password, where to go next). The user is not signed in until the code is right.
+/// password, where to go next). The user is not signed in until the code is right. Single
+/// sign-on (server/src/sso.rs) leaves a user waiting for their code the same way.
 #[cfg(feature = "ssr")]
-const PENDING_KEY: &str = "mfa_pending";
+pub const PENDING_KEY: &str = "mfa_pending";
 /// How long the code may take after the password.
 #[cfg(feature = "ssr")]
 const PENDING_SECONDS: i64 = 300;
@@ -170,9 +174,81 @@ pub async fn sign_in_code(code: String) -> Result<(), AppError> {
     session.cycle_id().await.map_err(failed)?;
     session.remove::<(i64, i64, Option<String>)>(PENDING_KEY).await.map_err(failed)?;
     session.insert(USER_ID_KEY, user_id).await.map_err(failed)?;
+    session.insert(STEP_UP_KEY, now.timestamp()).await.map_err(failed)?;
     let actor = domain::identity::actor_for_user(&state.db, user_id).await?.ok_or(AppError::Internal)?;
     let me = me_of(&state, &actor).await?;
     leptos_axum::redirect(&safe_next(next.as_deref()).unwrap_or_else(|| me.home()));
+    Ok(())
+}
+
+/// The session key holding when the user last proved who they are (Unix seconds): at sign-in,
+/// and at each confirmation on /account/confirm. Sensitive actions need it recent.
+#[cfg(feature = "ssr")]
+pub const STEP_UP_KEY: &str = "step_up_at";
+
+/// Step-up for server functions: refuses with [`AppError::StepUpRequired`] (403; the pages show
+/// a link to /account/confirm) unless this session's user confirmed their identity within the
+/// last minutes (see `domain::identity::step_up`). Call it after `current_actor()` and before
+/// the service, in any server function that does something sensitive.
+#[cfg(feature = "ssr")]
+pub async fn require_recent_auth() -> Result<(), AppError> {
+    require_recent_auth_of(&session().await?).await
+}
+
+/// Step-up for the server's own handlers, which hold the session themselves (downloads).
+#[cfg(feature = "ssr")]
+pub async fn require_recent_auth_of(session: &tower_sessions::Session) -> Result<(), AppError> {
+    let at: Option<i64> = session.get(STEP_UP_KEY).await.map_err(|e| {
+        tracing::error!(error = %e, "session could not be read");
+        AppError::Internal
+    })?;
+    domain::identity::step_up::require_recent(at, domain::clock::now()).map_err(AppError::from)
+}
+
+/// Records in the session that its user has just proved who they are (a sign-in of any kind,
+/// or a confirmation), so that sensitive actions are allowed for the next minutes. Sign-in
+/// paths call it after the session id is cycled.
+#[cfg(feature = "ssr")]
+pub async fn record_recent_auth(session: &tower_sessions::Session) -> Result<(), AppError> {
+    session.insert(STEP_UP_KEY, domain::clock::now().timestamp()).await.map_err(|e| {
+        tracing::error!(error = %e, "session could not be written");
+        AppError::Internal
+    })
+}
+
+/// The path of the confirmation page that comes back to `next` (a local path) afterwards.
+pub fn confirm_href(next: &str) -> String {
+    let next: String = next
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("/account/confirm?next={next}")
+}
+
+/// Confirms the signed-in user's identity again (password, and a code with two-factor
+/// sign-in), for the sensitive actions of the next minutes; the session gets a new id, as at
+/// any change of privilege. Then back to `next`.
+#[server(prefix = "/api", endpoint = "auth/confirm")]
+pub async fn confirm_identity(password: String, code: Option<String>, next: Option<String>) -> Result<(), AppError> {
+    let state = crate::state::AppState::get()?;
+    let actor = current_actor().await?;
+    let now = domain::clock::now();
+    let code = code.unwrap_or_default();
+    domain::identity::step_up::confirm(&state.db, &actor, &password, &code, client_address().as_deref(), now).await?;
+    let session = session().await?;
+    let stored = async {
+        session.cycle_id().await?;
+        session.insert(STEP_UP_KEY, now.timestamp()).await
+    };
+    stored.await.map_err(|e| {
+        tracing::error!(error = %e, "session could not be written");
+        AppError::Internal
+    })?;
+    let target = safe_next(next.as_deref()).filter(|n| !n.starts_with("/account/confirm"));
+    leptos_axum::redirect(&target.unwrap_or_else(|| "/account".into()));
     Ok(())
 }
 
@@ -210,7 +286,7 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
 }
 
 #[cfg(feature = "ssr")]
-async fn me_of(state: &crate::state::AppState, actor: &domain::Actor) -> Result<Me, AppError> {
+pub(crate) async fn me_of(state: &crate::state::AppState, actor: &domain::Actor) -> Result<Me, AppError> {
     use domain::Permission;
     let user = domain::identity::get_own_user(&state.db, actor).await?;
     Ok(Me {
@@ -222,6 +298,7 @@ async fn me_of(state: &crate::state::AppState, actor: &domain::Actor) -> Result<
         can_view_portfolio: actor.can(Permission::ViewPortfolio),
         can_create_clients: actor.can(Permission::CreateClient),
         can_view_audit: actor.can(Permission::ViewAudit),
+        can_view_people: actor.can(Permission::ViewUsers),
     })
 }
 
@@ -230,6 +307,11 @@ async fn me_of(state: &crate::state::AppState, actor: &domain::Actor) -> Result<
 pub struct MfaState {
     pub enrolled: bool,
     pub unused_recovery_codes: i64,
+    /// An enrolment started and waiting for its first code (so that a page reloaded after a
+    /// plain form post shows the key again).
+    pub pending: Option<MfaSetup>,
+    /// Recovery codes just issued by a plain form post, shown on this one answer only.
+    pub new_recovery_codes: Vec<String>,
 }
 
 /// A TOTP secret waiting for its first code.
@@ -239,16 +321,33 @@ pub struct MfaSetup {
     pub secret: String,
     /// The otpauth:// address an app can open.
     pub uri: String,
+    /// The address as a QR code: an `<svg>` element drawn on the server.
+    pub qr_svg: String,
 }
+
+/// The session key of recovery codes issued to a plain form post, until the page shows them.
+#[cfg(feature = "ssr")]
+const NEW_CODES_KEY: &str = "mfa_new_codes";
 
 #[server(prefix = "/api", endpoint = "auth/mfa_status")]
 pub async fn mfa_status() -> Result<MfaState, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = current_actor().await?;
     let user_id = actor.user_id.ok_or(AppError::Internal)?;
+    let pending = domain::identity::mfa::pending_enrolment(&state.db, &actor).await?.map(|e| MfaSetup {
+        secret: e.secret,
+        uri: e.uri,
+        qr_svg: e.qr_svg,
+    });
+    let new_recovery_codes = session().await?.remove::<Vec<String>>(NEW_CODES_KEY).await.map_err(|e| {
+        tracing::error!(error = %e, "session could not be read");
+        AppError::Internal
+    })?;
     Ok(MfaState {
         enrolled: domain::identity::mfa::is_enrolled(&state.db, user_id).await?,
         unused_recovery_codes: domain::identity::mfa::unused_recovery_codes(&state.db, user_id).await?,
+        pending,
+        new_recovery_codes: new_recovery_codes.unwrap_or_default(),
     })
 }
 
@@ -257,15 +356,23 @@ pub async fn start_mfa_enrolment() -> Result<MfaSetup, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = current_actor().await?;
     let enrolment = domain::identity::mfa::start_enrolment(&state.db, &actor).await?;
-    Ok(MfaSetup { secret: enrolment.secret, uri: enrolment.uri })
+    Ok(MfaSetup { secret: enrolment.secret, uri: enrolment.uri, qr_svg: enrolment.qr_svg })
 }
 
-/// Confirms enrolment with a code; answers the recovery codes, which are shown only now.
+/// Confirms enrolment with a code; answers the recovery codes, which are shown only now
+/// (without JavaScript, they are kept in the session until the page shows them, once).
 #[server(prefix = "/api", endpoint = "auth/confirm_mfa_enrolment")]
 pub async fn confirm_mfa_enrolment(code: String) -> Result<Vec<String>, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = current_actor().await?;
-    Ok(domain::identity::mfa::confirm_enrolment(&state.db, &actor, &code, domain::clock::now()).await?)
+    let codes = domain::identity::mfa::confirm_enrolment(&state.db, &actor, &code, domain::clock::now()).await?;
+    if crate::state::is_plain_form_post() {
+        session().await?.insert(NEW_CODES_KEY, &codes).await.map_err(|e| {
+            tracing::error!(error = %e, "session could not be written");
+            AppError::Internal
+        })?;
+    }
+    Ok(codes)
 }
 
 /// The signed-in user, or `None` when nobody is signed in.

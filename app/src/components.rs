@@ -35,8 +35,17 @@ pub fn ActionError(error: AppError) -> impl IntoView {
             {(!details.is_empty()).then(|| view! {
                 <ul>{details.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
             })}
+            {(error == AppError::StepUpRequired).then(|| view! { <ConfirmLink/> })}
         </div>
     }
+}
+
+/// A link to confirm one's identity (step-up), coming back to this page afterwards.
+#[component]
+pub fn ConfirmLink() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let href = move || crate::auth::confirm_href(&location.pathname.get());
+    view! { <p><a href=href>"Confirm it is you"</a></p> }
 }
 
 /// An error that replaces a whole page, with its own level-1 heading.

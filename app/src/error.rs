@@ -26,6 +26,11 @@ pub enum AppError {
     /// 403: signed in, but not allowed to do this.
     #[error("You do not have permission to do this.")]
     Forbidden,
+    /// 403: a sensitive action (role changes, resetting two-factor sign-in, disabling people,
+    /// exporting everything) needs the password (and code) entered again first, at
+    /// /account/confirm; the pages show a link there.
+    #[error("For this, confirm it is you: enter your password again (and a code, with two-factor sign-in).")]
+    StepUpRequired,
     /// 404: missing, or not visible to this user.
     #[error("Not found.")]
     NotFound,
@@ -57,7 +62,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthenticated | AppError::BadCredentials => 401,
-            AppError::Forbidden | AppError::CrossSite => 403,
+            AppError::Forbidden | AppError::CrossSite | AppError::StepUpRequired => 403,
             AppError::NotFound => 404,
             AppError::TooManyAttempts { .. } => 429,
             AppError::Validation(_) => 422,
@@ -114,6 +119,7 @@ impl From<domain::DomainError> for AppError {
             D::BadCredentials => AppError::BadCredentials,
             D::Throttled { minutes } => AppError::TooManyAttempts { minutes },
             D::Forbidden => AppError::Forbidden,
+            D::StepUpRequired => AppError::StepUpRequired,
             D::Validation(fields) => AppError::Validation(
                 fields.into_iter().map(|f| FieldMessage { field: f.field, message: f.message }).collect(),
             ),

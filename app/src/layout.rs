@@ -98,6 +98,7 @@ fn SignedOutBar() -> impl IntoView {
 fn SideNav(me: Me) -> impl IntoView {
     let own_client = me.client_slug.clone().filter(|_| !me.can_view_portfolio);
     let can_view_audit = me.can_view_audit;
+    let can_view_people = me.can_view_people;
     view! {
         <nav class="sidenav" aria-label="Main">
             <ul>
@@ -169,6 +170,17 @@ fn SideNav(me: Me) -> impl IntoView {
                                     "Service levels"
                                 </A>
                             </li>
+                            {can_view_people
+                                .then(|| {
+                                    view! {
+                                        <li>
+                                            <A href="/settings/users">
+                                                <span class="nav-icon" aria-hidden="true">"☺"</span>
+                                                "People"
+                                            </A>
+                                        </li>
+                                    }
+                                })}
                             {can_view_audit
                                 .then(|| {
                                     view! {
@@ -233,6 +245,7 @@ pub fn LoginPage() -> impl IntoView {
                         <button type="submit" class="btn btn-primary">"Sign in"</button>
                     </div>
                 </ActionForm>
+                <crate::sso::SsoSignIn/>
             </div>
         </main>
     }

@@ -14,9 +14,11 @@ pub mod layout;
 pub mod portfolio;
 pub mod reviews;
 pub mod score;
+pub mod sso;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod time;
+pub mod users;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
@@ -54,11 +56,14 @@ pub fn App() -> impl IntoView {
             <Routes fallback=layout::NotFoundPage>
                 <Route path=path!("/login") view=layout::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/login/code") view=account::LoginCodePage ssr=SsrMode::Async/>
+                <Route path=path!("/invite/:token") view=users::ui::InvitePage ssr=SsrMode::Async/>
                 // Async rendering: a page is sent once its data is ready, so that its status
                 // (a 404 for a client one may not see) is right.
                 <ParentRoute path=path!("") view=layout::AppShell ssr=SsrMode::Async>
                     <Route path=path!("") view=portfolio::PortfolioPage/>
                     <Route path=path!("/account") view=account::AccountPage/>
+                    <Route path=path!("/account/confirm") view=account::ConfirmPage/>
+                    <Route path=path!("/settings/users") view=users::ui::UsersPage/>
                     <Route path=path!("/clients") view=clients::ui::ClientListPage/>
                     <Route path=path!("/clients/new") view=clients::ui::NewClientPage/>
                     <Route path=path!("/clients/:slug") view=clients::ui::ClientPage/>
@@ -80,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=audit::ui::AuditLogPage/>
                     <Route path=path!("/score") view=score::ui::ScorePage/>
                     <Route path=path!("/settings/score") view=score::ui::ScoreSettingsPage/>
+                    <Route path=path!("/settings/sso") view=sso::SsoSettingsPage/>
                     <Route path=path!("/portfolio/ranking") view=score::ui::RankingPage/>
                     <Route path=path!("/reviews") view=reviews::ui::SchedulePage/>
                     <Route path=path!("/reviews/calendar") view=reviews::ui::CalendarPage/>

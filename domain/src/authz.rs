@@ -60,6 +60,8 @@ pub enum Permission {
     ArchiveClient,
     ViewUsers,
     ManageUsers,
+    /// Add and invite client viewers (for any client): the only people a manager may add.
+    InviteClientViewers,
     /// Read the control catalog.
     ViewCatalog,
     /// See a client's checklist.
@@ -91,7 +93,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 22] = [
+    pub const ALL: [Permission; 23] = [
         Permission::ViewPortfolio,
         Permission::ViewClient,
         Permission::ViewClientNotes,
@@ -100,6 +102,7 @@ impl Permission {
         Permission::ArchiveClient,
         Permission::ViewUsers,
         Permission::ManageUsers,
+        Permission::InviteClientViewers,
         Permission::ViewCatalog,
         Permission::ViewControls,
         Permission::EditControls,
@@ -160,6 +163,8 @@ const RULES: &[(Role, Permission, Reach)] = &[
     (R::Admin, P::ArchiveClient, AnyClient),
     (R::Admin, P::ViewUsers, Global),
     (R::Admin, P::ManageUsers, Global),
+    (R::Admin, P::InviteClientViewers, Global),
+    (R::Manager, P::InviteClientViewers, Global),
     (R::Admin, P::ViewCatalog, Global),
     (R::Admin, P::ViewControls, AnyClient),
     (R::Admin, P::EditControls, AnyClient),
@@ -335,6 +340,7 @@ mod tests {
         (R::Admin, P::ArchiveClient, true, true),
         (R::Admin, P::ViewUsers, true, true),
         (R::Admin, P::ManageUsers, true, true),
+        (R::Admin, P::InviteClientViewers, true, true),
         (R::Admin, P::ViewCatalog, true, true),
         (R::Admin, P::ViewControls, true, true),
         (R::Admin, P::EditControls, true, true),
@@ -350,6 +356,7 @@ mod tests {
         (R::Manager, P::ArchiveClient, true, true),
         (R::Manager, P::ViewUsers, true, true),
         (R::Manager, P::ManageUsers, false, false),
+        (R::Manager, P::InviteClientViewers, true, true),
         (R::Manager, P::ViewCatalog, true, true),
         (R::Manager, P::ViewControls, true, true),
         (R::Manager, P::EditControls, true, true),
@@ -365,6 +372,7 @@ mod tests {
         (R::Technician, P::ArchiveClient, false, false),
         (R::Technician, P::ViewUsers, false, false),
         (R::Technician, P::ManageUsers, false, false),
+        (R::Technician, P::InviteClientViewers, false, false),
         (R::Technician, P::ViewCatalog, true, true),
         (R::Technician, P::ViewControls, true, false),
         (R::Technician, P::EditControls, true, false),
@@ -380,6 +388,7 @@ mod tests {
         (R::Auditor, P::ArchiveClient, false, false),
         (R::Auditor, P::ViewUsers, true, true),
         (R::Auditor, P::ManageUsers, false, false),
+        (R::Auditor, P::InviteClientViewers, false, false),
         (R::Auditor, P::ViewCatalog, true, true),
         (R::Auditor, P::ViewControls, true, true),
         (R::Auditor, P::EditControls, false, false),
@@ -395,6 +404,7 @@ mod tests {
         (R::ClientViewer, P::ArchiveClient, false, false),
         (R::ClientViewer, P::ViewUsers, false, false),
         (R::ClientViewer, P::ManageUsers, false, false),
+        (R::ClientViewer, P::InviteClientViewers, false, false),
         (R::ClientViewer, P::ViewCatalog, false, false),
         (R::ClientViewer, P::ViewControls, true, false),
         (R::ClientViewer, P::EditControls, false, false),

@@ -9,6 +9,8 @@ use crate::db::Db;
 use crate::error::Result;
 use crate::identity::{self, NewUser};
 
+pub mod large;
+
 /// The password of every demo user; printed by `rampart demo`.
 pub const DEMO_PASSWORD: &str = "rampart-demo-password";
 

@@ -33,6 +33,10 @@ pub enum DomainError {
     /// 403: the actor may see the object but not do this to it.
     #[error("forbidden")]
     Forbidden,
+    /// 403: a sensitive action needs the actor to have confirmed their identity (password, and
+    /// code when two-factor sign-in is on) within the last minutes; see `identity::step_up`.
+    #[error("a recent confirmation of identity is required")]
+    StepUpRequired,
     /// 422: input failed validation; each message is safe to show beside its field.
     #[error("invalid input: {0:?}")]
     Validation(Vec<FieldError>),

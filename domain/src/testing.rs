@@ -58,7 +58,36 @@ pub fn with_database(url: &str, name: &str) -> String {
     }
 }
 
+/// The role tests connect as to be bound by row-level security: not the owner of any table, not
+/// a superuser. Roles belong to the whole server, so it is made once and kept.
+pub const APP_ROLE: &str = "rampart_test_app";
+const APP_ROLE_PASSWORD: &str = "rampart-test-app-password";
+
 impl TestDatabase {
+    /// PostgreSQL: this database's URL as [`APP_ROLE`], granted what Rampart's application role
+    /// is granted (see the README); `None` on SQLite.
+    pub async fn application_role_url(&self) -> Option<String> {
+        self.postgres.as_ref()?;
+        let mut owner = sqlx::PgConnection::connect(&self.url).await.expect("the test database");
+        // Tests running at the same time may create it at the same moment: either way it exists.
+        let create = format!(
+            "DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '{APP_ROLE_PASSWORD}'; \
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        );
+        for statement in [
+            create,
+            format!("GRANT USAGE ON SCHEMA public TO {APP_ROLE}"),
+            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"),
+            format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"),
+        ] {
+            sqlx::query(&statement).execute(&mut owner).await.expect("the application role and its grants");
+        }
+        owner.close().await.ok();
+        let (scheme, rest) = self.url.split_once("://")?;
+        let host_and_path = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+        Some(format!("{scheme}://{APP_ROLE}:{APP_ROLE_PASSWORD}@{host_and_path}"))
+    }
+
     pub async fn cleanup(self) {
         self.db.close().await;
         if let Some((admin_url, name)) = self.postgres {

@@ -66,7 +66,7 @@ async fn client_chart(
         Ok(None) => return error_response(&path, AppError::Unauthenticated),
         Err(error) => return error_response(&path, error),
     };
-    let chart = scoring::get_client_chart(db, &actor, &slug, kind, domain::clock::now()).await;
+    let chart = scoring::get_client_chart(&db.for_reader(&actor), &actor, &slug, kind, domain::clock::now()).await;
     respond(&path, chart, &headers)
 }
 

@@ -42,6 +42,50 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Single sign-on through an OpenID Connect provider.
+    Sso {
+        #[command(subcommand)]
+        command: SsoCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Print the settings (never the client secret).
+    Show,
+    /// Set every setting at once (what is not given takes its default; the stored client secret
+    /// is kept unless --client-secret-stdin gives a new one).
+    Set {
+        /// Shown on the sign-in button: "Sign in with NAME".
+        #[arg(long)]
+        name: String,
+        /// The issuer's address, exactly as the provider names it.
+        #[arg(long)]
+        issuer: String,
+        #[arg(long)]
+        client_id: String,
+        /// Read the client secret from standard input (never on the command line).
+        #[arg(long)]
+        client_secret_stdin: bool,
+        /// E-mail domains that may sign in, comma-separated (default: any).
+        #[arg(long, default_value = "")]
+        domains: String,
+        /// The ID token claim that gives the role (e.g. groups).
+        #[arg(long, default_value = "")]
+        role_claim: String,
+        /// A mapping "VALUE=ROLE" (repeatable, first match wins).
+        #[arg(long = "map")]
+        role_mapping: Vec<String>,
+        /// Create users at their first sign-in, with this role unless the mapping gives one.
+        #[arg(long)]
+        jit_role: Option<String>,
+        /// Skip Rampart's two-factor code when the ID token's amr says "mfa".
+        #[arg(long)]
+        trust_provider_mfa: bool,
+        /// Save the settings but leave single sign-on off.
+        #[arg(long)]
+        disabled: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,11 +107,14 @@ pub enum AuditCommand {
 pub enum Size {
     /// 40 clients and users of every role.
     Small,
+    /// The benchmark set: 2,000 clients, 300 technicians, 30,000 grants, three years of history.
+    Large,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Add a user; the password is read from standard input.
+    #[command(visible_alias = "create")]
     Add {
         #[arg(long)]
         email: String,
@@ -86,6 +133,34 @@ pub enum UserCommand {
     },
     /// List users.
     List,
+    /// Invite someone: prints the link to send them (it works once, until it expires).
+    Invite {
+        #[arg(long)]
+        email: String,
+        /// admin, manager, technician, auditor or client_viewer.
+        #[arg(long)]
+        role: String,
+        /// A client viewer's client, or (repeatable) the clients a technician is restricted to.
+        #[arg(long = "client")]
+        clients: Vec<String>,
+    },
+    /// Give a user another role (with the clients it needs); their sessions end.
+    Role {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+        /// A client viewer's client, or (repeatable) a technician's clients (none: every client).
+        #[arg(long = "client")]
+        clients: Vec<String>,
+    },
+    /// Set the clients of a technician (none: every client) or of a client viewer (exactly one).
+    Assign {
+        #[arg(long)]
+        email: String,
+        #[arg(long = "client")]
+        clients: Vec<String>,
+    },
     /// Disable a user; their sessions stop working at once.
     Disable {
         #[arg(long)]
@@ -112,6 +187,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         domain::clock::shift_by_file(path.clone());
     }
     domain::clock::set_zone(config.time_zone);
+    domain::identity::invitations::set_validity_days(crate::config::invitation_days().map_err(|e| e.to_string())?);
     let command = cli.command.unwrap_or(Command::Serve);
     // A restore replaces the database file: it must not be opened first.
     if let Command::Restore { file } = &command {
@@ -125,7 +201,8 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         );
         return Ok(());
     }
-    let db = Db::connect(&config.database_url).await.map_err(|e| {
+    let migration_url = crate::config::migration_database_url();
+    let db = Db::connect_as(&config.database_url, migration_url.as_deref()).await.map_err(|e| {
         format!("could not open the database {}: {}", domain::db::redact_url(&config.database_url), describe(&e))
     })?;
     let result = match command {
@@ -140,6 +217,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Demo { size, seed } => run_demo(&db, size, seed).await,
         Command::User { command } => run_user(&db, command).await,
         Command::Audit { command } => run_audit(&db, command).await,
+        Command::Sso { command } => run_sso(&db, command).await,
         Command::Backup { file } => match domain::db::backup::backup(&db, &file).await {
             Ok(b) => {
                 println!(
@@ -159,9 +237,39 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     result
 }
 
+async fn run_large_demo(db: &Db, seed: u64) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let shape = demo::large::LargeShape::FULL;
+    let summary = demo::large::fill(db, shape, seed, domain::clock::now()).await.map_err(|e| describe(&e))?;
+    if !summary.filled {
+        println!("The database already has clients; no demo data was added.");
+        return Ok(());
+    }
+    println!(
+        "Large demo data added in {:.1} s: {} clients, {} checklist rows ({} history entries), {} technicians, \
+         {} grants, {} daily score snapshots, {} reviews, {} meetings ({} rows in all).",
+        started.elapsed().as_secs_f64(),
+        summary.clients,
+        summary.controls,
+        summary.history,
+        summary.technicians,
+        summary.grants,
+        summary.snapshots,
+        summary.occurrences,
+        summary.meetings,
+        summary.rows
+    );
+    for (email, role) in &summary.users {
+        println!("  {email:<32} {role}");
+    }
+    println!("Every demo user signs in with the password: {}", demo::DEMO_PASSWORD);
+    Ok(())
+}
+
 async fn run_demo(db: &Db, size: Size, seed: u64) -> Result<(), String> {
     let size = match size {
         Size::Small => demo::DemoSize::Small,
+        Size::Large => return run_large_demo(db, seed).await,
     };
     let summary = demo::fill(db, size, seed).await.map_err(|e| describe(&e))?;
     if summary.filled {
@@ -212,6 +320,38 @@ async fn run_user(db: &Db, command: UserCommand) -> Result<(), String> {
             }
             Ok(())
         }
+        UserCommand::Invite { email, role, clients } => {
+            let new = identity::invitations::NewInvitation { email, role, clients };
+            let created = identity::invitations::create_invitation(db, &cli, &new, domain::clock::now())
+                .await
+                .map_err(|e| describe(&e))?;
+            let base = crate::config::Config::from_env().ok().and_then(|c| c.public_url).unwrap_or_default();
+            println!(
+                "Invited {}. Send them this link (it works once, until {}):",
+                created.email,
+                created.expires_at.format("%Y-%m-%d %H:%M UTC")
+            );
+            println!("{base}{}", created.path());
+            if base.is_empty() {
+                println!("(Put Rampart's address in front of it, or set RAMPART_PUBLIC_URL.)");
+            }
+            Ok(())
+        }
+        UserCommand::Role { email, role, clients } => {
+            let user = identity::change_role(db, &cli, &email, &role, &clients).await.map_err(|e| describe(&e))?;
+            println!("{} is now {}; their sessions ended.", user.email, user.role.as_str());
+            Ok(())
+        }
+        UserCommand::Assign { email, clients } => {
+            let user = identity::assign_clients(db, &cli, &email, &clients).await.map_err(|e| describe(&e))?;
+            let placed = match (&user.client_slug, user.assigned.is_empty()) {
+                (Some(slug), _) => slug.clone(),
+                (None, false) => user.assigned.join(", "),
+                (None, true) => "every client".into(),
+            };
+            println!("{} works on {placed}; their sessions ended.", user.email);
+            Ok(())
+        }
         UserCommand::ResetMfa { email } => {
             identity::mfa::reset(db, &cli, &email).await.map_err(|e| describe(&e))?;
             println!("Two-factor sign-in of {email} removed; they set it up again at their next sign-in.");
@@ -225,6 +365,76 @@ async fn run_user(db: &Db, command: UserCommand) -> Result<(), String> {
         UserCommand::Enable { email } => {
             identity::enable_user(db, &cli, &email).await.map_err(|e| describe(&e))?;
             println!("Enabled {email}.");
+            Ok(())
+        }
+    }
+}
+
+async fn run_sso(db: &Db, command: SsoCommand) -> Result<(), String> {
+    use domain::identity::sso;
+    let cli = Actor::command_line();
+    let stored = sso::get_settings(db, &cli).await.map_err(|e| describe(&e))?;
+    match command {
+        SsoCommand::Show => {
+            let Some(shown) = stored else {
+                println!("Single sign-on is not configured.");
+                return Ok(());
+            };
+            let s = shown.settings;
+            println!("enabled:            {}", s.enabled);
+            println!("name:               {}", s.display_name);
+            println!("issuer:             {}", s.issuer);
+            println!("client id:          {}", s.client_id);
+            println!("client secret:      {}", if shown.has_secret { "set (not shown)" } else { "none" });
+            println!(
+                "allowed domains:    {}",
+                if s.allowed_domains.is_empty() { "any".into() } else { s.domains_text() }
+            );
+            println!("role claim:         {}", if s.role_claim.is_empty() { "none" } else { &s.role_claim });
+            for (value, role) in &s.role_mapping {
+                println!("  {value} = {}", role.as_str());
+            }
+            let jit = if s.jit_enabled { format!("on, as {}", s.jit_role.as_str()) } else { "off".into() };
+            println!("create users:       {jit}");
+            println!("trust provider MFA: {}", s.trust_provider_mfa);
+            Ok(())
+        }
+        SsoCommand::Set {
+            name,
+            issuer,
+            client_id,
+            client_secret_stdin,
+            domains,
+            role_claim,
+            role_mapping,
+            jit_role,
+            trust_provider_mfa,
+            disabled,
+        } => {
+            let mut client_secret = String::new();
+            if client_secret_stdin {
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut client_secret)
+                    .map_err(|e| format!("could not read the client secret: {e}"))?;
+            }
+            let input = sso::SsoInput {
+                enabled: !disabled,
+                display_name: name,
+                issuer,
+                client_id,
+                client_secret: client_secret.trim_end_matches(['\n', '\r']).to_owned(),
+                allowed_domains: domains,
+                role_claim,
+                role_mapping: role_mapping.join("\n"),
+                jit_enabled: jit_role.is_some(),
+                jit_role: jit_role.unwrap_or_else(|| "technician".into()),
+                trust_provider_mfa,
+                version: stored.map(|s| s.settings.version).unwrap_or(0),
+            };
+            let saved = sso::save_settings(db, &cli, &input, domain::clock::now()).await.map_err(|e| describe(&e))?;
+            let state = if saved.settings.enabled { "on" } else { "saved, off" };
+            println!("Single sign-on through {} is {state}.", saved.settings.display_name);
             Ok(())
         }
     }

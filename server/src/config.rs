@@ -68,6 +68,8 @@ pub enum ConfigError {
     PublicUrl(String),
     #[error("RAMPART_TIME_ZONE {0:?} is not a time zone name like Europe/Berlin or America/New_York")]
     TimeZone(String),
+    #[error("RAMPART_INVITATION_DAYS {0:?} is not a number of days between 1 and 90")]
+    InvitationDays(String),
 }
 
 impl Config {
@@ -130,6 +132,22 @@ fn parse_roles(text: &str) -> Option<Vec<domain::Role>> {
         return Some(Vec::new());
     }
     text.split(',').map(domain::Role::parse).collect()
+}
+
+/// RAMPART_MIGRATION_DATABASE_URL: on PostgreSQL, the role that owns the tables, used only to
+/// apply migrations at start; DATABASE_URL then names the application's own role, which does not
+/// own them, so that row-level security binds it. Unset: DATABASE_URL's role does both. Read
+/// here rather than kept in [`Config`], so that no log line can ever show its password.
+pub fn migration_database_url() -> Option<String> {
+    std::env::var("RAMPART_MIGRATION_DATABASE_URL").ok().filter(|v| !v.trim().is_empty())
+}
+
+/// RAMPART_INVITATION_DAYS: how long an invitation link works (1 to 90 days; 7 when unset).
+pub fn invitation_days() -> Result<i64, ConfigError> {
+    let Some(text) = std::env::var("RAMPART_INVITATION_DAYS").ok().filter(|v| !v.trim().is_empty()) else {
+        return Ok(domain::identity::invitations::DEFAULT_VALIDITY_DAYS);
+    };
+    text.trim().parse::<i64>().ok().filter(|d| (1..=90).contains(d)).ok_or(ConfigError::InvitationDays(text))
 }
 
 #[cfg(test)]

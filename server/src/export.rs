@@ -6,8 +6,8 @@ use crate::security::{error_response, to_sign_in};
 use crate::startup::ServerState;
 use app::error::AppError;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 pub const REGISTER_PATH: &str = "/access/register.csv";
@@ -35,14 +35,34 @@ fn csv_file(filename: &str, body: String) -> Response {
         .into_response()
 }
 
+/// Exports of everything need a recent step-up (see `domain::identity::step_up`): a browser's
+/// navigation is sent to confirm and comes back to the download; anything else gets 403.
+async fn require_step_up(session: &Session, path: &str, uri: &Uri, headers: &HeaderMap) -> Option<Response> {
+    let error = app::auth::require_recent_auth_of(session).await.err()?;
+    let navigation = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    if navigation && error == AppError::StepUpRequired {
+        let back = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or(path);
+        return Some(Redirect::to(&app::auth::confirm_href(back)).into_response());
+    }
+    Some(error_response(path, error))
+}
+
 /// The access register the signed-in user may see. Signed out: to the sign-in page and back.
-pub async fn register_csv(State(state): State<ServerState>, session: Session) -> Response {
+pub async fn register_csv(
+    State(state): State<ServerState>,
+    session: Session,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let db = &state.app.db;
     let actor = match app::auth::actor_of_session(db, &session).await {
         Ok(Some(actor)) => actor,
         Ok(None) => return to_sign_in(REGISTER_PATH),
         Err(error) => return error_response(REGISTER_PATH, error),
     };
+    if let Some(refused) = require_step_up(&session, REGISTER_PATH, &uri, &headers).await {
+        return refused;
+    }
     let now = domain::clock::now();
     match domain::access::csv_io::export_register(db, &actor, now).await {
         // The byte order mark tells spreadsheets the file is UTF-8; the import accepts it.
@@ -71,6 +91,8 @@ pub struct AuditFilters {
 pub async fn audit_csv(
     State(state): State<ServerState>,
     session: Session,
+    uri: Uri,
+    headers: HeaderMap,
     axum::extract::Query(filters): axum::extract::Query<AuditFilters>,
 ) -> Response {
     let db = &state.app.db;
@@ -79,6 +101,9 @@ pub async fn audit_csv(
         Ok(None) => return to_sign_in(AUDIT_PATH),
         Err(error) => return error_response(AUDIT_PATH, error),
     };
+    if let Some(refused) = require_step_up(&session, AUDIT_PATH, &uri, &headers).await {
+        return refused;
+    }
     let query = domain::audit::Query {
         client: filters.client,
         actor: filters.actor,

@@ -10,4 +10,5 @@ pub mod forwarding;
 pub mod jobs;
 pub mod pack;
 pub mod security;
+pub mod sso;
 pub mod startup;

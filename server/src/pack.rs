@@ -479,7 +479,7 @@ async fn load(state: &ServerState, session: &Session, id: &str, path: &str) -> R
     let Ok(id) = id.parse::<i64>() else {
         return Err(error_response(path, AppError::NotFound));
     };
-    match domain::reviews::meetings::get_pack(db, &actor, id, domain::clock::now()).await {
+    match domain::reviews::meetings::get_pack(&db.for_reader(&actor), &actor, id, domain::clock::now()).await {
         Ok(pack) => Ok((id, pack)),
         Err(error) => Err(error_response(path, AppError::from(error))),
     }

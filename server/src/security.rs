@@ -71,11 +71,34 @@ pub fn error_response(path: &str, error: AppError) -> Response {
 fn is_public(path: &str) -> bool {
     path == "/login"
         || path == "/login/code"
+        || path.starts_with("/invite/")
+        || path.starts_with("/auth/sso/")
         || path.starts_with("/api/")
         || path.starts_with("/pkg/")
         || path == "/healthz"
         || path == "/readyz"
         || path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+}
+
+/// The session key holding the minute a signed-in session was last marked as seen.
+pub const SEEN_KEY: &str = "seen_minute";
+
+/// Slides a signed-in session's idle deadline (`RAMPART_SESSION_IDLE_MINUTES`). tower-sessions
+/// saves a session, and sends its cookie again with a fresh lifetime, only when it changed; so a
+/// signed-in session is marked as seen once a minute, which renews both. Marking it on every
+/// request would write the session row on every request; never marking it would end an active
+/// session at the idle limit counted from sign-in.
+pub async fn keep_session_alive(session: Session, request: Request, next: Next) -> Response {
+    let signed_in = matches!(session.get::<i64>(domain::db::SESSION_USER_KEY).await, Ok(Some(_)));
+    if signed_in {
+        let minute = domain::clock::now().timestamp().div_euclid(60);
+        if !matches!(session.get::<i64>(SEEN_KEY).await, Ok(Some(seen)) if seen == minute) {
+            if let Err(e) = session.insert(SEEN_KEY, minute).await {
+                tracing::warn!(error = %e, "the session could not be marked as seen");
+            }
+        }
+    }
+    next.run(request).await
 }
 
 /// Sends a signed-out visitor of a page to the sign-in page, remembering where they were going.
@@ -239,7 +262,15 @@ mod tests {
 
     #[test]
     fn static_files_and_sign_in_are_public_pages_are_not() {
-        for path in ["/login", "/login/code", "/api/auth/sign_in", "/pkg/rampart.js", "/favicon.svg", "/healthz"] {
+        for path in [
+            "/login",
+            "/login/code",
+            "/api/auth/sign_in",
+            "/pkg/rampart.js",
+            "/favicon.svg",
+            "/healthz",
+            "/invite/ab12",
+        ] {
             assert!(is_public(path), "{path}");
         }
         for path in ["/", "/clients", "/clients/acme", "/clients/acme/edit"] {

@@ -242,6 +242,59 @@ fn audit_page_status(who: Who) -> u16 {
     }
 }
 
+fn people_status(who: Who) -> u16 {
+    match who {
+        Who::Anonymous => 401,
+        Who::Admin | Who::Manager | Who::Auditor => 200,
+        _ => 403,
+    }
+}
+
+fn people_page_status(who: Who) -> u16 {
+    match people_status(who) {
+        401 => 303,
+        other => other,
+    }
+}
+
+/// Inviting or adding a client viewer of the target client: admins and managers, for any client.
+fn invite_status(who: Who, target: Target) -> u16 {
+    match who {
+        Who::Anonymous => 401,
+        Who::Admin | Who::Manager if target == Target::Missing => 422,
+        Who::Admin | Who::Manager => 200,
+        _ => 403,
+    }
+}
+
+fn invite_form(slug: &str, _: i64) -> Vec<(&'static str, String)> {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    vec![("email", format!("invitee{n}@example.test")), ("role", "client_viewer".into()), ("clients[]", slug.into())]
+}
+
+fn create_person_form(slug: &str, version: i64) -> Vec<(&'static str, String)> {
+    let mut form = invite_form(slug, version);
+    form.push(("display_name", "Added by the matrix".into()));
+    form.push(("password", "a long enough password".into()));
+    form
+}
+
+/// A change of a person who does not exist (so that no matrix user is changed).
+fn nobody(extra: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    let mut form = vec![("email", "nobody@example.test".to_string()), ("clients[]", "own-client".into())];
+    form.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+    form
+}
+
+fn admin_only_status(who: Who) -> u16 {
+    match who {
+        Who::Anonymous => 401,
+        Who::Admin => 404,
+        _ => 403,
+    }
+}
+
 fn staff_page_status(who: Who) -> u16 {
     match staff_status(who) {
         401 => 303,
@@ -361,6 +414,62 @@ fn rows() -> Vec<(&'static str, Row)> {
             },
         ),
         ("/api/auth/me", Row::Call { form: Vec::new, expect: |_| 200 }),
+        // Step-up: every signed-in user confirms their own identity; a wrong password is 422.
+        (
+            "/api/auth/confirm",
+            Row::Call {
+                form: || vec![("password", "not the password".into()), ("next", "/".into())],
+                expect: |who| if who == Who::Anonymous { 401 } else { 422 },
+            },
+        ),
+        (
+            "/account/confirm",
+            Row::Page {
+                path: "/account/confirm?next=/audit",
+                expect: |who| if who == Who::Anonymous { 303 } else { 200 },
+            },
+        ),
+        // People: admins, managers (client viewers only) and auditors read; admins change.
+        ("/settings/users", Row::Page { path: "/settings/users", expect: people_page_status }),
+        ("/api/users/list", Row::Call { form: Vec::new, expect: people_status }),
+        ("/api/users/invite", Row::ClientCall { form: invite_form, expect: invite_status, prepare: Prepare::Nothing }),
+        (
+            "/api/users/create",
+            Row::ClientCall { form: create_person_form, expect: invite_status, prepare: Prepare::Nothing },
+        ),
+        // Changes of a person who does not exist: admins get as far as "not found".
+        ("/api/users/change_role", Row::Call { form: || nobody(&[("role", "auditor")]), expect: admin_only_status }),
+        ("/api/users/assign_clients", Row::Call { form: || nobody(&[]), expect: admin_only_status }),
+        ("/api/users/disable", Row::Call { form: || nobody(&[]), expect: admin_only_status }),
+        ("/api/users/enable", Row::Call { form: || nobody(&[]), expect: admin_only_status }),
+        ("/api/users/reset_mfa", Row::Call { form: || nobody(&[]), expect: admin_only_status }),
+        (
+            "/api/users/revoke_invitation",
+            Row::Call {
+                form: || vec![("id", MISSING_EXCEPTION.to_string())],
+                expect: |who| match who {
+                    Who::Anonymous => 401,
+                    Who::Admin | Who::Manager => 404,
+                    _ => 403,
+                },
+            },
+        ),
+        // Invitation links are public: the token is the authority, and a bad one reads alike.
+        ("/invite/{token}", Row::Page { path: "/invite/0123456789abcdef", expect: |_| 404 }),
+        ("/api/invitations/open", Row::Call { form: || vec![("token", "0123456789abcdef".into())], expect: |_| 409 }),
+        (
+            "/api/invitations/accept",
+            Row::Call {
+                form: || {
+                    vec![
+                        ("token", "0123456789abcdef".into()),
+                        ("display_name", "Mallory".into()),
+                        ("password", "a long enough password".into()),
+                    ]
+                },
+                expect: |_| 409,
+            },
+        ),
         (
             "/api/portfolio/get",
             Row::Call {
@@ -919,6 +1028,7 @@ fn rows() -> Vec<(&'static str, Row)> {
         ),
     ];
     rows.extend(score_rows());
+    rows.extend(sso_rows());
     rows
 }
 
@@ -933,6 +1043,64 @@ fn chart_status(who: Who, target: Target) -> u16 {
 }
 
 /// The risk score: its server functions, pages and chart images.
+/// Admins only: the single sign-on settings.
+fn admin_status(who: Who) -> u16 {
+    match who {
+        Who::Anonymous => 401,
+        Who::Admin => 200,
+        _ => 403,
+    }
+}
+
+/// Single sign-on: the admins' settings and the public sign-in routes. The matrix never turns
+/// it on (so nothing reaches for a provider): starting answers "off", and a callback without a
+/// sign-in under way is refused; both send the browser to the sign-in page.
+fn sso_rows() -> Vec<(&'static str, Row)> {
+    vec![
+        ("/api/sso/settings", Row::Call { form: Vec::new, expect: admin_status }),
+        (
+            // Saved switched off; an admin's first save is version 0.
+            "/api/sso/save_settings",
+            Row::Call {
+                form: || {
+                    vec![
+                        ("display_name", "Matrix IdP".into()),
+                        ("issuer", "https://idp.example.test".into()),
+                        ("client_id", "matrix".into()),
+                        ("jit_role", "technician".into()),
+                        ("version", "0".into()),
+                    ]
+                },
+                expect: admin_status,
+            },
+        ),
+        (
+            // An issuer refused before any request is made: admins get 422, nobody else gets that far.
+            "/api/sso/test",
+            Row::Call {
+                form: || vec![("issuer", "http://idp.example.test".into())],
+                expect: |who| match admin_status(who) {
+                    200 => 422,
+                    other => other,
+                },
+            },
+        ),
+        ("/api/sso/option", Row::Call { form: Vec::new, expect: |_| 200 }),
+        (
+            "/settings/sso",
+            Row::Page {
+                path: "/settings/sso",
+                expect: |who| match admin_status(who) {
+                    401 => 303,
+                    other => other,
+                },
+            },
+        ),
+        (rampart_server::sso::START_PATH, Row::Page { path: rampart_server::sso::START_PATH, expect: |_| 303 }),
+        (rampart_server::sso::CALLBACK_PATH, Row::Page { path: "/auth/sso/callback?code=x&state=y", expect: |_| 303 }),
+    ]
+}
+
 fn score_rows() -> Vec<(&'static str, Row)> {
     let mut rows = vec![
         (
@@ -1125,6 +1293,9 @@ fn served_endpoints() -> BTreeSet<String> {
         endpoints.insert(path.to_string());
     }
     endpoints.insert(rampart_server::calendar::FEED_PATH.to_string());
+    for path in rampart_server::sso::PATHS {
+        endpoints.insert(path.to_string());
+    }
     for path in rampart_server::pack::PATHS {
         endpoints.insert(path.to_string());
     }

@@ -61,6 +61,7 @@ pub(crate) mod convert {
                 .map(|_| lifecycle::revocation_method_label(&g.revocation_method).to_string()),
             revocation_evidence: g.revocation_evidence.clone(),
             can_manage: actor.can_on_client(Permission::ManageAccess, g.client_id) && g.revoked_at.is_none(),
+            technician_page: actor.can(Permission::ViewTechnicians),
             system: g.system_label(),
             id: g.id,
             technician_id: g.technician_id,
@@ -278,8 +279,9 @@ pub async fn list_client_access(slug: String) -> Result<Vec<GrantView>, AppError
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
     let now = domain::clock::now();
-    let grants = domain::access::list_client_access(&state.db, &actor, &slug, now).await?;
-    let policy = domain::access::lifecycle::sla_policy(&state.db).await?;
+    let db = state.db.for_reader(&actor);
+    let grants = domain::access::list_client_access(&db, &actor, &slug, now).await?;
+    let policy = domain::access::lifecycle::sla_policy(&db).await?;
     Ok(grants.into_iter().map(|g| convert::grant(&actor, g, &policy, now)).collect())
 }
 
@@ -363,8 +365,9 @@ pub async fn save_sla(
 pub async fn get_client_sla(slug: String) -> Result<ClientSlaView, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let sla = domain::access::get_client_sla(&state.db, &actor, &slug).await?;
-    let client = domain::clients::get_client(&state.db, &actor, &slug).await?;
+    let db = state.db.for_reader(&actor);
+    let sla = domain::access::get_client_sla(&db, &actor, &slug).await?;
+    let client = domain::clients::get_client(&db, &actor, &slug).await?;
     Ok(ClientSlaView {
         revoke: sla.revoke.describe(),
         revoke_involuntary: sla.revoke_involuntary.describe(),

@@ -57,6 +57,8 @@ pub struct GrantView {
     pub findings: Vec<String>,
     /// The signed-in user may review and revoke it.
     pub can_manage: bool,
+    /// The signed-in user may open the technician's page (MSP staff; not the client portal).
+    pub technician_page: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -52,7 +52,7 @@ pub fn TechniciansPage() -> impl IntoView {
                     })}
                 </Suspense>
                 // A download, not a page: the router must let the browser fetch it.
-                <a class="btn" href="/access/register.csv" download rel="external">"Export CSV"</a>
+                <a class="btn" href="/access/register.csv" rel="external">"Export CSV"</a>
             </div>
         </header>
         <Suspense fallback=Loading>
@@ -682,6 +682,10 @@ pub fn ClientAccess(data: ClientAccessData) -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match grants.await {
+                    // The client portal: who holds access now, and whose access ended.
+                    Ok(grants) if grants.iter().any(|g| !g.technician_page) => {
+                        view! { <PortalAccess grants/> }.into_any()
+                    }
                     Ok(grants) => {
                         view! { <GrantTable grants show_client=false show_technician=true review revoke/> }.into_any()
                     }
@@ -697,6 +701,93 @@ pub fn ClientAccess(data: ClientAccessData) -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Who at the MSP can reach the client, as its own viewers read it: current access, and the
+/// access removed in the last twelve months with when it was removed. Nothing internal (reasons,
+/// evidence, findings) and no links into the MSP's own pages.
+#[component]
+fn PortalAccess(grants: Vec<GrantView>) -> impl IntoView {
+    let (removed, current): (Vec<GrantView>, Vec<GrantView>) = grants.into_iter().partition(|g| g.revoked.is_some());
+    view! {
+        <h3 id="current-access-heading">"Current access"</h3>
+        {if current.is_empty() {
+            view! { <p class="muted">"Nobody at the MSP holds access."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="data" aria-labelledby="current-access-heading">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Technician"</th>
+                                <th scope="col">"System"</th>
+                                <th scope="col">"Privilege"</th>
+                                <th scope="col">"MFA"</th>
+                                <th scope="col">"Since"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {current
+                                .into_iter()
+                                .map(|g| view! {
+                                    <tr>
+                                        <td>{g.technician_name} " " <StateBadge state=g.technician_state/></td>
+                                        <td>{g.system}</td>
+                                        <td>{g.privilege}</td>
+                                        <td>{if g.mfa { "Yes" } else { "No" }}</td>
+                                        <td><time datetime=g.granted.iso>{g.granted.absolute}</time></td>
+                                    </tr>
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }
+                .into_any()
+        }}
+        <h3 id="removed-access-heading">"Access removed in the last 12 months"</h3>
+        {if removed.is_empty() {
+            view! { <p class="muted">"No access was removed in the last 12 months."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="data" aria-labelledby="removed-access-heading">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Technician"</th>
+                                <th scope="col">"System"</th>
+                                <th scope="col">"Privilege"</th>
+                                <th scope="col">"Removed"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {removed
+                                .into_iter()
+                                .map(|g| {
+                                    let revoked = g.revoked.clone().unwrap_or_else(|| g.granted.clone());
+                                    view! {
+                                        <tr>
+                                            <td>{g.technician_name} " " <StateBadge state=g.technician_state/></td>
+                                            <td>{g.system}</td>
+                                            <td>{g.privilege}</td>
+                                            <td>
+                                                <time datetime=revoked.iso>{revoked.absolute}</time>
+                                                {g.time_to_revoke.map(|t| view! {
+                                                    <br/>
+                                                    <span class="muted">{format!("{t} after the technician's departure")}</span>
+                                                })}
+                                            </td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }
+                .into_any()
+        }}
     }
 }
 

@@ -94,7 +94,7 @@ fn AuditBody(page: AuditPage, query: AuditQuery) -> impl IntoView {
         <Chips query=query.clone() clients=page.clients.clone()/>
         <div class="page-actions">
             <p class="muted">{count}</p>
-            <a class="btn btn-small" href=query.export_href() download="">"Export these entries (CSV)"</a>
+            <a class="btn btn-small" href=query.export_href() rel="external">"Export these entries (CSV)"</a>
         </div>
         {if page.entries.is_empty() {
             view! {

@@ -62,8 +62,9 @@ pub async fn list_clients(query: ClientQuery) -> Result<ClientList, AppError> {
         page: query.page.unwrap_or(1),
         per_page: 0,
     };
-    let page = clients::list_clients(&state.db, &actor, filter).await?;
-    let tags = clients::list_tags(&state.db, &actor).await?;
+    let db = state.db.for_reader(&actor);
+    let page = clients::list_clients(&db, &actor, filter).await?;
+    let tags = clients::list_tags(&db, &actor).await?;
     let per_page = i64::from(page.per_page.max(1));
     let pages = u32::try_from((page.total + per_page - 1) / per_page).unwrap_or(u32::MAX).max(1);
     Ok(ClientList {
@@ -80,7 +81,7 @@ pub async fn list_clients(query: ClientQuery) -> Result<ClientList, AppError> {
 pub async fn get_client(slug: String) -> Result<ClientDetail, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let client = domain::clients::get_client(&state.db, &actor, &slug).await?;
+    let client = domain::clients::get_client(&state.db.for_reader(&actor), &actor, &slug).await?;
     Ok(convert::detail(&actor, client))
 }
 

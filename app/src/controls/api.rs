@@ -110,7 +110,8 @@ pub async fn get_checklist(slug: String) -> Result<ChecklistView, AppError> {
     use domain::Permission;
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let checklist = domain::controls::get_checklist(&state.db, &actor, &slug, domain::clock::now()).await?;
+    let checklist =
+        domain::controls::get_checklist(&state.db.for_reader(&actor), &actor, &slug, domain::clock::now()).await?;
     Ok(ChecklistView {
         can_edit: actor.can_on_client(Permission::EditControls, checklist.client.id)
             && checklist.client.archived_at.is_none(),
@@ -129,12 +130,19 @@ pub async fn get_client_control(slug: String, control_id: String) -> Result<Cont
     use domain::Permission;
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let (client, item, history) =
-        domain::controls::get_client_control(&state.db, &actor, &slug, &control_id, domain::clock::now()).await?;
+    let (client, item, history) = domain::controls::get_client_control(
+        &state.db.for_reader(&actor),
+        &actor,
+        &slug,
+        &control_id,
+        domain::clock::now(),
+    )
+    .await?;
     Ok(ControlDetailView {
         can_edit: actor.can_on_client(Permission::EditControls, client.id) && client.archived_at.is_none(),
         can_request_exception: actor.can_on_client(Permission::RequestException, client.id)
             && client.archived_at.is_none(),
+        internal: actor.can_on_client(Permission::ViewClientNotes, client.id),
         client_slug: client.slug,
         client_name: client.name,
         item: convert::item(&actor, client.id, &item),

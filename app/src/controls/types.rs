@@ -143,6 +143,9 @@ pub struct ControlDetailView {
     pub history: Vec<HistoryView>,
     pub can_edit: bool,
     pub can_request_exception: bool,
+    /// The reader sees the MSP's internal detail (the owner, the notes of each change); the
+    /// client portal does not.
+    pub internal: bool,
 }
 
 pub const STATUSES: [(&str, &str); 5] = [

@@ -711,6 +711,7 @@ fn ControlBody(
     let slug = d.client_slug.clone();
     let c = d.control.clone();
     let item = d.item.clone();
+    let internal = d.internal;
     view! {
         <PageTitle text=format!("{} · {}", c.id, d.client_name)/>
         <nav class="breadcrumbs" aria-label="Breadcrumb">
@@ -765,8 +766,10 @@ fn ControlBody(
                     <dd>{status_label(&item.status)}</dd>
                     {(!item.justification.is_empty())
                         .then(|| view! { <dt>"Why not applicable"</dt> <dd>{item.justification.clone()}</dd> })}
-                    <dt>"Owner"</dt>
-                    <dd>{if item.owner.is_empty() { "—".to_string() } else { item.owner.clone() }}</dd>
+                    {internal.then(|| view! {
+                        <dt>"Owner"</dt>
+                        <dd>{if item.owner.is_empty() { "—".to_string() } else { item.owner.clone() }}</dd>
+                    })}
                     <dt>"Last verified"</dt>
                     <dd>
                         {match (item.last_verified.clone(), item.last_verified_by.clone()) {
@@ -829,7 +832,7 @@ fn ControlBody(
                                     <th scope="col">"When"</th>
                                     <th scope="col">"Who"</th>
                                     <th scope="col">"Change"</th>
-                                    <th scope="col">"Note"</th>
+                                    {internal.then(|| view! { <th scope="col">"Note"</th> })}
                                 </tr>
                             </thead>
                             <tbody>
@@ -844,7 +847,7 @@ fn ControlBody(
                                                 </td>
                                                 <td>{h.by}</td>
                                                 <td>{format!("{} → {}", status_label(&h.from), status_label(&h.to))}</td>
-                                                <td>{h.note}</td>
+                                                {internal.then(|| view! { <td>{h.note}</td> })}
                                             </tr>
                                         }
                                     })

@@ -64,7 +64,7 @@ pub async fn list_schedule(
         due_from: day(&from),
         due_to: day(&to),
     };
-    let found = domain::reviews::list_schedule(&db, &actor, &filter, &calendar, now).await?;
+    let found = domain::reviews::list_schedule(&db.for_reader(&actor), &actor, &filter, &calendar, now).await?;
     Ok(ScheduleView {
         items: found.into_iter().map(|o| convert::occurrence(&actor, o, &calendar, now)).collect(),
         today: calendar.today(now).to_string(),
@@ -95,7 +95,7 @@ pub async fn month_calendar(month: String) -> Result<CalendarView, AppError> {
     let grid_end = last + Duration::days(6 - last.weekday().num_days_from_monday() as i64);
     let filter =
         domain::reviews::ScheduleFilter { due_from: Some(grid_start), due_to: Some(grid_end), ..Default::default() };
-    let found = domain::reviews::list_schedule(&db, &actor, &filter, &calendar, now).await?;
+    let found = domain::reviews::list_schedule(&db.for_reader(&actor), &actor, &filter, &calendar, now).await?;
     let items: Vec<_> = found.into_iter().map(|o| convert::occurrence(&actor, o, &calendar, now)).collect();
     let mut weeks = Vec::new();
     let mut day = grid_start;
@@ -131,6 +131,7 @@ pub async fn client_reviews(slug: String) -> Result<ClientReviewsView, AppError>
     let now = domain::clock::now();
     let calendar = domain::clock::calendar();
     let filter = domain::reviews::ScheduleFilter { client: slug.clone(), ..Default::default() };
+    let db = db.for_reader(&actor);
     let found = domain::reviews::list_schedule(&db, &actor, &filter, &calendar, now).await?;
     let client = domain::clients::get_client(&db, &actor, &slug).await?;
     let (mut recent, open): (Vec<_>, Vec<_>) = found.into_iter().partition(|o| o.state.is_closed());
@@ -200,7 +201,7 @@ pub async fn get_review(id: i64) -> Result<ReviewDetailView, AppError> {
     let actor = crate::auth::current_actor().await?;
     let now = domain::clock::now();
     let calendar = domain::clock::calendar();
-    let campaign = domain::reviews::campaign::get_campaign(&db, &actor, id, now).await?;
+    let campaign = domain::reviews::campaign::get_campaign(&db.for_reader(&actor), &actor, id, now).await?;
     let (decided, completion) = (campaign.decided(), campaign.completion());
     let client_id = campaign.occurrence.client_id;
     let in_progress = campaign.occurrence.state == domain::reviews::OccurrenceState::InProgress;

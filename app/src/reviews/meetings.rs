@@ -95,6 +95,7 @@ pub async fn get_meeting(id: i64) -> Result<MeetingCardView, AppError> {
     use domain::Permission;
     let db = crate::state::AppState::get()?.db;
     let actor = crate::auth::current_actor().await?;
+    let db = db.for_reader(&actor);
     let occurrence = domain::reviews::visible_occurrence(&db, &actor, id).await?;
     let meeting = meetings::find_meeting(&db, &actor, id).await?;
     Ok(MeetingCardView {

@@ -105,7 +105,8 @@ pub async fn get_client_score(slug: String) -> Result<ScoreView, AppError> {
     use super::types::{ContributorView, OverrideView, TOP_CONTRIBUTORS};
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let (scored, charts) = domain::scoring::get_client_charts(&state.db, &actor, &slug, domain::clock::now()).await?;
+    let (scored, charts) =
+        domain::scoring::get_client_charts(&state.db.for_reader(&actor), &actor, &slug, domain::clock::now()).await?;
     let s = &scored.score;
     let slug = scored.client.slug.clone();
     let tier = scored.client.impact_tier;
@@ -164,7 +165,7 @@ pub async fn get_morning() -> Result<MorningView, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
     let now = domain::clock::now();
-    let ranking = scoring::rank_clients(&state.db, &actor, now).await?;
+    let ranking = scoring::ranking(&state.db, &actor, now).await?;
     let debt = scoring::get_governance_debt(&state.db, &actor, now).await?;
     let rated: Vec<i64> = ranking.clients.iter().filter_map(|c| c.score.posture).collect();
     let average_posture = (!rated.is_empty()).then(|| {

@@ -372,6 +372,14 @@ pub async fn list_client_access(db: &Db, actor: &Actor, slug: &str, now: DateTim
             .await?;
     let year_ago = now - chrono::Duration::days(365);
     grants.retain(|g| g.revoked_at.is_none_or(|at| at >= year_ago));
+    // The client's own viewers see who holds access and when it ended, not the MSP's internal
+    // reasons and evidence.
+    if !actor.can_on_client(Permission::ViewClientNotes, client.id) {
+        for g in &mut grants {
+            g.justification.clear();
+            g.revocation_evidence.clear();
+        }
+    }
     Ok(grants)
 }
 

@@ -248,6 +248,8 @@ pub async fn get_client_control(
             .ok_or(DomainError::NotFound)?,
         other => other?,
     };
+    // Why a status changed is the MSP's internal note: the client's viewers see the change only.
+    let internal = actor.can_on_client(Permission::ViewClientNotes, client.id);
     let history = store::list_history(db, client.id, control_id)
         .await?
         .into_iter()
@@ -256,7 +258,7 @@ pub async fn get_client_control(
             changed_by: h.changed_by,
             from: ControlStatus::parse(&h.from_status).unwrap_or(ControlStatus::NotAssessed),
             to: ControlStatus::parse(&h.to_status).unwrap_or(ControlStatus::NotAssessed),
-            note: h.note,
+            note: if internal { h.note } else { String::new() },
         })
         .collect();
     let exception = store::latest_exception(db, client.id, control_id).await?;

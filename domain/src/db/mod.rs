@@ -57,6 +57,50 @@ impl Db {
     /// Opens the database named by `url` (creating a SQLite file if needed) and applies the
     /// embedded migrations. A database migrated by a newer Rampart is refused.
     pub async fn connect(url: &str) -> Result<Db> {
+        let db = Db::open(url).await?;
+        db.migrate().await?;
+        // The built-in control catalog is data the schema expects: load it with the migrations.
+        crate::controls::sync_built_in_catalog(&db).await?;
+        Ok(db)
+    }
+
+    /// Opens the database as the application (`url`), after applying the migrations as the
+    /// owner of the tables (`migration_url`) when one is given. On PostgreSQL the application
+    /// then runs as a role that does not own the tables, so that row-level security binds it
+    /// (see migrations/postgres/0016_row_security.sql); without `migration_url` one role does
+    /// both, as [`Db::connect`].
+    pub async fn connect_as(url: &str, migration_url: Option<&str>) -> Result<Db> {
+        let Some(owner_url) = migration_url else { return Db::connect(url).await };
+        // Migrating some other database by mistake would leave this one behind, or change a
+        // database nobody meant to touch: both URLs must name the same PostgreSQL database.
+        let refuse = |why: &str| DomainError::internal(std::io::Error::other(why.to_owned()));
+        if Backend::of_url(url) != Backend::Postgres || Backend::of_url(owner_url) != Backend::Postgres {
+            return Err(refuse(
+                "RAMPART_MIGRATION_DATABASE_URL is for PostgreSQL, with DATABASE_URL on PostgreSQL too",
+            ));
+        }
+        let database = |u: &str| {
+            PgConnectOptions::from_str(u)
+                .map(|o| (o.get_host().to_owned(), o.get_port(), o.get_database().map(str::to_owned)))
+                .map_err(DomainError::internal)
+        };
+        if database(url)? != database(owner_url)? {
+            return Err(refuse(
+                "RAMPART_MIGRATION_DATABASE_URL and DATABASE_URL name different databases; they must name the same one",
+            ));
+        }
+        let owner = Db::connect(owner_url).await?;
+        owner.close().await;
+        let db = Db::open(url).await?;
+        if !db.schema_is_current().await? {
+            db.close().await;
+            return Err(refuse("DATABASE_URL's database lacks migrations that RAMPART_MIGRATION_DATABASE_URL applied"));
+        }
+        Ok(db)
+    }
+
+    /// Opens the database without touching its schema.
+    pub async fn open(url: &str) -> Result<Db> {
         let db = match Backend::of_url(url) {
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url).map_err(DomainError::internal)?;
@@ -92,10 +136,44 @@ impl Db {
                 Db::Sqlite(pool)
             }
         };
-        db.migrate().await?;
-        // The built-in control catalog is data the schema expects: load it with the migrations.
-        crate::controls::sync_built_in_catalog(&db).await?;
         Ok(db)
+    }
+
+    /// The database as the actor may read it: a client viewer's reads go through connections
+    /// scoped to their client, so that on PostgreSQL row-level security shows no other client's
+    /// rows even if a query forgot its filter. Everyone else reads unscoped. For reads only:
+    /// changes (and their audit entries) always go through the unscoped database.
+    pub fn for_reader(&self, actor: &crate::Actor) -> Db {
+        match (actor.role, actor.client_id) {
+            (crate::Role::ClientViewer, Some(client_id)) => self.scoped_to_client(client_id),
+            _ => self.clone(),
+        }
+    }
+
+    /// The database as seen in one client's scope (`rampart.client_scope`, set when each
+    /// connection opens). SQLite has no row-level security: the same database.
+    pub fn scoped_to_client(&self, client_id: i64) -> Db {
+        match self {
+            Db::Sqlite(_) => self.clone(),
+            Db::Postgres(pool) => Db::Postgres(scoped::pool(pool, client_id)),
+        }
+    }
+
+    /// Which database this is (file, or host, port and database name), for in-memory results
+    /// that must never be served from one database to another in the same process.
+    pub fn identity(&self) -> String {
+        match self {
+            Db::Sqlite(pool) => format!("sqlite:{}", pool.connect_options().get_filename().display()),
+            Db::Postgres(pool) => {
+                let options = pool.connect_options();
+                format!(
+                    "postgres:{}:{}/{}",
+                    options.get_host(),
+                    options.get_port(),
+                    options.get_database().unwrap_or_default()
+                )
+            }
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -140,7 +218,75 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Db::Postgres(pool) = self {
+            scoped::close_all(pool).await;
+        }
         on_pool!(self, |pool| pool.close().await)
+    }
+}
+
+/// Connection pools scoped to one client each, made on first use and kept per database and
+/// client. Each is small and lets idle connections go, so a portal with many clients holds few
+/// connections; the scope is a startup option of the connection, so no query can run on one of
+/// them before the scope is set.
+mod scoped {
+    use sqlx::postgres::PgPoolOptions;
+    use sqlx::PgPool;
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex, PoisonError};
+    use std::time::Duration;
+
+    /// The setting the policies of migrations/postgres/0016_row_security.sql read.
+    pub const SCOPE_SETTING: &str = "rampart.client_scope";
+    const MAX_CONNECTIONS: u32 = 4;
+    /// Beyond this many pools, those without connections are forgotten.
+    const KEEP_POOLS: usize = 256;
+
+    type Key = (String, i64);
+    static POOLS: LazyLock<Mutex<HashMap<Key, PgPool>>> = LazyLock::new(Default::default);
+
+    fn database_key(pool: &PgPool) -> String {
+        let options = pool.connect_options();
+        format!(
+            "{}:{}/{}/{}",
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or_default(),
+            options.get_username()
+        )
+    }
+
+    pub fn pool(base: &PgPool, client_id: i64) -> PgPool {
+        let key = (database_key(base), client_id);
+        let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(pool) = pools.get(&key).filter(|p| !p.is_closed()) {
+            return pool.clone();
+        }
+        let options = (*base.connect_options()).clone().options([(SCOPE_SETTING, client_id)]);
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .min_connections(0)
+            .idle_timeout(Duration::from_secs(60))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(options);
+        if pools.len() >= KEEP_POOLS {
+            pools.retain(|_, p| p.size() > 0 && !p.is_closed());
+        }
+        pools.insert(key, pool.clone());
+        pool
+    }
+
+    /// Closes the scoped pools of `base`'s database (when the application closes it).
+    pub async fn close_all(base: &PgPool) {
+        let database = database_key(base);
+        let closing: Vec<PgPool> = {
+            let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+            let keys: Vec<Key> = pools.keys().filter(|(d, _)| *d == database).cloned().collect();
+            keys.into_iter().filter_map(|k| pools.remove(&k)).collect()
+        };
+        for pool in closing {
+            pool.close().await;
+        }
     }
 }
 
@@ -167,6 +313,22 @@ mod tests {
         assert_eq!(redact_url("postgres://app:s3cret@db:5432/rampart"), "postgres://app:***@db:5432/rampart");
         assert_eq!(redact_url("postgres://app@db/rampart"), "postgres://app@db/rampart");
         assert_eq!(redact_url("sqlite://rampart.db?mode=rwc"), "sqlite://rampart.db?mode=rwc");
+    }
+
+    #[tokio::test]
+    async fn migrations_as_another_role_only_on_the_same_postgresql_database() {
+        let refused = |r: Result<Db>| match r {
+            Err(e) => format!("{e:?}"),
+            Ok(_) => panic!("refused before connecting"),
+        };
+        let other =
+            refused(Db::connect_as("postgres://app@db:5432/rampart", Some("postgres://owner@db:5432/test")).await);
+        assert!(other.contains("name different databases"), "{other}");
+        let host =
+            refused(Db::connect_as("postgres://app@db:5432/rampart", Some("postgres://owner@db2:5432/rampart")).await);
+        assert!(host.contains("name different databases"), "{host}");
+        let sqlite = refused(Db::connect_as("sqlite://rampart.db", Some("sqlite://rampart.db")).await);
+        assert!(sqlite.contains("for PostgreSQL"), "{sqlite}");
     }
 
     #[test]

@@ -28,12 +28,49 @@ pub const RECOVERY_CODES: usize = 10;
 /// The issuer shown in authenticator apps.
 const ISSUER: &str = "Rampart";
 
-/// A secret waiting for its first code: shown as text and as an otpauth:// address (for a QR
-/// code).
+/// A secret waiting for its first code: shown as text, as an otpauth:// address and as that
+/// address's QR code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Enrolment {
     pub secret: String,
     pub uri: String,
+    /// An `<svg>` element (no XML declaration, nothing but rectangles and one path), to put
+    /// inline in a page.
+    pub qr_svg: String,
+}
+
+impl Enrolment {
+    fn of(email: &str, secret: String) -> Enrolment {
+        let label = format!("{ISSUER}:{email}");
+        let uri = format!(
+            "otpauth://totp/{}?secret={secret}&issuer={ISSUER}&algorithm=SHA1&digits={}&period={}",
+            encode(&label),
+            totp::DIGITS,
+            totp::STEP
+        );
+        let qr_svg = qr_svg(&uri);
+        Enrolment { secret, uri, qr_svg }
+    }
+}
+
+/// The QR code of `text` as an inline `<svg>` element; empty if the text is too long for one
+/// (an otpauth address never is).
+pub fn qr_svg(text: &str) -> String {
+    use qrcode::render::svg;
+    let Ok(code) = qrcode::QrCode::new(text.as_bytes()) else { return String::new() };
+    let image = code.render::<svg::Color>().min_dimensions(200, 200).quiet_zone(true).build();
+    // The renderer starts with an XML declaration, which has no place inside HTML.
+    image.find("<svg").map(|start| image[start..].to_owned()).unwrap_or_default()
+}
+
+/// The actor's enrolment that waits for its first code, if any (to show it again on a page
+/// reloaded without JavaScript).
+pub async fn pending_enrolment(db: &Db, actor: &Actor) -> Result<Option<Enrolment>> {
+    let user_id = actor.user_id.ok_or(DomainError::Unauthenticated)?;
+    Ok(match find_secret(db, user_id).await? {
+        Some((secret, false)) => Some(Enrolment::of(&actor.email, secret)),
+        _ => None,
+    })
 }
 
 /// Starts (or restarts) enrolment of the actor's TOTP app. Refused when one is already active.
@@ -48,14 +85,7 @@ pub async fn start_enrolment(db: &Db, actor: &Actor) -> Result<Enrolment> {
     let audit = Record::by(actor, "mfa.enrol_start", format!("user:{}", actor.email))
         .summary("started setting up two-factor sign-in");
     save_pending(db, user_id, &secret, &audit).await?;
-    let label = format!("{ISSUER}:{}", actor.email);
-    let uri = format!(
-        "otpauth://totp/{}?secret={secret}&issuer={ISSUER}&algorithm=SHA1&digits={}&period={}",
-        encode(&label),
-        totp::DIGITS,
-        totp::STEP
-    );
-    Ok(Enrolment { secret, uri })
+    Ok(Enrolment::of(&actor.email, secret))
 }
 
 /// Confirms enrolment with a code from the app; returns the recovery codes, shown once.
@@ -80,18 +110,26 @@ pub async fn confirm_enrolment(db: &Db, actor: &Actor, code: &str, now: DateTime
 }
 
 /// Removes a user's TOTP app and recovery codes (a lost phone): they sign in with the password
-/// alone until they set it up again. Audited; `NotFound` for an unknown email.
+/// alone until they set it up again. Their sessions end with it (whoever holds one may be the
+/// one who has the phone). Nobody resets their own here: another admin or the command line
+/// does. Audited; `NotFound` for an unknown email.
 pub async fn reset(db: &Db, actor: &Actor, email: &str) -> Result<()> {
     actor.require(Permission::ManageUsers)?;
     let email = email.trim().to_lowercase();
     let credentials = users::find_credentials(db, &email).await?.ok_or(DomainError::NotFound)?;
+    if actor.user_id == Some(credentials.user_id) {
+        return Err(DomainError::conflict(
+            None,
+            "You cannot reset your own two-factor sign-in; ask another admin, or use the command line.",
+        ));
+    }
     let audit = Record::by(actor, "mfa.reset", format!("user:{email}"))
-        .summary("removed the two-factor app and recovery codes");
+        .summary("removed the two-factor app and recovery codes; their sessions end");
     let done: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin().await?;
             let mut chain = lock_chain!(tx)?;
-            for table in ["mfa_totp", "mfa_recovery_codes"] {
+            for table in ["mfa_totp", "mfa_recovery_codes", "sessions"] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
                     .bind(credentials.user_id)
                     .execute(&mut *tx)
@@ -140,31 +178,43 @@ pub async fn verify_code(db: &Db, user_id: i64, code: &str, address: Option<&str
         actor_user_id: Some(user_id),
         ..Record::anonymous(&email, "auth.sign_in", object.clone()).summary(summary)
     };
-    let Some((secret, true)) = find_secret(db, user_id).await? else { return Err(DomainError::Unauthenticated) };
-    let bytes = totp::base32_decode(&secret).ok_or_else(|| DomainError::internal(BadSecret))?;
-    if let Some(step) = totp::matching_step(&bytes, code, now.timestamp()) {
-        if accept_step(db, user_id, step, &signed_in(format!("signed in with a password and an app code{from}")))
-            .await?
-        {
-            throttle::clear_account(db, &email).await?;
-            return Ok(());
-        }
-    } else {
-        let used = Record {
-            actor_user_id: Some(user_id),
-            ..Record::anonymous(&email, "mfa.recovery_code_used", object.clone())
-                .summary(format!("signed in with a password and a recovery code{from}"))
-        };
-        if use_recovery_code(db, user_id, &hash_code(&normalize(code)), now, &used).await? {
-            throttle::clear_account(db, &email).await?;
-            return Ok(());
-        }
+    if !is_enrolled(db, user_id).await? {
+        return Err(DomainError::Unauthenticated);
+    }
+    let used = Record {
+        actor_user_id: Some(user_id),
+        ..Record::anonymous(&email, "mfa.recovery_code_used", object.clone())
+            .summary(format!("signed in with a password and a recovery code{from}"))
+    };
+    let app_code = signed_in(format!("signed in with a password and an app code{from}"));
+    if consume_code(db, user_id, code, now, &app_code, &used).await? {
+        throttle::clear_account(db, &email).await?;
+        return Ok(());
     }
     let failed = Record::anonymous(&email, "auth.sign_in_failed", object)
         .summary(format!("wrong or already used two-factor code{from}"));
     audit::record(db, failed).await?;
     throttle::record_failure(db, &email, address, now).await?;
     Err(DomainError::invalid("code", "That code is not right, or was used already."))
+}
+
+/// Accepts a code from the user's active app (appending `app_audit`) or one of their unused
+/// recovery codes (appending `recovery_audit`); false, with nothing written, for a wrong or
+/// already used code. Callers audit and count failures.
+pub(crate) async fn consume_code(
+    db: &Db,
+    user_id: i64,
+    code: &str,
+    now: DateTime<Utc>,
+    app_audit: &Record,
+    recovery_audit: &Record,
+) -> Result<bool> {
+    let Some((secret, true)) = find_secret(db, user_id).await? else { return Ok(false) };
+    let bytes = totp::base32_decode(&secret).ok_or_else(|| DomainError::internal(BadSecret))?;
+    match totp::matching_step(&bytes, code, now.timestamp()) {
+        Some(step) => accept_step(db, user_id, step, app_audit).await,
+        None => use_recovery_code(db, user_id, &hash_code(&normalize(code)), now, recovery_audit).await,
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -327,6 +377,15 @@ async fn use_recovery_code(db: &Db, user_id: i64, hash: &str, now: DateTime<Utc>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_qr_code_is_an_inline_svg_of_rectangles_and_a_path() {
+        let svg = qr_svg("otpauth://totp/Rampart%3Aada%40example.test?secret=JBSWY3DPEHPK3PXP&issuer=Rampart");
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{svg}");
+        assert!(!svg.contains("<?xml") && !svg.contains("<script") && !svg.contains("style="), "{svg}");
+        assert!(svg.contains("<path"), "{svg}");
+        assert_eq!(qr_svg(&"x".repeat(8000)), "", "too long for a QR code");
+    }
 
     #[test]
     fn recovery_codes_are_random_and_typed_any_way() {

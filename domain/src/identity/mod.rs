@@ -6,20 +6,28 @@
 //!   password and a disabled user.
 //! - A client viewer belongs to exactly one client; a technician may be restricted to assigned
 //!   clients; other roles work on every client.
-//! - The last active admin cannot be disabled.
+//! - The last active admin cannot be disabled nor demoted, and nobody changes their own role
+//!   (see `admin`).
 //! - Sign-in is throttled per account and per client address (see `throttle`): past the limit
 //!   it is refused with the minutes to wait, the same way whether or not the account exists.
-//! - Disabling a user ends all their sessions in the same transaction.
+//! - Disabling a user, and changing their role or clients, ends all their sessions in the same
+//!   transaction.
+//! - Sensitive actions need a recent confirmation of identity (see `step_up`).
 //!
-//! Only admins (and the command line, which acts as admin) manage users; admins, managers and
-//! auditors may list them.
+//! Admins (and the command line, which acts as admin) manage users; managers add and invite
+//! client viewers only; admins, managers and auditors may list them.
 
+pub mod admin;
+pub mod invitations;
 pub mod mfa;
 pub mod model;
+pub mod sso;
+pub mod step_up;
 mod store;
 pub mod throttle;
 pub mod totp;
 
+pub use admin::{assign_clients, change_role, disable_user, enable_user, list_people, Person};
 pub use model::{Email, NewUser, User};
 
 use crate::audit::{self, Record};
@@ -202,104 +210,42 @@ pub async fn list_users(db: &Db, actor: &Actor) -> Result<Vec<User>> {
 }
 
 /// Creates a user. Client viewers name exactly one client; technicians may name the clients
-/// they are restricted to; other roles name none.
+/// they are restricted to; other roles name none. Admins add anyone; managers client viewers.
 pub async fn add_user(db: &Db, actor: &Actor, new: &NewUser) -> Result<User> {
-    actor.require(Permission::ManageUsers)?;
+    actor.require(Permission::InviteClientViewers)?;
+    if let Some(role) = Role::parse(&new.role) {
+        admin::require_may_give(actor, role)?;
+    }
     let mut errors = Vec::new();
     let email = Email::parse(&new.email).map_err(|m| errors.push(FieldError::new("email", m))).ok();
     let display_name = clients::model::clean_line(&new.display_name);
     if display_name.is_empty() || display_name.chars().count() > 120 {
         errors.push(FieldError::new("display_name", "Enter a name of 1 to 120 characters."));
     }
-    let role = Role::parse(&new.role);
-    if role.is_none() {
-        errors.push(FieldError::new("role", "Choose admin, manager, technician, auditor or client_viewer."));
-    }
     if let Some(email) = &email {
         if let Err(m) = model::check_password_policy(&new.password, email) {
             errors.push(FieldError::new("password", m));
         }
     }
-    let mut client_ids = Vec::new();
-    for slug in &new.clients {
-        // The command line sees every client; an admin does too.
-        match clients::get_client(db, actor, slug.trim()).await {
-            Ok(client) => client_ids.push(client.id),
-            Err(DomainError::NotFound) => {
-                errors.push(FieldError::new("clients", format!("No client has the slug “{}”.", slug.trim())))
-            }
-            Err(other) => return Err(other),
-        }
-    }
-    match role {
-        Some(Role::ClientViewer) if client_ids.len() != 1 => {
-            errors.push(FieldError::new("clients", "A client viewer belongs to exactly one client."));
-        }
-        Some(Role::Admin | Role::Manager | Role::Auditor) if !new.clients.is_empty() => {
-            errors.push(FieldError::new("clients", "Only technicians and client viewers are tied to clients."));
-        }
-        _ => {}
-    }
+    let placement = admin::place(db, actor, &new.role, &new.clients, &mut errors).await?;
     if !errors.is_empty() {
         return Err(DomainError::Validation(errors));
     }
-    let (Some(email), Some(role)) = (email, role) else { return Err(DomainError::Validation(errors)) };
+    let (Some(email), Some(placement)) = (email, placement) else { return Err(DomainError::Validation(errors)) };
     let password_hash = hash_password(&new.password).await?;
-    let (client_id, assigned) = match role {
-        Role::ClientViewer => (client_ids.first().copied(), Vec::new()),
-        Role::Technician => (None, client_ids),
-        _ => (None, Vec::new()),
-    };
     let record = store::UserRecord {
         email: email.as_str(),
         display_name: &display_name,
         password_hash: &password_hash,
-        role,
-        client_id,
-        assigned: &assigned,
+        role: placement.role,
+        client_id: placement.client_id,
+        assigned: &placement.assigned,
     };
-    let clients_text = match (role, new.clients.is_empty()) {
-        (_, true) if role == Role::Technician => ", every client".to_string(),
-        (_, true) => String::new(),
-        (_, false) => format!(", clients {}", new.clients.iter().map(|c| c.trim()).collect::<Vec<_>>().join(", ")),
-    };
-    let audit = Record::by(actor, "user.add", format!("user:{}", email.as_str()))
-        .summary(format!("added “{display_name}” as {}{clients_text}", role.as_str()));
+    let audit = Record::by(actor, "user.add", format!("user:{}", email.as_str())).summary(format!(
+        "added “{display_name}” as {}, {}",
+        placement.role.as_str(),
+        placement.described
+    ));
     let id = store::insert_user(db, &record, Utc::now(), &audit).await?;
     store::find_user(db, id).await?.map(|(user, _)| user).ok_or(DomainError::NotFound)
-}
-
-/// Disables a user: their sessions stop working at their next request.
-pub async fn disable_user(db: &Db, actor: &Actor, email: &str) -> Result<()> {
-    actor.require(Permission::ManageUsers)?;
-    let email = email.trim().to_lowercase();
-    let credentials = store::find_credentials(db, &email).await?.ok_or(DomainError::NotFound)?;
-    let (user, _) = store::find_user(db, credentials.user_id).await?.ok_or(DomainError::NotFound)?;
-    if user.role == Role::Admin
-        && user.disabled_at.is_none()
-        && store::count_other_active_admins(db, &email).await? == 0
-    {
-        return Err(DomainError::conflict(None, "This is the last active admin; add another admin first."));
-    }
-    if user.disabled_at.is_some() {
-        return Ok(());
-    }
-    let audit = Record::by(actor, "user.disable", format!("user:{email}")).summary(format!(
-        "disabled {} ({}): their sessions end",
-        user.display_name,
-        user.role.as_str()
-    ));
-    store::set_disabled(db, &email, Some(Utc::now()), &audit).await?;
-    Ok(())
-}
-
-pub async fn enable_user(db: &Db, actor: &Actor, email: &str) -> Result<()> {
-    actor.require(Permission::ManageUsers)?;
-    let email = email.trim().to_lowercase();
-    let audit = Record::by(actor, "user.enable", format!("user:{email}")).summary("enabled again");
-    if store::set_disabled(db, &email, None, &audit).await? {
-        Ok(())
-    } else {
-        Err(DomainError::NotFound)
-    }
 }

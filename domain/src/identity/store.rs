@@ -167,38 +167,6 @@ pub async fn insert_user(db: &Db, user: &UserRecord<'_>, now: DateTime<Utc>, aud
     })
 }
 
-/// Sets or clears the disabled time (ending the user's sessions when set) and appends `audit`;
-/// false (nothing written) when no user has this email.
-pub async fn set_disabled(db: &Db, email: &str, disabled_at: Option<DateTime<Utc>>, audit: &Record) -> Result<bool> {
-    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin().await?;
-            let mut chain = lock_chain!(tx)?;
-            let changed = sqlx::query("UPDATE users SET disabled_at = $1 WHERE email = $2")
-                .bind(disabled_at)
-                .bind(email)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if changed != 1 {
-                return Ok(false);
-            }
-            if disabled_at.is_some() {
-                // A disabled user's sessions end with the change, on every server.
-                sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = $1)")
-                    .bind(email)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
-        }
-        .await
-    });
-    Ok(done?)
-}
-
 /// Active admins other than `email`, to keep at least one.
 pub async fn count_other_active_admins(db: &Db, email: &str) -> Result<i64> {
     Ok(on_pool!(db, |pool| {
@@ -227,4 +195,120 @@ pub async fn end_sessions(db: &Db, user_id: i64, audit: &Record) -> Result<u64> 
         .await
     });
     Ok(done?)
+}
+
+/// A change of one user's role and clients, or of their state.
+pub enum Change<'a> {
+    Role { role: Role, client_id: Option<i64>, assigned: &'a [i64] },
+    Disable(DateTime<Utc>),
+    Enable,
+}
+
+/// What became of a [`Change`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Applied {
+    Done,
+    /// Refused, nothing written: the user is the last active admin and would no longer be one.
+    LastAdmin,
+    /// No user has this id.
+    Missing,
+}
+
+/// Applies `change` to a user and appends `audit`, in one transaction; every session of the
+/// user ends with a change of role or clients and with disabling. The last active admin is
+/// kept: the count is taken inside the transaction, after the audit chain's lock, which
+/// serialises every audited change, so two admins demoting each other at once cannot both
+/// succeed.
+pub async fn apply_change(db: &Db, user_id: i64, change: &Change<'_>, audit: &Record) -> Result<Applied> {
+    let done: std::result::Result<Applied, sqlx::Error> = on_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let mut chain = lock_chain!(tx)?;
+            let current: Option<(String, Option<DateTime<Utc>>)> =
+                sqlx::query_as("SELECT role, disabled_at FROM users WHERE id = $1")
+                    .bind(user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some((role, disabled_at)) = current else { return Ok(Applied::Missing) };
+            let stays_admin = match change {
+                Change::Role { role, .. } => *role == Role::Admin,
+                Change::Disable(_) => false,
+                Change::Enable => true,
+            };
+            if role == Role::Admin.as_str() && disabled_at.is_none() && !stays_admin {
+                let others: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1",
+                )
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if others == 0 {
+                    return Ok(Applied::LastAdmin);
+                }
+            }
+            match change {
+                Change::Role { role, client_id, assigned } => {
+                    let all_clients = *role != Role::Technician || assigned.is_empty();
+                    sqlx::query("UPDATE users SET role = $1, client_id = $2, all_clients = $3 WHERE id = $4")
+                        .bind(role.as_str())
+                        .bind(*client_id)
+                        .bind(all_clients)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM user_clients WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                    for client_id in assigned.iter() {
+                        sqlx::query("INSERT INTO user_clients (user_id, client_id) VALUES ($1, $2)")
+                            .bind(user_id)
+                            .bind(*client_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                Change::Disable(at) => {
+                    sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
+                        .bind(*at)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Change::Enable => {
+                    sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1")
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            if !matches!(change, Change::Enable) {
+                // Old rights end with the change, on every server: the user signs in again.
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            }
+            append!(tx, chain, audit)?;
+            tx.commit().await?;
+            Ok(Applied::Done)
+        }
+        .await
+    });
+    Ok(done?)
+}
+
+/// Users with an active two-factor app.
+pub async fn enrolled_user_ids(db: &Db) -> Result<Vec<i64>> {
+    Ok(on_pool!(db, |pool| {
+        sqlx::query_scalar("SELECT user_id FROM mfa_totp WHERE confirmed_at IS NOT NULL").fetch_all(pool).await?
+    }))
+}
+
+/// Each user's latest sign-in, from the audit log (password and SSO sign-ins alike are
+/// recorded there as `auth.sign_in`).
+pub async fn last_sign_ins(db: &Db) -> Result<Vec<(i64, DateTime<Utc>)>> {
+    Ok(on_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT a.actor_user_id, a.at FROM audit_log a JOIN \
+             (SELECT MAX(seq) AS seq FROM audit_log WHERE action = 'auth.sign_in' AND actor_user_id IS NOT NULL \
+              GROUP BY actor_user_id) latest ON latest.seq = a.seq",
+        )
+        .fetch_all(pool)
+        .await?
+    }))
 }

@@ -69,6 +69,7 @@ pub async fn feed(db: &Db, token: &str, calendar: &Calendar, base_url: &str, now
     });
     let user_id = user_id.ok_or(DomainError::NotFound)?;
     let actor = crate::identity::actor_for_user(db, user_id).await?.ok_or(DomainError::NotFound)?;
+    let db = &db.for_reader(&actor);
     let today = calendar.today(now);
     let mut filter = ScheduleFilter {
         due_from: Some(today - Duration::days(365)),

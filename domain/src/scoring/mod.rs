@@ -22,6 +22,7 @@
 //! settings (the score explains itself); only admins change them (`ManageSettings`).
 
 pub mod charts;
+mod memo;
 pub mod model;
 pub mod sources;
 pub(crate) mod store;
@@ -42,6 +43,7 @@ use crate::db::Db;
 use crate::error::{DomainError, FieldError, Result};
 use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// The name of the daily snapshot job in `job_runs`.
 pub const SNAPSHOT_JOB: &str = "score_snapshots";
@@ -306,8 +308,30 @@ pub struct Ranking {
 /// Every active client the actor may see, scored and ranked: priority first, then the lower
 /// posture, then the name.
 pub async fn rank_clients(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Ranking> {
+    Ok(ranking(db, actor, now).await?.as_ref().clone())
+}
+
+/// [`rank_clients`], shared: kept while no data changed and the minute is the same (see
+/// [`memo`]), so that the portfolio does not score every client at every load.
+pub async fn ranking(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Arc<Ranking>> {
+    static RANKINGS: memo::Memo<Ranking> = memo::Memo::new();
     actor.require(Permission::ViewPortfolio)?;
     let (assigned_to, only_client) = clients::visibility(actor).binds();
+    let key = memo::Key::of(db, now, assigned_to, only_client).await?;
+    if let Some(kept) = RANKINGS.get(&key) {
+        return Ok(kept);
+    }
+    let ranking = Arc::new(compute_ranking(db, assigned_to, only_client, now).await?);
+    RANKINGS.put(key, ranking.clone());
+    Ok(ranking)
+}
+
+async fn compute_ranking(
+    db: &Db,
+    assigned_to: Option<i64>,
+    only_client: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Ranking> {
     let rows = store::list_active_clients(db, assigned_to, only_client).await?;
     let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
     let inputs = load_inputs(db, assigned_to, only_client, &ids, now).await?;
@@ -339,7 +363,7 @@ pub async fn rank_clients(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<
 /// The portfolio heatmap: clients × categories, the highest priority one per row and the rest
 /// grouped by band (see [`charts::heatmap_rows`]).
 pub async fn get_portfolio_heatmap(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Chart> {
-    let ranking = rank_clients(db, actor, now).await?;
+    let ranking = ranking(db, actor, now).await?;
     Ok(heatmap_of(&ranking))
 }
 
@@ -388,8 +412,21 @@ pub struct GovernanceDebt {
 /// Days ahead in which an expiring risk acceptance counts as governance debt.
 pub const EXPIRING_WITHIN_DAYS: i64 = 30;
 
+/// Governance lapses across the clients the actor may see; kept like the ranking (see [`memo`]).
 pub async fn get_governance_debt(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<GovernanceDebt> {
+    static DEBTS: memo::Memo<GovernanceDebt> = memo::Memo::new();
     actor.require(Permission::ViewPortfolio)?;
+    let (assigned_to, only_client) = clients::visibility(actor).binds();
+    let key = memo::Key::of(db, now, assigned_to, only_client).await?;
+    if let Some(kept) = DEBTS.get(&key) {
+        return Ok(kept.as_ref().clone());
+    }
+    let debt = compute_governance_debt(db, actor, now).await?;
+    DEBTS.put(key, Arc::new(debt.clone()));
+    Ok(debt)
+}
+
+async fn compute_governance_debt(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<GovernanceDebt> {
     let policy = access::lifecycle::sla_policy(db).await?;
     let mut leavers: BTreeMap<i64, LeaverDebt> = BTreeMap::new();
     for (grant, found) in access::list_findings(db, actor, now).await? {

@@ -12,15 +12,30 @@ use crate::error::Result;
 use crate::reviews::store::{self as review_store, Occurrence, OccurrenceQuery};
 use crate::reviews::{OccurrenceState, ReviewKind};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-/// Open reviews of one of `client_ids`, or of all clients when it is empty.
-async fn occurrences(db: &Db, client_ids: &[i64], open_only: bool) -> Result<Vec<Occurrence>> {
-    let query =
-        OccurrenceQuery { client_id: (client_ids.len() == 1).then(|| client_ids[0]), open_only, ..Default::default() };
+/// Reviews (open ones only, or all) of one of `client_ids`, or of all clients when it is empty;
+/// of one kind, and due on or before a day, when given. Every one of them: no page limit.
+async fn occurrences(
+    db: &Db,
+    client_ids: &[i64],
+    open_only: bool,
+    kind: Option<ReviewKind>,
+    due_to: Option<NaiveDate>,
+) -> Result<Vec<Occurrence>> {
+    let query = OccurrenceQuery {
+        client_id: (client_ids.len() == 1).then(|| client_ids[0]),
+        kind: kind.map(ReviewKind::as_str),
+        open_only,
+        due_to,
+        limit: i64::MAX,
+        ..Default::default()
+    };
     let mut found = review_store::list_occurrences(db, query).await?;
     if client_ids.len() > 1 {
-        found.retain(|o| client_ids.contains(&o.client_id));
+        // A set: the portfolio asks for thousands of clients and their tens of thousands of reviews.
+        let wanted: HashSet<i64> = client_ids.iter().copied().collect();
+        found.retain(|o| wanted.contains(&o.client_id));
     }
     Ok(found)
 }
@@ -30,7 +45,8 @@ async fn occurrences(db: &Db, client_ids: &[i64], open_only: bool) -> Result<Vec
 pub async fn overdue_reviews(db: &Db, client_ids: &[i64], now: DateTime<Utc>) -> Result<HashMap<i64, i64>> {
     let calendar = crate::clock::calendar();
     let mut counts = HashMap::new();
-    for o in occurrences(db, client_ids, true).await? {
+    // Only reviews due by today can be overdue.
+    for o in occurrences(db, client_ids, true, None, Some(calendar.today(now))).await? {
         if calendar.is_overdue(o.due_on, o.state, now) {
             *counts.entry(o.client_id).or_insert(0) += 1;
         }
@@ -72,10 +88,9 @@ pub async fn meetings_between(db: &Db, client_ids: &[i64], from: NaiveDate, to: 
     if client_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut found: Vec<Meeting> = occurrences(db, client_ids, false)
+    let mut found: Vec<Meeting> = occurrences(db, client_ids, false, Some(ReviewKind::SecurityReview), None)
         .await?
         .into_iter()
-        .filter(|o| o.kind == ReviewKind::SecurityReview)
         .filter_map(|o| {
             let day = meeting_day(&o)?;
             (from <= day && day <= to).then(|| Meeting {
@@ -114,7 +129,7 @@ pub async fn review_timeliness(db: &Db, client_id: i64, now: DateTime<Utc>) -> R
         .collect();
     quarters.reverse();
     let mut counts: HashMap<(i32, u32), (i64, i64)> = HashMap::new();
-    for o in occurrences(db, &[client_id], false).await? {
+    for o in occurrences(db, &[client_id], false, None, None).await? {
         let late = match (o.state, o.closed_at) {
             (OccurrenceState::Done, Some(at)) => at >= calendar.end_of(o.due_on),
             (OccurrenceState::Skipped, _) => true,

@@ -114,19 +114,17 @@ pub struct StateRow {
 /// The recorded states of the controls of active clients (or of the one client `only_client`,
 /// archived or not), narrowed as the client list.
 pub async fn list_states(db: &Db, assigned_to: Option<i64>, only_client: Option<i64>) -> Result<Vec<StateRow>> {
-    Ok(on_pool!(db, |pool| {
-        sqlx::query_as(
-            "SELECT s.client_id, s.control_id, s.status, s.last_verified_at
+    // One client's states by the primary key (see reviews::store::list_occurrences: SQLite
+    // scans every client's controls for the `$2 IS NULL OR` form alone).
+    let one_client = if only_client.is_some() { " AND s.client_id = $2" } else { "" };
+    let sql = format!(
+        "SELECT s.client_id, s.control_id, s.status, s.last_verified_at
              FROM client_controls s JOIN clients c ON c.id = s.client_id
              WHERE ($2 IS NOT NULL OR c.archived_at IS NULL)
                AND ($1 IS NULL OR c.id IN (SELECT a.client_id FROM user_clients a WHERE a.user_id = $1))
-               AND ($2 IS NULL OR c.id = $2)",
-        )
-        .bind(assigned_to)
-        .bind(only_client)
-        .fetch_all(pool)
-        .await?
-    }))
+               AND ($2 IS NULL OR c.id = $2){one_client}"
+    );
+    Ok(on_pool!(db, |pool| { sqlx::query_as(&sql).bind(assigned_to).bind(only_client).fetch_all(pool).await? }))
 }
 
 /// Every status change of active clients' controls, oldest first (demo history only).

@@ -96,6 +96,12 @@ pub async fn spawn_app(test: &TestDatabase) -> TestApp {
 
 /// The app with some settings changed.
 pub async fn spawn_app_with(test: &TestDatabase, change: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_serving(test, test.db.clone(), change).await
+}
+
+/// The app serving from `served` (the test's database reached another way, say as another
+/// role), while the returned `db`, with which tests set up their data, stays the test's own.
+pub async fn spawn_app_serving(test: &TestDatabase, served: Db, change: impl FnOnce(&mut Config)) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let addr = listener.local_addr().expect("an address");
     let config = Config {
@@ -114,7 +120,7 @@ pub async fn spawn_app_with(test: &TestDatabase, change: impl FnOnce(&mut Config
     };
     let mut config = config;
     change(&mut config);
-    let router = rampart_server::startup::build_router(&config, test.db.clone());
+    let router = rampart_server::startup::build_router(&config, served);
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
     });

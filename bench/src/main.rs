@@ -1,0 +1,622 @@
+//! Rampart's benchmark harness (run by `scripts/bench`, which builds the release first).
+//!
+//! It generates the large demo set into a fresh database, starts the release server on it
+//! (timing the cold start to a ready `/readyz`), signs in as the demo manager and drives each
+//! scenario at a fixed concurrency for a fixed time: p50, p99 and throughput. Beside each page
+//! it measures the ceiling: the same bytes served from memory by a bare axum server in this
+//! process. It samples the server's resident memory under load, measures the wasm raw, gzip
+//! and brotli, and prints a Markdown table with the budgets, also written to a file.
+//!
+//! Settings (environment): BENCH_BIN (the rampart binary), BENCH_SITE_ROOT (the release site),
+//! BENCH_OUT (the table's file), BENCH_SECONDS per scenario (10), BENCH_CONCURRENCY (8),
+//! BENCH_SEED (1), BENCH_PORT (3299), BENCH_DATABASE_URL (default: a SQLite file in a
+//! temporary folder; a PostgreSQL URL names an empty database to fill).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string())
+}
+
+struct Settings {
+    bin: PathBuf,
+    site_root: PathBuf,
+    out: PathBuf,
+    seconds: f64,
+    concurrency: usize,
+    seed: u64,
+    port: u16,
+    database_url: Option<String>,
+}
+
+impl Settings {
+    fn from_env() -> Result<Settings, Error> {
+        Ok(Settings {
+            bin: env_or("BENCH_BIN", "target/release/rampart").into(),
+            site_root: env_or("BENCH_SITE_ROOT", "target/site").into(),
+            out: env_or("BENCH_OUT", "bench-results/latest.md").into(),
+            seconds: env_or("BENCH_SECONDS", "10").parse()?,
+            concurrency: env_or("BENCH_CONCURRENCY", "8").parse()?,
+            seed: env_or("BENCH_SEED", "1").parse()?,
+            port: env_or("BENCH_PORT", "3299").parse()?,
+            database_url: std::env::var("BENCH_DATABASE_URL").ok().filter(|v| !v.is_empty()),
+        })
+    }
+}
+
+/// Latencies of one scenario.
+#[derive(Default, Clone)]
+struct Stats {
+    ok: usize,
+    errors: usize,
+    p50_ms: f64,
+    p99_ms: f64,
+    per_second: f64,
+}
+
+impl Stats {
+    fn of(mut micros: Vec<u64>, errors: usize, elapsed: Duration) -> Stats {
+        micros.sort_unstable();
+        let at = |q: f64| {
+            if micros.is_empty() {
+                return f64::NAN;
+            }
+            let i = ((micros.len() as f64 * q).ceil() as usize).clamp(1, micros.len()) - 1;
+            micros[i] as f64 / 1000.0
+        };
+        Stats {
+            ok: micros.len(),
+            errors,
+            p50_ms: at(0.50),
+            p99_ms: at(0.99),
+            per_second: micros.len() as f64 / elapsed.as_secs_f64(),
+        }
+    }
+}
+
+/// One request of a scenario, made by worker `w` (its `n`th); `Ok(false)` for a failed answer.
+type Request = Arc<dyn Fn(usize, u64) -> Pending + Send + Sync>;
+type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>;
+
+/// Runs `request` from `concurrency` workers for `seconds` (after a short warm-up).
+async fn load(concurrency: usize, seconds: f64, request: Request) -> Stats {
+    // Warm-up: each worker's first requests fill caches and pools, and are not counted.
+    for w in 0..concurrency {
+        request(w, 0).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for w in 0..concurrency {
+        let request = request.clone();
+        workers.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            let mut errors = 0;
+            let mut n = 1;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                if request(w, n).await {
+                    times.push(t.elapsed().as_micros() as u64);
+                } else {
+                    errors += 1;
+                }
+                n += 1;
+            }
+            (times, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for worker in workers {
+        if let Ok((times, e)) = worker.await {
+            all.extend(times);
+            errors += e;
+        }
+    }
+    Stats::of(all, errors, started.elapsed())
+}
+
+/// A GET whose body is read to the end.
+fn get(client: &reqwest::Client, url: String, accept: &'static str) -> Request {
+    let client = client.clone();
+    Arc::new(move |_, _| {
+        let (client, url) = (client.clone(), url.clone());
+        Box::pin(async move {
+            match client.get(&url).header("accept", accept).send().await {
+                Ok(r) => {
+                    let ok = r.status().is_success();
+                    r.bytes().await.is_ok() && ok
+                }
+                Err(_) => false,
+            }
+        })
+    })
+}
+
+/// A server function call (form-encoded, as the browser's forms post them).
+async fn call(client: &reqwest::Client, base: &str, endpoint: &str, form: &[(&str, String)]) -> Result<String, Error> {
+    let r = client
+        .post(format!("{base}/api/{endpoint}"))
+        .header("accept", "application/json")
+        .header("origin", base)
+        .header("sec-fetch-site", "same-origin")
+        .form(form)
+        .send()
+        .await?;
+    let status = r.status();
+    let body = r.text().await?;
+    if !status.is_success() {
+        return Err(format!("{endpoint}: {status}: {body}").into());
+    }
+    Ok(body)
+}
+
+/// The server's resident memory (VmRSS, VmHWM) in KiB.
+fn memory(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One row of the table.
+struct Row {
+    what: String,
+    budget: String,
+    stats: Option<Stats>,
+    ceiling: Option<Stats>,
+    /// For rows that are one number (memory, sizes, times).
+    value: Option<String>,
+    met: Option<bool>,
+}
+
+fn row(what: &str, budget: &str, stats: Stats, ceiling: Option<Stats>, met: Option<bool>) -> Row {
+    Row { what: what.into(), budget: budget.into(), stats: Some(stats), ceiling, value: None, met }
+}
+
+fn single(what: &str, budget: &str, value: String, met: Option<bool>) -> Row {
+    Row { what: what.into(), budget: budget.into(), stats: None, ceiling: None, value: Some(value), met }
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), Error> {
+    let settings = Settings::from_env()?;
+    let work = std::env::temp_dir().join(format!("rampart-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let database_url = settings
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", work.join("bench.db").display()));
+    let base = format!("http://127.0.0.1:{}", settings.port);
+    let envs = [
+        ("DATABASE_URL", database_url.clone()),
+        ("LEPTOS_SITE_ROOT", settings.site_root.display().to_string()),
+        ("RAMPART_ADDR", format!("127.0.0.1:{}", settings.port)),
+        ("RAMPART_MFA_REQUIRED_ROLES", "none".into()),
+        ("RUST_LOG", "warn".into()),
+    ];
+    let mut rows = Vec::new();
+
+    // The large data set.
+    eprintln!("bench: generating the large demo set (seed {})…", settings.seed);
+    let started = Instant::now();
+    let demo = Command::new(&settings.bin)
+        .args(["demo", "--size", "large", "--seed", &settings.seed.to_string()])
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()?;
+    if !demo.status.success() {
+        return Err(format!("rampart demo failed: {}", String::from_utf8_lossy(&demo.stderr)).into());
+    }
+    let generated = started.elapsed();
+    let demo_out = String::from_utf8_lossy(&demo.stdout);
+    eprintln!("{}", demo_out.lines().next().unwrap_or_default());
+    let budget = if database_url.starts_with("postgres") { 60.0 } else { 30.0 };
+    rows.push(single(
+        "generate the large set (`rampart demo --size large`)",
+        &format!("≤ {budget:.0} s"),
+        format!("{:.1} s", generated.as_secs_f64()),
+        Some(generated.as_secs_f64() <= budget),
+    ));
+
+    // Cold start: from spawning the process to a ready /readyz.
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+    let started = Instant::now();
+    let child = Command::new(&settings.bin)
+        .arg("serve")
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(work.join("server.log"))?))
+        .spawn()?;
+    let server = Server(child);
+    let pid = server.0.id();
+    loop {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
+            if r.status().is_success() {
+                break;
+            }
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            return Err("the server was not ready within 60 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let cold = started.elapsed();
+    rows.push(single(
+        "cold start (spawn to ready /readyz)",
+        "≤ 1 s",
+        format!("{:.0} ms", cold.as_secs_f64() * 1000.0),
+        Some(cold <= Duration::from_secs(1)),
+    ));
+    let (rss_idle, _) = memory(pid);
+
+    // Signed in as the demo manager (cookies kept by the client).
+    let client = reqwest::Client::builder().cookie_store(true).timeout(Duration::from_secs(60)).build()?;
+    let sign_in = |c: &reqwest::Client| {
+        let c = c.clone();
+        let base = base.clone();
+        async move {
+            call(
+                &c,
+                &base,
+                "auth/sign_in",
+                &[
+                    ("email", "manager@rampart.example".into()),
+                    ("password", "rampart-demo-password".into()),
+                    ("next", String::new()),
+                ],
+            )
+            .await
+        }
+    };
+    sign_in(&client).await?;
+    // The riskiest client first: the one the portfolio shows at the top.
+    let list = call(&client, &base, "clients/list", &[("query[archived]", "false".into())]).await?;
+    let slug = find_strings(&list, "slug").into_iter().next().ok_or("no client in the list")?;
+    let checklist = call(&client, &base, "controls/checklist", &[("slug", slug.clone())]).await?;
+    let checklist: serde_json::Value = serde_json::from_str(&checklist)?;
+    let items: Vec<(String, i64)> = checklist["items"]
+        .as_array()
+        .ok_or("no checklist items")?
+        .iter()
+        .filter_map(|i| Some((i["control_id"].as_str()?.to_string(), i["version"].as_i64()?)))
+        .collect();
+    if items.len() < settings.concurrency {
+        return Err("fewer controls than writers".into());
+    }
+
+    // Sampling resident memory all through the load.
+    let sampling = Arc::new(AtomicBool::new(true));
+    let peak = Arc::new(AtomicU64::new(0));
+    let sampler = {
+        let (sampling, peak) = (sampling.clone(), peak.clone());
+        tokio::spawn(async move {
+            while sampling.load(Ordering::Relaxed) {
+                peak.fetch_max(memory(pid).0, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+
+    let (c, s) = (settings.concurrency, settings.seconds);
+    // (what, budget, path, accept, (p50, p99) limits in ms)
+    type Page = (&'static str, &'static str, String, &'static str, Option<(f64, f64)>);
+    let pages: Vec<Page> = vec![
+        ("portfolio page `/`", "p50 ≤ 25 ms, p99 ≤ 100 ms", "/".into(), "text/html", Some((25.0, 100.0))),
+        (
+            "client page `/clients/{slug}`",
+            "p50 ≤ 15 ms",
+            format!("/clients/{slug}"),
+            "text/html",
+            Some((15.0, f64::INFINITY)),
+        ),
+        (
+            "chart (trend SVG)",
+            "≤ 2 ms (p50)",
+            format!("/charts/clients/{slug}/trend.svg"),
+            "image/svg+xml",
+            Some((2.0, f64::INFINITY)),
+        ),
+    ];
+    let mut ceilings = Vec::new();
+    for (what, budget, path, accept, limits) in &pages {
+        eprintln!("bench: {what}…");
+        let stats = load(c, s, get(&client, format!("{base}{path}"), accept)).await;
+        let met = limits.map(|(p50, p99)| stats.errors == 0 && stats.p50_ms <= p50 && stats.p99_ms <= p99);
+        // The same bytes, as the server sent them, for the ceiling.
+        let r = client.get(format!("{base}{path}")).header("accept", *accept).send().await?;
+        let content_type =
+            r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("text/html").to_string();
+        ceilings.push((path.clone(), content_type, r.bytes().await?));
+        rows.push(row(what, budget, stats, None, met));
+    }
+
+    // A server-function read: one control with its history, as JSON.
+    eprintln!("bench: server function read…");
+    let read: Request = {
+        let (client, base, slug, control) = (client.clone(), base.clone(), slug.clone(), items[0].0.clone());
+        Arc::new(move |_, _| {
+            let (client, base, slug, control) = (client.clone(), base.clone(), slug.clone(), control.clone());
+            Box::pin(async move {
+                call(&client, &base, "controls/get", &[("slug", slug), ("control_id", control)]).await.is_ok()
+            })
+        })
+    };
+    let stats = load(c, s, read).await;
+    rows.push(row("server function read (`/api/controls/get`)", "—", stats, None, None));
+
+    // A write: a control's status changed (and its audit entry), each worker on its own control.
+    eprintln!("bench: write…");
+    let versions: Arc<Vec<AtomicU64>> = Arc::new(items.iter().map(|(_, v)| AtomicU64::new(*v as u64)).collect());
+    let write: Request = {
+        let (client, base, slug, items) = (client.clone(), base.clone(), slug.clone(), items.clone());
+        let versions = versions.clone();
+        Arc::new(move |w, n| {
+            let (client, base, slug) = (client.clone(), base.clone(), slug.clone());
+            let control = items[w].0.clone();
+            let versions = versions.clone();
+            Box::pin(async move {
+                let version = versions[w].load(Ordering::Relaxed);
+                let status = if n % 2 == 0 { "implemented" } else { "partial" };
+                let form = [
+                    ("slug", slug),
+                    ("control_id", control),
+                    ("version", version.to_string()),
+                    ("status", status.to_string()),
+                    ("owner", "Bench".to_string()),
+                    ("evidence_note", "Benchmark write".to_string()),
+                    ("evidence_links", String::new()),
+                    ("justification", String::new()),
+                    ("note", String::new()),
+                ];
+                let ok = call(&client, &base, "controls/update", &form).await.is_ok();
+                if ok {
+                    versions[w].fetch_add(1, Ordering::Relaxed);
+                }
+                ok
+            })
+        })
+    };
+    let stats = load(c, s, write).await;
+    let met = stats.errors == 0 && stats.p99_ms <= 20.0;
+    rows.push(row("write (control status change + audit entry)", "p99 ≤ 20 ms", stats, None, Some(met)));
+
+    // Sign-in: a password check (Argon2) and a new session each time.
+    eprintln!("bench: sign-in…");
+    let signing: Request = {
+        let base = base.clone();
+        Arc::new(move |_, _| {
+            let base = base.clone();
+            Box::pin(async move {
+                let fresh = reqwest::Client::new();
+                let form = [
+                    ("email", "manager@rampart.example".to_string()),
+                    ("password", "rampart-demo-password".to_string()),
+                    ("next", String::new()),
+                ];
+                call(&fresh, &base, "auth/sign_in", &form).await.is_ok()
+            })
+        })
+    };
+    let stats = load(c, s, signing).await;
+    rows.push(row("sign-in (Argon2 check, new session)", "—", stats, None, None));
+
+    sampling.store(false, Ordering::Relaxed);
+    let _ = sampler.await;
+    let (_, hwm) = memory(pid);
+    let peak_kib = peak.load(Ordering::Relaxed);
+    rows.push(single(
+        "resident memory under load (peak VmRSS / VmHWM)",
+        "≤ 150 MB",
+        format!("{:.0} MB / {:.0} MB (idle after start {:.0} MB)", mib(peak_kib), mib(hwm), mib(rss_idle)),
+        Some(mib(hwm) <= 150.0),
+    ));
+    drop(server);
+
+    // The ceiling: the same bytes from memory, by a bare axum server.
+    let ceiling_base = serve_from_memory(&ceilings).await?;
+    let plain = reqwest::Client::new();
+    for (i, (path, _, _)) in ceilings.iter().enumerate() {
+        eprintln!("bench: ceiling of {path}…");
+        let stats = load(c, s, get(&plain, format!("{ceiling_base}{path}"), "*/*")).await;
+        rows[2 + i].ceiling = Some(stats);
+    }
+
+    // The wasm, raw and compressed.
+    let wasm_path = find_wasm(&settings.site_root).ok_or("no .wasm under the site root's pkg folder")?;
+    let wasm = std::fs::read(&wasm_path)?;
+    let gz = gzip(&wasm)?;
+    let br = brotli_size(&wasm)?;
+    rows.push(single(
+        "wasm (raw / gzip -9 / brotli 11)",
+        "≤ 300 KB gzip",
+        format!("{:.0} KB / {:.0} KB / {:.0} KB", kb(wasm.len()), kb(gz), kb(br)),
+        Some(kb(gz) <= 300.0),
+    ));
+
+    let table = render(&rows, &settings, &wasm_path, &demo_out);
+    println!("{table}");
+    std::fs::write(&settings.out, &table)?;
+    eprintln!("bench: written to {}", settings.out.display());
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+fn kb(bytes: usize) -> f64 {
+    bytes as f64 / 1000.0
+}
+
+/// Every string value of `key` in a JSON text, in order.
+fn find_strings(json: &str, key: &str) -> Vec<String> {
+    fn walk(v: &serde_json::Value, key: &str, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    if k == key {
+                        if let Some(s) = v.as_str() {
+                            out.push(s.to_string());
+                        }
+                    }
+                    walk(v, key, out);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, key, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(json) {
+        walk(&v, key, &mut out);
+    }
+    out
+}
+
+async fn serve_from_memory(pages: &[(String, String, axum::body::Bytes)]) -> Result<String, Error> {
+    use axum::routing::get;
+    let mut router = axum::Router::new();
+    for (path, content_type, body) in pages {
+        let (content_type, body) = (content_type.clone(), body.clone());
+        router = router.route(
+            path,
+            get(move || {
+                let (content_type, body) = (content_type.clone(), body.clone());
+                async move { ([(axum::http::header::CONTENT_TYPE, content_type)], body) }
+            }),
+        );
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(format!("http://{addr}"))
+}
+
+fn find_wasm(site_root: &std::path::Path) -> Option<PathBuf> {
+    let pkg = site_root.join("pkg");
+    std::fs::read_dir(pkg).ok()?.flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "wasm"))
+}
+
+fn gzip(data: &[u8]) -> Result<usize, Error> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(data)?;
+    Ok(e.finish()?.len())
+}
+
+fn brotli_size(data: &[u8]) -> Result<usize, Error> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut std::io::Cursor::new(data), &mut out, &params)?;
+    Ok(out.len())
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let total_kib: u64 = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!(
+        "{cores} cores available ({model}), {:.1} GiB RAM, Linux {}",
+        total_kib as f64 / 1024.0 / 1024.0,
+        kernel.trim()
+    )
+}
+
+fn render(rows: &[Row], settings: &Settings, wasm: &std::path::Path, demo_out: &str) -> String {
+    let mut t = String::new();
+    let now = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let _ = writeln!(t, "Measured {now} on {}.", machine());
+    let _ = writeln!(
+        t,
+        "Load: {} concurrent connections for {} s per scenario, from this harness on the same machine \
+         (loopback, no TLS, no compression asked); large demo set, seed {}; wasm `{}`.",
+        settings.concurrency,
+        settings.seconds,
+        settings.seed,
+        wasm.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default()
+    );
+    let _ = writeln!(t);
+    let _ = writeln!(
+        t,
+        "| What | Budget | p50 | p99 | req/s | answered | errors | ceiling p50 | ceiling p99 | ceiling req/s | Met |"
+    );
+    let _ = writeln!(t, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    for r in rows {
+        let met = match r.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "—",
+        };
+        match (&r.stats, &r.value) {
+            (Some(s), _) => {
+                let (cp50, cp99, crps) = match &r.ceiling {
+                    Some(c) => {
+                        (format!("{:.2} ms", c.p50_ms), format!("{:.2} ms", c.p99_ms), format!("{:.0}", c.per_second))
+                    }
+                    None => ("—".into(), "—".into(), "—".into()),
+                };
+                let _ = writeln!(
+                    t,
+                    "| {} | {} | {:.2} ms | {:.2} ms | {:.0} | {} | {} | {cp50} | {cp99} | {crps} | {met} |",
+                    r.what, r.budget, s.p50_ms, s.p99_ms, s.per_second, s.ok, s.errors
+                );
+            }
+            (None, Some(v)) => {
+                let _ = writeln!(t, "| {} | {} | {v} | | | | | | | | {met} |", r.what, r.budget);
+            }
+            _ => {}
+        }
+    }
+    let _ = writeln!(t);
+    let _ = writeln!(t, "Generation: {}", demo_out.lines().next().unwrap_or_default().trim());
+    t
+}

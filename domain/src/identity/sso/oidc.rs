@@ -1,0 +1,214 @@
+//! The OpenID Connect protocol, through the `openidconnect` crate: discovery, the authorization
+//! request (code flow with PKCE S256, state and nonce) and the code exchange with the ID token's
+//! checks (signature against the provider's published keys, issuer, audience, expiry, nonce).
+//!
+//! Every request goes through one HTTP client that follows no redirects (a redirect from a
+//! provider's endpoint could otherwise point Rampart's server anywhere) and gives up after ten
+//! seconds.
+
+use super::model::SsoSettings;
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthPrompt, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreResponseType,
+    CoreRevocableToken, CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
+};
+use openidconnect::{
+    AdditionalClaims, AuthenticationFlow, AuthorizationCode, Client, ClientId, ClientSecret, CsrfToken,
+    EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdToken, IdTokenFields, IssuerUrl, Nonce,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, StandardErrorResponse, StandardTokenResponse,
+    TokenResponse,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Claims of the ID token beyond the standard ones (the role claim, `groups`, …), read by name.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExtraClaims {
+    #[serde(flatten)]
+    pub other: HashMap<String, serde_json::Value>,
+}
+
+impl AdditionalClaims for ExtraClaims {}
+
+/// An ID token with [`ExtraClaims`] (a test provider signs these too).
+pub type RampartIdToken =
+    IdToken<ExtraClaims, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>;
+/// The token endpoint's answer.
+pub type RampartTokenResponse = StandardTokenResponse<
+    IdTokenFields<
+        ExtraClaims,
+        EmptyExtraTokenFields,
+        CoreGenderClaim,
+        CoreJweContentEncryptionAlgorithm,
+        CoreJwsSigningAlgorithm,
+    >,
+    CoreTokenType,
+>;
+
+type OidcClient = Client<
+    ExtraClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJsonWebKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    RampartTokenResponse,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// What went wrong talking to the provider. The text is the library's description (never a
+/// secret or a token), for the audit log and the server's log; people see a plain sentence.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct OidcError(pub String);
+
+fn fail(what: &str, e: impl std::fmt::Display) -> OidcError {
+    OidcError(format!("{what}: {e}"))
+}
+
+/// The HTTP client for every request to a provider: rustls, no redirects followed, a timeout.
+pub fn http_client() -> Result<reqwest::Client, OidcError> {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    if let Some(client) = CLIENT.get() {
+        return Ok(client.clone());
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| fail("the HTTP client could not be built", e))?;
+    Ok(CLIENT.get_or_init(|| client).clone())
+}
+
+/// What discovery found, for the admin's "Test configuration".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovery {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: Option<String>,
+    pub signing_keys: usize,
+}
+
+async fn metadata(issuer: &str) -> Result<CoreProviderMetadata, OidcError> {
+    let issuer = IssuerUrl::new(issuer.to_owned()).map_err(|e| fail("the issuer is not an address", e))?;
+    // Discovery checks that the document names this very issuer, and fetches the signing keys.
+    CoreProviderMetadata::discover_async(issuer, &http_client()?).await.map_err(|e| fail("discovery failed", e))
+}
+
+/// Reads the provider's discovery document and signing keys.
+pub async fn discover(issuer: &str) -> Result<Discovery, OidcError> {
+    let meta = metadata(issuer).await?;
+    Ok(Discovery {
+        issuer: meta.issuer().to_string(),
+        authorization_endpoint: meta.authorization_endpoint().to_string(),
+        token_endpoint: meta.token_endpoint().map(|t| t.to_string()),
+        signing_keys: meta.jwks().keys().len(),
+    })
+}
+
+async fn client(settings: &SsoSettings, redirect_uri: &str) -> Result<OidcClient, OidcError> {
+    let meta = metadata(&settings.issuer).await?;
+    let secret = (!settings.client_secret.is_empty()).then(|| ClientSecret::new(settings.client_secret.clone()));
+    let redirect = RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| fail("the redirect address is wrong", e))?;
+    Ok(OidcClient::from_provider_metadata(meta, ClientId::new(settings.client_id.clone()), secret)
+        .set_redirect_uri(redirect))
+}
+
+/// A sign-in about to start: where to send the browser, and the secrets to keep until it comes
+/// back (state, nonce, PKCE verifier).
+pub struct Authorization {
+    pub url: String,
+    pub state: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+}
+
+/// With `fresh`, the provider is asked to authenticate the person again even if it holds a
+/// session for them (`prompt=login`): a confirmation before a sensitive action must not be
+/// answered silently by the provider's own cookie.
+pub async fn authorize(settings: &SsoSettings, redirect_uri: &str, fresh: bool) -> Result<Authorization, OidcError> {
+    let client = client(settings, redirect_uri).await?;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = client
+        .authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("email".into()))
+        .add_scope(Scope::new("profile".into()))
+        .set_pkce_challenge(challenge);
+    if fresh {
+        request = request.add_prompt(CoreAuthPrompt::Login);
+    }
+    let (url, state, nonce) = request.url();
+    Ok(Authorization {
+        url: url.to_string(),
+        state: state.secret().clone(),
+        nonce: nonce.secret().clone(),
+        pkce_verifier: verifier.secret().clone(),
+    })
+}
+
+/// Who the provider says signed in, from a verified ID token.
+#[derive(Debug, Clone)]
+pub struct VerifiedIdentity {
+    pub issuer: String,
+    pub subject: String,
+    pub email: Option<String>,
+    pub email_verified: Option<bool>,
+    pub preferred_username: Option<String>,
+    pub name: Option<String>,
+    /// Authentication methods (`amr`), e.g. ["pwd", "mfa"].
+    pub amr: Vec<String>,
+    /// The value of the configured role claim, if the token has it.
+    pub role_claim: Option<serde_json::Value>,
+}
+
+/// Exchanges the code (with the PKCE verifier) for tokens and verifies the ID token: its
+/// signature with the provider's keys, issuer, audience (and authorized party), expiry and the
+/// nonce of this sign-in.
+pub async fn exchange(
+    settings: &SsoSettings,
+    redirect_uri: &str,
+    code: &str,
+    pkce_verifier: &str,
+    nonce: &str,
+) -> Result<VerifiedIdentity, OidcError> {
+    let client = client(settings, redirect_uri).await?;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code.to_owned()))
+        .map_err(|e| fail("the provider has no token endpoint", e))?
+        .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
+        .request_async(&http_client()?)
+        .await
+        .map_err(|e| fail("the code exchange failed", e))?;
+    let id_token = tokens.id_token().ok_or_else(|| OidcError("the provider sent no ID token".into()))?;
+    let verifier = client.id_token_verifier();
+    let nonce = Nonce::new(nonce.to_owned());
+    let claims = id_token.claims(&verifier, &nonce).map_err(|e| fail("the ID token was refused", e))?;
+    let name = claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_owned());
+    Ok(VerifiedIdentity {
+        issuer: claims.issuer().to_string(),
+        subject: claims.subject().as_str().to_owned(),
+        email: claims.email().map(|e| e.as_str().to_owned()),
+        email_verified: claims.email_verified(),
+        preferred_username: claims.preferred_username().map(|u| u.as_str().to_owned()),
+        name,
+        amr: claims.auth_method_refs().map(|m| m.iter().map(|r| r.as_str().to_owned()).collect()).unwrap_or_default(),
+        role_claim: (!settings.role_claim.is_empty())
+            .then(|| claims.additional_claims().other.get(&settings.role_claim).cloned())
+            .flatten(),
+    })
+}

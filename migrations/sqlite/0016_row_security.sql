@@ -1,0 +1,4 @@
+-- Row-level security on the tables holding a client's data exists only on PostgreSQL
+-- (migrations/postgres/0016_row_security.sql). SQLite has no such feature and no roles: a
+-- SQLite deployment relies on the rule table and the application's filters, which name the
+-- client in scope in every query. This file keeps the numbering in step and changes nothing.

@@ -1,0 +1,160 @@
+//! People over HTTP, against the real app on both databases: step-up before sensitive actions
+//! and exports (with the server's clock moved past the window), sessions ended by privilege
+//! changes, and an invitation accepted through its link.
+
+mod support;
+
+use support::{on_each_backend, TestApp, PASSWORD};
+
+const ADMIN: &str = "admin@example.test";
+const MANAGER: &str = "manager@example.test";
+
+/// The server's clock is shifted by the seconds in this file (domain::clock); one file for the
+/// whole test binary, so the test that moves it runs its stories one after the other.
+fn clock_file() -> std::path::PathBuf {
+    static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let path = std::env::temp_dir().join(format!("rampart-users-http-clock-{}", std::process::id()));
+        std::fs::write(&path, "0").expect("the clock file");
+        domain::clock::shift_by_file(path.clone());
+        path
+    })
+    .clone()
+}
+
+fn move_clock(minutes: i64) {
+    std::fs::write(clock_file(), (minutes * 60).to_string()).expect("the clock file");
+}
+
+async fn audit_seq(app: &TestApp) -> i64 {
+    domain::audit::all_entries(&app.db).await.unwrap().last().map(|e| e.seq).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn sensitive_actions_need_a_recent_confirmation_and_privilege_changes_end_sessions() {
+    clock_file();
+    on_each_backend(|app| async move {
+        move_clock(0);
+        app.add_client("Own Client Ltd", "own-client").await;
+        app.add_user(ADMIN, "admin", &[]).await;
+        app.add_user(MANAGER, "manager", &[]).await;
+        let admin = app.signed_in(ADMIN).await;
+        let manager = app.signed_in(MANAGER).await;
+
+        // Signing in counts as a confirmation: the exports work at once.
+        assert_eq!(app.page(&admin, "/audit/export.csv").await.status(), 200);
+        assert_eq!(app.page(&admin, rampart_server::export::REGISTER_PATH).await.status(), 200);
+
+        // Eleven minutes later they do not: a browser is sent to confirm, anything else refused.
+        move_clock(11);
+        let before = audit_seq(&app).await;
+        let page = app.page(&admin, "/audit/export.csv?client=own-client").await;
+        assert_eq!(page.status(), 303);
+        assert_eq!(page.headers()["location"], "/account/confirm?next=/audit/export.csv%3Fclient%3Down-client");
+        let plain = admin.get(app.url(rampart_server::export::REGISTER_PATH)).send().await.unwrap();
+        assert_eq!(plain.status(), 403);
+        let change = [("email", MANAGER), ("role", "auditor")];
+        let refused = app.call(&admin, "/api/users/change_role", &change).await;
+        assert_eq!(refused.status(), 403);
+        assert_eq!(refused.text().await.unwrap(), "\"StepUpRequired\"");
+        for endpoint in ["/api/users/disable", "/api/users/reset_mfa"] {
+            assert_eq!(app.call(&admin, endpoint, &[("email", MANAGER)]).await.status(), 403, "{endpoint}");
+        }
+        assert_eq!(audit_seq(&app).await, before, "refused: nothing written, no export recorded");
+        assert_eq!(app.call(&manager, "/api/controls/overdue", &[]).await.status(), 200, "the manager is untouched");
+
+        // The confirmation page, then a wrong and a right password.
+        let confirm = app.page(&admin, "/account/confirm?next=/settings/users").await;
+        assert_eq!(confirm.status(), 200);
+        assert!(confirm.text().await.unwrap().contains("Confirm it is you"));
+        let wrong = [("password", "not the password"), ("next", "/settings/users")];
+        assert_eq!(app.call(&admin, "/api/auth/confirm", &wrong).await.status(), 422);
+        let right = [("password", PASSWORD), ("next", "/settings/users")];
+        let confirmed = app.call(&admin, "/api/auth/confirm", &right).await;
+        assert_eq!(confirmed.status(), 200);
+        let cycled = confirmed
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("rampart_session="));
+        assert!(cycled, "a new session id at the confirmation");
+        let actions: Vec<String> =
+            domain::audit::all_entries(&app.db).await.unwrap().into_iter().map(|e| e.action).collect();
+        assert!(actions.ends_with(&["auth.step_up_failed".to_string(), "auth.step_up".to_string()]), "{actions:?}");
+
+        // Now the role change goes through, and ends every session of the manager.
+        assert_eq!(app.call(&admin, "/api/users/change_role", &change).await.status(), 200);
+        assert_eq!(app.call(&manager, "/api/controls/overdue", &[]).await.status(), 401, "the old session ended");
+        let page = app.page(&manager, "/clients").await;
+        assert_eq!(
+            (page.status().as_u16(), page.headers()["location"].to_str().unwrap()),
+            (303, "/login?next=/clients")
+        );
+        let auditor = app.signed_in(MANAGER).await;
+        let me: serde_json::Value = app.call(&auditor, "/api/auth/me", &[]).await.json().await.unwrap();
+        assert_eq!(me["role"], "auditor", "signed in again with the new role");
+        assert_eq!(app.page(&admin, "/audit/export.csv").await.status(), 200, "within the window");
+
+        // Nobody changes their own role, even confirmed.
+        let own = app.call(&admin, "/api/users/change_role", &[("email", ADMIN), ("role", "manager")]).await;
+        assert_eq!(own.status(), 409);
+        // Disabling ends the auditor's session too.
+        assert_eq!(app.call(&admin, "/api/users/disable", &[("email", MANAGER)]).await.status(), 200);
+        assert_eq!(
+            app.call(&auditor, "/api/auth/me", &[]).await.json::<serde_json::Value>().await.unwrap(),
+            serde_json::Value::Null
+        );
+        move_clock(0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_client_viewer_invited_by_a_manager_joins_through_the_link_and_sees_only_their_client() {
+    on_each_backend(|app| async move {
+        app.add_client("Own Client Ltd", "own-client").await;
+        app.add_client("Foreign Canary Ltd", "foreign-client").await;
+        app.add_user(MANAGER, "manager", &[]).await;
+        let manager = app.signed_in(MANAGER).await;
+        let staff = [("email", "staff@example.test"), ("role", "technician")];
+        assert_eq!(
+            app.call(&manager, "/api/users/invite", &staff).await.status(),
+            403,
+            "managers invite client viewers only"
+        );
+        let form = [("email", "carol@example.test"), ("role", "client_viewer"), ("clients[]", "own-client")];
+        let invited = app.call(&manager, "/api/users/invite", &form).await;
+        assert_eq!(invited.status(), 200);
+        let link: String = invited.json().await.unwrap();
+        let path = link.strip_prefix(&app.base).expect("a link to this server").to_string();
+        assert!(path.starts_with("/invite/") && path.len() == "/invite/".len() + 64, "{path}");
+        let people = app.page(&manager, "/settings/users").await.text().await.unwrap();
+        assert!(people.contains("carol@example.test"), "pending on the people page");
+
+        // The invitee, not signed in, opens the link and sets a password.
+        let carol = app.client();
+        let page = app.page(&carol, &path).await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("carol@example.test") && html.contains("Own Client Ltd"), "{html}");
+        let token = path.trim_start_matches("/invite/");
+        let short = [("token", token), ("display_name", "Carol"), ("password", "short")];
+        assert_eq!(app.call(&carol, "/api/invitations/accept", &short).await.status(), 422);
+        let accept = [("token", token), ("display_name", "Carol Client"), ("password", PASSWORD)];
+        assert_eq!(app.call(&carol, "/api/invitations/accept", &accept).await.status(), 200);
+        assert_eq!(app.page(&carol, "/clients/own-client").await.status(), 200, "signed in, on her client");
+        let foreign = app.page(&carol, "/clients/foreign-client").await;
+        assert_eq!(foreign.status(), 404);
+        assert!(!foreign.text().await.unwrap().contains("Foreign Canary"));
+
+        // The link works once; used, revoked and unknown links read alike.
+        let again = app.page(&app.client(), &path).await;
+        assert_eq!(again.status(), 404);
+        let used = again.text().await.unwrap();
+        assert!(used.contains("This invitation link cannot be used"), "{used}");
+        let unknown = app.page(&app.client(), "/invite/0000").await.text().await.unwrap();
+        assert!(unknown.contains("This invitation link cannot be used"));
+        assert_eq!(app.call(&app.client(), "/api/invitations/accept", &accept).await.status(), 409);
+    })
+    .await;
+}
