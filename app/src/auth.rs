@@ -60,6 +60,23 @@ pub(crate) async fn session() -> Result<tower_sessions::Session, AppError> {
     })
 }
 
+/// Takes a value shown once (a flash, new recovery codes, a new invitation link) out of the
+/// session. Only a value that is there is removed: tower-sessions counts every removal as a
+/// change, and a page that merely looked would write the session on every load.
+#[cfg(feature = "ssr")]
+pub(crate) async fn take_once<T: serde::de::DeserializeOwned>(
+    session: &tower_sessions::Session,
+    key: &str,
+) -> Result<Option<T>, tower_sessions::session::Error> {
+    match session.get::<T>(key).await? {
+        Some(value) => {
+            session.remove_value(key).await?;
+            Ok(Some(value))
+        }
+        None => Ok(None),
+    }
+}
+
 /// The acting user of this request, or `Unauthenticated`.
 #[cfg(feature = "ssr")]
 pub async fn current_actor() -> Result<domain::Actor, AppError> {
@@ -339,7 +356,7 @@ pub async fn mfa_status() -> Result<MfaState, AppError> {
         uri: e.uri,
         qr_svg: e.qr_svg,
     });
-    let new_recovery_codes = session().await?.remove::<Vec<String>>(NEW_CODES_KEY).await.map_err(|e| {
+    let new_recovery_codes = take_once::<Vec<String>>(&session().await?, NEW_CODES_KEY).await.map_err(|e| {
         tracing::error!(error = %e, "session could not be read");
         AppError::Internal
     })?;

@@ -297,6 +297,6 @@ pub async fn feed_status() -> Result<(Option<crate::time::When>, Option<String>)
     let actor = crate::auth::current_actor().await?;
     let created = domain::reviews::feed::feed_created(&db, &actor).await?.map(crate::time::When::of);
     let session = crate::auth::session().await?;
-    let flash = session.remove::<String>(FEED_FLASH).await.ok().flatten();
+    let flash = crate::auth::take_once::<String>(&session, FEED_FLASH).await.ok().flatten();
     Ok((created, flash))
 }

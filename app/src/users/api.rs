@@ -58,7 +58,7 @@ pub async fn list_people() -> Result<PeoplePage, AppError> {
         (Vec::new(), Vec::new())
     };
     let new_link = if can_invite {
-        crate::auth::session().await?.remove::<String>(NEW_LINK_KEY).await.map_err(session_failed)?
+        crate::auth::take_once::<String>(&crate::auth::session().await?, NEW_LINK_KEY).await.map_err(session_failed)?
     } else {
         None
     };
