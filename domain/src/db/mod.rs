@@ -164,15 +164,7 @@ impl Db {
     pub fn identity(&self) -> String {
         match self {
             Db::Sqlite(pool) => format!("sqlite:{}", pool.connect_options().get_filename().display()),
-            Db::Postgres(pool) => {
-                let options = pool.connect_options();
-                format!(
-                    "postgres:{}:{}/{}",
-                    options.get_host(),
-                    options.get_port(),
-                    options.get_database().unwrap_or_default()
-                )
-            }
+            Db::Postgres(pool) => format!("postgres:{}", scoped::database_key(pool)),
         }
     }
 
@@ -245,7 +237,7 @@ mod scoped {
     type Key = (String, i64);
     static POOLS: LazyLock<Mutex<HashMap<Key, PgPool>>> = LazyLock::new(Default::default);
 
-    fn database_key(pool: &PgPool) -> String {
+    pub fn database_key(pool: &PgPool) -> String {
         let options = pool.connect_options();
         format!(
             "{}:{}/{}/{}",
