@@ -28,6 +28,7 @@ pub fn AppShell() -> impl IntoView {
                 })}
             </Suspense>
             <main id="main" class="content" tabindex="-1">
+                <crate::flash::Flash/>
                 <Outlet/>
             </main>
         </div>

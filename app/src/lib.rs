@@ -10,6 +10,7 @@ pub mod clients;
 pub mod components;
 pub mod controls;
 pub mod error;
+pub mod flash;
 pub mod layout;
 pub mod portfolio;
 pub mod reviews;

@@ -145,6 +145,7 @@ pub async fn save_sso_settings(
         version,
     };
     let saved = domain::identity::sso::save_settings(&state.db, &actor, &input, domain::clock::now()).await?;
+    crate::flash::after_plain_post("Settings saved.").await;
     Ok(saved.settings.version)
 }
 

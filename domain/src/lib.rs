@@ -13,6 +13,8 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod identity;
+pub(crate) mod memo;
+pub mod portfolio;
 pub mod reviews;
 pub mod scoring;
 

@@ -176,6 +176,11 @@ contract_test!(findings_follow_the_rules_and_the_clients_one_may_see, |db| {
     let mine = access::list_findings(&db, &tech_user, now).await.unwrap();
     assert!(mine.iter().all(|(g, _)| g.client_slug == "own"), "a technician sees findings of their clients only");
     assert!(matches!(access::list_findings(&db, &viewer, now).await, Err(DomainError::Forbidden)));
+    // The portfolio's figure counts what the list shows, in each reader's view.
+    assert_eq!(access::count_findings(&db, &manager, now).await.unwrap(), found.len() as i64);
+    assert_eq!(access::count_findings(&db, &tech_user, now).await.unwrap(), mine.len() as i64);
+    assert!(mine.len() < found.len(), "the two views differ, so the counts are told apart");
+    assert!(matches!(access::count_findings(&db, &viewer, now).await, Err(DomainError::Forbidden)));
 
     let later = now + Duration::days(91);
     let aged = access::list_findings(&db, &manager, later).await.unwrap();
@@ -191,6 +196,24 @@ contract_test!(findings_follow_the_rules_and_the_clients_one_may_see, |db| {
         overdue.iter().any(|(g, f)| g.technician_id == bob.id && f.contains(&FindingKind::RevocationOverdue)),
         "a leaver's access past 24 hours after T0 is overdue"
     );
+    // A page of the findings: the most urgent first, the totals over every page.
+    let first = access::findings_page(&db, &manager, day_later, 0, 1).await.unwrap();
+    assert_eq!(first.total, overdue.len());
+    assert_eq!(first.grants.len(), 1);
+    assert!(first.grants[0].1.contains(&FindingKind::RevocationOverdue), "the overdue revocation comes first");
+    assert_eq!(first.by_kind[0].0, FindingKind::RevocationOverdue);
+    for (kind, n) in &first.by_kind {
+        assert_eq!(*n, overdue.iter().filter(|(_, f)| f.contains(kind)).count(), "{kind:?}");
+    }
+    let rest = access::findings_page(&db, &manager, day_later, 1, 50).await.unwrap();
+    assert_eq!(rest.grants.len(), overdue.len() - 1);
+    let mut paged: Vec<i64> = first.grants.iter().chain(&rest.grants).map(|(g, _)| g.id).collect();
+    let mut listed: Vec<i64> = overdue.iter().map(|(g, _)| g.id).collect();
+    paged.sort();
+    listed.sort();
+    assert_eq!(paged, listed, "the pages hold every finding once");
+    assert!(access::findings_page(&db, &manager, day_later, 50, 50).await.unwrap().grants.is_empty());
+    assert!(matches!(access::findings_page(&db, &viewer, now, 0, 50).await, Err(DomainError::Forbidden)));
     let bob_own = overdue.iter().find(|(g, _)| g.technician_id == bob.id).unwrap().0.id;
     let revoked =
         access::revoke_grant(&db, &manager, bob_own, &removal("Removed from the RMM"), day_later).await.unwrap();

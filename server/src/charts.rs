@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use domain::scoring::{self, Chart, ChartKind};
+use domain::scoring::{self, ChartKind};
 use std::hash::{Hash, Hasher};
 use tower_sessions::Session;
 
@@ -66,8 +66,9 @@ async fn client_chart(
         Ok(None) => return error_response(&path, AppError::Unauthenticated),
         Err(error) => return error_response(&path, error),
     };
-    let chart = scoring::get_client_chart(&db.for_reader(&actor), &actor, &slug, kind, domain::clock::now()).await;
-    respond(&path, chart, &headers)
+    // Drawn once per change of data (and minute), then kept (see `scoring::client_chart_svg`).
+    let svg = scoring::client_chart_svg(&db.for_reader(&actor), &actor, &slug, kind, domain::clock::now()).await;
+    respond(&path, svg.map(|svg| svg.as_str().to_owned()), &headers)
 }
 
 async fn heatmap(State(state): State<ServerState>, session: Session, headers: HeaderMap) -> Response {
@@ -78,13 +79,13 @@ async fn heatmap(State(state): State<ServerState>, session: Session, headers: He
         Err(error) => return error_response(HEATMAP_PATH, error),
     };
     let chart = scoring::get_portfolio_heatmap(db, &actor, domain::clock::now()).await;
-    respond(HEATMAP_PATH, chart, &headers)
+    respond(HEATMAP_PATH, chart.and_then(|c| c.svg()), &headers)
 }
 
 /// The chart as `image/svg+xml`, private to the user, revalidated on every use (an ETag makes
 /// an unchanged chart a 304); or the error as the rest of the site answers it.
-fn respond(path: &str, chart: domain::error::Result<Chart>, headers: &HeaderMap) -> Response {
-    let svg = match chart.and_then(|c| c.svg()) {
+fn respond(path: &str, svg: domain::error::Result<String>, headers: &HeaderMap) -> Response {
+    let svg = match svg {
         Ok(svg) => svg,
         Err(error) => return error_response(path, AppError::from(error)),
     };

@@ -1,8 +1,24 @@
 use clap::Parser;
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Small blocks from mimalloc, large ones from the system; see `rampart_server::memory`.
+#[global_allocator]
+static ALLOCATOR: rampart_server::memory::Allocator = rampart_server::memory::Allocator;
+
+fn main() -> ExitCode {
+    // Before any thread starts: the allocator's settings apply to every arena it creates.
+    rampart_server::memory::tune_allocator();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: the async runtime could not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run())
+}
+
+async fn run() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -13,7 +13,7 @@ use domain::db::DbSessionStore;
 use domain::Db;
 use leptos::config::LeptosOptions;
 use leptos::prelude::{provide_context, use_context};
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -48,6 +48,18 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
+/// The application's page routes, generated once per process.
+///
+/// Generating them renders the app with every resource's loading suppressed by a flag that is
+/// global to the process (leptos_server's `SuppressResourceLoad`): a resource first polled by
+/// another request while that flag is up waits forever, and its page never finishes (leptos
+/// issue #4773). One generation, before any router exists, leaves no render to overlap it;
+/// tests that start many servers in one process, or list the routes, go through here too.
+pub fn route_list() -> &'static [AxumRouteListing] {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App))
+}
+
 /// The whole application for one database.
 pub fn build_router(config: &Config, db: Db) -> Router {
     let leptos_options = leptos_options(config);
@@ -55,16 +67,17 @@ pub fn build_router(config: &Config, db: Db) -> Router {
     let app_state = state.app.clone();
     // The same context for page renders and for server-function calls, and the request's
     // nonce (from security::security_headers) for Leptos' inline scripts, so that they match
-    // the Content-Security-Policy header.
+    // the Content-Security-Policy header, and the request's acting user, looked up once.
     let context = move || {
         provide_context(app_state.clone());
+        provide_context(app::auth::RequestActor::default());
         let nonce = use_context::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<leptos::nonce::Nonce>().cloned());
         if let Some(nonce) = nonce {
             provide_context(nonce);
         }
     };
-    let routes = generate_route_list(App);
+    let routes = route_list().to_vec();
 
     let store = DbSessionStore::new(db.clone()).with_max_lifetime(time::Duration::hours(config.session_max_hours));
     let sessions = SessionManagerLayer::new(store)

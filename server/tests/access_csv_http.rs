@@ -146,3 +146,48 @@ async fn the_example_file_is_served_as_documented() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn findings_come_a_page_at_a_time_the_most_urgent_first() {
+    on_each_backend(|app| async move {
+        let client = set_up(&app).await;
+        let mut csv =
+            String::from("technician_email,technician_name,client,system,privilege,mfa,approver,justification\n");
+        for i in 0..55 {
+            csv.push_str(&format!(
+                "t{i}@msp.example,Tech {i},acme,rmm,admin,no,Grace Hopper,Patching and monitoring\n"
+            ));
+        }
+        let imported = app.call(&client, "/api/access/import", &[("text", &csv)]).await;
+        assert_eq!(imported.status(), 200, "{}", imported.text().await.unwrap_or_default());
+
+        let first: serde_json::Value = app.call(&client, "/api/access/findings", &[]).await.json().await.unwrap();
+        assert_eq!(
+            (first["total"].as_u64(), first["page"].as_u64(), first["pages"].as_u64()),
+            (Some(55), Some(1), Some(2))
+        );
+        assert_eq!(first["grants"].as_array().unwrap().len(), 50);
+        assert_eq!(first["by_kind"], serde_json::json!([["Admin access without MFA", 55]]));
+        let second: serde_json::Value =
+            app.call(&client, "/api/access/findings", &[("page", "2")]).await.json().await.unwrap();
+        assert_eq!(second["grants"].as_array().unwrap().len(), 5);
+        let ids = |v: &serde_json::Value| -> Vec<i64> {
+            v["grants"].as_array().unwrap().iter().map(|g| g["id"].as_i64().unwrap()).collect()
+        };
+        let mut all = [ids(&first), ids(&second)].concat();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 55, "the two pages hold every finding once");
+        let beyond: serde_json::Value =
+            app.call(&client, "/api/access/findings", &[("page", "9")]).await.json().await.unwrap();
+        assert_eq!(beyond["page"], 1, "a page past the end shows the first");
+        assert_eq!(ids(&beyond), ids(&first));
+
+        let page = app.page(&client, "/findings?page=2").await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("Page 2 of 2") && html.contains("55 grants with findings"), "the pager and the count");
+        assert!(html.contains("href=\"/findings?page=1\""), "a link back to the first page");
+    })
+    .await;
+}

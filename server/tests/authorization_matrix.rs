@@ -414,6 +414,8 @@ fn rows() -> Vec<(&'static str, Row)> {
             },
         ),
         ("/api/auth/me", Row::Call { form: Vec::new, expect: |_| 200 }),
+        // The caller's own session's message, if any: everyone, signed in or not.
+        ("/api/flash/take", Row::Call { form: Vec::new, expect: |_| 200 }),
         // Step-up: every signed-in user confirms their own identity; a wrong password is 422.
         (
             "/api/auth/confirm",
@@ -548,6 +550,14 @@ fn rows() -> Vec<(&'static str, Row)> {
         ),
         (
             "/api/controls/checklist",
+            Row::ClientCall {
+                form: |slug, _| vec![("slug", slug.to_string())],
+                expect: read_status,
+                prepare: Prepare::Nothing,
+            },
+        ),
+        (
+            "/api/controls/summary",
             Row::ClientCall {
                 form: |slug, _| vec![("slug", slug.to_string())],
                 expect: read_status,
@@ -1283,7 +1293,7 @@ fn served_endpoints() -> BTreeSet<String> {
         assert_eq!(method, http::Method::POST, "{path} must not change state over GET");
         endpoints.insert(path.to_string());
     }
-    for route in leptos_axum::generate_route_list(app::App) {
+    for route in rampart_server::startup::route_list() {
         endpoints.insert(route.path().to_string());
     }
     for path in rampart_server::export::DOWNLOADS {

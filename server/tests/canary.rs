@@ -182,7 +182,7 @@ fn page_paths() -> Vec<String> {
     let ids: Vec<String> = IDS.map(|i| i.to_string()).collect();
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let mut paths = Vec::new();
-    for route in leptos_axum::generate_route_list(app::App) {
+    for route in rampart_server::startup::route_list() {
         let path = route.path().to_string();
         let mut variants = vec![path.clone()];
         for (param, values) in

@@ -308,3 +308,38 @@ async fn pages_render_on_the_server_with_the_right_status() {
     })
     .await;
 }
+
+/// Listing the app's routes renders it once with every resource held back by a flag global to
+/// the process (leptos issue #4773); a page whose resources first ran while the flag was up
+/// never finished, which made tests that start servers side by side time out at random. The
+/// routes are generated once, so listing them again while pages render holds nothing back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_the_routes_while_pages_render_holds_no_page_back() {
+    let first = rampart_server::startup::route_list();
+    assert!(first.iter().any(|route| route.path() == "/clients/{slug}"), "the client page is listed");
+    let test = domain::testing::sqlite().await;
+    let app = support::spawn_app(&test).await;
+    test.run(|_| async move {
+        app.add_user(MANAGER, "manager", &[]).await;
+        app.add_client("Acme", "acme").await;
+        let client = app.signed_in(MANAGER).await;
+        let lister =
+            std::thread::spawn(|| (0..200).all(|_| std::ptr::eq(rampart_server::startup::route_list(), first)));
+        let app = std::sync::Arc::new(app);
+        let mut pages = tokio::task::JoinSet::new();
+        for i in 0..40 {
+            let (app, client) = (app.clone(), client.clone());
+            pages.spawn(async move {
+                let path = ["/", "/clients", "/clients/acme", "/account"][i % 4];
+                let page = tokio::time::timeout(std::time::Duration::from_secs(20), app.page(&client, path)).await;
+                (path, page.ok().map(|page| page.status().as_u16()))
+            });
+        }
+        while let Some(done) = pages.join_next().await {
+            let (path, status) = done.expect("a page request");
+            assert_eq!(status, Some(200), "{path} finished");
+        }
+        assert!(lister.join().unwrap(), "the same routes every time, never generated again");
+    })
+    .await;
+}

@@ -158,3 +158,40 @@ async fn a_client_viewer_invited_by_a_manager_joins_through_the_link_and_sees_on
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_form_posted_without_javascript_finds_what_it_did_on_the_next_page_once() {
+    on_each_backend(|app| async move {
+        app.add_user(ADMIN, "admin", &[]).await;
+        let admin = app.signed_in(ADMIN).await;
+        let person = |email: &'static str| {
+            vec![
+                ("email", email),
+                ("display_name", "Kim Park"),
+                ("role", "technician"),
+                ("password", "a long enough first password"),
+            ]
+        };
+        let posted = admin
+            .post(app.url("/api/users/create"))
+            .header("accept", "text/html")
+            .header("origin", &app.base)
+            .header("referer", app.url("/account"))
+            .header("sec-fetch-site", "same-origin")
+            .form(&person("kim@msp.example"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(posted.status(), 302, "the browser is sent back to its page");
+        let said = "class=\"alert alert-success flash\">Added.";
+        let next = app.page(&admin, "/account").await.text().await.unwrap();
+        assert_eq!(next.matches(said).count(), 1, "the next page says what was done");
+        let later = app.page(&admin, "/account").await.text().await.unwrap();
+        assert!(!later.contains(said), "once");
+        // A script's call reads the answer; no page is told.
+        let called = app.call(&admin, "/api/users/create", &person("lee@msp.example")).await;
+        assert_eq!(called.status(), 200);
+        assert!(!app.page(&admin, "/account").await.text().await.unwrap().contains(said));
+    })
+    .await;
+}

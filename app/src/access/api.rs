@@ -285,14 +285,25 @@ pub async fn list_client_access(slug: String) -> Result<Vec<GrantView>, AppError
     Ok(grants.into_iter().map(|g| convert::grant(&actor, g, &policy, now)).collect())
 }
 
-/// Stale-access findings across the clients the signed-in user may see, and technicians whose
+/// Stale-access findings across the clients the signed-in user may see, a page at a time (the
+/// most urgent first; page 1 when none or one past the end is asked for), and technicians whose
 /// checklists are past their deadlines.
 #[server(prefix = "/api", endpoint = "access/findings")]
-pub async fn list_findings() -> Result<FindingsView, AppError> {
+pub async fn list_findings(page: Option<u32>) -> Result<FindingsView, AppError> {
+    use super::types::FINDINGS_PAGE_SIZE;
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
     let now = domain::clock::now();
-    let found = domain::access::list_findings(&state.db, &actor, now).await?;
+    let wanted = page.unwrap_or(1).max(1);
+    let skip = (wanted as usize - 1).saturating_mul(FINDINGS_PAGE_SIZE);
+    let mut found = domain::access::findings_page(&state.db, &actor, now, skip, FINDINGS_PAGE_SIZE).await?;
+    let pages = found.total.div_ceil(FINDINGS_PAGE_SIZE).max(1) as u32;
+    let page = if wanted > pages {
+        found = domain::access::findings_page(&state.db, &actor, now, 0, FINDINGS_PAGE_SIZE).await?;
+        1
+    } else {
+        wanted
+    };
     let late = if actor.can(domain::Permission::ViewTechnicians) {
         domain::access::list_late_checklists(&state.db, &actor, now).await?
     } else {
@@ -300,7 +311,11 @@ pub async fn list_findings() -> Result<FindingsView, AppError> {
     };
     let policy = domain::access::lifecycle::sla_policy(&state.db).await?;
     Ok(FindingsView {
-        grants: found.into_iter().map(|(g, _)| convert::grant(&actor, g, &policy, now)).collect(),
+        grants: found.grants.into_iter().map(|(g, _)| convert::grant(&actor, g, &policy, now)).collect(),
+        total: found.total,
+        by_kind: found.by_kind.into_iter().map(|(kind, n)| (kind.describe().to_string(), n)).collect(),
+        page,
+        pages,
         late_checklists: late.into_iter().map(|l| convert::late(l, now)).collect(),
     })
 }

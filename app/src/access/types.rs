@@ -128,9 +128,18 @@ pub struct LateChecklistView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingsView {
+    /// This page's grants with findings, the most urgent first.
     pub grants: Vec<GrantView>,
+    /// Grants with findings on every page, and of each kind (its description, how many).
+    pub total: usize,
+    pub by_kind: Vec<(String, usize)>,
+    pub page: u32,
+    pub pages: u32,
     pub late_checklists: Vec<LateChecklistView>,
 }
+
+/// Grants with findings shown per page.
+pub const FINDINGS_PAGE_SIZE: usize = 50;
 
 /// One service level on the settings page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,10 +10,10 @@ use super::types::{
     technician_state_label, ClientSlaView, GrantView, LateChecklistView, OffboardingView, SlaRowView, StepView,
     TechnicianDetail, TechnicianList, PRIVILEGES, REVOCATION_METHODS, SLA_UNITS, SYSTEMS,
 };
-use crate::components::{ActionError, ErrorPanel, FieldErrorText, Loading, PageError, PageTitle, TimeAgo};
+use crate::components::{ActionError, ErrorPanel, FieldErrorText, Loading, PageError, PageTitle, Pager, TimeAgo};
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 fn StateBadge(state: String) -> impl IntoView {
@@ -862,7 +862,12 @@ fn ClientSlaPanel(slug: String, sla: ClientSlaView, save: ServerAction<SaveClien
 pub fn FindingsPage() -> impl IntoView {
     let review = ServerAction::<ReviewGrant>::new();
     let revoke = ServerAction::<RevokeGrant>::new();
-    let found = Resource::new(move || (review.version().get(), revoke.version().get()), |_| list_findings());
+    let query = use_query_map();
+    let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse::<u32>().ok()));
+    let found = Resource::new(
+        move || (page.get(), review.version().get(), revoke.version().get()),
+        |(page, _, _)| list_findings(page),
+    );
     view! {
         <PageTitle text="Access findings"/>
         <header class="page-header">
@@ -886,11 +891,27 @@ pub fn FindingsPage() -> impl IntoView {
                     }
                     Ok(found) => {
                         let grants = found.grants;
+                        let href = |p: u32| format!("/findings?page={p}");
+                        let prev = (found.page > 1).then(|| href(found.page - 1));
+                        let next = (found.page < found.pages).then(|| href(found.page + 1));
+                        let summary = found
+                            .by_kind
+                            .iter()
+                            .map(|(kind, n)| format!("{kind}: {n}"))
+                            .collect::<Vec<_>>()
+                            .join(" · ");
                         view! {
                             {(!found.late_checklists.is_empty()).then(|| view! { <LateChecklists late=found.late_checklists/> })}
                             <section class="card" aria-labelledby="grant-findings-heading">
                                 <h2 id="grant-findings-heading" class="card-title">"Grants"</h2>
+                                {(found.total > 0).then(|| view! {
+                                    <p class="muted">
+                                        {format!("{} grants with findings, the most urgent first. ", found.total)}
+                                        {summary}
+                                    </p>
+                                })}
                                 <GrantTable grants show_client=true show_technician=true review revoke/>
+                                <Pager page=found.page pages=found.pages prev next/>
                             </section>
                         }
                             .into_any()

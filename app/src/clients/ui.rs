@@ -314,7 +314,7 @@ pub fn ClientPage() -> impl IntoView {
     );
     // Every resource of the page is created here, not inside the suspended view: resources
     // created while a server render is suspended are not reliably awaited.
-    let summary = Resource::new(move || slug.get(), crate::controls::api::get_checklist);
+    let summary = Resource::new(move || slug.get(), crate::controls::api::get_checklist_summary);
     let access = crate::access::ui::ClientAccessData::new(slug);
     let score = crate::score::ui::ScoreData::new(slug);
     let reviews = crate::reviews::ui::ClientReviewsData::new(slug);
@@ -338,7 +338,7 @@ fn ClientBody(
     c: ClientDetail,
     archive: ServerAction<ArchiveClient>,
     restore: ServerAction<RestoreClient>,
-    summary: Resource<Result<crate::controls::types::ChecklistView, AppError>>,
+    summary: Resource<Result<crate::controls::types::ChecklistSummary, AppError>>,
     access: crate::access::ui::ClientAccessData,
     reviews: crate::reviews::ui::ClientReviewsData,
     score: crate::score::ui::ScoreData,
@@ -430,7 +430,7 @@ fn ClientBody(
         </div>
         <section class="card" aria-labelledby="posture-heading">
             <h2 id="posture-heading" class="card-title">"Posture"</h2>
-            <crate::controls::ui::HardeningSummary checklist=summary/>
+            <crate::controls::ui::HardeningSummary summary/>
             <p>
                 <a class="btn" href=format!("/clients/{}/controls", c.slug)>"Hardening status"</a>
             </p>

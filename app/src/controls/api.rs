@@ -3,7 +3,7 @@
 // One argument per form field, so that the forms post to these functions without JavaScript.
 #![allow(clippy::too_many_arguments)]
 
-use super::types::{CatalogView, ChecklistView, ControlDetailView, CustomControlForm, OverdueList};
+use super::types::{CatalogView, ChecklistSummary, ChecklistView, ControlDetailView, CustomControlForm, OverdueList};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -123,6 +123,17 @@ pub async fn get_checklist(slug: String) -> Result<ChecklistView, AppError> {
     })
 }
 
+/// The numbers of a client's checklist (the client page shows these, not the items).
+#[server(prefix = "/api", endpoint = "controls/summary")]
+pub async fn get_checklist_summary(slug: String) -> Result<ChecklistSummary, AppError> {
+    let state = crate::state::AppState::get()?;
+    let actor = crate::auth::current_actor().await?;
+    let checklist =
+        domain::controls::get_checklist(&state.db.for_reader(&actor), &actor, &slug, domain::clock::now()).await?;
+    let items: Vec<_> = checklist.items.iter().map(|i| convert::item(&actor, checklist.client.id, i)).collect();
+    Ok(ChecklistSummary::of(&items))
+}
+
 #[server(prefix = "/api", endpoint = "controls/get")]
 pub async fn get_client_control(slug: String, control_id: String) -> Result<ControlDetailView, AppError> {
     use super::types::HistoryView;
@@ -189,6 +200,7 @@ pub async fn update_client_control(
     };
     domain::controls::update_client_control(&state.db, &actor, &slug, &control_id, &update, domain::clock::now())
         .await?;
+    crate::flash::after_plain_post("Saved.").await;
     Ok(())
 }
 
@@ -220,8 +232,11 @@ pub async fn bulk_update_controls(
         verified_now: verified_now.is_some(),
         ..Default::default()
     };
-    Ok(domain::controls::update_client_controls(&state.db, &actor, &slug, &controls, &update, domain::clock::now())
-        .await?)
+    let updated =
+        domain::controls::update_client_controls(&state.db, &actor, &slug, &controls, &update, domain::clock::now())
+            .await?;
+    crate::flash::after_plain_post(crate::controls::types::updated_text(updated)).await;
+    Ok(updated)
 }
 
 #[server(prefix = "/api", endpoint = "exceptions/request")]

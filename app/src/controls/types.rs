@@ -125,6 +125,27 @@ pub struct ChecklistView {
     pub can_edit: bool,
 }
 
+/// A client's hardening status in numbers (the client page's summary): how many controls have
+/// each status, how many are overdue for re-verifying and how many carry an accepted risk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistSummary {
+    /// One count per status of `STATUSES`, in that order.
+    pub by_status: Vec<usize>,
+    pub overdue: usize,
+    pub accepted: usize,
+}
+
+impl ChecklistSummary {
+    /// The summary of a checklist's items.
+    pub fn of(items: &[ItemView]) -> ChecklistSummary {
+        ChecklistSummary {
+            by_status: STATUSES.iter().map(|(value, _)| items.iter().filter(|i| i.status == *value).count()).collect(),
+            overdue: items.iter().filter(|i| i.stale).count(),
+            accepted: items.iter().filter(|i| i.exception.as_ref().is_some_and(|e| e.state == "active")).count(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryView {
     pub when: When,
@@ -188,4 +209,69 @@ pub struct OverdueList {
     pub items: Vec<OverdueView>,
     /// All overdue items; `items` holds the first few hundred.
     pub total: i64,
+}
+
+/// What a bulk change says it did.
+pub fn updated_text(n: usize) -> String {
+    if n == 1 {
+        "1 control updated.".to_string()
+    } else {
+        format!("{n} controls updated.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(status: &str, stale: bool, exception: Option<&str>) -> ItemView {
+        let when = When { iso: String::new(), relative: String::new(), absolute: String::new() };
+        ItemView {
+            control_id: "X".into(),
+            category_id: "c".into(),
+            title: "t".into(),
+            severity: 1,
+            review: "annual".into(),
+            status: status.into(),
+            owner: String::new(),
+            evidence_note: String::new(),
+            evidence_links: Vec::new(),
+            evidence_shared: false,
+            justification: String::new(),
+            last_verified: None,
+            last_verified_by: None,
+            due: None,
+            stale,
+            version: 1,
+            in_baseline: true,
+            exception: exception.map(|state| ExceptionView {
+                id: 1,
+                reason: String::new(),
+                requested_by: String::new(),
+                requested: when.clone(),
+                expires: when.clone(),
+                approved_by: None,
+                approved: None,
+                ended_by: None,
+                state: state.into(),
+                can_approve: false,
+                can_end: false,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_summary_counts_each_status_the_overdue_and_the_accepted_risks() {
+        let items = [
+            item("implemented", false, None),
+            item("implemented", true, None),
+            item("partial", false, Some("active")),
+            item("not_implemented", true, Some("pending")),
+            item("not_assessed", false, Some("expired")),
+        ];
+        let summary = ChecklistSummary::of(&items);
+        assert_eq!(summary.by_status, vec![2, 1, 1, 0, 1], "in the order of STATUSES");
+        assert_eq!(summary.overdue, 2);
+        assert_eq!(summary.accepted, 1, "only an active exception is an accepted risk");
+    }
 }

@@ -5,8 +5,8 @@ use super::api::{
     BulkUpdateControls, EndException, RequestException, RetireCustomControl, SaveCustomControl, UpdateClientControl,
 };
 use super::types::{
-    exception_label, severity_label, status_label, CatalogView, ChecklistView, ControlDetailView, CustomControlForm,
-    ExceptionView, ItemView, APPLIES_TO, REVIEWS, STATUSES,
+    exception_label, severity_label, status_label, CatalogView, ChecklistSummary, ChecklistView, ControlDetailView,
+    CustomControlForm, ExceptionView, ItemView, APPLIES_TO, REVIEWS, STATUSES,
 };
 use crate::clients::types::tier_label;
 use crate::components::{ErrorPanel, FieldErrorText, Loading, PageError, PageTitle, TimeAgo};
@@ -414,8 +414,7 @@ fn BulkBar(bulk: ServerAction<BulkUpdateControls>) -> impl IntoView {
             {move || {
                 done()
                     .map(|n| {
-                        let text = if n == 1 { "1 control updated.".to_string() } else { format!("{n} controls updated.") };
-                        view! { <div class="alert alert-success" role="status">{text}</div> }
+                        view! { <div class="alert alert-success" role="status">{super::types::updated_text(n)}</div> }
                     })
             }}
             <div class="filters">
@@ -1233,26 +1232,20 @@ fn CustomControlEditor(form: CustomControlForm) -> impl IntoView {
 
 /// Counts per status for one client, for the client's page.
 #[component]
-pub fn HardeningSummary(checklist: Resource<Result<ChecklistView, AppError>>) -> impl IntoView {
+pub fn HardeningSummary(summary: Resource<Result<ChecklistSummary, AppError>>) -> impl IntoView {
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
-                checklist
+                summary
                     .await
                     .ok()
-                    .map(|list| {
-                        let overdue = list.items.iter().filter(|i| i.stale).count();
-                        let accepted = list
-                            .items
-                            .iter()
-                            .filter(|i| i.exception.as_ref().is_some_and(|e| e.state == "active"))
-                            .count();
+                    .map(|summary| {
                         view! {
                             <ul class="status-summary" aria-label="Hardening status">
                                 {STATUSES
                                     .into_iter()
-                                    .map(|(value, _)| {
-                                        let n = list.items.iter().filter(|i| i.status == value).count();
+                                    .zip(summary.by_status)
+                                    .map(|((value, _), n)| {
                                         view! {
                                             <li>
                                                 <StatusBadge status=value.to_string()/>
@@ -1265,12 +1258,12 @@ pub fn HardeningSummary(checklist: Resource<Result<ChecklistView, AppError>>) ->
                                 <li>
                                     <span class="badge badge-overdue">"Overdue"</span>
                                     " "
-                                    <span class="num">{overdue}</span>
+                                    <span class="num">{summary.overdue}</span>
                                 </li>
                                 <li>
                                     <span class="badge badge-exception-active">"Risk accepted"</span>
                                     " "
-                                    <span class="num">{accepted}</span>
+                                    <span class="num">{summary.accepted}</span>
                                 </li>
                             </ul>
                         }

@@ -28,25 +28,23 @@ pub struct Portfolio {
 
 #[server(prefix = "/api", endpoint = "portfolio/get")]
 pub async fn get_portfolio() -> Result<Portfolio, AppError> {
-    use domain::clients;
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let counts = clients::count_clients(&state.db, &actor).await?;
-    let (_, overdue) = domain::controls::list_overdue(&state.db, &actor, domain::clock::now(), 1).await?;
-    let access_findings = domain::access::list_findings(&state.db, &actor, domain::clock::now()).await?.len() as i64;
     let (now, calendar) = (domain::clock::now(), domain::clock::calendar());
-    let (late, soon) = domain::reviews::due_soon(&state.db, &actor, &calendar, 14, now).await?;
-    let reviews_soon_total = soon.len() as i64;
+    // Kept between changes (every figure reads the whole portfolio).
+    let figures = domain::portfolio::figures(&state.db, &actor, &calendar, now).await?;
+    let counts = &figures.counts;
     Ok(Portfolio {
-        overdue,
-        access_findings,
-        reviews_overdue: late.len() as i64,
-        reviews_soon: soon
-            .into_iter()
+        overdue: figures.overdue_evidence,
+        access_findings: figures.access_findings,
+        reviews_overdue: figures.reviews_overdue,
+        reviews_soon: figures
+            .reviews_soon
+            .iter()
             .take(12)
-            .map(|o| crate::reviews::api::convert::occurrence(&actor, o, &calendar, now))
+            .map(|o| crate::reviews::api::convert::occurrence(&actor, o.clone(), &calendar, now))
             .collect(),
-        reviews_soon_total,
+        reviews_soon_total: figures.reviews_soon.len() as i64,
         active: counts.active,
         standard: counts.standard,
         sensitive: counts.sensitive,

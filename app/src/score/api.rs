@@ -43,16 +43,6 @@ pub(crate) mod convert {
         }
     }
 
-    /// The first reason in words: a raised band's reason, else the largest gap.
-    pub fn reason(score: &Score) -> Option<String> {
-        score
-            .overrides
-            .iter()
-            .find(|o| o.raised)
-            .map(|o| format!("Band raised: {}", o.reason))
-            .or_else(|| score.gaps.first().map(|g| g.describe()))
-    }
-
     pub fn ranked(rank: usize, c: &RankedClient) -> RankedView {
         RankedView {
             rank,
@@ -63,7 +53,7 @@ pub(crate) mod convert {
             band: c.score.band.as_str().into(),
             band_label: c.score.band.label().into(),
             priority: c.priority_hundredths.map(priority),
-            reason: reason(&c.score),
+            reason: c.score.reason(),
         }
     }
 
@@ -105,8 +95,9 @@ pub async fn get_client_score(slug: String) -> Result<ScoreView, AppError> {
     use super::types::{ContributorView, OverrideView, TOP_CONTRIBUTORS};
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let (scored, charts) =
-        domain::scoring::get_client_charts(&state.db.for_reader(&actor), &actor, &slug, domain::clock::now()).await?;
+    let kept =
+        domain::scoring::client_charts_kept(&state.db.for_reader(&actor), &actor, &slug, domain::clock::now()).await?;
+    let (scored, charts) = &*kept;
     let s = &scored.score;
     let slug = scored.client.slug.clone();
     let tier = scored.client.impact_tier;
@@ -172,7 +163,7 @@ pub async fn get_morning() -> Result<MorningView, AppError> {
         let n = rated.len() as i64;
         (2 * rated.iter().sum::<i64>() + n) / (2 * n)
     });
-    let heatmap = scoring::heatmap_of(&ranking);
+    let heatmap = ranking.heatmap();
     Ok(MorningView {
         total: ranking.clients.len(),
         not_rated: ranking.clients.len() - rated.len(),
@@ -184,9 +175,9 @@ pub async fn get_morning() -> Result<MorningView, AppError> {
                 (b.as_str().to_string(), b.label().to_string(), n)
             })
             .collect(),
-        raised: ranking.clients.iter().filter(|c| c.score.overrides.iter().any(|o| o.raised)).count(),
+        raised: ranking.clients.iter().filter(|c| !c.score.raised.is_empty()).count(),
         top: ranking.clients.iter().take(MORNING_TOP).enumerate().map(|(k, c)| convert::ranked(k + 1, c)).collect(),
-        heatmap: convert::chart(&heatmap, HEATMAP_SRC.into()),
+        heatmap: convert::chart(heatmap, HEATMAP_SRC.into()),
         debt: DebtView {
             overdue_reviews: debt.overdue_reviews,
             leavers: debt
@@ -224,7 +215,7 @@ pub async fn get_morning() -> Result<MorningView, AppError> {
 pub async fn get_ranking(page: Option<u32>) -> Result<RankingView, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let ranking = domain::scoring::rank_clients(&state.db, &actor, domain::clock::now()).await?;
+    let ranking = domain::scoring::ranking(&state.db, &actor, domain::clock::now()).await?;
     let total = ranking.clients.len();
     let pages = total.div_ceil(RANKING_PAGE_SIZE).max(1) as u32;
     let page = page.unwrap_or(1).clamp(1, pages);
@@ -276,5 +267,6 @@ pub async fn save_score_settings(values: BTreeMap<String, String>) -> Result<(),
     let actor = crate::auth::current_actor().await?;
     let values: Vec<(String, String)> = values.into_iter().collect();
     domain::scoring::save_settings(&state.db, &actor, &values, domain::clock::now()).await?;
+    crate::flash::after_plain_post("Settings saved.").await;
     Ok(())
 }

@@ -138,6 +138,7 @@ pub async fn create_person(
     step_up_for_role(&role).await?;
     let new = domain::identity::NewUser { email, display_name, role, clients: clients.unwrap_or_default(), password };
     domain::identity::add_user(&state.db, &actor, &new).await?;
+    crate::flash::after_plain_post("Added.").await;
     Ok(())
 }
 
@@ -154,6 +155,7 @@ pub async fn change_person_role(email: String, role: String, clients: Option<Vec
     let actor = crate::auth::current_actor().await?;
     sensitive(&actor).await?;
     domain::identity::change_role(&state.db, &actor, &email, &role, &clients.unwrap_or_default()).await?;
+    crate::flash::after_plain_post("Role changed; their sessions ended.").await;
     Ok(())
 }
 
@@ -162,6 +164,7 @@ pub async fn assign_person_clients(email: String, clients: Option<Vec<String>>) 
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
     domain::identity::assign_clients(&state.db, &actor, &email, &clients.unwrap_or_default()).await?;
+    crate::flash::after_plain_post("Clients assigned; their sessions ended.").await;
     Ok(())
 }
 

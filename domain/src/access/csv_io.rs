@@ -23,6 +23,7 @@ use crate::audit::store::{append, lock_chain};
 use crate::audit::Record;
 use crate::authz::{Actor, Permission};
 use crate::clients;
+use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::{is_unique_violation, DomainError, FieldError, Result};
 use crate::on_pool;
@@ -1016,7 +1017,7 @@ pub async fn commit_import(db: &Db, actor: &Actor, text: &str, now: DateTime<Utc
 async fn write_plan(db: &Db, actor: &Actor, plan: &Plan, now: DateTime<Utc>) -> Result<ImportSummary> {
     let written: std::result::Result<ImportSummary, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let mut summary = ImportSummary { technicians_created: 0, grants_created: 0 };
             for (holder, grants) in &plan.holders {

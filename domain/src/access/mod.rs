@@ -385,15 +385,97 @@ pub async fn list_client_access(db: &Db, actor: &Actor, slug: &str, now: DateTim
 
 /// Every active grant with a stale-access finding, across the clients the actor may see.
 pub async fn list_findings(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Vec<(Grant, Vec<FindingKind>)>> {
-    actor.require(Permission::ViewPortfolio)?;
-    let (assigned_to, only_client) = clients::visibility(actor).binds();
-    let grants = store::list_grants(db, GrantQuery { assigned_to, only_client, ..Default::default() }).await?;
-    let policy = store::load_sla_policy(db).await?;
+    let (grants, policy) = findings_inputs(db, actor, now).await?;
     Ok(grants
-        .into_iter()
+        .iter()
         .filter_map(|g| {
-            let found = model::findings(&g, &policy, now);
-            (!found.is_empty()).then_some((g, found))
+            let found = model::findings(g, &policy, now);
+            (!found.is_empty()).then(|| (g.clone(), found))
         })
         .collect())
+}
+
+/// A page of the stale-access findings, the most urgent first, and how many there are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingsPage {
+    /// The page's grants with their findings.
+    pub grants: Vec<(Grant, Vec<FindingKind>)>,
+    /// Grants with a finding, on every page.
+    pub total: usize,
+    /// Grants with each kind of finding (a grant may have several), most urgent kind first;
+    /// kinds with none are left out.
+    pub by_kind: Vec<(FindingKind, usize)>,
+}
+
+/// The findings `skip` grants in, at most `take` of them, ordered by their most urgent finding
+/// ([`FindingKind::URGENCY`]), then as [`list_findings`] lists them. A large MSP has tens of
+/// thousands of grants with a finding; only the page's are copied.
+pub async fn findings_page(
+    db: &Db,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    skip: usize,
+    take: usize,
+) -> Result<FindingsPage> {
+    let (grants, policy) = findings_inputs(db, actor, now).await?;
+    let mut counts = [0usize; FindingKind::URGENCY.len()];
+    // (urgency of the grant's most urgent finding, its position) of every grant with one.
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    for (position, grant) in grants.iter().enumerate() {
+        let kinds = model::findings(grant, &policy, now);
+        for kind in &kinds {
+            counts[kind.urgency()] += 1;
+        }
+        if let Some(most) = kinds.iter().map(|k| k.urgency()).min() {
+            found.push((most, position));
+        }
+    }
+    found.sort_unstable();
+    let page = found
+        .iter()
+        .skip(skip)
+        .take(take)
+        .map(|&(_, position)| {
+            let grant = grants[position].clone();
+            let kinds = model::findings(&grant, &policy, now);
+            (grant, kinds)
+        })
+        .collect();
+    let by_kind = FindingKind::URGENCY.iter().zip(counts).filter(|(_, n)| *n > 0).map(|(k, n)| (*k, n)).collect();
+    Ok(FindingsPage { grants: page, total: found.len(), by_kind })
+}
+
+/// How many grants [`list_findings`] would list (the portfolio's figure), without copying them.
+pub async fn count_findings(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
+    let (grants, policy) = findings_inputs(db, actor, now).await?;
+    Ok(grants.iter().filter(|g| !model::findings(g, &policy, now).is_empty()).count() as i64)
+}
+
+/// The grants in the actor's view (shared while in use) and the policy their findings are judged by.
+pub(crate) async fn findings_inputs(
+    db: &Db,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(std::sync::Arc<Vec<Grant>>, SlaPolicy)> {
+    actor.require(Permission::ViewPortfolio)?;
+    let (assigned_to, only_client) = clients::visibility(actor).binds();
+    let grants = active_grants_shared(db, now, assigned_to, only_client).await?;
+    Ok((grants, store::load_sla_policy(db).await?))
+}
+
+/// Every grant not revoked of the clients in scope (narrowed as the client list): the findings,
+/// the governance debt and the ranking all read the whole portfolio's grants (30,000 on the
+/// large set), and share one read while they are computed at the same moment (see
+/// [`crate::memo`]). The list is not kept beyond that: the results made of it are, and holding
+/// it as well cost 20 MB for as long as nothing changed.
+pub(crate) async fn active_grants_shared(
+    db: &Db,
+    now: DateTime<Utc>,
+    assigned_to: Option<i64>,
+    only_client: Option<i64>,
+) -> Result<std::sync::Arc<Vec<Grant>>> {
+    static KEPT: crate::memo::Memo<Vec<Grant>> = crate::memo::Memo::while_in_use();
+    let key = crate::memo::Key::of(db, now, assigned_to, only_client).await?;
+    KEPT.get_or_compute(key, || store::list_grants(db, GrantQuery { assigned_to, only_client, ..Default::default() }))
+        .await
 }

@@ -201,6 +201,22 @@ pub enum FindingKind {
 }
 
 impl FindingKind {
+    /// Every kind, the most urgent first: access that should already be gone, then access that
+    /// should be reconsidered, then what is overdue for a look.
+    pub const URGENCY: [FindingKind; 6] = [
+        FindingKind::RevocationOverdue,
+        FindingKind::LeaverHoldsAccess,
+        FindingKind::ReapprovalOverdue,
+        FindingKind::ExpiredStillActive,
+        FindingKind::AdminWithoutMfa,
+        FindingKind::NotReviewed,
+    ];
+
+    /// The kind's place in [`FindingKind::URGENCY`] (0: the most urgent).
+    pub fn urgency(self) -> usize {
+        FindingKind::URGENCY.iter().position(|k| *k == self).unwrap_or(FindingKind::URGENCY.len() - 1)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FindingKind::LeaverHoldsAccess => "leaver_holds_access",
@@ -258,6 +274,22 @@ pub fn findings(grant: &Grant, policy: &SlaPolicy, now: DateTime<Utc>) -> Vec<Fi
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn every_kind_of_finding_has_a_place_of_its_own_in_the_urgency_order() {
+        for (place, kind) in FindingKind::URGENCY.iter().enumerate() {
+            assert_eq!(kind.urgency(), place, "{kind:?}");
+            // A new kind stops this from compiling: give it its place in URGENCY, then here.
+            match kind {
+                FindingKind::LeaverHoldsAccess
+                | FindingKind::RevocationOverdue
+                | FindingKind::ReapprovalOverdue
+                | FindingKind::ExpiredStillActive
+                | FindingKind::AdminWithoutMfa
+                | FindingKind::NotReviewed => {}
+            }
+        }
+    }
 
     fn grant(now: DateTime<Utc>) -> Grant {
         Grant {

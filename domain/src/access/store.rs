@@ -4,6 +4,7 @@ use super::checklist::{Sla, SlaPolicy, SlaSetting, SlaUnit, Step};
 use super::model::{Grant, Privilege, Technician, TechnicianState};
 use crate::audit::store::{append, lock_chain};
 use crate::audit::Record;
+use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::{is_unique_violation, DomainError, Result};
 use crate::on_pool;
@@ -100,7 +101,7 @@ pub async fn insert_technician(
 ) -> Result<i64> {
     let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO technicians (name, email, title, state, started_at, user_id, created_at, version) \
@@ -143,7 +144,7 @@ pub async fn set_technician_state(
 ) -> Result<bool> {
     let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let moved =
                 sqlx::query("UPDATE technicians SET state = $1, version = version + 1 WHERE id = $2 AND version = $3")
@@ -243,29 +244,44 @@ pub struct GrantQuery {
 }
 
 pub async fn list_grants(db: &Db, q: GrantQuery) -> Result<Vec<Grant>> {
+    // Each filter given is also written as a plain equality, which SQLite serves from an index;
+    // the `$n IS NULL OR …` form alone makes it scan every grant (see
+    // reviews::store::list_occurrences).
+    let mut narrow = String::new();
+    for (given, equality) in [
+        (q.client_id.is_some(), " AND g.client_id = $1"),
+        (q.technician_id.is_some(), " AND g.technician_id = $2"),
+        (q.grant_id.is_some(), " AND g.id = $3"),
+        (q.only_client.is_some(), " AND g.client_id = $6"),
+    ] {
+        if given {
+            narrow.push_str(equality);
+        }
+    }
+    let sql = format!(
+        "SELECT g.id, g.technician_id, t.name AS technician_name, t.state AS technician_state, \
+         t.departed_at AS technician_departed_at, g.client_id, \
+         c.slug AS client_slug, c.name AS client_name, g.system, g.system_name, g.privilege, g.approver, \
+         g.justification, g.granted_at, g.expires_at, g.mfa, g.last_reviewed_at, g.last_reviewed_by, \
+         g.revoked_at, g.revoked_by, g.revoked_by_user, g.revocation_method, g.revocation_note, \
+         g.revoke_due_at, g.reapproval_due_at, t.involuntary AS technician_involuntary \
+         FROM grants g JOIN technicians t ON t.id = g.technician_id JOIN clients c ON c.id = g.client_id \
+         WHERE ($1 IS NULL OR g.client_id = $1) AND ($2 IS NULL OR g.technician_id = $2) \
+           AND ($3 IS NULL OR g.id = $3) AND ($4 OR g.revoked_at IS NULL) \
+           AND ($5 IS NULL OR c.id IN (SELECT a.client_id FROM user_clients a WHERE a.user_id = $5)) \
+           AND ($6 IS NULL OR c.id = $6){narrow} \
+         ORDER BY c.name, t.name, g.system, g.id"
+    );
     let rows: Vec<GrantRow> = on_pool!(db, |pool| {
-        sqlx::query_as(
-            "SELECT g.id, g.technician_id, t.name AS technician_name, t.state AS technician_state, \
-             t.departed_at AS technician_departed_at, g.client_id, \
-             c.slug AS client_slug, c.name AS client_name, g.system, g.system_name, g.privilege, g.approver, \
-             g.justification, g.granted_at, g.expires_at, g.mfa, g.last_reviewed_at, g.last_reviewed_by, \
-             g.revoked_at, g.revoked_by, g.revoked_by_user, g.revocation_method, g.revocation_note, \
-             g.revoke_due_at, g.reapproval_due_at, t.involuntary AS technician_involuntary \
-             FROM grants g JOIN technicians t ON t.id = g.technician_id JOIN clients c ON c.id = g.client_id \
-             WHERE ($1 IS NULL OR g.client_id = $1) AND ($2 IS NULL OR g.technician_id = $2) \
-               AND ($3 IS NULL OR g.id = $3) AND ($4 OR g.revoked_at IS NULL) \
-               AND ($5 IS NULL OR c.id IN (SELECT a.client_id FROM user_clients a WHERE a.user_id = $5)) \
-               AND ($6 IS NULL OR c.id = $6) \
-             ORDER BY c.name, t.name, g.system, g.id",
-        )
-        .bind(q.client_id)
-        .bind(q.technician_id)
-        .bind(q.grant_id)
-        .bind(q.include_revoked)
-        .bind(q.assigned_to)
-        .bind(q.only_client)
-        .fetch_all(pool)
-        .await?
+        sqlx::query_as(&sql)
+            .bind(q.client_id)
+            .bind(q.technician_id)
+            .bind(q.grant_id)
+            .bind(q.include_revoked)
+            .bind(q.assigned_to)
+            .bind(q.only_client)
+            .fetch_all(pool)
+            .await?
     });
     rows.into_iter().map(Grant::try_from).collect()
 }
@@ -288,7 +304,7 @@ pub struct NewGrantRow<'a> {
 pub async fn insert_grant(db: &Db, g: &NewGrantRow<'_>, audit: &Record) -> Result<i64> {
     let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
         async {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_write().await?;
         let mut chain = lock_chain!(tx)?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO grants (technician_id, client_id, system, system_name, privilege, approver, approver_user, \
@@ -342,7 +358,7 @@ pub struct Revocation<'a> {
 pub async fn revoke_grant(db: &Db, id: i64, r: &Revocation<'_>, audit: &Record) -> Result<bool> {
     let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let revoked = sqlx::query(
                 "UPDATE grants SET revoked_at = $1, revoked_by = $2, revoked_by_user = $3, revocation_method = $4, \
@@ -376,7 +392,7 @@ pub async fn revoke_grant(db: &Db, id: i64, r: &Revocation<'_>, audit: &Record) 
 pub async fn review_grant(db: &Db, id: i64, by: &str, now: DateTime<Utc>, audit: &Record) -> Result<bool> {
     let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let reviewed = sqlx::query(
                 "UPDATE grants SET last_reviewed_at = $1, last_reviewed_by = $2, reapproval_due_at = NULL \
@@ -432,8 +448,9 @@ const STEP_COLUMNS: &str = "id, technician_id, code, due_at, done_at, done_by, d
 /// A technician's checklist steps (all, or of every technician when `technician_id` is None),
 /// in the order they were created.
 pub async fn list_steps(db: &Db, technician_id: Option<i64>, only_open: bool) -> Result<Vec<Step>> {
+    let one = if technician_id.is_some() { " AND technician_id = $1" } else { "" };
     let sql = format!(
-        "SELECT {STEP_COLUMNS} FROM lifecycle_steps WHERE ($1 IS NULL OR technician_id = $1) \
+        "SELECT {STEP_COLUMNS} FROM lifecycle_steps WHERE ($1 IS NULL OR technician_id = $1){one} \
          AND (NOT $2 OR done_at IS NULL) ORDER BY technician_id, id"
     );
     let rows: Vec<StepRow> =
@@ -460,7 +477,7 @@ pub async fn complete_step(
 ) -> Result<bool> {
     let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let completed = sqlx::query(
                 "UPDATE lifecycle_steps SET done_at = $1, done_by = $2, done_by_user = $3, note = $4 \
@@ -505,7 +522,7 @@ pub async fn start_offboarding(db: &Db, o: &NewOffboarding<'_>, audit: &Record) 
     let NewOffboarding { technician_id, version, t0, involuntary, plan, revoke_due, now } = *o;
     let started: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let moved = sqlx::query(
                 "UPDATE technicians SET state = 'offboarding', departed_at = $1, involuntary = $2, version = version + 1 \
@@ -555,7 +572,7 @@ pub async fn record_role_change(
 ) -> Result<bool> {
     let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let moved = sqlx::query(
                 "UPDATE technicians SET title = $1, role_changed_at = $2, version = version + 1 \
@@ -625,7 +642,7 @@ pub async fn load_sla_policy(db: &Db) -> Result<SlaPolicy> {
 /// and appends `audit`.
 pub async fn save_sla(db: &Db, s: &SlaSetting, by: &str, now: DateTime<Utc>, audit: &Record) -> Result<()> {
     on_pool!(db, |pool| {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_write().await?;
         let mut chain = lock_chain!(tx)?;
         sqlx::query("DELETE FROM sla_settings WHERE code = $1 AND client_id IS NOT DISTINCT FROM $2")
             .bind(&s.code)
@@ -655,7 +672,7 @@ pub async fn save_sla(db: &Db, s: &SlaSetting, by: &str, now: DateTime<Utc>, aud
 /// Removes a client's own level, so that the MSP's applies again, and appends `audit`.
 pub async fn clear_sla(db: &Db, client_id: i64, code: &str, audit: &Record) -> Result<()> {
     on_pool!(db, |pool| {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_write().await?;
         let mut chain = lock_chain!(tx)?;
         sqlx::query("DELETE FROM sla_settings WHERE client_id = $1 AND code = $2")
             .bind(client_id)

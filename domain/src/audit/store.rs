@@ -5,7 +5,7 @@
 //! expands once in each arm of `on_pool!`:
 //!
 //! ```ignore
-//! let mut tx = pool.begin().await?;
+//! let mut tx = pool.begin_write().await?;
 //! let mut chain = lock_chain!(tx)?;          // the FIRST statement of the transaction
 //! /* … the change … */
 //! append!(tx, chain, &record)?;              // as many as the change needs
@@ -19,6 +19,7 @@
 //! it, and a transaction that rolls back takes its entries (and its sequence numbers) with it.
 
 use super::model::{Entry, Record};
+use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::Result;
 use crate::on_pool;
@@ -93,7 +94,7 @@ pub(crate) use {append, lock_chain};
 pub async fn append_alone(db: &Db, records: &[Record]) -> Result<()> {
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             for record in records {
                 append!(tx, chain, record)?;
@@ -162,8 +163,12 @@ const FILTER_WHERE: &str = "WHERE ($1 IS NULL OR client_id = $1)
 pub async fn list_entries(db: &Db, filter: &EntryFilter, limit: i64, offset: i64) -> Result<(Vec<Entry>, i64)> {
     let actor = filter.actor.as_ref().map(|a| format!("%{a}%"));
     let family = filter.action.as_ref().map(|a| format!("{a}.%"));
-    let list_sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log {FILTER_WHERE} ORDER BY seq DESC LIMIT $7 OFFSET $8");
-    let count_sql = format!("SELECT COUNT(*) FROM audit_log {FILTER_WHERE}");
+    // One client's entries by the client index (the `$1 IS NULL OR` form alone scans them all).
+    let one_client = if filter.client_id.is_some() { " AND client_id = $1" } else { "" };
+    let list_sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM audit_log {FILTER_WHERE}{one_client} ORDER BY seq DESC LIMIT $7 OFFSET $8"
+    );
+    let count_sql = format!("SELECT COUNT(*) FROM audit_log {FILTER_WHERE}{one_client}");
     let (rows, total): (Vec<EntryRow>, i64) = on_pool!(db, |pool| {
         let rows = sqlx::query_as(&list_sql)
             .bind(filter.client_id)

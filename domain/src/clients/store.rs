@@ -4,6 +4,7 @@
 use super::model::{Client, ClientCounts, ClientFilter, ImpactTier, ValidClient};
 use crate::audit::store::{append, lock_chain};
 use crate::audit::Record;
+use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::{is_unique_violation, DomainError, Result};
 use crate::on_pool;
@@ -181,7 +182,7 @@ pub async fn find_client_by_slug(db: &Db, slug: &str) -> Result<Option<Client>> 
 pub async fn insert_client(db: &Db, client: &ValidClient, now: DateTime<Utc>, audit: Record) -> Result<i64> {
     let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO clients (slug, name, impact_tier, sector, contact_name, contact_email, notes, \
@@ -225,7 +226,7 @@ pub async fn update_client(
 ) -> Result<bool> {
     let updated: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let done = sqlx::query(
                 "UPDATE clients SET name = $1, impact_tier = $2, sector = $3, contact_name = $4, \
@@ -279,7 +280,7 @@ pub async fn set_archived(
     };
     let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             if sqlx::query(sql).bind(archived_at).bind(now).bind(id).execute(&mut *tx).await?.rows_affected() != 1 {
                 return Ok(false);

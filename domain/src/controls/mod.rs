@@ -429,8 +429,10 @@ pub async fn update_client_control(
             "Someone else changed this control after you opened it. Reload to see their change, then try again.",
         ));
     }
-    let (_, item, _) = get_client_control(db, actor, slug, control_id, now).await?;
-    Ok(item)
+    // The item as saved (its history is not needed here, and grows with every change).
+    let state = store::find_state(db, client.id, control_id).await?;
+    let exception = store::latest_exception(db, client.id, control_id).await?;
+    item(actor, &client, control, state, exception, now)
 }
 
 /// Sets the same status on several controls of one client, in one transaction: all or none.

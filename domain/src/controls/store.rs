@@ -5,6 +5,7 @@ use super::model::{AppliesTo, Category, Control, ControlStatus, Reference, Revie
 use crate::audit::store::{append, lock_chain};
 use crate::audit::Record;
 use crate::clients::ImpactTier;
+use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::{DomainError, Result};
 use crate::on_pool;
@@ -31,7 +32,7 @@ pub async fn catalog_version(db: &Db) -> Result<Option<i64>> {
 pub async fn sync_catalog(db: &Db, catalog: &Catalog, now: DateTime<Utc>, audit: Record) -> Result<()> {
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             for (position, c) in catalog.categories.iter().enumerate() {
                 sqlx::query(
@@ -136,9 +137,13 @@ pub async fn list_categories(db: &Db) -> Result<Vec<Category>> {
     Ok(rows.into_iter().map(|(id, name, description)| Category { id, name, description }).collect())
 }
 
-/// Every control (retired ones too), in catalog order, with tiers and references.
+/// Every control (retired ones too), in catalog order, with tiers and references. Kept while
+/// no data changed (see [`crate::memo`]): every page about a client's controls or score reads
+/// the whole catalog (three queries), which changes a few times a year.
 pub async fn list_controls(db: &Db) -> Result<Vec<Control>> {
-    load_controls(db, None).await
+    static CATALOG: crate::memo::Memo<Vec<Control>> = crate::memo::Memo::new();
+    let key = crate::memo::Key::of(db, crate::clock::now(), None, None).await?;
+    Ok(CATALOG.get_or_compute(key, || load_controls(db, None)).await?.as_ref().clone())
 }
 
 /// One control (retired or not), with its tiers and references.
@@ -262,7 +267,7 @@ pub struct StateChange<'a> {
 pub async fn save_states(db: &Db, changes: &[StateChange<'_>], audit: &[Record]) -> Result<bool> {
     let saved: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             for change in changes {
                 let written = if change.expected_version == 0 {
@@ -375,7 +380,7 @@ pub(crate) async fn insert_demo_states(
 ) -> Result<()> {
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (state, steps) in states {
                 sqlx::query(
                     "INSERT INTO client_controls (client_id, control_id, status, owner, evidence_note, evidence_links, \
@@ -496,7 +501,7 @@ pub async fn change_exception(
 ) -> Result<Option<i64>> {
     let result: std::result::Result<Option<i64>, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let id = match change {
                 ExceptionChange::Request { reason, expires_at, user } => {
@@ -592,7 +597,7 @@ pub async fn recompute_next_due(db: &Db, controls: &[Control]) -> Result<()> {
     });
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (client_id, control_id, verified) in &rows {
                 let review = controls.iter().find(|c| &c.id == control_id).map(|c| c.review);
                 let due = match (review, verified) {
@@ -672,7 +677,7 @@ pub async fn next_custom_id(db: &Db) -> Result<String> {
 pub async fn save_custom_control(db: &Db, control: &Control, insert: bool, audit: &Record) -> Result<bool> {
     let result: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let written = if insert {
                 sqlx::query(
@@ -744,7 +749,7 @@ pub async fn save_custom_control(db: &Db, control: &Control, insert: bool, audit
 pub async fn retire_custom_control(db: &Db, id: &str, now: DateTime<Utc>, audit: &Record) -> Result<bool> {
     let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let retired = sqlx::query(
                 "UPDATE controls SET retired_at = $1 WHERE id = $2 AND NOT built_in AND retired_at IS NULL",

@@ -6,8 +6,10 @@
 
 pub mod backup;
 mod session_store;
+mod write;
 
 pub use session_store::{DbSessionStore, SESSION_USER_KEY};
+pub use write::{BeginWrite, WriteTx};
 
 use crate::error::{DomainError, Result};
 use sqlx::migrate::Migrator;

@@ -6,8 +6,12 @@
 //! disabling a user), and
 //! when its id was issued: the id is cycled at sign-in, so a session older than the absolute
 //! lifetime (from sign-in, whatever the activity) is refused when loaded.
+//!
+//! Writes take their turn with the rest of the process's writes (`begin_write`): on SQLite a
+//! session's update would otherwise wait in SQLite's busy handler behind a busy writer, and a
+//! session that cannot be saved turns a response whose change was made into an error.
 
-use super::Db;
+use super::{BeginWrite, Db};
 use crate::on_pool;
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -40,11 +44,14 @@ impl DbSessionStore {
     pub async fn delete_expired(&self) -> Result<u64> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let done = on_pool!(&self.db, |pool| {
-            sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-                .bind(now)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
+            async {
+                let mut tx = pool.begin_write().await?;
+                let deleted =
+                    sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok::<u64, sqlx::Error>(deleted.rows_affected())
+            }
+            .await
         });
         done.map_err(backend)
     }
@@ -67,18 +74,23 @@ impl SessionStore for DbSessionStore {
         // A fresh id is random (128 bits); on the vanishing chance of a collision, draw again.
         loop {
             let inserted = on_pool!(&self.db, |pool| {
-                sqlx::query(
-                    "INSERT INTO sessions (id, data, expires_at, user_id, started_at) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(record.id.to_string())
-                .bind(&data)
-                .bind(expires)
-                .bind(user_of(record))
-                .bind(OffsetDateTime::now_utc().unix_timestamp())
-                .execute(pool)
+                async {
+                    let mut tx = pool.begin_write().await?;
+                    let inserted = sqlx::query(
+                        "INSERT INTO sessions (id, data, expires_at, user_id, started_at) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (id) DO NOTHING",
+                    )
+                    .bind(record.id.to_string())
+                    .bind(&data)
+                    .bind(expires)
+                    .bind(user_of(record))
+                    .bind(OffsetDateTime::now_utc().unix_timestamp())
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok::<u64, sqlx::Error>(inserted.rows_affected())
+                }
                 .await
-                .map(|r| r.rows_affected())
             })
             .map_err(backend)?;
             if inserted == 1 {
@@ -93,14 +105,18 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
         on_pool!(&self.db, |pool| {
-            sqlx::query("UPDATE sessions SET data = $2, expires_at = $3, user_id = $4 WHERE id = $1")
-                .bind(record.id.to_string())
-                .bind(&data)
-                .bind(record.expiry_date.unix_timestamp())
-                .bind(user_of(record))
-                .execute(pool)
-                .await
-                .map(|_| ())
+            async {
+                let mut tx = pool.begin_write().await?;
+                sqlx::query("UPDATE sessions SET data = $2, expires_at = $3, user_id = $4 WHERE id = $1")
+                    .bind(record.id.to_string())
+                    .bind(&data)
+                    .bind(record.expiry_date.unix_timestamp())
+                    .bind(user_of(record))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await
+            }
+            .await
         })
         .map_err(backend)
     }
@@ -128,7 +144,12 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, id: &Id) -> Result<()> {
         on_pool!(&self.db, |pool| {
-            sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id.to_string()).execute(pool).await.map(|_| ())
+            async {
+                let mut tx = pool.begin_write().await?;
+                sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await?;
+                tx.commit().await
+            }
+            .await
         })
         .map_err(backend)
     }

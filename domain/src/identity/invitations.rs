@@ -26,6 +26,7 @@ use crate::audit::store::{append, lock_chain};
 use crate::audit::Record;
 use crate::authz::{Actor, Permission, Role};
 use crate::clients;
+use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::{is_unique_violation, DomainError, FieldError, Result};
 use crate::on_pool;
@@ -144,7 +145,7 @@ pub async fn create_invitation(db: &Db, actor: &Actor, new: &NewInvitation, now:
     let hash = hash_token(&token);
     let inserted: std::result::Result<Option<i64>, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let pending: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM invitations WHERE email = $1 AND used_at IS NULL AND revoked_at IS NULL \
@@ -277,7 +278,7 @@ pub async fn revoke_invitation(db: &Db, actor: &Actor, id: i64, now: DateTime<Ut
         .summary(format!("revoked the invitation of {} as {}", row.email, row.role));
     let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let changed = sqlx::query(
                 "UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL",
@@ -369,7 +370,7 @@ pub async fn accept_invitation(
     let all_clients = assigned.is_empty();
     let created: std::result::Result<Option<i64>, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let used = sqlx::query(
                 "UPDATE invitations SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL \

@@ -16,6 +16,7 @@ use super::{store as users, throttle, totp};
 use crate::audit::store::{append, lock_chain};
 use crate::audit::{self, Record};
 use crate::authz::{Actor, Permission};
+use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::{DomainError, Result};
 use crate::on_pool;
@@ -127,7 +128,7 @@ pub async fn reset(db: &Db, actor: &Actor, email: &str) -> Result<()> {
         .summary("removed the two-factor app and recovery codes; their sessions end");
     let done: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             for table in ["mfa_totp", "mfa_recovery_codes", "sessions"] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
@@ -269,7 +270,7 @@ async fn find_secret(db: &Db, user_id: i64) -> Result<Option<(String, bool)>> {
 async fn save_pending(db: &Db, user_id: i64, secret: &str, audit: &Record) -> Result<()> {
     let done: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             sqlx::query(
                 "INSERT INTO mfa_totp (user_id, secret, confirmed_at, last_step) VALUES ($1, $2, NULL, 0) \
@@ -297,7 +298,7 @@ async fn save_confirmed(
 ) -> Result<()> {
     let done: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             sqlx::query("UPDATE mfa_totp SET confirmed_at = $1, last_step = $2 WHERE user_id = $3")
                 .bind(now)
@@ -325,7 +326,7 @@ async fn save_confirmed(
 async fn accept_step(db: &Db, user_id: i64, step: i64, audit: &Record) -> Result<bool> {
     let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let changed = sqlx::query(
                 "UPDATE mfa_totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1 AND confirmed_at IS NOT NULL",
@@ -351,7 +352,7 @@ async fn accept_step(db: &Db, user_id: i64, step: i64, audit: &Record) -> Result
 async fn use_recovery_code(db: &Db, user_id: i64, hash: &str, now: DateTime<Utc>, audit: &Record) -> Result<bool> {
     let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let changed = sqlx::query(
                 "UPDATE mfa_recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",

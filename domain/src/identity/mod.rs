@@ -45,9 +45,21 @@ use std::sync::OnceLock;
 #[error("a blocking task failed: {0}")]
 struct BlockingTaskFailed(String);
 
+/// Password checks and hashes at once, at most: each takes 19 MiB and a core for a tenth of a
+/// second, so more at once only queue for the cores while holding their memory (a burst of
+/// sign-ins would otherwise take memory in proportion to the burst).
+fn password_work() -> &'static tokio::sync::Semaphore {
+    static WORK: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    WORK.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        tokio::sync::Semaphore::new(cores.clamp(1, 4))
+    })
+}
+
 /// Hashes a password with argon2id (the crate's defaults follow the OWASP recommendation).
 pub async fn hash_password(password: &str) -> Result<String> {
     let password = password.to_owned();
+    let _turn = password_work().acquire().await.map_err(DomainError::internal)?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string())
@@ -59,6 +71,7 @@ pub async fn hash_password(password: &str) -> Result<String> {
 
 async fn verify_password(hash: String, password: &str) -> Result<bool> {
     let password = password.to_owned();
+    let _turn = password_work().acquire().await.map_err(DomainError::internal)?;
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())

@@ -4,6 +4,7 @@ use super::model::User;
 use crate::audit::store::{append, lock_chain};
 use crate::audit::Record;
 use crate::authz::Role;
+use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::{is_unique_violation, DomainError, Result};
 use crate::on_pool;
@@ -130,7 +131,7 @@ pub async fn insert_user(db: &Db, user: &UserRecord<'_>, now: DateTime<Utc>, aud
     let all_clients = user.assigned.is_empty();
     let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO users (email, display_name, password_hash, role, client_id, all_clients, created_at) \
@@ -181,7 +182,7 @@ pub async fn count_other_active_admins(db: &Db, email: &str) -> Result<i64> {
 pub async fn end_sessions(db: &Db, user_id: i64, audit: &Record) -> Result<u64> {
     let done: std::result::Result<u64, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(user_id)
@@ -222,7 +223,7 @@ pub enum Applied {
 pub async fn apply_change(db: &Db, user_id: i64, change: &Change<'_>, audit: &Record) -> Result<Applied> {
     let done: std::result::Result<Applied, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let current: Option<(String, Option<DateTime<Utc>>)> =
                 sqlx::query_as("SELECT role, disabled_at FROM users WHERE id = $1")

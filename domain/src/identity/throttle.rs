@@ -4,6 +4,7 @@
 //! window, sign-in is refused without checking the password until enough failures have aged
 //! out of the window. A successful sign-in clears its account's failures.
 
+use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::Result;
 use crate::on_pool;
@@ -80,7 +81,7 @@ pub(super) async fn record_failure(db: &Db, email: &str, address: Option<&str>, 
     let since = (now - WINDOW).timestamp();
     let done: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM sign_in_failures WHERE at <= $1").bind(since).execute(&mut *tx).await?;
             let keys = [(Scope::Account, Some(email)), (Scope::Address, address)];
             for (scope, key) in keys {

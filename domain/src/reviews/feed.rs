@@ -8,6 +8,7 @@ use super::{list_schedule, Occurrence, ScheduleFilter};
 use crate::audit::store::{append, lock_chain};
 use crate::audit::Record;
 use crate::authz::{Actor, Permission};
+use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::{DomainError, Result};
 use crate::on_pool;
@@ -30,7 +31,7 @@ pub async fn rotate_token(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<
     let audit = Record::by(actor, "calendar_feed.rotate", format!("user:{user_id}"))
         .summary("a new calendar feed address; the old one stops working");
     on_pool!(db, |pool| {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_write().await?;
         let mut chain = lock_chain!(tx)?;
         sqlx::query("DELETE FROM calendar_feeds WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO calendar_feeds (user_id, token_hash, created_at) VALUES ($1, $2, $3)")

@@ -3,6 +3,7 @@
 use super::store::OccurrenceChange;
 use crate::audit::store::{append, lock_chain};
 use crate::audit::Record;
+use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::{is_unique_violation, DomainError, Result};
 use crate::on_pool;
@@ -52,10 +53,14 @@ pub struct ActionRow {
 
 /// The meeting of an occurrence, or by its own id.
 pub async fn find_meeting(db: &Db, occurrence_id: Option<i64>, meeting_id: Option<i64>) -> Result<Option<MeetingRow>> {
+    // Each id given also as a plain equality, which SQLite serves from an index (see
+    // reviews::store::list_occurrences).
+    let by_occurrence = if occurrence_id.is_some() { " AND occurrence_id = $1" } else { "" };
+    let by_id = if meeting_id.is_some() { " AND id = $2" } else { "" };
     Ok(on_pool!(db, |pool| {
         sqlx::query_as(&format!(
-            "SELECT {MEETING_COLUMNS} FROM meetings WHERE ($1 IS NULL OR occurrence_id = $1) AND ($2 IS NULL OR id = $2) \
-             ORDER BY id LIMIT 1"
+            "SELECT {MEETING_COLUMNS} FROM meetings WHERE ($1 IS NULL OR occurrence_id = $1) AND ($2 IS NULL OR id = $2)\
+             {by_occurrence}{by_id} ORDER BY id LIMIT 1"
         ))
         .bind(occurrence_id)
         .bind(meeting_id)
@@ -90,7 +95,7 @@ pub struct NewMeeting<'a> {
 pub async fn insert_meeting(db: &Db, m: &NewMeeting<'_>, now: DateTime<Utc>, audit: &Record) -> Result<i64> {
     let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO meetings (occurrence_id, client_id, held_on, agenda, state, created_at, created_by) \
@@ -135,7 +140,7 @@ pub struct MeetingEdit<'a> {
 pub async fn update_meeting(db: &Db, e: &MeetingEdit<'_>, audit: &Record) -> Result<bool> {
     let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let written = sqlx::query(
                 "UPDATE meetings SET held_on = $1, attendees_msp = $2, attendees_client = $3, agenda = $4, minutes = $5, \
@@ -225,7 +230,7 @@ pub enum Addition<'a> {
 pub async fn add_to_meeting(db: &Db, meeting_id: i64, addition: &Addition<'_>, audit: &Record) -> Result<bool> {
     let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             // The version moves so that a sign-off based on an older read is refused.
             let draft = sqlx::query("UPDATE meetings SET version = version + 1 WHERE id = $1 AND state = 'draft'")
@@ -291,7 +296,7 @@ pub async fn complete_action(
 ) -> Result<bool> {
     let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let written = sqlx::query(
                 "UPDATE action_items SET state = 'done', done_at = $1, done_by = $2, done_in_meeting_id = $3 \
@@ -329,7 +334,7 @@ pub async fn sign_meeting(
 ) -> Result<bool> {
     let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let written = sqlx::query(
                 "UPDATE meetings SET state = 'signed', signed_at = $1, signed_by = $2, snapshot = $3, version = version + 1 \

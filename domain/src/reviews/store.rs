@@ -3,6 +3,7 @@
 use super::model::{Cadence, OccurrenceState, ReviewKind};
 use crate::audit::store::{append, lock_chain};
 use crate::audit::Record;
+use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::{is_unique_violation, DomainError, Result};
 use crate::on_pool;
@@ -128,6 +129,17 @@ pub async fn list_occurrences(db: &Db, q: OccurrenceQuery<'_>) -> Result<Vec<Occ
         (None, None, Some(_)) => " AND o.client_id = $9",
         (None, None, None) => "",
     };
+    // Likewise the open ones (a partial index holds them by due day) and the due range.
+    let mut narrow = one_client.to_string();
+    if q.open_only {
+        narrow.push_str(" AND o.state IN ('planned', 'in_progress')");
+    }
+    if q.due_from.is_some() {
+        narrow.push_str(" AND o.due_on >= $6");
+    }
+    if q.due_to.is_some() {
+        narrow.push_str(" AND o.due_on <= $7");
+    }
     let sql = format!(
         "SELECT o.id, o.series_id, o.client_id, c.slug AS client_slug, c.name AS client_name, s.kind, s.title, \
              s.cadence, s.owner, s.starts_on AS series_starts_on, o.n, o.due_on, o.scheduled_on, o.state, o.note, \
@@ -138,7 +150,7 @@ pub async fn list_occurrences(db: &Db, q: OccurrenceQuery<'_>) -> Result<Vec<Occ
                AND ($6 IS NULL OR o.due_on >= $6) AND ($7 IS NULL OR o.due_on <= $7) \
                AND ($8 IS NULL OR c.id IN (SELECT a.client_id FROM user_clients a WHERE a.user_id = $8)) \
                AND ($9 IS NULL OR c.id = $9) AND c.archived_at IS NULL AND s.ended_at IS NULL \
-             {one_client} ORDER BY o.due_on, c.name, s.kind, o.id LIMIT $10"
+             {narrow} ORDER BY o.due_on, c.name, s.kind, o.id LIMIT $10"
     );
     let rows: Vec<OccurrenceRow> = on_pool!(db, |pool| {
         sqlx::query_as(&sql)
@@ -173,7 +185,7 @@ pub struct NewSeries<'a> {
 pub async fn insert_series(db: &Db, s: &NewSeries<'_>, now: DateTime<Utc>, audit: &Record) -> Result<i64> {
     let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO review_series (client_id, kind, title, cadence, owner, starts_on, created_at, created_by) \
@@ -245,7 +257,7 @@ pub async fn change_occurrence(db: &Db, c: &OccurrenceChange<'_>, audit: &Record
     };
     let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let written = sqlx::query(
                 "UPDATE review_occurrences SET state = $1, scheduled_on = $2, note = $3, closed_at = $4, closed_by = $5, \
@@ -360,7 +372,7 @@ pub async fn decide(db: &Db, item: &ItemRow, d: &Decision<'_>, audit: &Record) -
     let Decision { decision, reason, by, ref effect, now } = *d;
     let decided: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let written = sqlx::query(
                 "UPDATE access_review_items SET decision = $1, reason = $2, decided_by = $3, decided_at = $4 \

@@ -22,7 +22,6 @@
 //! settings (the score explains itself); only admins change them (`ManageSettings`).
 
 pub mod charts;
-mod memo;
 pub mod model;
 pub mod sources;
 pub(crate) mod store;
@@ -41,6 +40,7 @@ use crate::clients::{self, Client, ImpactTier};
 use crate::controls::{self, Category, Control, ControlStatus, Freshness, ReviewFrequency};
 use crate::db::Db;
 use crate::error::{DomainError, FieldError, Result};
+use crate::memo;
 use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -58,9 +58,13 @@ struct Inputs {
     categories: Vec<Category>,
     settings: ScoreSettings,
     policy: SlaPolicy,
-    states: HashMap<i64, Vec<store::StateRow>>,
-    /// Grants not revoked, by client.
-    grants: HashMap<i64, Vec<Grant>>,
+    /// Recorded control states by client, against `catalog`.
+    states: HashMap<i64, Vec<store::State>>,
+    /// Grants not revoked: for the portfolio, the list shared with the findings and the debt,
+    /// not copied (30,000 grants on the large set).
+    grants: Arc<Vec<Grant>>,
+    /// Each client's grants, as positions in `grants`.
+    grants_of: HashMap<i64, Vec<usize>>,
     reviews: HashMap<i64, i64>,
     kev: HashMap<i64, i64>,
 }
@@ -72,38 +76,47 @@ async fn load_inputs(
     client_ids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<Inputs> {
-    let mut states: HashMap<i64, Vec<store::StateRow>> = HashMap::new();
-    for row in store::list_states(db, assigned_to, only_client).await? {
-        states.entry(row.client_id).or_default().push(row);
-    }
-    let mut grants: HashMap<i64, Vec<Grant>> = HashMap::new();
-    let query = GrantQuery { client_id: only_client, assigned_to, only_client, ..Default::default() };
-    for grant in access::store::list_grants(db, query).await? {
-        grants.entry(grant.client_id).or_default().push(grant);
+    let catalog = controls::store::list_controls(db).await?;
+    let states = store::list_states(db, assigned_to, only_client, &catalog).await?;
+    let grants = if only_client.is_some() {
+        // One client's grants, by the client index.
+        let query = GrantQuery { client_id: only_client, assigned_to, only_client, ..Default::default() };
+        Arc::new(access::store::list_grants(db, query).await?)
+    } else {
+        // The whole portfolio's, shared with the findings and the governance debt.
+        access::active_grants_shared(db, now, assigned_to, only_client).await?
+    };
+    let mut grants_of: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, grant) in grants.iter().enumerate() {
+        grants_of.entry(grant.client_id).or_default().push(i);
     }
     Ok(Inputs {
-        catalog: controls::store::list_controls(db).await?,
+        catalog,
         categories: controls::store::list_categories(db).await?,
         settings: store::load_settings(db).await?,
         policy: access::lifecycle::sla_policy(db).await?,
         states,
         grants,
+        grants_of,
         reviews: sources::overdue_reviews(db, client_ids, now).await?,
         kev: sources::kev_items_past_sla(db, client_ids, now).await?,
     })
 }
 
 /// The controls on a client's checklist as the score sees them, in catalog order.
-fn items_of(catalog: &[Control], tier: ImpactTier, states: &[store::StateRow], now: DateTime<Utc>) -> Vec<ScoreItem> {
-    let by_control: HashMap<&str, &store::StateRow> = states.iter().map(|s| (s.control_id.as_str(), s)).collect();
+fn items_of(catalog: &[Control], tier: ImpactTier, states: &[store::State], now: DateTime<Utc>) -> Vec<ScoreItem> {
+    let mut by_control: Vec<Option<&store::State>> = vec![None; catalog.len()];
+    for state in states {
+        by_control[state.control] = Some(state);
+    }
     catalog
         .iter()
-        .filter_map(|control| {
-            let state = by_control.get(control.id.as_str()).copied();
+        .zip(by_control)
+        .filter_map(|(control, state)| {
             if !controls::on_checklist(control, tier, state.is_some()) {
                 return None;
             }
-            let status = state.and_then(|s| ControlStatus::parse(&s.status)).unwrap_or(ControlStatus::NotAssessed);
+            let status = state.map_or(ControlStatus::NotAssessed, |s| s.status);
             let verified = state.and_then(|s| s.last_verified_at);
             Some(item(control, status, verified, now))
         })
@@ -123,9 +136,15 @@ fn item(control: &Control, status: ControlStatus, verified: Option<DateTime<Utc>
 
 /// Leavers holding access at a client, one per technician, and whether any of their grants
 /// there is past its revocation deadline. `grants` are the client's grants not revoked.
-fn governance_of(grants: &[Grant], policy: &SlaPolicy, now: DateTime<Utc>, reviews: i64, kev: i64) -> Governance {
+fn governance_of<'a>(
+    grants: impl IntoIterator<Item = &'a Grant>,
+    policy: &SlaPolicy,
+    now: DateTime<Utc>,
+    reviews: i64,
+    kev: i64,
+) -> Governance {
     let mut leavers: BTreeMap<i64, LeaverAccess> = BTreeMap::new();
-    for grant in grants.iter().filter(|g| g.revoked_at.is_none() && g.technician_state.is_leaver()) {
+    for grant in grants.into_iter().filter(|g| g.revoked_at.is_none() && g.technician_state.is_leaver()) {
         let leaver = leavers.entry(grant.technician_id).or_insert_with(|| LeaverAccess {
             technician_id: grant.technician_id,
             name: grant.technician_name.clone(),
@@ -149,9 +168,9 @@ pub struct Hygiene {
     pub findings: i64,
 }
 
-fn hygiene_of(grants: &[Grant], policy: &SlaPolicy, now: DateTime<Utc>) -> Hygiene {
+fn hygiene_of<'a>(grants: impl IntoIterator<Item = &'a Grant>, policy: &SlaPolicy, now: DateTime<Utc>) -> Hygiene {
     let mut h = Hygiene::default();
-    for grant in grants.iter().filter(|g| g.revoked_at.is_none()) {
+    for grant in grants.into_iter().filter(|g| g.revoked_at.is_none()) {
         match grant.state(now) {
             GrantState::Active => h.active += 1,
             GrantState::Expired => h.expired += 1,
@@ -174,9 +193,8 @@ impl Inputs {
 
     fn score(&self, client_id: i64, tier: ImpactTier, now: DateTime<Utc>) -> Score {
         let items = items_of(&self.catalog, tier, self.states.get(&client_id).map(Vec::as_slice).unwrap_or(&[]), now);
-        let grants = self.grants.get(&client_id).map(Vec::as_slice).unwrap_or(&[]);
         let governance = governance_of(
-            grants,
+            self.grants_of_client(client_id),
             &self.policy,
             now,
             self.reviews.get(&client_id).copied().unwrap_or(0),
@@ -186,7 +204,12 @@ impl Inputs {
     }
 
     fn hygiene(&self, client_id: i64, now: DateTime<Utc>) -> Hygiene {
-        hygiene_of(self.grants.get(&client_id).map(Vec::as_slice).unwrap_or(&[]), &self.policy, now)
+        hygiene_of(self.grants_of_client(client_id), &self.policy, now)
+    }
+
+    /// The client's grants not revoked.
+    fn grants_of_client(&self, client_id: i64) -> impl Iterator<Item = &Grant> {
+        self.grants_of.get(&client_id).into_iter().flatten().map(|&i| &self.grants[i])
     }
 }
 
@@ -227,51 +250,83 @@ pub async fn get_client_charts(
     now: DateTime<Utc>,
 ) -> Result<(ClientScore, Vec<Chart>)> {
     let scored = get_client_score(db, actor, slug, now).await?;
-    let today = crate::clock::calendar().today(now);
-    let from = today - Duration::days(HISTORY_DAYS - 1);
+    let (today, from) = history_window(now);
     let history = store::list_snapshots(db, scored.client.id, from).await?;
-    let live = history.last().is_none_or(|s| s.day < today);
     let name = &scored.client.name;
-    let mut trend: Vec<charts::TrendPoint> =
-        history.iter().map(|s| charts::TrendPoint { day: s.day, posture: s.posture, band: s.band }).collect();
-    if live {
-        trend.push(charts::TrendPoint { day: today, posture: scored.score.posture, band: scored.score.band });
-    }
     let meetings = sources::meetings(db, scored.client.id, from, today).await?;
     let quarters = sources::review_timeliness(db, scored.client.id, now).await?;
     let mut result = vec![
-        charts::trend_chart(name, &trend, &meetings, &scored.settings),
+        charts::trend_chart(name, &trend_points(&scored, &history, today), &meetings, &scored.settings),
         charts::category_chart(name, &scored.categories, &scored.score, &scored.settings),
         charts::contributors_chart(name, &scored.score),
     ];
     if actor.can_on_client(Permission::ViewAccess, scored.client.id) {
-        let mut points: Vec<charts::AccessPoint> = history
-            .iter()
-            .map(|s| charts::AccessPoint {
-                day: s.day,
-                active: s.grants_active,
-                expired: s.grants_expired,
-                leavers: s.grants_leavers,
-                findings: s.access_findings,
-            })
-            .collect();
-        if live {
-            let h = scored.hygiene;
-            points.push(charts::AccessPoint {
-                day: today,
-                active: h.active,
-                expired: h.expired,
-                leavers: h.leavers,
-                findings: h.findings,
-            });
-        }
-        result.push(charts::access_chart(name, &points));
+        result.push(charts::access_chart(name, &access_points(&scored, &history, today)));
     }
     result.push(charts::reviews_chart(name, &quarters));
     Ok((scored, result))
 }
 
-/// One chart of a client.
+/// [`get_client_charts`], kept while no data changed and within the minute (see [`memo`]): a
+/// client's page shows the score and its charts' tables at every load. What it holds depends
+/// on the client's data only, and on whether the reader may see access (the access chart), so
+/// the reader's right to see the client is checked first and the rest is shared.
+pub async fn client_charts_kept(
+    db: &Db,
+    actor: &Actor,
+    slug: &str,
+    now: DateTime<Utc>,
+) -> Result<Arc<(ClientScore, Vec<Chart>)>> {
+    static KEPT: memo::Memo<(ClientScore, Vec<Chart>)> = memo::Memo::with_capacity(64);
+    let client = clients::get_client(db, actor, slug).await?;
+    actor.require_on_client(Permission::ViewControls, client.id)?;
+    let with_access = actor.can_on_client(Permission::ViewAccess, client.id);
+    let key = memo::Key::of(db, now, None, Some(client.id)).await?.with_detail(format!("charts, access {with_access}"));
+    KEPT.get_or_compute(key, || get_client_charts(db, actor, slug, now)).await
+}
+
+/// Today, and the first day the charts' history shows.
+fn history_window(now: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
+    let today = crate::clock::calendar().today(now);
+    (today, today - Duration::days(HISTORY_DAYS - 1))
+}
+
+/// The trend's points: the daily snapshots, and today's score live until today's is taken.
+fn trend_points(scored: &ClientScore, history: &[Snapshot], today: NaiveDate) -> Vec<charts::TrendPoint> {
+    let mut trend: Vec<charts::TrendPoint> =
+        history.iter().map(|s| charts::TrendPoint { day: s.day, posture: s.posture, band: s.band }).collect();
+    if history.last().is_none_or(|s| s.day < today) {
+        trend.push(charts::TrendPoint { day: today, posture: scored.score.posture, band: scored.score.band });
+    }
+    trend
+}
+
+/// The access chart's points, likewise.
+fn access_points(scored: &ClientScore, history: &[Snapshot], today: NaiveDate) -> Vec<charts::AccessPoint> {
+    let mut points: Vec<charts::AccessPoint> = history
+        .iter()
+        .map(|s| charts::AccessPoint {
+            day: s.day,
+            active: s.grants_active,
+            expired: s.grants_expired,
+            leavers: s.grants_leavers,
+            findings: s.access_findings,
+        })
+        .collect();
+    if history.last().is_none_or(|s| s.day < today) {
+        let h = scored.hygiene;
+        points.push(charts::AccessPoint {
+            day: today,
+            active: h.active,
+            expired: h.expired,
+            leavers: h.leavers,
+            findings: h.findings,
+        });
+    }
+    points
+}
+
+/// One of a client's charts (reading only what that chart shows).
 pub async fn get_client_chart(
     db: &Db,
     actor: &Actor,
@@ -279,11 +334,50 @@ pub async fn get_client_chart(
     kind: ChartKind,
     now: DateTime<Utc>,
 ) -> Result<Chart> {
-    let (scored, charts) = get_client_charts(db, actor, slug, now).await?;
-    if kind == ChartKind::Access {
-        actor.require_on_client(Permission::ViewAccess, scored.client.id)?;
+    let scored = get_client_score(db, actor, slug, now).await?;
+    match kind {
+        ChartKind::Access => actor.require_on_client(Permission::ViewAccess, scored.client.id)?,
+        ChartKind::Heatmap => return Err(DomainError::NotFound),
+        _ => {}
     }
-    charts.into_iter().find(|c| c.kind == kind).ok_or(DomainError::NotFound)
+    let (today, from) = history_window(now);
+    let name = &scored.client.name;
+    Ok(match kind {
+        ChartKind::Trend => {
+            let history = store::list_snapshots(db, scored.client.id, from).await?;
+            let meetings = sources::meetings(db, scored.client.id, from, today).await?;
+            charts::trend_chart(name, &trend_points(&scored, &history, today), &meetings, &scored.settings)
+        }
+        ChartKind::Access => {
+            let history = store::list_snapshots(db, scored.client.id, from).await?;
+            charts::access_chart(name, &access_points(&scored, &history, today))
+        }
+        ChartKind::Reviews => {
+            charts::reviews_chart(name, &sources::review_timeliness(db, scored.client.id, now).await?)
+        }
+        ChartKind::Categories => charts::category_chart(name, &scored.categories, &scored.score, &scored.settings),
+        ChartKind::Contributors | ChartKind::Heatmap => charts::contributors_chart(name, &scored.score),
+    })
+}
+
+/// One of a client's charts drawn as SVG, kept while no data changed and within the minute
+/// (see [`memo`]): a chart depends on the client's data only, so the reader's right to see
+/// it is checked first and the drawing is shared.
+pub async fn client_chart_svg(
+    db: &Db,
+    actor: &Actor,
+    slug: &str,
+    kind: ChartKind,
+    now: DateTime<Utc>,
+) -> Result<Arc<String>> {
+    static DRAWN: memo::Memo<String> = memo::Memo::with_capacity(64);
+    let client = clients::get_client(db, actor, slug).await?;
+    actor.require_on_client(Permission::ViewControls, client.id)?;
+    if kind == ChartKind::Access {
+        actor.require_on_client(Permission::ViewAccess, client.id)?;
+    }
+    let key = memo::Key::of(db, now, None, Some(client.id)).await?.with_detail(kind.slug());
+    DRAWN.get_or_compute(key, || async { get_client_chart(db, actor, slug, kind, now).await?.svg() }).await
 }
 
 /// A client in the portfolio ranking.
@@ -293,8 +387,44 @@ pub struct RankedClient {
     pub slug: String,
     pub name: String,
     pub impact_tier: ImpactTier,
-    pub score: Score,
+    pub score: RankedScore,
     pub priority_hundredths: Option<i64>,
+}
+
+/// What the ranking keeps of a client's score: enough to rank and count it and to explain it
+/// in a line. A ranking is kept for every client in view (2,000 on the large set), and a whole
+/// score lists every gap; a client's own page reads its whole score ([`get_client_score`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RankedScore {
+    pub coverage: Option<i64>,
+    pub posture: Option<i64>,
+    /// The band after overrides.
+    pub band: Band,
+    /// The overrides that raised the band.
+    pub raised: Vec<Override>,
+    /// The largest gap.
+    pub top_gap: Option<Gap>,
+}
+
+impl RankedScore {
+    fn of(score: Score) -> RankedScore {
+        RankedScore {
+            coverage: score.coverage,
+            posture: score.posture,
+            band: score.band,
+            raised: score.overrides.into_iter().filter(|o| o.raised).collect(),
+            top_gap: score.gaps.into_iter().next(),
+        }
+    }
+
+    /// Why the client stands where it does, in a line: the override that raised its band, else
+    /// its largest gap.
+    pub fn reason(&self) -> Option<String> {
+        self.raised
+            .first()
+            .map(|o| format!("Band raised: {}", o.reason))
+            .or_else(|| self.top_gap.as_ref().map(Gap::describe))
+    }
 }
 
 /// The clients the actor may see, ranked by priority (highest first; clients not rated last).
@@ -303,6 +433,8 @@ pub struct Ranking {
     pub clients: Vec<RankedClient>,
     pub categories: Vec<Category>,
     pub settings: ScoreSettings,
+    /// The portfolio heatmap, made with the ranking (every portfolio load shows it).
+    heatmap: Chart,
 }
 
 /// Every active client the actor may see, scored and ranked: priority first, then the lower
@@ -318,12 +450,7 @@ pub async fn ranking(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Arc<R
     actor.require(Permission::ViewPortfolio)?;
     let (assigned_to, only_client) = clients::visibility(actor).binds();
     let key = memo::Key::of(db, now, assigned_to, only_client).await?;
-    if let Some(kept) = RANKINGS.get(&key) {
-        return Ok(kept);
-    }
-    let ranking = Arc::new(compute_ranking(db, assigned_to, only_client, now).await?);
-    RANKINGS.put(key, ranking.clone());
-    Ok(ranking)
+    RANKINGS.get_or_compute(key, || compute_ranking(db, assigned_to, only_client, now)).await
 }
 
 async fn compute_ranking(
@@ -335,18 +462,24 @@ async fn compute_ranking(
     let rows = store::list_active_clients(db, assigned_to, only_client).await?;
     let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
     let inputs = load_inputs(db, assigned_to, only_client, &ids, now).await?;
+    // Each client's heatmap row is taken from its whole score, which is then let go.
+    let mut cells: HashMap<i64, Vec<Option<i64>>> = HashMap::with_capacity(rows.len());
     let mut ranked: Vec<RankedClient> = rows
         .into_iter()
         .map(|c| {
             let tier = ImpactTier::parse(&c.impact_tier).unwrap_or(ImpactTier::Standard);
             let score = inputs.score(c.id, tier, now);
+            cells.insert(
+                c.id,
+                inputs.categories.iter().map(|k| score.category(&k.id).and_then(|s| s.coverage)).collect(),
+            );
             RankedClient {
                 priority_hundredths: model::priority_hundredths(score.posture, tier, &inputs.settings),
                 id: c.id,
                 slug: c.slug,
                 name: c.name,
                 impact_tier: tier,
-                score,
+                score: RankedScore::of(score),
             }
         })
         .collect();
@@ -357,29 +490,40 @@ async fn compute_ranking(
             .then(a.name.cmp(&b.name))
             .then(a.id.cmp(&b.id))
     });
-    Ok(Ranking { clients: ranked, categories: inputs.categories, settings: inputs.settings })
+    let heatmap = heatmap_of(&ranked, cells, &inputs.categories, &inputs.settings);
+    Ok(Ranking { clients: ranked, categories: inputs.categories, settings: inputs.settings, heatmap })
 }
 
 /// The portfolio heatmap: clients × categories, the highest priority one per row and the rest
 /// grouped by band (see [`charts::heatmap_rows`]).
 pub async fn get_portfolio_heatmap(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Chart> {
-    let ranking = ranking(db, actor, now).await?;
-    Ok(heatmap_of(&ranking))
+    Ok(ranking(db, actor, now).await?.heatmap().clone())
 }
 
-/// The heatmap of a ranking already computed.
-pub fn heatmap_of(ranking: &Ranking) -> Chart {
-    let clients: Vec<charts::HeatClient> = ranking
-        .clients
+impl Ranking {
+    /// The portfolio heatmap of this ranking.
+    pub fn heatmap(&self) -> &Chart {
+        &self.heatmap
+    }
+}
+
+/// The heatmap of ranked clients, given each one's coverage per category (in `categories`' order).
+fn heatmap_of(
+    ranked: &[RankedClient],
+    mut cells: HashMap<i64, Vec<Option<i64>>>,
+    categories: &[Category],
+    settings: &ScoreSettings,
+) -> Chart {
+    let clients: Vec<charts::HeatClient> = ranked
         .iter()
         .map(|c| charts::HeatClient {
             name: c.name.clone(),
             band: c.score.band,
-            cells: ranking.categories.iter().map(|k| c.score.category(&k.id).and_then(|s| s.coverage)).collect(),
+            cells: cells.remove(&c.id).unwrap_or_default(),
         })
         .collect();
     let rows = charts::heatmap_rows(&clients, charts::HEATMAP_CLIENTS);
-    charts::heatmap_chart(rows, &ranking.categories, clients.len(), &ranking.settings)
+    charts::heatmap_chart(rows, categories, clients.len(), settings)
 }
 
 /// A leaver who still holds access past the revocation deadline, across clients.
@@ -416,21 +560,15 @@ pub const EXPIRING_WITHIN_DAYS: i64 = 30;
 pub async fn get_governance_debt(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<GovernanceDebt> {
     static DEBTS: memo::Memo<GovernanceDebt> = memo::Memo::new();
     actor.require(Permission::ViewPortfolio)?;
-    let (assigned_to, only_client) = clients::visibility(actor).binds();
-    let key = memo::Key::of(db, now, assigned_to, only_client).await?;
-    if let Some(kept) = DEBTS.get(&key) {
-        return Ok(kept.as_ref().clone());
-    }
-    let debt = compute_governance_debt(db, actor, now).await?;
-    DEBTS.put(key, Arc::new(debt.clone()));
-    Ok(debt)
+    let key = memo::Key::for_actor(db, now, actor).await?;
+    Ok(DEBTS.get_or_compute(key, || compute_governance_debt(db, actor, now)).await?.as_ref().clone())
 }
 
 async fn compute_governance_debt(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<GovernanceDebt> {
-    let policy = access::lifecycle::sla_policy(db).await?;
+    let (grants, policy) = access::findings_inputs(db, actor, now).await?;
     let mut leavers: BTreeMap<i64, LeaverDebt> = BTreeMap::new();
-    for (grant, found) in access::list_findings(db, actor, now).await? {
-        if !found.contains(&FindingKind::RevocationOverdue) {
+    for grant in grants.iter() {
+        if !access::model::findings(grant, &policy, now).contains(&FindingKind::RevocationOverdue) {
             continue;
         }
         let debt = leavers.entry(grant.technician_id).or_insert_with(|| LeaverDebt {
@@ -658,8 +796,9 @@ pub(crate) async fn backfill_demo_history(db: &Db, days: i64, now: DateTime<Utc>
         let timelines: Vec<Timeline> = inputs
             .catalog
             .iter()
-            .filter_map(|control| {
-                let state = states.iter().find(|s| s.control_id == control.id);
+            .enumerate()
+            .filter_map(|(i, control)| {
+                let state = states.iter().find(|s| s.control == i);
                 if !controls::on_checklist(control, tier, state.is_some()) {
                     return None;
                 }
@@ -733,5 +872,44 @@ mod tests {
         assert_eq!(last_at(&list, t(5), |x| *x), Some(&t(5)));
         assert_eq!(last_at(&list, t(30), |x| *x), Some(&t(9)));
         assert_eq!(last_at(&list, Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(), |x| *x), None);
+    }
+
+    #[test]
+    fn the_ranking_keeps_what_explains_a_score_in_a_line() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+        let item = |id: &str, severity, status| ScoreItem {
+            control_id: id.into(),
+            title: format!("Control {id}"),
+            category_id: "RA".into(),
+            severity,
+            status,
+            stale: false,
+        };
+        // Nearly whole (a low band), with one gap, so that a leaver can raise the band.
+        let items = [
+            item("RA-01", 2, ControlStatus::Partial),
+            item("RA-02", 5, ControlStatus::Implemented),
+            item("RA-03", 5, ControlStatus::Implemented),
+        ];
+        let settings = ScoreSettings::default();
+        let categories = vec!["RA".to_string()];
+        let calm = model::score(&items, &categories, &Governance::default(), &settings, now);
+        let kept = RankedScore::of(calm.clone());
+        assert_eq!((kept.coverage, kept.posture, kept.band), (calm.coverage, calm.posture, calm.band));
+        assert!(kept.raised.is_empty());
+        assert_eq!(kept.top_gap.as_ref().map(|g| g.control_id.as_str()), Some("RA-01"), "the largest gap");
+        assert_eq!(kept.reason(), Some(calm.gaps[0].describe()));
+
+        // A leaver holding access long after leaving raises the band: that is the reason given.
+        let leaver = LeaverAccess {
+            technician_id: 1,
+            name: "Ada".into(),
+            t0: Some(now - Duration::days(settings.leaver_override_days + 10)),
+            past_sla: true,
+        };
+        let governance = Governance { leavers: vec![leaver], ..Governance::default() };
+        let raised = RankedScore::of(model::score(&items, &categories, &governance, &settings, now));
+        assert!(!raised.raised.is_empty(), "the leaver raised the band");
+        assert!(raised.reason().is_some_and(|r| r.starts_with("Band raised: leaver Ada")), "{:?}", raised.reason());
     }
 }

@@ -2,11 +2,14 @@
 //! score is computed from. Callers authorize; see `mod.rs`.
 
 use super::model::{Band, ScoreSettings, SETTINGS};
+use crate::controls::{Control, ControlStatus};
+use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::{DomainError, Result};
 use crate::on_pool;
 use chrono::{DateTime, NaiveDate, Utc};
-use std::collections::BTreeMap;
+use futures_util::TryStreamExt;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, thiserror::Error)]
 #[error("unexpected value in the database: {0}")]
@@ -37,7 +40,7 @@ pub async fn save_settings(
 ) -> Result<()> {
     let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = crate::audit::store::lock_chain!(tx)?;
             for spec in SETTINGS {
                 let value = settings.get(spec.key).unwrap_or(spec.default);
@@ -87,33 +90,47 @@ pub async fn list_active_clients(
     assigned_to: Option<i64>,
     only_client: Option<i64>,
 ) -> Result<Vec<ClientRow>> {
-    Ok(on_pool!(db, |pool| {
-        sqlx::query_as(
-            "SELECT c.id, c.slug, c.name, c.impact_tier, c.created_at FROM clients c
+    // One client by the primary key (see list_states).
+    let one_client = if only_client.is_some() { " AND c.id = $2" } else { "" };
+    let sql = format!(
+        "SELECT c.id, c.slug, c.name, c.impact_tier, c.created_at FROM clients c
              WHERE c.archived_at IS NULL
                AND ($1 IS NULL OR c.id IN (SELECT a.client_id FROM user_clients a WHERE a.user_id = $1))
-               AND ($2 IS NULL OR c.id = $2)
-             ORDER BY c.name, c.id",
-        )
-        .bind(assigned_to)
-        .bind(only_client)
-        .fetch_all(pool)
-        .await?
-    }))
+               AND ($2 IS NULL OR c.id = $2){one_client}
+             ORDER BY c.name, c.id"
+    );
+    Ok(on_pool!(db, |pool| { sqlx::query_as(&sql).bind(assigned_to).bind(only_client).fetch_all(pool).await? }))
 }
 
-/// What the score reads of one client's control.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct StateRow {
-    pub client_id: i64,
-    pub control_id: String,
-    pub status: String,
+/// What the score reads of one client's control, compactly: a portfolio holds a hundred
+/// thousand of them while it is scored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct State {
+    /// The control's position in the catalog the states were read against.
+    pub control: usize,
+    /// The recorded status (one the catalog does not know counts as not assessed).
+    pub status: ControlStatus,
     pub last_verified_at: Option<DateTime<Utc>>,
 }
 
+#[derive(sqlx::FromRow)]
+struct StateRow {
+    client_id: i64,
+    control_id: String,
+    status: String,
+    last_verified_at: Option<DateTime<Utc>>,
+}
+
 /// The recorded states of the controls of active clients (or of the one client `only_client`,
-/// archived or not), narrowed as the client list.
-pub async fn list_states(db: &Db, assigned_to: Option<i64>, only_client: Option<i64>) -> Result<Vec<StateRow>> {
+/// archived or not), narrowed as the client list, by client. Rows are read one at a time and
+/// kept compactly; a state of a control not in `catalog` is left out (the score goes by the
+/// catalog).
+pub async fn list_states(
+    db: &Db,
+    assigned_to: Option<i64>,
+    only_client: Option<i64>,
+    catalog: &[Control],
+) -> Result<HashMap<i64, Vec<State>>> {
     // One client's states by the primary key (see reviews::store::list_occurrences: SQLite
     // scans every client's controls for the `$2 IS NULL OR` form alone).
     let one_client = if only_client.is_some() { " AND s.client_id = $2" } else { "" };
@@ -124,7 +141,21 @@ pub async fn list_states(db: &Db, assigned_to: Option<i64>, only_client: Option<
                AND ($1 IS NULL OR c.id IN (SELECT a.client_id FROM user_clients a WHERE a.user_id = $1))
                AND ($2 IS NULL OR c.id = $2){one_client}"
     );
-    Ok(on_pool!(db, |pool| { sqlx::query_as(&sql).bind(assigned_to).bind(only_client).fetch_all(pool).await? }))
+    let index: HashMap<&str, usize> = catalog.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let mut states: HashMap<i64, Vec<State>> = HashMap::new();
+    on_pool!(db, |pool| {
+        let mut rows = sqlx::query_as::<_, StateRow>(&sql).bind(assigned_to).bind(only_client).fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            let Some(&control) = index.get(row.control_id.as_str()) else { continue };
+            let status = ControlStatus::parse(&row.status).unwrap_or(ControlStatus::NotAssessed);
+            states.entry(row.client_id).or_default().push(State {
+                control,
+                status,
+                last_verified_at: row.last_verified_at,
+            });
+        }
+    });
+    Ok(states)
 }
 
 /// Every status change of active clients' controls, oldest first (demo history only).
@@ -222,7 +253,7 @@ pub async fn insert_snapshots(db: &Db, snapshots: &[Snapshot]) -> Result<u64> {
     }
     let result: std::result::Result<u64, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut written = 0;
             for (batch, categories) in snapshots.chunks(SNAPSHOT_BATCH).zip(encoded.chunks(SNAPSHOT_BATCH)) {
                 let values: Vec<String> = (0..batch.len())

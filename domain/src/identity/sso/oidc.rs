@@ -83,9 +83,13 @@ pub fn http_client() -> Result<reqwest::Client, OidcError> {
     if let Some(client) = CLIENT.get() {
         return Ok(client.clone());
     }
+    // No idle connections kept: a provider's server closes them on its own schedule (Node's
+    // after 5 s), and a request sent on one it is closing fails ("Request failed", seen in the
+    // browser tests). A sign-in makes three requests; a new connection each costs little.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10))
+        .pool_max_idle_per_host(0)
         .build()
         .map_err(|e| fail("the HTTP client could not be built", e))?;
     Ok(CLIENT.get_or_init(|| client).clone())

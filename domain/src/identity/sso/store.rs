@@ -5,6 +5,7 @@ use super::model::SsoSettings;
 use crate::audit::store::{append, lock_chain};
 use crate::audit::Record;
 use crate::authz::Role;
+use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::{DomainError, Result};
 use crate::on_pool;
@@ -88,7 +89,7 @@ pub async fn save_settings(
     let domains = settings.allowed_domains.join(",");
     let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let changed = if settings.version == 0 {
                 sqlx::query(
@@ -148,7 +149,7 @@ pub struct Login {
 pub async fn insert_login(db: &Db, state_hash: &str, login: &Login, expired_before: i64) -> Result<()> {
     let done: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM sso_logins WHERE created_at < $1").bind(expired_before).execute(&mut *tx).await?;
             sqlx::query(
                 "INSERT INTO sso_logins (state_hash, browser_hash, nonce, pkce_verifier, redirect_uri, next_path, \
@@ -226,7 +227,7 @@ pub struct SignInWrite<'a> {
 pub async fn write_sign_in(db: &Db, write: &SignInWrite<'_>, audits: impl Fn(i64) -> Vec<Record>) -> Result<i64> {
     let done: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
         async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut chain = lock_chain!(tx)?;
             let user_id: i64 = match &write.who {
                 Who::Existing(id) => *id,
