@@ -21,8 +21,8 @@
  *                      without setting up two-factor sign-in (production requires it of
  *                      them by default); account.spec.ts sets it up and signs in with a code.
  *
- * Every test runs twice: project "js" (hydrated app) and project "no-js" (server-rendered HTML
- * and plain form posts only).
+ * Every test runs twice: project "js" (the server-rendered pages with their islands hydrated)
+ * and project "no-js" (server-rendered HTML and plain form posts only).
  */
 import { defineConfig } from "@playwright/test";
 import * as os from "node:os";

@@ -1,9 +1,10 @@
 //! A message for the next page, shown once: what a form did when the browser posted it itself.
 //!
-//! With JavaScript, a form's answer comes back to its page, which says what was done ("Settings
-//! saved."). A form posted without JavaScript is redirected back to its page, which knows nothing
-//! of the answer: the server function keeps its message in the session instead, and the frame
-//! of the next page shows it and lets it go.
+//! The pages are rendered on the server and their forms posted by the browser itself (only
+//! islands are hydrated): a posted form is redirected back to its page, which knows nothing of
+//! the answer. So the server function keeps its message ("Settings saved.") in the session, and
+//! the frame of the next page shows it and lets it go. A script's call (an island, an API
+//! client) reads the answer instead.
 
 use crate::error::AppError;
 use leptos::prelude::*;

@@ -1,6 +1,6 @@
-//! Rampart's web application: pages (rendered on the server, hydrated in the browser) and the
-//! server functions behind them. Server functions are thin: they find the acting user and call
-//! one service of the domain crate, which decides what the user may do.
+//! Rampart's web application: pages, rendered on the server (only islands are hydrated in the
+//! browser), and the server functions behind them. Server functions are thin: they find the acting
+//! user and call one service of the domain crate, which decides what the user may do.
 
 pub mod access;
 pub mod account;
@@ -36,7 +36,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>

@@ -1,5 +1,5 @@
 //! Dates as people read them: relative ("3 days ago"), with the absolute time on hover.
-//! Computed on the server, so the browser hydrates exactly what the server rendered.
+//! Computed on the server, in the MSP's time zone, whatever the browser's clock says.
 
 use serde::{Deserialize, Serialize};
 

@@ -111,4 +111,23 @@ test.describe("people", () => {
     await page.getByRole("button", { name: "Create invitation", exact: true }).click();
     await expect(page.getByRole("alert")).toContainText("A client viewer belongs to exactly one client.");
   });
+
+  test("a refused form comes back with what was typed, except the password", async ({ page }) => {
+    const admin = createUser({ role: "admin" });
+    await signIn(page, admin);
+    await open(page, "/settings/users");
+    await waitForHydration(page);
+    const email = `e2e-kept-${randomString(8)}@example.test`;
+    await field(page, "Email of the new user").fill(email);
+    await field(page, "Name of the new user").fill("Kim \"K\" Park & Co");
+    await field(page, "Role of the new user").selectOption({ label: "Auditor" });
+    await field(page, "First password").fill("short");
+    await page.getByRole("button", { name: "Add user", exact: true }).click();
+    await expect(page.getByRole("alert")).toContainText("Use at least 12 characters.");
+    await expect(field(page, "Email of the new user")).toHaveValue(email);
+    await expect(field(page, "Name of the new user")).toHaveValue("Kim \"K\" Park & Co");
+    await expect(field(page, "Role of the new user")).toHaveValue("auditor");
+    await expect(field(page, "First password")).toHaveValue("");
+    await expect(field(page, "Email address to invite")).toHaveValue("");
+  });
 });

@@ -8,6 +8,7 @@ pub mod config;
 pub mod export;
 pub mod forwarding;
 pub mod jobs;
+pub mod kept_input;
 pub mod memory;
 pub mod pack;
 pub mod security;

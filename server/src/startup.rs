@@ -114,6 +114,7 @@ pub fn build_router(config: &Config, db: Db) -> Router {
         .layer(axum::middleware::from_fn(security::sign_in_first))
         .layer(axum::middleware::from_fn_with_state(origin_policy, security::refuse_cross_site))
         .layer(axum::middleware::from_fn(security::keep_session_alive))
+        .layer(axum::middleware::from_fn(crate::kept_input::keep_form_input))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(config.client_ip_header.clone(), security::client_address))
         .layer(axum::middleware::from_fn_with_state(header_policy, security::security_headers))

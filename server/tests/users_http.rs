@@ -160,6 +160,46 @@ async fn a_client_viewer_invited_by_a_manager_joins_through_the_link_and_sees_on
 }
 
 #[tokio::test]
+async fn a_form_refused_without_javascript_comes_back_with_what_was_typed_once_and_never_a_password() {
+    on_each_backend(|app| async move {
+        app.add_user(ADMIN, "admin", &[]).await;
+        let admin = app.signed_in(ADMIN).await;
+        let posted = admin
+            .post(app.url("/api/users/create"))
+            .header("accept", "text/html")
+            .header("origin", &app.base)
+            .header("referer", app.url("/settings/users"))
+            .header("sec-fetch-site", "same-origin")
+            .form(&[
+                ("email", "kim@msp.example"),
+                ("display_name", "Kim \"K\" Park & <Co>"),
+                ("role", "auditor"),
+                ("password", "tiny-pw"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(posted.status(), 302, "the browser is sent back to its page");
+        let back = posted.headers()["location"].to_str().unwrap().to_owned();
+        assert!(back.contains("__err="), "with the error: {back}");
+        let page = admin.get(&back).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("role=\"alert\""), "the page says what was wrong");
+        let form = &page[page.find("id=\"create-email\"").expect("the form that was posted")..];
+        assert!(form.starts_with("id=\"create-email\" name=\"email\" type=\"email\" required maxlength=\"254\" value=\"kim@msp.example\""), "{}", &form[..120]);
+        assert!(form.contains("value=\"Kim &quot;K&quot; Park &amp; <Co>\""), "typed text comes back as typed");
+        assert!(form.contains("<option value=\"auditor\" selected"), "the chosen role stays chosen");
+        assert!(!page.contains("tiny-pw"), "a password is never written back");
+        let invite = &page[page.find("id=\"invite-email\"").expect("the other form")..];
+        assert!(!invite[..200].contains("kim@msp.example"), "only the form that was posted is filled");
+        let again = admin.get(&back).send().await.unwrap().text().await.unwrap();
+        assert!(!again.contains("value=\"kim@msp.example\""), "once: {}", &again[again.find("id=\"create-email\"").unwrap()..][..120]);
+        // Nothing was written: the refused user does not exist.
+        assert!(!app.page(&admin, "/settings/users").await.text().await.unwrap().contains("Kim &quot;K&quot;"));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_form_posted_without_javascript_finds_what_it_did_on_the_next_page_once() {
     on_each_backend(|app| async move {
         app.add_user(ADMIN, "admin", &[]).await;

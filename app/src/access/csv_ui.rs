@@ -1,9 +1,9 @@
 //! Importing technicians and access from a CSV file: a preview of every row, then the import of
 //! all of it; and the page for both.
 //!
-//! Without JavaScript a form post cannot bring the preview back to the page, so the previewed
-//! text is kept in the session (and the result of an import, once): the page shows them from
-//! there. With JavaScript the answers of the server functions are shown directly.
+//! A form post comes back as a page (the pages are not hydrated, only islands are), so the
+//! previewed text is kept in the session (and the result of an import, once): the page shows
+//! them from there.
 
 use crate::components::{ActionError, Loading, PageError, PageTitle};
 use crate::error::AppError;
@@ -225,7 +225,6 @@ fn ImportBody(
         (None, Some(p)) => Stage::Previewed(p),
         (None, None) => Stage::Empty,
     });
-    let text = RwSignal::new(initial_text.clone());
     Effect::new(move |_| {
         if let Some(Ok(p)) = preview.value().get() {
             stage.set(Stage::Previewed(p));
@@ -233,14 +232,9 @@ fn ImportBody(
     });
     Effect::new(move |_| {
         if let Some(Ok(done)) = commit.value().get() {
-            text.set(String::new());
             stage.set(Stage::Imported(done));
         }
     });
-    // The file chooser needs JavaScript; without it, the text is pasted.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    let file_error = RwSignal::new(None::<String>);
     let error =
         move || preview.value().get().and_then(Result::err).or_else(|| commit.value().get().and_then(Result::err));
     view! {
@@ -283,22 +277,7 @@ fn ImportBody(
         <section class="card" aria-labelledby="import-file-heading">
             <h2 id="import-file-heading" class="card-title">"The file"</h2>
             <ActionForm action=preview attr:class="stack">
-                {move || hydrated.get().then(|| view! { <FileChooser text file_error/> })}
-                {move || file_error.get().map(|e| view! { <div class="alert alert-error" role="alert">{e}</div> })}
-                <div class="field field-wide">
-                    <label for="import-text">"CSV text"</label>
-                    <textarea
-                        id="import-text"
-                        name="text"
-                        rows="12"
-                        spellcheck="false"
-                        class="csv-text"
-                        prop:value=move || text.get()
-                        on:input:target=move |ev| text.set(ev.target().value())
-                    >
-                        {initial_text}
-                    </textarea>
-                </div>
+                <CsvText initial=initial_text/>
                 <div class="form-actions">
                     <button type="submit" class="btn btn-primary" disabled=move || preview.pending().get()>
                         "Preview"
@@ -313,9 +292,30 @@ fn ImportBody(
     }
 }
 
+/// The CSV text of the import form, and a file chooser that reads a chosen file into it. This
+/// is the one part of the page that runs in the browser (an island): the chooser needs
+/// JavaScript, so it appears only once the island is awake; without it, the text is pasted.
+#[island]
+fn CsvText(initial: String) -> impl IntoView {
+    let textarea = NodeRef::<leptos::html::Textarea>::new();
+    let awake = RwSignal::new(false);
+    Effect::new(move |_| awake.set(true));
+    let file_error = RwSignal::new(None::<String>);
+    view! {
+        {move || awake.get().then(|| view! { <FileChooser textarea file_error/> })}
+        {move || file_error.get().map(|e| view! { <div class="alert alert-error" role="alert">{e}</div> })}
+        <div class="field field-wide">
+            <label for="import-text">"CSV text"</label>
+            <textarea id="import-text" name="text" rows="12" spellcheck="false" class="csv-text" node_ref=textarea>
+                {initial}
+            </textarea>
+        </div>
+    }
+}
+
 /// Reads a chosen file into the text (in the browser).
 #[component]
-fn FileChooser(text: RwSignal<String>, file_error: RwSignal<Option<String>>) -> impl IntoView {
+fn FileChooser(textarea: NodeRef<leptos::html::Textarea>, file_error: RwSignal<Option<String>>) -> impl IntoView {
     let on_change = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         {
@@ -329,13 +329,17 @@ fn FileChooser(text: RwSignal<String>, file_error: RwSignal<Option<String>>) -> 
             file_error.set(None);
             leptos::task::spawn_local(async move {
                 match wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|v| v.as_string()) {
-                    Some(contents) => text.set(contents),
+                    Some(contents) => {
+                        if let Some(textarea) = textarea.get_untracked() {
+                            textarea.set_value(&contents);
+                        }
+                    }
                     None => file_error.set(Some("The file could not be read.".into())),
                 }
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (ev, text, file_error);
+        let _ = (ev, textarea, file_error);
     };
     view! {
         <div class="field">

@@ -1,6 +1,6 @@
-//! The people page and the invitation page. Every form is an `ActionForm`: with JavaScript the
-//! page updates in place; without it the browser posts the form and comes back to the page
-//! (an invitation's link is then kept in the session and shown once).
+//! The people page and the invitation page. Every form is an `ActionForm` the browser posts
+//! itself, coming back to the page (an invitation's link is then kept in the session and shown
+//! once).
 
 use super::api::{
     list_people, open_invitation, AcceptInvitation, AssignPersonClients, ChangePersonRole, CreatePerson, DisablePerson,
