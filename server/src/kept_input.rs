@@ -181,69 +181,65 @@ pub fn write_back(html: &str, kept: &KeptInput) -> Option<String> {
         value
     };
     let is_posted = |name: &str, value: &str| posted.get(name).is_some_and(|values| values.contains(&value));
-    let settings = RewriteStrSettings {
-        element_content_handlers: vec![
-            element!("form", |_form| {
-                form_index.set(seen.get());
-                seen.set(seen.get() + 1);
-                Ok(())
-            }),
-            element!("form input[name]", |input| {
-                if !in_target() {
-                    return Ok(());
-                }
-                let name = decode(&input.get_attribute("name").unwrap_or_default());
-                let kind = input.get_attribute("type").unwrap_or_else(|| "text".into()).to_ascii_lowercase();
-                let autocomplete = input.get_attribute("autocomplete").unwrap_or_default();
-                if never_kept(&name) || autocomplete.contains("one-time-code") || autocomplete.contains("password") {
-                    return Ok(());
-                }
-                match kind.as_str() {
-                    "hidden" | "password" | "file" | "submit" | "button" | "image" | "reset" => {}
-                    "checkbox" | "radio" => {
-                        let value = input.get_attribute("value").map(|v| decode(&v)).unwrap_or_else(|| "on".into());
-                        if is_posted(&name, &value) {
-                            input.set_attribute("checked", "")?;
-                        } else {
-                            input.remove_attribute("checked");
-                        }
-                    }
-                    _ => {
-                        if let Some(value) = next_value(&name) {
-                            input.set_attribute("value", &encode_attribute(&value))?;
-                        }
+    let settings = RewriteStrSettings::new()
+        .append_element_content_handler(element!("form", |_form| {
+            form_index.set(seen.get());
+            seen.set(seen.get() + 1);
+            Ok(())
+        }))
+        .append_element_content_handler(element!("form input[name]", |input| {
+            if !in_target() {
+                return Ok(());
+            }
+            let name = decode(&input.get_attribute("name").unwrap_or_default());
+            let kind = input.get_attribute("type").unwrap_or_else(|| "text".into()).to_ascii_lowercase();
+            let autocomplete = input.get_attribute("autocomplete").unwrap_or_default();
+            if never_kept(&name) || autocomplete.contains("one-time-code") || autocomplete.contains("password") {
+                return Ok(());
+            }
+            match kind.as_str() {
+                "hidden" | "password" | "file" | "submit" | "button" | "image" | "reset" => {}
+                "checkbox" | "radio" => {
+                    let value = input.get_attribute("value").map(|v| decode(&v)).unwrap_or_else(|| "on".into());
+                    if is_posted(&name, &value) {
+                        input.set_attribute("checked", "")?;
+                    } else {
+                        input.remove_attribute("checked");
                     }
                 }
-                Ok(())
-            }),
-            element!("form textarea[name]", |textarea| {
-                if !in_target() {
-                    return Ok(());
+                _ => {
+                    if let Some(value) = next_value(&name) {
+                        input.set_attribute("value", &encode_attribute(&value))?;
+                    }
                 }
-                let name = decode(&textarea.get_attribute("name").unwrap_or_default());
-                if let Some(value) = next_value(&name) {
-                    textarea.set_inner_content(&value, ContentType::Text);
-                }
-                Ok(())
-            }),
-            element!("form select", |select| {
-                *select_name.borrow_mut() =
-                    if in_target() { select.get_attribute("name").map(|name| decode(&name)) } else { None };
-                Ok(())
-            }),
-            element!("form select option[value]", |option| {
-                let Some(name) = select_name.borrow().clone() else { return Ok(()) };
-                let value = decode(&option.get_attribute("value").unwrap_or_default());
-                if is_posted(&name, &value) {
-                    option.set_attribute("selected", "")?;
-                } else {
-                    option.remove_attribute("selected");
-                }
-                Ok(())
-            }),
-        ],
-        ..RewriteStrSettings::new()
-    };
+            }
+            Ok(())
+        }))
+        .append_element_content_handler(element!("form textarea[name]", |textarea| {
+            if !in_target() {
+                return Ok(());
+            }
+            let name = decode(&textarea.get_attribute("name").unwrap_or_default());
+            if let Some(value) = next_value(&name) {
+                textarea.set_inner_content(&value, ContentType::Text);
+            }
+            Ok(())
+        }))
+        .append_element_content_handler(element!("form select", |select| {
+            *select_name.borrow_mut() =
+                if in_target() { select.get_attribute("name").map(|name| decode(&name)) } else { None };
+            Ok(())
+        }))
+        .append_element_content_handler(element!("form select option[value]", |option| {
+            let Some(name) = select_name.borrow().clone() else { return Ok(()) };
+            let value = decode(&option.get_attribute("value").unwrap_or_default());
+            if is_posted(&name, &value) {
+                option.set_attribute("selected", "")?;
+            } else {
+                option.remove_attribute("selected");
+            }
+            Ok(())
+        }));
     match rewrite_str(html, settings) {
         Ok(rewritten) => Some(rewritten),
         Err(e) => {
@@ -261,24 +257,20 @@ fn target_form(html: &str, kept: &KeptInput) -> Option<usize> {
         hidden: Vec<(String, String)>,
     }
     let forms: RefCell<Vec<Form>> = RefCell::new(Vec::new());
-    let settings = RewriteStrSettings {
-        element_content_handlers: vec![
-            element!("form", |form| {
-                let action = decode(&form.get_attribute("action").unwrap_or_default());
-                forms.borrow_mut().push(Form { action, hidden: Vec::new() });
-                Ok(())
-            }),
-            element!("form input[type=hidden][name]", |input| {
-                let name = decode(&input.get_attribute("name").unwrap_or_default());
-                let value = decode(&input.get_attribute("value").unwrap_or_default());
-                if let Some(form) = forms.borrow_mut().last_mut() {
-                    form.hidden.push((name, value));
-                }
-                Ok(())
-            }),
-        ],
-        ..RewriteStrSettings::new()
-    };
+    let settings = RewriteStrSettings::new()
+        .append_element_content_handler(element!("form", |form| {
+            let action = decode(&form.get_attribute("action").unwrap_or_default());
+            forms.borrow_mut().push(Form { action, hidden: Vec::new() });
+            Ok(())
+        }))
+        .append_element_content_handler(element!("form input[type=hidden][name]", |input| {
+            let name = decode(&input.get_attribute("name").unwrap_or_default());
+            let value = decode(&input.get_attribute("value").unwrap_or_default());
+            if let Some(form) = forms.borrow_mut().last_mut() {
+                form.hidden.push((name, value));
+            }
+            Ok(())
+        }));
     rewrite_str(html, settings).ok()?;
     let forms = forms.into_inner();
     forms.iter().position(|form| {
@@ -316,18 +308,16 @@ mod tests {
     use super::*;
 
     fn kept(path: &str, fields: &[(&str, &str)]) -> KeptInput {
-        KeptInput {
-            path: path.into(),
-            fields: fields.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
-        }
+        KeptInput { path: path.into(), fields: fields.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect() }
     }
 
     #[test]
     fn typed_text_comes_back_into_the_form_that_posted_it_and_no_other() {
         let html = r#"<form action="/api/search"><input name="name" value=""></form>
             <form action="/api/clients/create" method="post"><input name="name" value=""><textarea name="notes"></textarea></form>"#;
-        let out = write_back(html, &kept("/api/clients/create", &[("name", "Acme & \"Sons\" <Ltd>"), ("notes", "a < b")]))
-            .unwrap();
+        let out =
+            write_back(html, &kept("/api/clients/create", &[("name", "Acme & \"Sons\" <Ltd>"), ("notes", "a < b")]))
+                .unwrap();
         assert!(out.contains(r#"<form action="/api/search"><input name="name" value="">"#), "{out}");
         assert!(out.contains(r#"value="Acme &amp; &quot;Sons&quot; <Ltd>""#), "{out}");
         assert!(out.contains("<textarea name=\"notes\">a &lt; b</textarea>"), "{out}");
@@ -347,9 +337,12 @@ mod tests {
         let html = r#"<form action="/api/x"><select name="status"><option value="met" selected>Met</option><option value="gap">Gap</option></select>
             <input type="checkbox" name="mfa" value="yes" checked><input type="checkbox" name="tags" value="a"><input type="checkbox" name="tags" value="b"></form>"#;
         let out = write_back(html, &kept("/api/x", &[("status", "gap"), ("tags", "b")])).unwrap();
-        assert!(out.contains(r#"<option value="met">Met</option><option value="gap" selected>"#), "{out}");
+        assert!(out.contains(r#"<option value="met">Met</option><option value="gap" selected="">"#), "{out}");
         assert!(out.contains(r#"<input type="checkbox" name="mfa" value="yes">"#), "{out}");
-        assert!(out.contains(r#"name="tags" value="a"><input type="checkbox" name="tags" value="b" checked>"#), "{out}");
+        assert!(
+            out.contains(r#"name="tags" value="a"><input type="checkbox" name="tags" value="b" checked="">"#),
+            "{out}"
+        );
     }
 
     #[test]
@@ -359,7 +352,9 @@ mod tests {
         assert!(out.contains(r#"<input name="email" value="a@b.example">"#), "{out}");
         assert!(out.contains(r#"<input type="password" name="password">"#), "{out}");
         assert!(out.contains(r#"<input name="code" autocomplete="one-time-code">"#), "{out}");
-        assert!(never_kept("password") && never_kept("new_password") && never_kept("client_secret") && never_kept("token"));
+        assert!(
+            never_kept("password") && never_kept("new_password") && never_kept("client_secret") && never_kept("token")
+        );
         assert!(!never_kept("email") && !never_kept("code"));
     }
 
