@@ -96,4 +96,28 @@ test.describe("access register", () => {
       page.getByRole("table", { name: "Who at the MSP can reach this client" }).getByRole("row").filter({ hasText: name }),
     ).toContainText("Revocation past its deadline");
   });
+
+  test("a manager imports technicians from a CSV file: previewed first, then all of it", async ({ page }, testInfo) => {
+    const manager = createUser({ role: "manager" });
+    await signIn(page, manager);
+    await open(page, "/technicians/import");
+    const stamp = Date.now();
+    const csv = `technician_email,technician_name\nimported.${stamp}@msp.example,Imported Tech ${stamp}\n`;
+    const chooser = page.getByLabel("Choose a CSV file");
+    if (testInfo.project.use.javaScriptEnabled !== false) {
+      // The file chooser is the page's island: it reads the file into the text in the browser.
+      await chooser.setInputFiles({ name: "access.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+      await expect(field(page, "CSV text")).toHaveValue(csv);
+    } else {
+      await expect(chooser).toHaveCount(0);
+      await field(page, "CSV text").fill(csv);
+    }
+    await page.getByRole("button", { name: "Preview", exact: true }).click();
+    await expect(page.getByText("Every row is right: 1 new technician and 0 new grants.")).toBeVisible();
+    await waitForHydration(page);
+    await page.getByRole("button", { name: "Import 1 row", exact: true }).click();
+    await expect(page.getByText("Imported 1 new technician and 0 grants.")).toBeVisible();
+    await open(page, "/technicians");
+    await expect(page.getByText(`Imported Tech ${stamp}`)).toBeVisible();
+  });
 });
