@@ -21,18 +21,9 @@ async fn set_up(app: &TestApp) -> reqwest::Client {
     app.signed_in(MANAGER).await
 }
 
-/// A form posted by the browser without JavaScript, from the import page.
+/// A form posted by the browser itself from the import page.
 async fn plain_post(app: &TestApp, client: &reqwest::Client, endpoint: &str, text: &str) -> reqwest::Response {
-    client
-        .post(app.url(endpoint))
-        .header("accept", "text/html")
-        .header("origin", &app.base)
-        .header("referer", app.url("/technicians/import"))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("text", text)])
-        .send()
-        .await
-        .expect("a response")
+    app.post_form(client, endpoint, "/technicians/import", &[("text", text)]).await
 }
 
 async fn technicians(app: &TestApp) -> usize {

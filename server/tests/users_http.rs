@@ -159,26 +159,6 @@ async fn a_client_viewer_invited_by_a_manager_joins_through_the_link_and_sees_on
     .await;
 }
 
-/// A form posted by the browser itself (no JavaScript, or a page without hydration) from `page`.
-async fn plain_post(
-    app: &TestApp,
-    client: &reqwest::Client,
-    endpoint: &str,
-    page: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    client
-        .post(app.url(endpoint))
-        .header("accept", "text/html")
-        .header("origin", &app.base)
-        .header("referer", app.url(page))
-        .header("sec-fetch-site", "same-origin")
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_form_refused_without_javascript_comes_back_with_what_was_typed_once_and_never_a_password() {
     on_each_backend(|app| async move {
@@ -190,7 +170,7 @@ async fn a_form_refused_without_javascript_comes_back_with_what_was_typed_once_a
             ("role", "auditor"),
             ("password", "tiny-pw"),
         ];
-        let posted = plain_post(&app, &admin, "/api/users/create", "/settings/users", &typed).await;
+        let posted = app.post_form(&admin, "/api/users/create", "/settings/users", &typed).await;
         assert_eq!(posted.status(), 302, "the browser is sent back to its page");
         let back = posted.headers()["location"].to_str().unwrap().to_owned();
         assert!(back.contains("__err="), "with the error: {back}");
@@ -224,7 +204,7 @@ async fn a_form_posted_without_javascript_finds_what_it_did_on_the_next_page_onc
                 ("password", "a long enough first password"),
             ]
         };
-        let posted = plain_post(&app, &admin, "/api/users/create", "/account", &person("kim@msp.example")).await;
+        let posted = app.post_form(&admin, "/api/users/create", "/account", &person("kim@msp.example")).await;
         assert_eq!(posted.status(), 302, "the browser is sent back to its page");
         let said = "class=\"alert alert-success flash\">Added.";
         let next = app.page(&admin, "/account").await.text().await.unwrap();

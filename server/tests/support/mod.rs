@@ -44,6 +44,27 @@ impl TestApp {
             .expect("a response")
     }
 
+    /// Posts a form the way the browser does itself from `page` (no script reads the answer): a
+    /// server function then redirects back to the page.
+    pub async fn post_form(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        page: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(endpoint))
+            .header("accept", "text/html")
+            .header("origin", &self.base)
+            .header("referer", self.url(page))
+            .header("sec-fetch-site", "same-origin")
+            .form(form)
+            .send()
+            .await
+            .expect("a response")
+    }
+
     /// Fetches a page as a browser navigation does.
     pub async fn page(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
         client.get(self.url(path)).header("accept", "text/html").send().await.expect("a response")
