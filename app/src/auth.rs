@@ -84,43 +84,32 @@ pub async fn current_actor() -> Result<domain::Actor, AppError> {
 }
 
 /// The signed-in, active user of this request, if any. A page's server render calls several
-/// server functions, each asking who acts; the user is read once per request (per signed-in
-/// user: a request that signs someone in or out asks again).
+/// server functions at once, each asking who acts; the user is read once per request (per
+/// signed-in user: a request that signs someone in or out asks again), and the functions that
+/// ask while it is being read wait for it rather than reading it too.
 #[cfg(feature = "ssr")]
 async fn signed_in_actor() -> Result<Option<domain::Actor>, AppError> {
     let state = crate::state::AppState::get()?;
     let session = session().await?;
     let Some(kept) = use_context::<RequestActor>() else { return actor_of_session(&state.db, &session).await };
     let user_id: Option<i64> = session.get(USER_ID_KEY).await.ok().flatten();
-    if let Some(actor) = kept.get(user_id) {
-        return Ok(actor);
+    let mut kept = kept.0.lock().await;
+    if let Some((_, actor)) = kept.as_ref().filter(|(id, _)| *id == user_id) {
+        return Ok(actor.clone());
     }
     let actor = actor_of_session(&state.db, &session).await?;
-    kept.put(user_id, actor.clone());
+    *kept = Some((user_id, actor.clone()));
     Ok(actor)
 }
 
 /// The acting user, kept for the rest of one request (the server provides one per request).
 #[cfg(feature = "ssr")]
 #[derive(Clone, Default)]
-pub struct RequestActor(std::sync::Arc<std::sync::Mutex<Option<KeptActor>>>);
+pub struct RequestActor(std::sync::Arc<tokio::sync::Mutex<Option<KeptActor>>>);
 
 /// The session's user id, and the actor found for it (none: signed out, disabled or removed).
 #[cfg(feature = "ssr")]
 type KeptActor = (Option<i64>, Option<domain::Actor>);
-
-#[cfg(feature = "ssr")]
-impl RequestActor {
-    /// The actor kept for the session's `user_id`, if it was looked up in this request.
-    fn get(&self, user_id: Option<i64>) -> Option<Option<domain::Actor>> {
-        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        kept.as_ref().filter(|(id, _)| *id == user_id).map(|(_, actor)| actor.clone())
-    }
-
-    fn put(&self, user_id: Option<i64>, actor: Option<domain::Actor>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((user_id, actor));
-    }
-}
 
 /// The signed-in, active user of a session, if any. A disabled or removed user's session ends.
 #[cfg(feature = "ssr")]

@@ -11,6 +11,7 @@ pub mod components;
 pub mod controls;
 pub mod error;
 pub mod flash;
+pub mod html;
 pub mod layout;
 pub mod portfolio;
 pub mod reviews;

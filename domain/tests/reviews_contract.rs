@@ -424,3 +424,36 @@ contract_test!(overdue_reviews_cost_points_and_meetings_mark_the_trend, |db| {
     let q1 = quarters.iter().find(|q| q.quarter == "2027 Q1").unwrap();
     assert_eq!((q1.on_time, q1.late), (0, 5), "done after its due day, and four open past it");
 });
+
+contract_test!(a_clients_page_lists_its_open_reviews_and_only_its_latest_closed_ones, |db| {
+    client(&db, "acme", "standard").await;
+    client(&db, "other", "standard").await;
+    let manager = user(&db, "m@example.test", "manager", &[]).await;
+    let new = NewSeries { kind: "access_review".into(), starts_on: "2027-01-31".into(), ..Default::default() };
+    let start = Utc.with_ymd_and_hms(2027, 1, 20, 9, 0, 0).unwrap();
+    reviews::create_series(&db, &manager, "acme", &new, start).await.unwrap();
+    reviews::create_series(&db, &manager, "other", &new, start).await.unwrap();
+    let acme = clients::get_client(&db, &manager, "acme").await.unwrap();
+    // Three quarters closed one after the other, a day apart: each closing opens the next.
+    for k in 0..3 {
+        let now = start + chrono::Duration::days(k);
+        let (open, _) = reviews::client_reviews_of(&db, &manager, &acme, 10).await.unwrap();
+        let o = &open[0];
+        let action =
+            if k == 1 { act("skip", o.version, "Postponed by the client") } else { act("done", o.version, "") };
+        reviews::change_occurrence(&db, &manager, o.id, &action, now).await.unwrap();
+    }
+    let (open, closed) = reviews::client_reviews_of(&db, &manager, &acme, 2).await.unwrap();
+    assert_eq!(open.len(), 1, "the one open review of the series");
+    assert!(open.iter().all(|o| o.client_slug == "acme" && !o.state.is_closed()));
+    let latest: Vec<(i64, OccurrenceState)> = closed.iter().map(|o| (o.n, o.state)).collect();
+    assert_eq!(
+        latest,
+        [(2, OccurrenceState::Done), (1, OccurrenceState::Skipped)],
+        "the latest closed first, two asked"
+    );
+
+    // Another client's record is refused, even to a caller that skipped reading it.
+    let tech = user(&db, "t@example.test", "technician", &["other"]).await;
+    assert!(matches!(reviews::client_reviews_of(&db, &tech, &acme, 2).await, Err(DomainError::NotFound)));
+});

@@ -71,6 +71,7 @@ pub fn build_router(config: &Config, db: Db) -> Router {
     let context = move || {
         provide_context(app_state.clone());
         provide_context(app::auth::RequestActor::default());
+        provide_context(app::clients::api::RequestClients::default());
         let nonce = use_context::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<leptos::nonce::Nonce>().cloned());
         if let Some(nonce) = nonce {

@@ -280,7 +280,8 @@ pub async fn list_client_access(slug: String) -> Result<Vec<GrantView>, AppError
     let actor = crate::auth::current_actor().await?;
     let now = domain::clock::now();
     let db = state.db.for_reader(&actor);
-    let grants = domain::access::list_client_access(&db, &actor, &slug, now).await?;
+    let client = crate::clients::api::client_for_request(&db, &actor, &slug).await?;
+    let grants = domain::access::list_client_access_of(&db, &actor, &client, now).await?;
     let policy = domain::access::lifecycle::sla_policy(&db).await?;
     Ok(grants.into_iter().map(|g| convert::grant(&actor, g, &policy, now)).collect())
 }
@@ -381,8 +382,8 @@ pub async fn get_client_sla(slug: String) -> Result<ClientSlaView, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
     let db = state.db.for_reader(&actor);
-    let sla = domain::access::get_client_sla(&db, &actor, &slug).await?;
-    let client = domain::clients::get_client(&db, &actor, &slug).await?;
+    let client = crate::clients::api::client_for_request(&db, &actor, &slug).await?;
+    let sla = domain::access::get_client_sla_of(&db, &actor, &client).await?;
     Ok(ClientSlaView {
         revoke: sla.revoke.describe(),
         revoke_involuntary: sla.revoke_involuntary.describe(),

@@ -128,10 +128,16 @@ pub async fn get_checklist(slug: String) -> Result<ChecklistView, AppError> {
 pub async fn get_checklist_summary(slug: String) -> Result<ChecklistSummary, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let checklist =
-        domain::controls::get_checklist(&state.db.for_reader(&actor), &actor, &slug, domain::clock::now()).await?;
-    let items: Vec<_> = checklist.items.iter().map(|i| convert::item(&actor, checklist.client.id, i)).collect();
-    Ok(ChecklistSummary::of(&items))
+    let db = state.db.for_reader(&actor);
+    let client = crate::clients::api::client_for_request(&db, &actor, &slug).await?;
+    let checklist = domain::controls::get_checklist_of(&db, &actor, client, domain::clock::now()).await?;
+    Ok(ChecklistSummary::count(checklist.items.iter().map(|i| {
+        (
+            i.status.as_str(),
+            matches!(i.freshness, domain::controls::Freshness::Stale { .. }),
+            i.exception.as_ref().is_some_and(|e| e.state == domain::controls::ExceptionState::Active),
+        )
+    })))
 }
 
 #[server(prefix = "/api", endpoint = "controls/get")]

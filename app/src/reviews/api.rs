@@ -130,13 +130,9 @@ pub async fn client_reviews(slug: String) -> Result<ClientReviewsView, AppError>
     let actor = crate::auth::current_actor().await?;
     let now = domain::clock::now();
     let calendar = domain::clock::calendar();
-    let filter = domain::reviews::ScheduleFilter { client: slug.clone(), ..Default::default() };
     let db = db.for_reader(&actor);
-    let found = domain::reviews::list_schedule(&db, &actor, &filter, &calendar, now).await?;
-    let client = domain::clients::get_client(&db, &actor, &slug).await?;
-    let (mut recent, open): (Vec<_>, Vec<_>) = found.into_iter().partition(|o| o.state.is_closed());
-    recent.sort_by_key(|o| std::cmp::Reverse(o.closed_at));
-    recent.truncate(10);
+    let client = crate::clients::api::client_for_request(&db, &actor, &slug).await?;
+    let (open, recent) = domain::reviews::client_reviews_of(&db, &actor, &client, 10).await?;
     Ok(ClientReviewsView {
         open: open.into_iter().map(|o| convert::occurrence(&actor, o, &calendar, now)).collect(),
         recent: recent.into_iter().map(|o| convert::occurrence(&actor, o, &calendar, now)).collect(),

@@ -20,9 +20,9 @@ pub(crate) mod store;
 
 pub use checklist::{Phase, Sla, SlaPolicy, SlaUnit, Step};
 pub use lifecycle::{
-    change_role, complete_step, get_client_sla, get_lifecycle, list_late_checklists, list_sla_settings,
-    save_client_sla, save_msp_sla, start_offboarding, ClientSla, LateChecklist, Lifecycle, OffboardingInput,
-    OffboardingSummary, RevocationInput, SlaInput, SlaRow, REVOCATION_METHODS,
+    change_role, complete_step, get_client_sla, get_client_sla_of, get_lifecycle, list_late_checklists,
+    list_sla_settings, save_client_sla, save_msp_sla, start_offboarding, ClientSla, LateChecklist, Lifecycle,
+    OffboardingInput, OffboardingSummary, RevocationInput, SlaInput, SlaRow, REVOCATION_METHODS,
 };
 pub use model::{FindingKind, Grant, GrantState, Privilege, Technician, TechnicianState, SYSTEMS};
 pub use store::GrantQuery;
@@ -366,6 +366,16 @@ pub async fn review_grant(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -
 /// Who at the MSP can reach this client: active grants, and those revoked in the last year.
 pub async fn list_client_access(db: &Db, actor: &Actor, slug: &str, now: DateTime<Utc>) -> Result<Vec<Grant>> {
     let client = clients::get_client(db, actor, slug).await?;
+    list_client_access_of(db, actor, &client, now).await
+}
+
+/// [`list_client_access`] of a client already read for this actor by [`clients::get_client`].
+pub async fn list_client_access_of(
+    db: &Db,
+    actor: &Actor,
+    client: &clients::Client,
+    now: DateTime<Utc>,
+) -> Result<Vec<Grant>> {
     actor.require_on_client(Permission::ViewAccess, client.id)?;
     let mut grants =
         store::list_grants(db, GrantQuery { client_id: Some(client.id), include_revoked: true, ..Default::default() })

@@ -214,6 +214,12 @@ fn item(
 /// A client's checklist at `now`, in catalog order.
 pub async fn get_checklist(db: &Db, actor: &Actor, slug: &str, now: DateTime<Utc>) -> Result<Checklist> {
     let client = clients::get_client(db, actor, slug).await?;
+    get_checklist_of(db, actor, client, now).await
+}
+
+/// [`get_checklist`] of a client already read for this actor by [`clients::get_client`] (a page
+/// that shows several of a client's records reads the client once).
+pub async fn get_checklist_of(db: &Db, actor: &Actor, client: Client, now: DateTime<Utc>) -> Result<Checklist> {
     actor.require_on_client(Permission::ViewControls, client.id)?;
     let categories = store::list_categories(db).await?;
     let mut states = store::list_states(db, client.id).await?;

@@ -157,6 +157,25 @@ pub struct ScheduleFilter {
     pub due_to: Option<NaiveDate>,
 }
 
+/// A client's open reviews (the soonest due first) and its `recent` latest closed ones (the
+/// latest first), for the client's page: two small reads rather than the client's whole review
+/// history. `client` as [`clients::get_client`] read it for this actor.
+pub async fn client_reviews_of(
+    db: &Db,
+    actor: &Actor,
+    client: &clients::Client,
+    recent: i64,
+) -> Result<(Vec<Occurrence>, Vec<Occurrence>)> {
+    actor.require_on_client(Permission::ViewReviews, client.id)?;
+    let (assigned_to, only_client) = clients::visibility(actor).binds();
+    let query = OccurrenceQuery { client_id: Some(client.id), assigned_to, only_client, ..Default::default() };
+    let open = store::list_occurrences(db, OccurrenceQuery { open_only: true, ..query }).await?;
+    let closed =
+        store::list_occurrences(db, OccurrenceQuery { closed_latest_first: true, limit: recent.max(1), ..query })
+            .await?;
+    Ok((open, closed))
+}
+
 /// The schedule across the clients the actor may see (or one client), by due day.
 pub async fn list_schedule(
     db: &Db,

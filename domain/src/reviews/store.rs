@@ -115,6 +115,8 @@ pub struct OccurrenceQuery<'a> {
     pub due_to: Option<NaiveDate>,
     pub assigned_to: Option<i64>,
     pub only_client: Option<i64>,
+    /// Only closed ones (done or skipped), the latest closed first.
+    pub closed_latest_first: bool,
     pub limit: i64,
 }
 
@@ -140,6 +142,12 @@ pub async fn list_occurrences(db: &Db, q: OccurrenceQuery<'_>) -> Result<Vec<Occ
     if q.due_to.is_some() {
         narrow.push_str(" AND o.due_on <= $7");
     }
+    let order = if q.closed_latest_first {
+        narrow.push_str(" AND o.state IN ('done', 'skipped')");
+        "o.closed_at DESC NULLS LAST, o.id DESC"
+    } else {
+        "o.due_on, c.name, s.kind, o.id"
+    };
     let sql = format!(
         "SELECT o.id, o.series_id, o.client_id, c.slug AS client_slug, c.name AS client_name, s.kind, s.title, \
              s.cadence, s.owner, s.starts_on AS series_starts_on, o.n, o.due_on, o.scheduled_on, o.state, o.note, \
@@ -150,7 +158,7 @@ pub async fn list_occurrences(db: &Db, q: OccurrenceQuery<'_>) -> Result<Vec<Occ
                AND ($6 IS NULL OR o.due_on >= $6) AND ($7 IS NULL OR o.due_on <= $7) \
                AND ($8 IS NULL OR c.id IN (SELECT a.client_id FROM user_clients a WHERE a.user_id = $8)) \
                AND ($9 IS NULL OR c.id = $9) AND c.archived_at IS NULL AND s.ended_at IS NULL \
-             {narrow} ORDER BY o.due_on, c.name, s.kind, o.id LIMIT $10"
+             {narrow} ORDER BY {order} LIMIT $10"
     );
     let rows: Vec<OccurrenceRow> = on_pool!(db, |pool| {
         sqlx::query_as(&sql)

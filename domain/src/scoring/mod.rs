@@ -277,12 +277,22 @@ pub async fn client_charts_kept(
     slug: &str,
     now: DateTime<Utc>,
 ) -> Result<Arc<(ClientScore, Vec<Chart>)>> {
-    static KEPT: memo::Memo<(ClientScore, Vec<Chart>)> = memo::Memo::with_capacity(64);
     let client = clients::get_client(db, actor, slug).await?;
+    client_charts_kept_of(db, actor, &client, now).await
+}
+
+/// [`client_charts_kept`] of a client already read for this actor by [`clients::get_client`].
+pub async fn client_charts_kept_of(
+    db: &Db,
+    actor: &Actor,
+    client: &clients::Client,
+    now: DateTime<Utc>,
+) -> Result<Arc<(ClientScore, Vec<Chart>)>> {
+    static KEPT: memo::Memo<(ClientScore, Vec<Chart>)> = memo::Memo::with_capacity(64);
     actor.require_on_client(Permission::ViewControls, client.id)?;
     let with_access = actor.can_on_client(Permission::ViewAccess, client.id);
     let key = memo::Key::of(db, now, None, Some(client.id)).await?.with_detail(format!("charts, access {with_access}"));
-    KEPT.get_or_compute(key, || get_client_charts(db, actor, slug, now)).await
+    KEPT.get_or_compute(key, || get_client_charts(db, actor, &client.slug, now)).await
 }
 
 /// Today, and the first day the charts' history shows.
