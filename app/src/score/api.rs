@@ -97,7 +97,7 @@ pub async fn get_client_score(slug: String) -> Result<ScoreView, AppError> {
     let actor = crate::auth::current_actor().await?;
     let db = state.db.for_reader(&actor);
     let client = crate::clients::api::client_for_request(&db, &actor, &slug).await?;
-    let kept = domain::scoring::client_charts_kept_of(&db, &actor, &client, domain::clock::now()).await?;
+    let kept = domain::scoring::client_charts_kept(&db, &actor, &client, domain::clock::now()).await?;
     let (scored, charts) = &*kept;
     let s = &scored.score;
     let slug = scored.client.slug.clone();

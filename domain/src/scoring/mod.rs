@@ -270,19 +270,9 @@ pub async fn get_client_charts(
 /// [`get_client_charts`], kept while no data changed and within the minute (see [`memo`]): a
 /// client's page shows the score and its charts' tables at every load. What it holds depends
 /// on the client's data only, and on whether the reader may see access (the access chart), so
-/// the reader's right to see the client is checked first and the rest is shared.
+/// the reader's right to see the client is checked first and the rest is shared. `client` as
+/// [`clients::get_client`] read it for this actor (a client's page reads it once).
 pub async fn client_charts_kept(
-    db: &Db,
-    actor: &Actor,
-    slug: &str,
-    now: DateTime<Utc>,
-) -> Result<Arc<(ClientScore, Vec<Chart>)>> {
-    let client = clients::get_client(db, actor, slug).await?;
-    client_charts_kept_of(db, actor, &client, now).await
-}
-
-/// [`client_charts_kept`] of a client already read for this actor by [`clients::get_client`].
-pub async fn client_charts_kept_of(
     db: &Db,
     actor: &Actor,
     client: &clients::Client,
