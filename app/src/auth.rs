@@ -91,25 +91,15 @@ pub async fn current_actor() -> Result<domain::Actor, AppError> {
 async fn signed_in_actor() -> Result<Option<domain::Actor>, AppError> {
     let state = crate::state::AppState::get()?;
     let session = session().await?;
-    let Some(kept) = use_context::<RequestActor>() else { return actor_of_session(&state.db, &session).await };
     let user_id: Option<i64> = session.get(USER_ID_KEY).await.ok().flatten();
-    let mut kept = kept.0.lock().await;
-    if let Some((_, actor)) = kept.as_ref().filter(|(id, _)| *id == user_id) {
-        return Ok(actor.clone());
-    }
-    let actor = actor_of_session(&state.db, &session).await?;
-    *kept = Some((user_id, actor.clone()));
-    Ok(actor)
+    crate::state::kept_for_request(user_id, actor_of_session(&state.db, &session)).await
 }
 
-/// The acting user, kept for the rest of one request (the server provides one per request).
+/// The acting user of one request (see [`crate::state::RequestKept`]), kept under the session's
+/// user id (a request that signs someone in or out asks again): none when signed out, disabled
+/// or removed.
 #[cfg(feature = "ssr")]
-#[derive(Clone, Default)]
-pub struct RequestActor(std::sync::Arc<tokio::sync::Mutex<Option<KeptActor>>>);
-
-/// The session's user id, and the actor found for it (none: signed out, disabled or removed).
-#[cfg(feature = "ssr")]
-type KeptActor = (Option<i64>, Option<domain::Actor>);
+pub type RequestActor = crate::state::RequestKept<Option<i64>, Option<domain::Actor>>;
 
 /// The signed-in, active user of a session, if any. A disabled or removed user's session ends.
 #[cfg(feature = "ssr")]
@@ -177,7 +167,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
         AppError::Internal
     })?;
     let actor = domain::identity::actor_for_user(&state.db, user_id).await?.ok_or(AppError::Internal)?;
-    let me = me_of(&state, &actor).await?;
+    let me = me_of(&actor);
     let target = safe_next(next.as_deref()).unwrap_or_else(|| me.home());
     leptos_axum::redirect(&target);
     Ok(())
@@ -213,7 +203,7 @@ pub async fn sign_in_code(code: String) -> Result<(), AppError> {
     session.insert(USER_ID_KEY, user_id).await.map_err(failed)?;
     session.insert(STEP_UP_KEY, now.timestamp()).await.map_err(failed)?;
     let actor = domain::identity::actor_for_user(&state.db, user_id).await?.ok_or(AppError::Internal)?;
-    let me = me_of(&state, &actor).await?;
+    let me = me_of(&actor);
     leptos_axum::redirect(&safe_next(next.as_deref()).unwrap_or_else(|| me.home()));
     Ok(())
 }
@@ -322,21 +312,21 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
     Ok(())
 }
 
+/// Who is signed in, as the page shows it (from the user as read for this request).
 #[cfg(feature = "ssr")]
-pub(crate) async fn me_of(state: &crate::state::AppState, actor: &domain::Actor) -> Result<Me, AppError> {
+pub(crate) fn me_of(actor: &domain::Actor) -> Me {
     use domain::Permission;
-    let user = domain::identity::get_own_user(&state.db, actor).await?;
-    Ok(Me {
-        display_name: user.display_name,
-        email: user.email,
-        role: user.role.as_str().into(),
-        role_label: user.role.label().into(),
-        client_slug: user.client_slug,
+    Me {
+        display_name: actor.display_name.clone(),
+        email: actor.email.clone(),
+        role: actor.role.as_str().into(),
+        role_label: actor.role.label().into(),
+        client_slug: actor.client_slug.clone(),
         can_view_portfolio: actor.can(Permission::ViewPortfolio),
         can_create_clients: actor.can(Permission::CreateClient),
         can_view_audit: actor.can(Permission::ViewAudit),
         can_view_people: actor.can(Permission::ViewUsers),
-    })
+    }
 }
 
 /// Two-factor sign-in of the signed-in user.
@@ -415,9 +405,8 @@ pub async fn confirm_mfa_enrolment(code: String) -> Result<Vec<String>, AppError
 /// The signed-in user, or `None` when nobody is signed in.
 #[server(prefix = "/api", endpoint = "auth/me")]
 pub async fn current_user() -> Result<Option<Me>, AppError> {
-    let state = crate::state::AppState::get()?;
     match signed_in_actor().await? {
-        Some(actor) => Ok(Some(me_of(&state, &actor).await?)),
+        Some(actor) => Ok(Some(me_of(&actor))),
         None => Ok(None),
     }
 }

@@ -267,6 +267,9 @@ pub struct Actor {
     pub scope: ClientScope,
     /// The client a client viewer belongs to.
     pub client_id: Option<i64>,
+    /// That client's slug, for the viewer's links (read with the user, so that a page does not
+    /// read the user again to show who is signed in).
+    pub client_slug: Option<String>,
 }
 
 impl Actor {
@@ -279,6 +282,7 @@ impl Actor {
             role: Role::Admin,
             scope: ClientScope::All,
             client_id: None,
+            client_slug: None,
         }
     }
 
@@ -494,6 +498,7 @@ mod tests {
             role,
             scope,
             client_id: None,
+            client_slug: None,
         }
     }
 

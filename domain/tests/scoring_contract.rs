@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use rampart_domain::access::{self, NewGrant, NewTechnician, OffboardingInput};
 use rampart_domain::authz::Actor;
 use rampart_domain::clients::{self, ClientInput};
-use rampart_domain::controls::{self, ControlUpdate};
+use rampart_domain::controls::{self, ControlStatus, ControlUpdate};
 use rampart_domain::scoring::{self, Band, ChartKind, PenaltyKind};
 use rampart_domain::{contract_test, Db, DomainError};
 
@@ -99,6 +99,37 @@ contract_test!(the_score_reads_the_checklist_as_the_controls_module_does, |db| {
     set(&db, "acme", "RA-01", "not_applicable", now).await;
     let na = scoring::get_client_score(&db, &cli(), "acme", now).await.unwrap();
     assert_eq!((na.score.coverage, na.score.not_applicable, na.score.band), (Some(100), 1, Band::Low));
+});
+
+contract_test!(the_scores_checklist_counts_are_the_checklists_own, |db| {
+    let now = Utc::now();
+    client(&db, "acme", "standard").await;
+    set(&db, "acme", "RA-01", "implemented", now).await;
+    set(&db, "acme", "RA-02", "partial", now).await;
+    set(&db, "acme", "RA-07", "not_implemented", now).await;
+    set(&db, "acme", "RA-04", "not_applicable", now).await;
+    // RA-05 is reviewed monthly: verified 40 days ago, it is past its re-verification time.
+    set(&db, "acme", "RA-05", "implemented", now - Duration::days(40)).await;
+    // An accepted risk on RA-07; one still waiting for approval on RA-06 does not count.
+    let manager = user(&db, "asks@example.test", "manager", &[]).await;
+    let approver = user(&db, "approves@example.test", "manager", &[]).await;
+    let until = (now + Duration::days(90)).format("%Y-%m-%d").to_string();
+    let reason = "A compensating control is in place until the upgrade.";
+    let asked = controls::request_exception(&db, &manager, "acme", "RA-07", reason, &until, now).await.unwrap();
+    controls::approve_exception(&db, &approver, asked.id, now).await.unwrap();
+    controls::request_exception(&db, &manager, "acme", "RA-06", reason, &until, now).await.unwrap();
+
+    let counts = scoring::get_client_score(&db, &cli(), "acme", now).await.unwrap().checklist;
+    let checklist = controls::get_checklist(&db, &cli(), "acme", now).await.unwrap();
+    assert_eq!(counts, checklist.counts(), "the score counts the checklist as the checklist does");
+    let of = |status| counts.of_status(status);
+    assert_eq!(
+        (of(ControlStatus::Implemented), of(ControlStatus::Partial), of(ControlStatus::NotImplemented)),
+        (2, 1, 1)
+    );
+    assert_eq!(of(ControlStatus::NotApplicable), 1);
+    assert_eq!(of(ControlStatus::NotAssessed), checklist.items.len() - 5);
+    assert_eq!((counts.stale, counts.accepted), (1, 1));
 });
 
 contract_test!(evidence_past_its_re_verification_time_counts_as_partial, |db| {

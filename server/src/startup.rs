@@ -67,11 +67,14 @@ pub fn build_router(config: &Config, db: Db) -> Router {
     let app_state = state.app.clone();
     // The same context for page renders and for server-function calls, and the request's
     // nonce (from security::security_headers) for Leptos' inline scripts, so that they match
-    // the Content-Security-Policy header, and the request's acting user, looked up once.
+    // the Content-Security-Policy header, and what a request reads once for all its server
+    // functions (app::state::RequestKept: the acting user, clients, service levels, a score).
     let context = move || {
         provide_context(app_state.clone());
         provide_context(app::auth::RequestActor::default());
         provide_context(app::clients::api::RequestClients::default());
+        provide_context(app::access::api::RequestSlaPolicy::default());
+        provide_context(app::score::api::RequestScore::default());
         let nonce = use_context::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<leptos::nonce::Nonce>().cloned());
         if let Some(nonce) = nonce {

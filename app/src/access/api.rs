@@ -282,8 +282,22 @@ pub async fn list_client_access(slug: String) -> Result<Vec<GrantView>, AppError
     let db = state.db.for_reader(&actor);
     let client = crate::clients::api::client_for_request(&db, &actor, &slug).await?;
     let grants = domain::access::list_client_access_of(&db, &actor, &client, now).await?;
-    let policy = domain::access::lifecycle::sla_policy(&db).await?;
+    let policy = sla_policy_for_request(&db, &actor).await?;
     Ok(grants.into_iter().map(|g| convert::grant(&actor, g, &policy, now)).collect())
+}
+
+/// The service levels one request read (see [`crate::state::RequestKept`]): a client's page
+/// lists its grants, each with its deadlines, and shows the client's deadlines apart, two
+/// server functions that read the levels once. Kept under the acting user.
+#[cfg(feature = "ssr")]
+pub type RequestSlaPolicy = crate::state::RequestKept<Option<i64>, domain::access::SlaPolicy>;
+
+/// The service levels ([`domain::access::lifecycle::sla_policy`]), read at most once per request
+/// and actor. Read-only server functions only.
+#[cfg(feature = "ssr")]
+async fn sla_policy_for_request(db: &domain::Db, actor: &domain::Actor) -> Result<domain::access::SlaPolicy, AppError> {
+    let read = async { Ok::<_, AppError>(domain::access::lifecycle::sla_policy(db).await?) };
+    crate::state::kept_for_request(actor.user_id, read).await
 }
 
 /// Stale-access findings across the clients the signed-in user may see, a page at a time (the
@@ -383,7 +397,7 @@ pub async fn get_client_sla(slug: String) -> Result<ClientSlaView, AppError> {
     let actor = crate::auth::current_actor().await?;
     let db = state.db.for_reader(&actor);
     let client = crate::clients::api::client_for_request(&db, &actor, &slug).await?;
-    let sla = domain::access::get_client_sla_of(&db, &actor, &client).await?;
+    let sla = domain::access::get_client_sla_of(&actor, &client, &sla_policy_for_request(&db, &actor).await?)?;
     Ok(ClientSlaView {
         revoke: sla.revoke.describe(),
         revoke_involuntary: sla.revoke_involuntary.describe(),

@@ -47,18 +47,12 @@ pub(crate) mod convert {
     }
 }
 
-/// The clients one request read, kept for the rest of it (the server provides one per request).
-/// A client's page renders its details, checklist, score, access and reviews, each a server
-/// function of its own that starts with the client; they read it once, and those that ask while
-/// it is being read wait for it. Each entry is as [`domain::clients::get_client`] gave it to
-/// one acting user (it hides what that user may not read), and is kept under that user.
+/// The clients one request read (see [`crate::state::RequestKept`]): a client's page renders
+/// its details, checklist summary, score, access and reviews, each a server function of its own
+/// that starts with the client. Kept under (acting user, slug asked for), as
+/// [`domain::clients::get_client`] gave it to that user (it hides what the user may not read).
 #[cfg(feature = "ssr")]
-#[derive(Clone, Default)]
-pub struct RequestClients(std::sync::Arc<tokio::sync::Mutex<Vec<KeptClient>>>);
-
-/// (acting user, slug asked for, the client as read for that user).
-#[cfg(feature = "ssr")]
-type KeptClient = (Option<i64>, String, domain::clients::Client);
+pub type RequestClients = crate::state::RequestKept<(Option<i64>, String), domain::clients::Client>;
 
 /// The client `slug` as `actor` may read it ([`domain::clients::get_client`]), read at most once
 /// per request and actor. Read-only server functions only: a change made later in the same
@@ -69,16 +63,8 @@ pub(crate) async fn client_for_request(
     actor: &domain::Actor,
     slug: &str,
 ) -> Result<domain::clients::Client, AppError> {
-    let Some(kept) = use_context::<RequestClients>() else {
-        return Ok(domain::clients::get_client(db, actor, slug).await?);
-    };
-    let mut kept = kept.0.lock().await;
-    if let Some((_, _, client)) = kept.iter().find(|(user, s, _)| *user == actor.user_id && s == slug) {
-        return Ok(client.clone());
-    }
-    let client = domain::clients::get_client(db, actor, slug).await?;
-    kept.push((actor.user_id, slug.to_owned(), client.clone()));
-    Ok(client)
+    let read = async { Ok::<_, AppError>(domain::clients::get_client(db, actor, slug).await?) };
+    crate::state::kept_for_request((actor.user_id, slug.to_owned()), read).await
 }
 
 #[server(prefix = "/api", endpoint = "clients/list")]

@@ -130,14 +130,9 @@ pub async fn get_checklist_summary(slug: String) -> Result<ChecklistSummary, App
     let actor = crate::auth::current_actor().await?;
     let db = state.db.for_reader(&actor);
     let client = crate::clients::api::client_for_request(&db, &actor, &slug).await?;
-    let checklist = domain::controls::get_checklist_of(&db, &actor, client, domain::clock::now()).await?;
-    Ok(ChecklistSummary::count(checklist.items.iter().map(|i| {
-        (
-            i.status.as_str(),
-            matches!(i.freshness, domain::controls::Freshness::Stale { .. }),
-            i.exception.as_ref().is_some_and(|e| e.state == domain::controls::ExceptionState::Active),
-        )
-    })))
+    // The page shows the score too, kept between changes: its checklist counts are these.
+    let kept = crate::score::api::client_score_for_request(&db, &actor, &client).await?;
+    Ok(ChecklistSummary::of_counts(&kept.0.checklist))
 }
 
 #[server(prefix = "/api", endpoint = "controls/get")]

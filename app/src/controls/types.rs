@@ -136,27 +136,18 @@ pub struct ChecklistSummary {
 }
 
 impl ChecklistSummary {
-    /// The summary of a checklist's items.
-    pub fn of(items: &[ItemView]) -> ChecklistSummary {
-        ChecklistSummary::count(
-            items
+    /// The summary of the counts the server made.
+    #[cfg(feature = "ssr")]
+    pub fn of_counts(counts: &domain::controls::ChecklistCounts) -> ChecklistSummary {
+        use domain::controls::ControlStatus;
+        ChecklistSummary {
+            by_status: STATUSES
                 .iter()
-                .map(|i| (i.status.as_str(), i.stale, i.exception.as_ref().is_some_and(|e| e.state == "active"))),
-        )
-    }
-
-    /// The summary of items given as (status, overdue for re-verifying, carries an accepted
-    /// risk): the server counts a checklist without making the views of its items.
-    pub fn count<'a>(items: impl IntoIterator<Item = (&'a str, bool, bool)>) -> ChecklistSummary {
-        let mut summary = ChecklistSummary { by_status: vec![0; STATUSES.len()], overdue: 0, accepted: 0 };
-        for (status, overdue, accepted) in items {
-            if let Some(k) = STATUSES.iter().position(|(value, _)| *value == status) {
-                summary.by_status[k] += 1;
-            }
-            summary.overdue += usize::from(overdue);
-            summary.accepted += usize::from(accepted);
+                .map(|(value, _)| ControlStatus::parse(value).map_or(0, |status| counts.of_status(status)))
+                .collect(),
+            overdue: counts.stale,
+            accepted: counts.accepted,
         }
-        summary
     }
 }
 
@@ -234,58 +225,22 @@ pub fn updated_text(n: usize) -> String {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
-
-    fn item(status: &str, stale: bool, exception: Option<&str>) -> ItemView {
-        let when = When { iso: String::new(), relative: String::new(), absolute: String::new() };
-        ItemView {
-            control_id: "X".into(),
-            category_id: "c".into(),
-            title: "t".into(),
-            severity: 1,
-            review: "annual".into(),
-            status: status.into(),
-            owner: String::new(),
-            evidence_note: String::new(),
-            evidence_links: Vec::new(),
-            evidence_shared: false,
-            justification: String::new(),
-            last_verified: None,
-            last_verified_by: None,
-            due: None,
-            stale,
-            version: 1,
-            in_baseline: true,
-            exception: exception.map(|state| ExceptionView {
-                id: 1,
-                reason: String::new(),
-                requested_by: String::new(),
-                requested: when.clone(),
-                expires: when.clone(),
-                approved_by: None,
-                approved: None,
-                ended_by: None,
-                state: state.into(),
-                can_approve: false,
-                can_end: false,
-            }),
-        }
-    }
+    use domain::controls::{ChecklistCounts, ControlStatus};
 
     #[test]
-    fn a_summary_counts_each_status_the_overdue_and_the_accepted_risks() {
-        let items = [
-            item("implemented", false, None),
-            item("implemented", true, None),
-            item("partial", false, Some("active")),
-            item("not_implemented", true, Some("pending")),
-            item("not_assessed", false, Some("expired")),
-        ];
-        let summary = ChecklistSummary::of(&items);
+    fn a_summary_shows_each_status_in_the_order_of_the_status_list() {
+        let counts = ChecklistCounts::count([
+            (ControlStatus::Implemented, false, false),
+            (ControlStatus::Implemented, true, false),
+            (ControlStatus::Partial, false, true),
+            (ControlStatus::NotImplemented, true, false),
+            (ControlStatus::NotAssessed, false, false),
+        ]);
+        let summary = ChecklistSummary::of_counts(&counts);
         assert_eq!(summary.by_status, vec![2, 1, 1, 0, 1], "in the order of STATUSES");
-        assert_eq!(summary.overdue, 2);
-        assert_eq!(summary.accepted, 1, "only an active exception is an accepted risk");
+        assert_eq!((summary.overdue, summary.accepted), (2, 1));
     }
 }

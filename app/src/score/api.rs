@@ -90,6 +90,29 @@ pub(crate) mod convert {
 }
 
 /// A client's score, its reasons in words and its charts.
+/// A client's score and charts as one request read them (see [`crate::state::RequestKept`]):
+/// the client page's hardening summary and its score both show them. Kept under (acting user,
+/// client id).
+#[cfg(feature = "ssr")]
+pub type RequestScore = crate::state::RequestKept<(Option<i64>, i64), std::sync::Arc<KeptCharts>>;
+
+#[cfg(feature = "ssr")]
+type KeptCharts = (domain::scoring::ClientScore, Vec<domain::scoring::Chart>);
+
+/// [`domain::scoring::client_charts_kept`], asked at most once per request and actor.
+/// Read-only server functions only.
+#[cfg(feature = "ssr")]
+pub(crate) async fn client_score_for_request(
+    db: &domain::Db,
+    actor: &domain::Actor,
+    client: &domain::clients::Client,
+) -> Result<std::sync::Arc<KeptCharts>, AppError> {
+    let read = async {
+        Ok::<_, AppError>(domain::scoring::client_charts_kept(db, actor, client, domain::clock::now()).await?)
+    };
+    crate::state::kept_for_request((actor.user_id, client.id), read).await
+}
+
 #[server(prefix = "/api", endpoint = "score/client")]
 pub async fn get_client_score(slug: String) -> Result<ScoreView, AppError> {
     use super::types::{ContributorView, OverrideView, TOP_CONTRIBUTORS};
@@ -97,7 +120,7 @@ pub async fn get_client_score(slug: String) -> Result<ScoreView, AppError> {
     let actor = crate::auth::current_actor().await?;
     let db = state.db.for_reader(&actor);
     let client = crate::clients::api::client_for_request(&db, &actor, &slug).await?;
-    let kept = domain::scoring::client_charts_kept(&db, &actor, &client, domain::clock::now()).await?;
+    let kept = client_score_for_request(&db, &actor, &client).await?;
     let (scored, charts) = &*kept;
     let s = &scored.score;
     let slug = scored.client.slug.clone();

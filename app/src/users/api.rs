@@ -227,7 +227,7 @@ pub async fn accept_invitation(token: String, display_name: String, password: St
     session.cycle_id().await.map_err(session_failed)?;
     session.insert(crate::auth::USER_ID_KEY, user_id).await.map_err(session_failed)?;
     session.insert(crate::auth::STEP_UP_KEY, now.timestamp()).await.map_err(session_failed)?;
-    let me = crate::auth::me_of(&state, &actor).await?;
+    let me = crate::auth::me_of(&actor);
     leptos_axum::redirect(&me.home());
     Ok(())
 }

@@ -565,13 +565,14 @@ pub struct ClientSla {
 
 pub async fn get_client_sla(db: &Db, actor: &Actor, slug: &str) -> Result<ClientSla> {
     let client = clients::get_client(db, actor, slug).await?;
-    get_client_sla_of(db, actor, &client).await
+    get_client_sla_of(actor, &client, &store::load_sla_policy(db).await?)
 }
 
-/// [`get_client_sla`] of a client already read for this actor by [`clients::get_client`].
-pub async fn get_client_sla_of(db: &Db, actor: &Actor, client: &clients::Client) -> Result<ClientSla> {
+/// [`get_client_sla`] of a client already read for this actor by [`clients::get_client`], under
+/// the service levels [`sla_policy`] read (a page that also lists the client's grants reads
+/// them once).
+pub fn get_client_sla_of(actor: &Actor, client: &clients::Client, policy: &SlaPolicy) -> Result<ClientSla> {
     actor.require_on_client(Permission::ViewAccess, client.id)?;
-    let policy = store::load_sla_policy(db).await?;
     let own = |code: &str| policy.settings.iter().any(|s| s.client_id == Some(client.id) && s.code == code);
     Ok(ClientSla {
         revoke: policy.for_client(client.id, REVOKE, false),

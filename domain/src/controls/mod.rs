@@ -117,14 +117,20 @@ pub struct ExceptionInfo {
     pub state: ExceptionState,
 }
 
-impl ExceptionInfo {
-    fn of(row: store::ExceptionRow, now: DateTime<Utc>) -> ExceptionInfo {
-        let state = match (row.ended_at, row.approved_at) {
+impl ExceptionState {
+    fn of(row: &store::ExceptionRow, now: DateTime<Utc>) -> ExceptionState {
+        match (row.ended_at, row.approved_at) {
             (Some(_), _) => ExceptionState::Ended,
             _ if row.expires_at <= now => ExceptionState::Expired,
             (None, Some(_)) => ExceptionState::Active,
             (None, None) => ExceptionState::Pending,
-        };
+        }
+    }
+}
+
+impl ExceptionInfo {
+    fn of(row: store::ExceptionRow, now: DateTime<Utc>) -> ExceptionInfo {
+        let state = ExceptionState::of(&row, now);
         ExceptionInfo {
             id: row.id,
             reason: row.reason,
@@ -146,6 +152,56 @@ pub struct Checklist {
     pub client: Client,
     pub categories: Vec<Category>,
     pub items: Vec<ChecklistItem>,
+}
+
+impl Checklist {
+    pub fn counts(&self) -> ChecklistCounts {
+        ChecklistCounts::count(self.items.iter().map(|i| {
+            let accepted = i.exception.as_ref().is_some_and(|e| e.state == ExceptionState::Active);
+            (i.status, matches!(i.freshness, Freshness::Stale { .. }), accepted)
+        }))
+    }
+}
+
+/// A checklist in numbers: its controls by status, those past their re-verification time and
+/// those carrying an accepted risk (an approved exception, not expired).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChecklistCounts {
+    /// One count per status, in the order of [`ControlStatus::ALL`].
+    pub by_status: [usize; ControlStatus::ALL.len()],
+    pub stale: usize,
+    pub accepted: usize,
+}
+
+impl ChecklistCounts {
+    /// Counts items given as (status, stale, carries an accepted risk).
+    pub fn count(items: impl IntoIterator<Item = (ControlStatus, bool, bool)>) -> ChecklistCounts {
+        let mut counts = ChecklistCounts::default();
+        for (status, stale, accepted) in items {
+            if let Some(k) = ControlStatus::ALL.iter().position(|s| *s == status) {
+                counts.by_status[k] += 1;
+            }
+            counts.stale += usize::from(stale);
+            counts.accepted += usize::from(accepted);
+        }
+        counts
+    }
+
+    /// How many controls have `status`.
+    pub fn of_status(&self, status: ControlStatus) -> usize {
+        ControlStatus::ALL.iter().position(|s| *s == status).map_or(0, |k| self.by_status[k])
+    }
+}
+
+/// The controls of a client that carry an accepted risk now (the exceptions as
+/// [`ExceptionInfo::state`] reads them), without reading the rest of the checklist.
+pub(crate) async fn accepted_controls(db: &Db, client_id: i64, now: DateTime<Utc>) -> Result<Vec<String>> {
+    let open = store::list_open_exceptions(db, client_id).await?;
+    Ok(open
+        .into_iter()
+        .filter(|e| ExceptionState::of(e, now) == ExceptionState::Active)
+        .map(|e| e.control_id)
+        .collect())
 }
 
 fn applies_to_clients(control: &Control) -> bool {

@@ -123,6 +123,10 @@ impl Db {
                 // foreign_keys: SQLite leaves them off by default; the schema relies on them.
                 // busy_timeout: a writer waits for another writer's lock instead of failing
                 //   with SQLITE_BUSY at once.
+                // No test before acquire: the pool would ping a connection before each query,
+                //   which on SQLite is a round trip to the connection's own thread (two thread
+                //   switches per query, a tenth of a client page's time) to check a file that
+                //   no server or network can close under it.
                 let options = SqliteConnectOptions::from_str(url)
                     .map_err(DomainError::internal)?
                     .create_if_missing(true)
@@ -132,6 +136,7 @@ impl Db {
                     .busy_timeout(Duration::from_secs(5));
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;

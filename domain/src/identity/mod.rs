@@ -208,13 +208,8 @@ pub async fn actor_for_user(db: &Db, user_id: i64) -> Result<Option<Actor>> {
         role: user.role,
         scope,
         client_id: user.client_id,
+        client_slug: user.client_slug,
     }))
-}
-
-/// The signed-in user's own record.
-pub async fn get_own_user(db: &Db, actor: &Actor) -> Result<User> {
-    let user_id = actor.user_id.ok_or(DomainError::NotFound)?;
-    store::find_user(db, user_id).await?.map(|(user, _)| user).ok_or(DomainError::NotFound)
 }
 
 pub async fn list_users(db: &Db, actor: &Actor) -> Result<Vec<User>> {

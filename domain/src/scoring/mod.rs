@@ -192,7 +192,15 @@ impl Inputs {
     }
 
     fn score(&self, client_id: i64, tier: ImpactTier, now: DateTime<Utc>) -> Score {
-        let items = items_of(&self.catalog, tier, self.states.get(&client_id).map(Vec::as_slice).unwrap_or(&[]), now);
+        self.score_of_items(client_id, &self.items(client_id, tier, now), now)
+    }
+
+    /// The client's checklist as the score sees it.
+    fn items(&self, client_id: i64, tier: ImpactTier, now: DateTime<Utc>) -> Vec<ScoreItem> {
+        items_of(&self.catalog, tier, self.states.get(&client_id).map(Vec::as_slice).unwrap_or(&[]), now)
+    }
+
+    fn score_of_items(&self, client_id: i64, items: &[ScoreItem], now: DateTime<Utc>) -> Score {
         let governance = governance_of(
             self.grants_of_client(client_id),
             &self.policy,
@@ -200,7 +208,7 @@ impl Inputs {
             self.reviews.get(&client_id).copied().unwrap_or(0),
             self.kev.get(&client_id).copied().unwrap_or(0),
         );
-        model::score(&items, &self.category_ids(), &governance, &self.settings, now)
+        model::score(items, &self.category_ids(), &governance, &self.settings, now)
     }
 
     fn hygiene(&self, client_id: i64, now: DateTime<Utc>) -> Hygiene {
@@ -223,6 +231,9 @@ pub struct ClientScore {
     pub categories: Vec<Category>,
     pub settings: ScoreSettings,
     pub hygiene: Hygiene,
+    /// The checklist the score was computed from, in numbers (as [`controls::Checklist::counts`]
+    /// counts it): a client's page shows them beside the score without reading the checklist.
+    pub checklist: controls::ChecklistCounts,
 }
 
 /// A client's score now.
@@ -230,8 +241,14 @@ pub async fn get_client_score(db: &Db, actor: &Actor, slug: &str, now: DateTime<
     let client = clients::get_client(db, actor, slug).await?;
     actor.require_on_client(Permission::ViewControls, client.id)?;
     let inputs = load_inputs(db, None, Some(client.id), &[client.id], now).await?;
-    let score = inputs.score(client.id, client.impact_tier, now);
+    let items = inputs.items(client.id, client.impact_tier, now);
+    let accepted = controls::accepted_controls(db, client.id, now).await?;
+    let checklist = controls::ChecklistCounts::count(
+        items.iter().map(|i| (i.status, i.stale, accepted.iter().any(|id| *id == i.control_id))),
+    );
+    let score = inputs.score_of_items(client.id, &items, now);
     Ok(ClientScore {
+        checklist,
         priority_hundredths: model::priority_hundredths(score.posture, client.impact_tier, &inputs.settings),
         hygiene: inputs.hygiene(client.id, now),
         score,
