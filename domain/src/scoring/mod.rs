@@ -243,9 +243,8 @@ pub async fn get_client_score(db: &Db, actor: &Actor, slug: &str, now: DateTime<
     let inputs = load_inputs(db, None, Some(client.id), &[client.id], now).await?;
     let items = inputs.items(client.id, client.impact_tier, now);
     let accepted = controls::accepted_controls(db, client.id, now).await?;
-    let checklist = controls::ChecklistCounts::count(
-        items.iter().map(|i| (i.status, i.stale, accepted.iter().any(|id| *id == i.control_id))),
-    );
+    let checklist =
+        controls::ChecklistCounts::count(items.iter().map(|i| (i.status, i.stale, accepted.contains(&i.control_id))));
     let score = inputs.score_of_items(client.id, &items, now);
     Ok(ClientScore {
         checklist,
