@@ -124,9 +124,9 @@ impl Db {
                 // busy_timeout: a writer waits for another writer's lock instead of failing
                 //   with SQLITE_BUSY at once.
                 // cache_size 1 MiB per connection (SQLite's default is 2 MiB): the operating
-                //   system's page cache holds the file already, and eight connections each
-                //   keeping their own 2 MiB copy of hot pages was 16 MiB of the server's resident
-                //   memory (budget: 150 MB under load); a page that misses is a read from memory.
+                //   system's page cache holds the file already, and eight connections may each
+                //   keep their own copy of hot pages (the server's peak under load: 152 → 147 MB,
+                //   BENCHMARKS.md); a page that misses is a read from the system's cache.
                 // No test before acquire: the pool would ping a connection before each query,
                 //   which on SQLite is a round trip to the connection's own thread (two thread
                 //   switches per query, a tenth of a client page's time) to check a file that
