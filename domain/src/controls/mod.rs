@@ -155,6 +155,8 @@ pub struct Checklist {
 }
 
 impl Checklist {
+    /// The checklist in numbers. The score counts the same while it scores
+    /// (`scoring::ClientScore::checklist`), so that a client's page need not read this list.
     pub fn counts(&self) -> ChecklistCounts {
         ChecklistCounts::count(self.items.iter().map(|i| {
             let accepted = i.exception.as_ref().is_some_and(|e| e.state == ExceptionState::Active);
