@@ -19,6 +19,14 @@ pub fn AccountPage() -> impl IntoView {
                 match me.await {
                     Ok(Some(me)) => {
                         view! {
+                            {me.must_set_up_two_factor.then(|| view! {
+                                <div class="alert alert-info" role="status">
+                                    <p>
+                                        <strong>"Set up two-factor sign-in first."</strong>
+                                        " Your role must use it: until you have set it up below, every other page brings you back here, and you can change nothing."
+                                    </p>
+                                </div>
+                            })}
                             <section class="card" aria-labelledby="who">
                                 <h2 id="who">"Signed in as"</h2>
                                 <dl class="facts">

@@ -36,6 +36,9 @@ pub struct Me {
     pub can_view_audit: bool,
     /// Admins, managers (client viewers only) and auditors: the people page.
     pub can_view_people: bool,
+    /// The role must use two-factor sign-in and the user has not set it up: every other page
+    /// sends them to /account, and they can change nothing until they do.
+    pub must_set_up_two_factor: bool,
 }
 
 impl Me {
@@ -92,7 +95,7 @@ async fn signed_in_actor() -> Result<Option<domain::Actor>, AppError> {
     let state = crate::state::AppState::get()?;
     let session = session().await?;
     let user_id: Option<i64> = session.get(USER_ID_KEY).await.ok().flatten();
-    crate::state::kept_for_request(user_id, actor_of_session(&state.db, &session)).await
+    crate::state::kept_for_request(user_id, actor_of_session(&state, &session)).await
 }
 
 /// The acting user of one request (see [`crate::state::RequestKept`]), kept under the session's
@@ -104,7 +107,7 @@ pub type RequestActor = crate::state::RequestKept<Option<i64>, Option<domain::Ac
 /// The signed-in, active user of a session, if any. A disabled or removed user's session ends.
 #[cfg(feature = "ssr")]
 pub async fn actor_of_session(
-    db: &domain::Db,
+    state: &crate::state::AppState,
     session: &tower_sessions::Session,
 ) -> Result<Option<domain::Actor>, AppError> {
     let user_id: Option<i64> = session.get(USER_ID_KEY).await.map_err(|e| {
@@ -112,12 +115,16 @@ pub async fn actor_of_session(
         AppError::Internal
     })?;
     let Some(user_id) = user_id else { return Ok(None) };
-    let actor = domain::identity::actor_for_user(db, user_id).await?;
-    if actor.is_none() {
+    let Some(actor) = domain::identity::actor_for_user(&state.db, user_id).await? else {
         // The user was disabled or removed: end the session now.
         let _ = session.flush().await;
-    }
-    Ok(actor)
+        return Ok(None);
+    };
+    // What the session knows and the rules need: when its user last proved who they are, and
+    // whether this deployment requires two-factor sign-in of their role (the domain decides).
+    let confirmed_at: Option<i64> = session.get(STEP_UP_KEY).await.ok().flatten();
+    let confirmed_at = confirmed_at.and_then(|at| chrono::DateTime::from_timestamp(at, 0));
+    Ok(Some(actor.in_session(confirmed_at, &state.two_factor_roles)))
 }
 
 #[cfg(feature = "ssr")]
@@ -209,28 +216,10 @@ pub async fn sign_in_code(code: String) -> Result<(), AppError> {
 }
 
 /// The session key holding when the user last proved who they are (Unix seconds): at sign-in,
-/// and at each confirmation on /account/confirm. Sensitive actions need it recent.
+/// and at each confirmation on /account/confirm. The actor carries it; the services of
+/// sensitive actions need it recent (`domain::Actor::require_recent_confirmation`).
 #[cfg(feature = "ssr")]
 pub const STEP_UP_KEY: &str = "step_up_at";
-
-/// Step-up for server functions: refuses with [`AppError::StepUpRequired`] (403; the pages show
-/// a link to /account/confirm) unless this session's user confirmed their identity within the
-/// last minutes (see `domain::identity::step_up`). Call it after `current_actor()` and before
-/// the service, in any server function that does something sensitive.
-#[cfg(feature = "ssr")]
-pub async fn require_recent_auth() -> Result<(), AppError> {
-    require_recent_auth_of(&session().await?).await
-}
-
-/// Step-up for the server's own handlers, which hold the session themselves (downloads).
-#[cfg(feature = "ssr")]
-pub async fn require_recent_auth_of(session: &tower_sessions::Session) -> Result<(), AppError> {
-    let at: Option<i64> = session.get(STEP_UP_KEY).await.map_err(|e| {
-        tracing::error!(error = %e, "session could not be read");
-        AppError::Internal
-    })?;
-    domain::identity::step_up::require_recent(at, domain::clock::now()).map_err(AppError::from)
-}
 
 /// Records in the session that its user has just proved who they are (a sign-in of any kind,
 /// or a confirmation), so that sensitive actions are allowed for the next minutes. Sign-in
@@ -245,14 +234,7 @@ pub async fn record_recent_auth(session: &tower_sessions::Session) -> Result<(),
 
 /// The path of the confirmation page that comes back to `next` (a local path) afterwards.
 pub fn confirm_href(next: &str) -> String {
-    let next: String = next
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    format!("/account/confirm?next={next}")
+    format!("/account/confirm?next={}", crate::html::encode_query(next))
 }
 
 /// Confirms the signed-in user's identity again (password, and a code with two-factor
@@ -326,6 +308,7 @@ pub(crate) fn me_of(actor: &domain::Actor) -> Me {
         can_create_clients: actor.can(Permission::CreateClient),
         can_view_audit: actor.can(Permission::ViewAudit),
         can_view_people: actor.can(Permission::ViewUsers),
+        must_set_up_two_factor: actor.must_set_up_two_factor(),
     }
 }
 
@@ -382,7 +365,7 @@ pub async fn mfa_status() -> Result<MfaState, AppError> {
 pub async fn start_mfa_enrolment() -> Result<MfaSetup, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = current_actor().await?;
-    let enrolment = domain::identity::mfa::start_enrolment(&state.db, &actor).await?;
+    let enrolment = domain::identity::mfa::start_enrolment(&state.db, &actor, domain::clock::now()).await?;
     Ok(MfaSetup { secret: enrolment.secret, uri: enrolment.uri, qr_svg: enrolment.qr_svg })
 }
 

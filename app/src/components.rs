@@ -36,6 +36,8 @@ pub fn ActionError(error: AppError) -> impl IntoView {
                 <ul>{details.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
             })}
             {(error == AppError::StepUpRequired).then(|| view! { <ConfirmLink/> })}
+            {(error == AppError::TwoFactorRequired)
+                .then(|| view! { <p><a href="/account">"Set up two-factor sign-in"</a></p> })}
         </div>
     }
 }

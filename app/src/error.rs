@@ -31,6 +31,10 @@ pub enum AppError {
     /// /account/confirm; the pages show a link there.
     #[error("For this, confirm it is you: enter your password again (and a code, with two-factor sign-in).")]
     StepUpRequired,
+    /// 403: the user's role must use two-factor sign-in, and they have not set it up: they may
+    /// look, but change nothing until they do (on /account).
+    #[error("Your role must use two-factor sign-in: set it up on your account page first, then try again.")]
+    TwoFactorRequired,
     /// 404: missing, or not visible to this user.
     #[error("Not found.")]
     NotFound,
@@ -62,7 +66,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthenticated | AppError::BadCredentials => 401,
-            AppError::Forbidden | AppError::CrossSite | AppError::StepUpRequired => 403,
+            AppError::Forbidden | AppError::CrossSite | AppError::StepUpRequired | AppError::TwoFactorRequired => 403,
             AppError::NotFound => 404,
             AppError::TooManyAttempts { .. } => 429,
             AppError::Validation(_) => 422,
@@ -120,6 +124,7 @@ impl From<domain::DomainError> for AppError {
             D::Throttled { minutes } => AppError::TooManyAttempts { minutes },
             D::Forbidden => AppError::Forbidden,
             D::StepUpRequired => AppError::StepUpRequired,
+            D::TwoFactorRequired => AppError::TwoFactorRequired,
             D::Validation(fields) => AppError::Validation(
                 fields.into_iter().map(|f| FieldMessage { field: f.field, message: f.message }).collect(),
             ),

@@ -22,9 +22,29 @@ pub fn escape_into(out: &mut String, text: &str) {
     }
 }
 
+/// `value` percent-encoded for a query string or a path: letters, digits, `-_.~` and `/` are
+/// kept, every other byte is written as `%XX`.
+pub fn encode_query(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::{encode_query, escape};
+
+    #[test]
+    fn a_query_value_keeps_only_safe_characters() {
+        assert_eq!(encode_query("/clients/acme"), "/clients/acme");
+        assert_eq!(encode_query("50% & more"), "50%25%20%26%20more");
+        assert_eq!(encode_query("é"), "%C3%A9");
+    }
 
     #[test]
     fn markup_and_quotes_are_escaped_and_the_rest_kept() {

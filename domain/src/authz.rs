@@ -5,9 +5,21 @@
 //! client viewer's one organisation). Permissions that concern no client use `Reach::Global`.
 //! Anything not in the table is refused. Service functions call [`Actor::require`] or
 //! [`Actor::require_on_client`] before they read or write.
+//!
+//! Two rules beyond the table, decided here for every door (a page, a download, an API):
+//! - A user whose role must use two-factor sign-in changes nothing until they have set it up
+//!   ([`Actor::must_set_up_two_factor`]): every permission that changes something is refused
+//!   with [`DomainError::TwoFactorRequired`]; reading stays allowed.
+//! - A sensitive action needs a recent confirmation of identity
+//!   ([`Actor::require_recent_confirmation`]); the services of sensitive actions ask for it.
 
 use crate::error::{DomainError, Result};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+
+/// How long a confirmation of identity (signing in, or entering the password again) lets
+/// sensitive actions through.
+pub const CONFIRMATION_MINUTES: i64 = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -118,6 +130,23 @@ impl Permission {
         Permission::ViewReviews,
         Permission::ManageReviews,
     ];
+
+    /// Whether using the permission changes something (everything but seeing).
+    pub fn changes(self) -> bool {
+        !matches!(
+            self,
+            Permission::ViewPortfolio
+                | Permission::ViewClient
+                | Permission::ViewClientNotes
+                | Permission::ViewUsers
+                | Permission::ViewCatalog
+                | Permission::ViewControls
+                | Permission::ViewTechnicians
+                | Permission::ViewAccess
+                | Permission::ViewAudit
+                | Permission::ViewReviews
+        )
+    }
 
     /// Whether the permission is exercised on one client (and so depends on the actor's scope).
     pub fn is_client_scoped(self) -> bool {
@@ -270,6 +299,13 @@ pub struct Actor {
     /// That client's slug, for the viewer's links (read with the user, so that a page does not
     /// read the user again to show who is signed in).
     pub client_slug: Option<String>,
+    /// When the user last proved who they are in this session (signing in, or entering their
+    /// password again), as the session recorded it; `None` when it did not.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// Whether the user has set up two-factor sign-in (an app whose first code was confirmed).
+    pub two_factor: bool,
+    /// Whether the deployment requires two-factor sign-in of this user's role.
+    pub two_factor_required: bool,
 }
 
 impl Actor {
@@ -283,6 +319,58 @@ impl Actor {
             scope: ClientScope::All,
             client_id: None,
             client_slug: None,
+            confirmed_at: None,
+            two_factor: false,
+            two_factor_required: false,
+        }
+    }
+
+    /// The actor of a signed-in session: when the session last confirmed who its user is, and
+    /// whether the deployment requires two-factor sign-in of the user's role.
+    pub fn in_session(self, confirmed_at: Option<DateTime<Utc>>, two_factor_roles: &[Role]) -> Actor {
+        Actor { confirmed_at, two_factor_required: two_factor_roles.contains(&self.role), ..self }
+    }
+
+    /// Whether the user must set up two-factor sign-in before they may change anything.
+    pub fn must_set_up_two_factor(&self) -> bool {
+        self.two_factor_required && !self.two_factor
+    }
+
+    /// Whether the actor may change something now (for views: a form the actor could not use
+    /// is not offered as if they could).
+    pub fn may_change(&self) -> bool {
+        !self.must_set_up_two_factor()
+    }
+
+    fn require_set_up_for(&self, permission: Permission) -> Result<()> {
+        if permission.changes() {
+            self.require_may_change()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Refuses any change while the actor must set up two-factor sign-in, for the changes a
+    /// permission does not cover (one's own requests, say). Setting it up stays allowed.
+    pub fn require_may_change(&self) -> Result<()> {
+        if self.must_set_up_two_factor() {
+            Err(DomainError::TwoFactorRequired)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Refuses a sensitive action (see the module's doc) unless the actor confirmed who they
+    /// are within the last [`CONFIRMATION_MINUTES`] before `now`. A confirmation dated in the
+    /// future (a clock moved back) does not count. The command line acts with the operator's
+    /// authority and needs none.
+    pub fn require_recent_confirmation(&self, now: DateTime<Utc>) -> Result<()> {
+        if self.user_id.is_none() {
+            return Ok(());
+        }
+        match self.confirmed_at {
+            Some(at) if is_recent(at, now) => Ok(()),
+            _ => Err(DomainError::StepUpRequired),
         }
     }
 
@@ -297,7 +385,7 @@ impl Actor {
     /// Refuses a permission the role lacks altogether (for global permissions and lists).
     pub fn require(&self, permission: Permission) -> Result<()> {
         if self.can(permission) {
-            Ok(())
+            self.require_set_up_for(permission)
         } else {
             Err(DomainError::Forbidden)
         }
@@ -311,7 +399,7 @@ impl Actor {
             return Err(DomainError::NotFound);
         }
         if self.can_on_client(permission, client_id) {
-            Ok(())
+            self.require_set_up_for(permission)
         } else {
             Err(DomainError::Forbidden)
         }
@@ -325,6 +413,12 @@ impl Actor {
             (ClientScope::Only(ids), _) => Some(ids),
         }
     }
+}
+
+/// Whether a confirmation at `at` still counts at `now`.
+fn is_recent(at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    let age = now - at;
+    age >= Duration::zero() && age <= Duration::minutes(CONFIRMATION_MINUTES)
 }
 
 #[cfg(test)]
@@ -499,7 +593,45 @@ mod tests {
             scope,
             client_id: None,
             client_slug: None,
+            confirmed_at: None,
+            two_factor: false,
+            two_factor_required: false,
         }
+    }
+
+    #[test]
+    fn a_role_that_must_use_two_factor_sign_in_reads_but_changes_nothing_until_it_is_set_up() {
+        let manager = actor(Role::Manager, ClientScope::All).in_session(None, &[Role::Admin, Role::Manager]);
+        assert!(manager.must_set_up_two_factor() && !manager.may_change());
+        assert!(manager.require(P::ViewPortfolio).is_ok());
+        assert!(manager.require_on_client(P::ViewControls, 3).is_ok());
+        assert!(matches!(manager.require(P::CreateClient), Err(DomainError::TwoFactorRequired)));
+        assert!(matches!(manager.require_on_client(P::EditControls, 3), Err(DomainError::TwoFactorRequired)));
+        assert!(matches!(manager.require(P::ManageUsers), Err(DomainError::Forbidden)), "the table first");
+        let enrolled = Actor { two_factor: true, ..manager.clone() };
+        assert!(enrolled.require(P::CreateClient).is_ok());
+        let technician = actor(Role::Technician, ClientScope::All).in_session(None, &[Role::Admin, Role::Manager]);
+        assert!(technician.require_on_client(P::EditControls, 3).is_ok(), "a role not required to use it");
+        for permission in Permission::ALL {
+            let reads = format!("{permission:?}").starts_with("View");
+            assert_eq!(permission.changes(), !reads, "{permission:?}");
+        }
+    }
+
+    #[test]
+    fn a_confirmation_counts_for_ten_minutes_never_from_the_future_and_the_command_line_needs_none() {
+        use chrono::TimeZone;
+        let now = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+        let confirmed = |seconds_ago: Option<i64>| {
+            actor(Role::Admin, ClientScope::All).in_session(seconds_ago.map(|s| now - Duration::seconds(s)), &[])
+        };
+        assert!(confirmed(Some(0)).require_recent_confirmation(now).is_ok());
+        assert!(confirmed(Some(600)).require_recent_confirmation(now).is_ok());
+        for stale in [Some(601), Some(-60), None] {
+            let refused = confirmed(stale).require_recent_confirmation(now);
+            assert!(matches!(refused, Err(DomainError::StepUpRequired)), "{stale:?}");
+        }
+        assert!(Actor::command_line().require_recent_confirmation(now).is_ok());
     }
 
     #[test]

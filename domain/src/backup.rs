@@ -6,9 +6,9 @@
 //! database that passes its integrity check, carry Rampart's migrations (none newer than this
 //! binary knows), and hold an audit chain that verifies. Then it replaces the database file in
 //! one rename. PostgreSQL deployments are backed up with PostgreSQL's own tools (see the
-//! README), which know more about a running cluster than Rampart could.
+//! docs/operations.md), which know more about a running cluster than Rampart could.
 
-use super::{Backend, Db};
+use crate::db::{Backend, Db};
 use crate::error::{DomainError, Result};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use std::path::{Path, PathBuf};
@@ -39,7 +39,7 @@ pub fn sqlite_path(url: &str) -> Option<PathBuf> {
 pub async fn backup(db: &Db, to: &Path) -> Result<BackupSummary> {
     let Db::Sqlite(pool) = db else {
         return Err(refuse(
-            "This deployment runs on PostgreSQL: back it up with pg_dump (see the README's backup section).",
+            "This deployment runs on PostgreSQL: back it up with pg_dump (see docs/operations.md, Backups).",
         ));
     };
     if to.exists() {
@@ -76,7 +76,7 @@ async fn inspect(pool: &sqlx::SqlitePool, file: &Path, bytes: u64) -> Result<Bac
         .await
         .map_err(|_| not_rampart())?;
     let schema_version = schema_version.ok_or_else(not_rampart)?;
-    let known = super::SQLITE_MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0);
+    let known = Backend::Sqlite.latest_migration();
     if schema_version > known {
         return Err(refuse(format!(
             "{} comes from a newer Rampart (schema {schema_version}; this one knows up to {known}).",
@@ -101,7 +101,7 @@ async fn inspect(pool: &sqlx::SqlitePool, file: &Path, bytes: u64) -> Result<Bac
 pub async fn restore(database_url: &str, from: &Path) -> Result<BackupSummary> {
     if Backend::of_url(database_url) != Backend::Sqlite {
         return Err(refuse(
-            "This deployment runs on PostgreSQL: restore it with pg_restore (see the README's backup section).",
+            "This deployment runs on PostgreSQL: restore it with pg_restore (see docs/operations.md, Backups).",
         ));
     }
     let target = sqlite_path(database_url).ok_or_else(|| refuse("DATABASE_URL names no SQLite file."))?;
@@ -118,7 +118,7 @@ pub async fn restore(database_url: &str, from: &Path) -> Result<BackupSummary> {
     }
     std::fs::rename(&staging, &target).map_err(|e| refuse(format!("could not replace the database: {e}")))?;
     // Open it as the server will: migrations newer than the backup's are applied now.
-    let db = Db::connect(database_url).await?;
+    let db = crate::setup::connect(database_url).await?;
     db.close().await;
     Ok(BackupSummary { path: target, ..summary })
 }

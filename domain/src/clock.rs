@@ -20,8 +20,8 @@ pub fn set_zone(zone: chrono_tz::Tz) {
 }
 
 /// The MSP's calendar: UTC unless a zone was set.
-pub fn calendar() -> crate::reviews::Calendar {
-    crate::reviews::Calendar { zone: ZONE.get().copied().unwrap_or(chrono_tz::Tz::UTC) }
+pub fn calendar() -> crate::calendar::Calendar {
+    crate::calendar::Calendar { zone: ZONE.get().copied().unwrap_or(chrono_tz::Tz::UTC) }
 }
 
 /// Makes `now()` add the seconds written in `path` (once per process; later calls are ignored).

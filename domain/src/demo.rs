@@ -223,7 +223,7 @@ pub async fn fill(db: &Db, size: DemoSize, seed: u64) -> Result<DemoSummary> {
             contact_email: format!("{}.{}@{domain}.example", first.to_lowercase(), last.to_lowercase()),
             notes,
         };
-        clients::create_client(db, &cli, &input).await?;
+        clients::create_client(db, &cli, &input, now).await?;
         // Spread the portfolio over the last two years, so that it looks lived in.
         let created = now - chrono::Duration::hours(rng.below(2 * 365 * 24) as i64 + 24);
         let since = (now - created).num_hours().max(1) as usize;
@@ -234,7 +234,7 @@ pub async fn fill(db: &Db, size: DemoSize, seed: u64) -> Result<DemoSummary> {
     }
     // A couple of former clients show what archiving looks like.
     for slug in slugs.iter().rev().take(2) {
-        clients::archive_client(db, &cli, slug).await?;
+        clients::archive_client(db, &cli, slug, now).await?;
     }
 
     demo_access(db, &mut rng, &slugs, now).await?;
@@ -253,6 +253,7 @@ pub async fn fill(db: &Db, size: DemoSize, seed: u64) -> Result<DemoSummary> {
                 clients: user.clients.clone(),
                 password: DEMO_PASSWORD.into(),
             },
+            now,
         )
         .await?;
     }

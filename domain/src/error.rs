@@ -37,6 +37,10 @@ pub enum DomainError {
     /// code when two-factor sign-in is on) within the last minutes; see `identity::step_up`.
     #[error("a recent confirmation of identity is required")]
     StepUpRequired,
+    /// 403: the actor's role must use two-factor sign-in, and they have not set it up yet:
+    /// until they do, they may read but change nothing (see `authz`).
+    #[error("two-factor sign-in must be set up first")]
+    TwoFactorRequired,
     /// 422: input failed validation; each message is safe to show beside its field.
     #[error("invalid input: {0:?}")]
     Validation(Vec<FieldError>),
@@ -74,11 +78,6 @@ impl From<sqlx::Error> for DomainError {
             other => Self::internal(other),
         }
     }
-}
-
-/// True when the database refused a row because of a unique constraint.
-pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error().is_some_and(|e| e.is_unique_violation())
 }
 
 pub type Result<T, E = DomainError> = std::result::Result<T, E>;

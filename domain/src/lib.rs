@@ -6,6 +6,8 @@
 pub mod access;
 pub mod audit;
 pub mod authz;
+pub mod backup;
+pub mod calendar;
 pub mod clients;
 pub mod clock;
 pub mod controls;
@@ -13,10 +15,13 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod identity;
+pub mod meetings;
 pub(crate) mod memo;
 pub mod portfolio;
 pub mod reviews;
 pub mod scoring;
+pub mod setup;
+pub mod text;
 
 pub use authz::{Actor, Permission, Role};
 pub use db::Db;

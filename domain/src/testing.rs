@@ -19,13 +19,17 @@ pub struct TestDatabase {
 pub async fn sqlite() -> TestDatabase {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("rampart-test.db").display());
-    let db = Db::connect(&url).await.expect("a fresh SQLite database");
+    let db = crate::setup::connect(&url).await.expect("a fresh SQLite database");
     TestDatabase { db, url, postgres: None, _dir: Some(dir) }
 }
 
-/// A fresh PostgreSQL database, or `None` when no test server is configured.
+/// A fresh PostgreSQL database, or `None` when no test server is configured. Under CI
+/// (`CI=true`) a missing server is a failure, not a skip: otherwise every PostgreSQL half
+/// would pass having done nothing.
 pub async fn postgres() -> Option<TestDatabase> {
-    let admin_url = std::env::var(POSTGRES_URL_VAR).ok().filter(|u| !u.is_empty())?;
+    let Some(admin_url) = postgres_url(std::env::var(POSTGRES_URL_VAR).ok(), std::env::var("CI").ok()) else {
+        return None;
+    };
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let name = format!(
         "rampart_t_{}_{}_{}",
@@ -37,8 +41,20 @@ pub async fn postgres() -> Option<TestDatabase> {
     sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).await.expect("CREATE DATABASE");
     admin.close().await.ok();
     let url = with_database(&admin_url, &name);
-    let db = Db::connect(&url).await.expect("a fresh PostgreSQL database");
+    let db = crate::setup::connect(&url).await.expect("a fresh PostgreSQL database");
     Some(TestDatabase { db, url, postgres: Some((admin_url, name)), _dir: None })
+}
+
+/// The test server's URL from the two variables; panics when CI runs without one.
+fn postgres_url(url: Option<String>, ci: Option<String>) -> Option<String> {
+    match url.filter(|u| !u.is_empty()) {
+        Some(url) => Some(url),
+        None if ci.is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1") => panic!(
+            "{POSTGRES_URL_VAR} is not set, and CI=true: the PostgreSQL half of the tests must run in CI \
+             (set it to a server's URL, e.g. postgres://postgres@127.0.0.1:5432/test)"
+        ),
+        None => None,
+    }
 }
 
 /// Replaces the database name in a PostgreSQL URL.
@@ -65,7 +81,7 @@ const APP_ROLE_PASSWORD: &str = "rampart-test-app-password";
 
 impl TestDatabase {
     /// PostgreSQL: this database's URL as [`APP_ROLE`], granted what Rampart's application role
-    /// is granted (see the README); `None` on SQLite.
+    /// is granted (see docs/operations.md); `None` on SQLite.
     pub async fn application_role_url(&self) -> Option<String> {
         self.postgres.as_ref()?;
         let mut owner = sqlx::PgConnection::connect(&self.url).await.expect("the test database");
@@ -142,8 +158,8 @@ macro_rules! contract_test {
     };
 }
 
-/// A user with `role` (limited to `clients` by slug), signed in as an actor; their display name
-/// is "<role> user" and their password long enough. Panics on any failure: for tests only.
+/// A user with `role` (limited to `clients` by slug), signed in just now as an actor; their
+/// display name is "<role> user" and their password long enough. Panics on any failure: for tests only.
 pub async fn user(db: &Db, email: &str, role: &str, clients: &[&str]) -> crate::Actor {
     let new = crate::identity::NewUser {
         email: email.into(),
@@ -152,8 +168,12 @@ pub async fn user(db: &Db, email: &str, role: &str, clients: &[&str]) -> crate::
         clients: clients.iter().map(|s| s.to_string()).collect(),
         password: "a long enough password".into(),
     };
-    let user = crate::identity::add_user(db, &crate::Actor::command_line(), &new).await.expect("a new user");
-    crate::identity::actor_for_user(db, user.id).await.expect("the user's actor").expect("an enabled user")
+    let user = crate::identity::add_user(db, &crate::Actor::command_line(), &new, chrono::Utc::now())
+        .await
+        .expect("a new user");
+    let actor = crate::identity::actor_for_user(db, user.id).await.expect("the user's actor").expect("an enabled user");
+    // As just signed in: sensitive actions at the present time are allowed.
+    actor.in_session(Some(chrono::Utc::now()), &[])
 }
 
 /// Makes every session look as if its id had been issued (at sign-in) at `started_at` (Unix
@@ -170,7 +190,17 @@ pub async fn backdate_sessions(db: &Db, started_at: i64) {
 
 #[cfg(test)]
 mod tests {
-    use super::with_database;
+    use super::{postgres_url, with_database};
+
+    #[test]
+    fn without_a_server_the_postgresql_half_is_skipped_locally_and_fails_under_ci() {
+        let url = Some("postgres://u@h/test".to_owned());
+        assert_eq!(postgres_url(url.clone(), Some("true".into())), url);
+        assert_eq!(postgres_url(None, None), None);
+        assert_eq!(postgres_url(Some(String::new()), Some("false".into())), None);
+        let under_ci = std::panic::catch_unwind(|| postgres_url(None, Some("true".into())));
+        assert!(under_ci.is_err(), "CI=true without a server must fail");
+    }
 
     #[test]
     fn with_database_swaps_only_the_database_name() {

@@ -1,8 +1,39 @@
 // Shared helpers for the Rampart browser tests. Locators use roles, labels and text only.
 import { expect, test, type Locator, type Page, type TestInfo } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { randomInt } from "node:crypto";
+import * as path from "node:path";
+
+/** The addresses each test has had checked. */
+const CHECKED = new WeakMap<TestInfo, Set<string>>();
+const AXE_SOURCE = readFileSync(path.join(__dirname, "..", "node_modules", "axe-core", "axe.min.js"), "utf8");
+/** Runs axe in the page; evaluates to its serious and critical violations, one line each. */
+const AXE_RUN = `${AXE_SOURCE}
+;axe.run(document, {
+  runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+  rules: { "label-content-name-mismatch": { enabled: true } },
+  resultTypes: ["violations"],
+}).then((result) => result.violations
+  .filter((v) => v.impact === "serious" || v.impact === "critical")
+  .map((v) => v.id + ": " + v.help + " — " + v.nodes.map((n) => n.target.join(" ")).join(", ")))`;
+
+/**
+ * Checks the page with axe-core (WCAG 2.1 A and AA, with label-content-name-mismatch, which axe
+ * marks experimental): a serious or critical violation fails the test. Once
+ * per address per test; with JavaScript only (the no-js project sees the same HTML).
+ */
+export async function checkAccessibility(page: Page, testInfo: TestInfo = test.info()): Promise<void> {
+  if (!javaScriptEnabled(testInfo)) return;
+  const url = new URL(page.url());
+  const key = url.pathname + url.search;
+  const checked = CHECKED.get(testInfo) ?? new Set<string>();
+  CHECKED.set(testInfo, checked);
+  if (checked.has(key)) return;
+  checked.add(key);
+  const violations = (await page.evaluate(AXE_RUN)) as string[];
+  expect(violations, `accessibility of ${key}`).toEqual([]);
+}
 
 export type Role = "admin" | "manager" | "technician" | "auditor" | "client_viewer";
 
@@ -97,14 +128,16 @@ export function javaScriptEnabled(testInfo: TestInfo = test.info()): boolean {
 }
 
 /**
- * Waits until the app has hydrated (`<body data-hydrated="true">`) when JavaScript is enabled;
- * does nothing when it is not. Call it after every `page.goto` and navigation, before interacting.
+ * Waits until the app has hydrated (`<body data-hydrated="true">`) when JavaScript is enabled,
+ * then checks the page's accessibility (`checkAccessibility`); does nothing when it is not.
+ * Call it after every `page.goto` and navigation, before interacting.
  */
 export async function waitForHydration(page: Page, testInfo: TestInfo = test.info()): Promise<void> {
   if (!javaScriptEnabled(testInfo)) return;
   await page.waitForFunction(() => document.body?.dataset.hydrated === "true", undefined, {
     timeout: 15_000,
   });
+  await checkAccessibility(page, testInfo);
 }
 
 /** `page.goto(path)` followed by `waitForHydration`. */

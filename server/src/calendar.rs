@@ -17,8 +17,7 @@ pub async fn feed(State(state): State<ServerState>, Path(file): Path<String>) ->
         return error_response("/calendar", AppError::NotFound);
     };
     let now = domain::clock::now();
-    let base = std::env::var("RAMPART_PUBLIC_URL").unwrap_or_default();
-    match domain::reviews::feed::feed(&state.app.db, token, &domain::clock::calendar(), &base, now).await {
+    match domain::reviews::feed::feed(&state.app.db, token, &domain::clock::calendar(), &state.app.public_url, now).await {
         Ok(ics) => (
             StatusCode::OK,
             [

@@ -61,19 +61,19 @@ async fn client_chart(
 ) -> Response {
     let path = format!("/charts/clients/{slug}/{}.svg", kind.slug());
     let db = &state.app.db;
-    let actor = match app::auth::actor_of_session(db, &session).await {
+    let actor = match app::auth::actor_of_session(&state.app, &session).await {
         Ok(Some(actor)) => actor,
         Ok(None) => return error_response(&path, AppError::Unauthenticated),
         Err(error) => return error_response(&path, error),
     };
     // Drawn once per change of data (and minute), then kept (see `scoring::client_chart_svg`).
-    let svg = scoring::client_chart_svg(&db.for_reader(&actor), &actor, &slug, kind, domain::clock::now()).await;
+    let svg = scoring::client_chart_svg(db, &actor, &slug, kind, domain::clock::now()).await;
     respond(&path, svg.map(|svg| svg.as_str().to_owned()), &headers)
 }
 
 async fn heatmap(State(state): State<ServerState>, session: Session, headers: HeaderMap) -> Response {
     let db = &state.app.db;
-    let actor = match app::auth::actor_of_session(db, &session).await {
+    let actor = match app::auth::actor_of_session(&state.app, &session).await {
         Ok(Some(actor)) => actor,
         Ok(None) => return error_response(HEATMAP_PATH, AppError::Unauthenticated),
         Err(error) => return error_response(HEATMAP_PATH, error),

@@ -187,11 +187,11 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         domain::clock::shift_by_file(path.clone());
     }
     domain::clock::set_zone(config.time_zone);
-    domain::identity::invitations::set_validity_days(crate::config::invitation_days().map_err(|e| e.to_string())?);
+    domain::identity::invitations::set_validity_days(config.invitation_days);
     let command = cli.command.unwrap_or(Command::Serve);
     // A restore replaces the database file: it must not be opened first.
     if let Command::Restore { file } = &command {
-        let restored = domain::db::backup::restore(&config.database_url, file).await.map_err(|e| describe(&e))?;
+        let restored = domain::backup::restore(&config.database_url, file).await.map_err(|e| describe(&e))?;
         println!(
             "Restored {} from {} (schema {}, {} audit entries verified).",
             restored.path.display(),
@@ -202,7 +202,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         return Ok(());
     }
     let migration_url = crate::config::migration_database_url();
-    let db = Db::connect_as(&config.database_url, migration_url.as_deref()).await.map_err(|e| {
+    let db = domain::setup::connect_as(&config.database_url, migration_url.as_deref()).await.map_err(|e| {
         format!("could not open the database {}: {}", domain::db::redact_url(&config.database_url), describe(&e))
     })?;
     let result = match command {
@@ -215,10 +215,10 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Demo { size, seed } => run_demo(&db, size, seed).await,
-        Command::User { command } => run_user(&db, command).await,
+        Command::User { command } => run_user(&db, command, &config.public_base()).await,
         Command::Audit { command } => run_audit(&db, command).await,
         Command::Sso { command } => run_sso(&db, command).await,
-        Command::Backup { file } => match domain::db::backup::backup(&db, &file).await {
+        Command::Backup { file } => match domain::backup::backup(&db, &file).await {
             Ok(b) => {
                 println!(
                     "Backed up to {} ({} bytes, schema {}, {} audit entries verified).",
@@ -288,7 +288,7 @@ async fn run_demo(db: &Db, size: Size, seed: u64) -> Result<(), String> {
     Ok(())
 }
 
-async fn run_user(db: &Db, command: UserCommand) -> Result<(), String> {
+async fn run_user(db: &Db, command: UserCommand, public_base: &str) -> Result<(), String> {
     let cli = Actor::command_line();
     match command {
         UserCommand::Add { email, role, name, clients, password_stdin: _ } => {
@@ -299,10 +299,14 @@ async fn run_user(db: &Db, command: UserCommand) -> Result<(), String> {
                 .map_err(|e| format!("could not read the password: {e}"))?;
             let password = password.trim_end_matches(['\n', '\r']).to_owned();
             let display_name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_owned());
-            let user =
-                identity::add_user(db, &cli, &identity::NewUser { email, display_name, role, clients, password })
-                    .await
-                    .map_err(|e| describe(&e))?;
+            let user = identity::add_user(
+                db,
+                &cli,
+                &identity::NewUser { email, display_name, role, clients, password },
+                domain::clock::now(),
+            )
+            .await
+            .map_err(|e| describe(&e))?;
             println!("Added {} ({}).", user.email, user.role.as_str());
             Ok(())
         }
@@ -325,25 +329,25 @@ async fn run_user(db: &Db, command: UserCommand) -> Result<(), String> {
             let created = identity::invitations::create_invitation(db, &cli, &new, domain::clock::now())
                 .await
                 .map_err(|e| describe(&e))?;
-            let base = crate::config::Config::from_env().ok().and_then(|c| c.public_url).unwrap_or_default();
             println!(
                 "Invited {}. Send them this link (it works once, until {}):",
                 created.email,
                 created.expires_at.format("%Y-%m-%d %H:%M UTC")
             );
-            println!("{base}{}", created.path());
-            if base.is_empty() {
-                println!("(Put Rampart's address in front of it, or set RAMPART_PUBLIC_URL.)");
-            }
+            println!("{public_base}{}", created.path());
             Ok(())
         }
         UserCommand::Role { email, role, clients } => {
-            let user = identity::change_role(db, &cli, &email, &role, &clients).await.map_err(|e| describe(&e))?;
+            let user = identity::change_role(db, &cli, &email, &role, &clients, domain::clock::now())
+                .await
+                .map_err(|e| describe(&e))?;
             println!("{} is now {}; their sessions ended.", user.email, user.role.as_str());
             Ok(())
         }
         UserCommand::Assign { email, clients } => {
-            let user = identity::assign_clients(db, &cli, &email, &clients).await.map_err(|e| describe(&e))?;
+            let user = identity::assign_clients(db, &cli, &email, &clients, domain::clock::now())
+                .await
+                .map_err(|e| describe(&e))?;
             let placed = match (&user.client_slug, user.assigned.is_empty()) {
                 (Some(slug), _) => slug.clone(),
                 (None, false) => user.assigned.join(", "),
@@ -353,17 +357,17 @@ async fn run_user(db: &Db, command: UserCommand) -> Result<(), String> {
             Ok(())
         }
         UserCommand::ResetMfa { email } => {
-            identity::mfa::reset(db, &cli, &email).await.map_err(|e| describe(&e))?;
+            identity::mfa::reset(db, &cli, &email, domain::clock::now()).await.map_err(|e| describe(&e))?;
             println!("Two-factor sign-in of {email} removed; they set it up again at their next sign-in.");
             Ok(())
         }
         UserCommand::Disable { email } => {
-            identity::disable_user(db, &cli, &email).await.map_err(|e| describe(&e))?;
+            identity::disable_user(db, &cli, &email, domain::clock::now()).await.map_err(|e| describe(&e))?;
             println!("Disabled {email}.");
             Ok(())
         }
         UserCommand::Enable { email } => {
-            identity::enable_user(db, &cli, &email).await.map_err(|e| describe(&e))?;
+            identity::enable_user(db, &cli, &email, domain::clock::now()).await.map_err(|e| describe(&e))?;
             println!("Enabled {email}.");
             Ok(())
         }

@@ -1,4 +1,4 @@
-//! Settings, read from the environment (documented in the README).
+//! Settings, read from the environment (documented in docs/operations.md).
 
 use std::net::SocketAddr;
 
@@ -33,6 +33,21 @@ pub struct Config {
     /// RAMPART_TIME_ZONE: the MSP's IANA time zone ("Europe/Berlin"), in which due days begin and
     /// end; UTC by default.
     pub time_zone: chrono_tz::Tz,
+    /// RAMPART_INVITATION_DAYS: how long an invitation link works (1 to 90 days; 7 when unset).
+    pub invitation_days: i64,
+    /// RAMPART_MSP_NAME and RAMPART_MSP_LOGO_URL: the MSP's name and logo on every review pack.
+    pub branding: Branding,
+    /// RAMPART_AUDIT_SYSLOG, RAMPART_AUDIT_WEBHOOK_URL, RAMPART_AUDIT_WEBHOOK_SECRET: where the
+    /// audit log is forwarded (see `domain::audit::forward`); its `Debug` hides the secret.
+    pub audit_forwarding: domain::audit::forward::Settings,
+}
+
+/// The MSP's name and logo on every review pack.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Branding {
+    pub name: String,
+    /// An http(s) address or a path on this site; `None` without a logo.
+    pub logo_url: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -47,6 +62,9 @@ impl std::fmt::Debug for Config {
             .field("client_ip_header", &self.client_ip_header)
             .field("mfa_required_roles", &self.mfa_required_roles)
             .field("test_clock_file", &self.test_clock_file)
+            .field("invitation_days", &self.invitation_days)
+            .field("branding", &self.branding)
+            .field("audit_forwarding", &self.audit_forwarding)
             .field("time_zone", &self.time_zone)
             .finish()
     }
@@ -118,11 +136,35 @@ impl Config {
                 None => chrono_tz::Tz::UTC,
                 Some(name) => name.trim().parse().map_err(|_| ConfigError::TimeZone(name.clone()))?,
             },
+            invitation_days: match var("RAMPART_INVITATION_DAYS") {
+                None => domain::identity::invitations::DEFAULT_VALIDITY_DAYS,
+                Some(text) => {
+                    text.trim().parse::<i64>().ok().filter(|d| (1..=90).contains(d)).ok_or(ConfigError::InvitationDays(text))?
+                }
+            },
+            branding: Branding {
+                name: var("RAMPART_MSP_NAME").map(|v| v.trim().to_owned()).unwrap_or_else(|| "Rampart".into()),
+                logo_url: var("RAMPART_MSP_LOGO_URL").map(|v| v.trim().to_owned()).filter(|u| {
+                    u.starts_with("https://") || u.starts_with("http://") || (u.starts_with('/') && !u.starts_with("//"))
+                }),
+            },
+            audit_forwarding: domain::audit::forward::Settings {
+                syslog: var("RAMPART_AUDIT_SYSLOG").map(|v| v.trim().to_owned()),
+                webhook_url: var("RAMPART_AUDIT_WEBHOOK_URL").map(|v| v.trim().to_owned()),
+                webhook_secret: var("RAMPART_AUDIT_WEBHOOK_SECRET").map(|v| v.trim().to_owned()),
+            },
         })
     }
 
     pub fn secure_cookies(&self) -> bool {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// The address users reach Rampart at, for the links it writes (invitations, calendar
+    /// feeds, single sign-on's return address): RAMPART_PUBLIC_URL, or the address it listens
+    /// on. Never guessed from a request's headers, which a client writes.
+    pub fn public_base(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.addr))
     }
 }
 
@@ -142,14 +184,6 @@ pub fn migration_database_url() -> Option<String> {
     std::env::var("RAMPART_MIGRATION_DATABASE_URL").ok().filter(|v| !v.trim().is_empty())
 }
 
-/// RAMPART_INVITATION_DAYS: how long an invitation link works (1 to 90 days; 7 when unset).
-pub fn invitation_days() -> Result<i64, ConfigError> {
-    let Some(text) = std::env::var("RAMPART_INVITATION_DAYS").ok().filter(|v| !v.trim().is_empty()) else {
-        return Ok(domain::identity::invitations::DEFAULT_VALIDITY_DAYS);
-    };
-    text.trim().parse::<i64>().ok().filter(|d| (1..=90).contains(d)).ok_or(ConfigError::InvitationDays(text))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +200,9 @@ mod tests {
             mfa_required_roles: Vec::new(),
             test_clock_file: None,
             time_zone: chrono_tz::Tz::UTC,
+            invitation_days: 7,
+            branding: Branding::default(),
+            audit_forwarding: Default::default(),
         }
     }
 

@@ -17,7 +17,7 @@ pub const AUDIT_PATH: &str = "/audit/export.csv";
 /// Every download this module serves (the authorization matrix has a row for each).
 pub const DOWNLOADS: [&str; 3] = [REGISTER_PATH, IMPORT_EXAMPLE_PATH, AUDIT_PATH];
 
-/// The example of the README, as documented.
+/// The example file of docs/areas/access.md, as documented there.
 const IMPORT_EXAMPLE: &str = include_str!("../../docs/examples/access-import.csv");
 
 fn csv_file(filename: &str, body: String) -> Response {
@@ -35,16 +35,16 @@ fn csv_file(filename: &str, body: String) -> Response {
         .into_response()
 }
 
-/// Exports of everything need a recent step-up (see `domain::identity::step_up`): a browser's
-/// navigation is sent to confirm and comes back to the download; anything else gets 403.
-async fn require_step_up(session: &Session, path: &str, uri: &Uri, headers: &HeaderMap) -> Option<Response> {
-    let error = app::auth::require_recent_auth_of(session).await.err()?;
+/// A refused export. Exports of everything need a recent confirmation, which the services
+/// ask for (see `domain::identity::step_up`): a browser's navigation is then sent to confirm
+/// and comes back to the download; anything else gets the error's status.
+fn refused(path: &str, uri: &Uri, headers: &HeaderMap, error: AppError) -> Response {
     let navigation = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if navigation && error == AppError::StepUpRequired {
         let back = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or(path);
-        return Some(Redirect::to(&app::auth::confirm_href(back)).into_response());
+        return Redirect::to(&app::auth::confirm_href(back)).into_response();
     }
-    Some(error_response(path, error))
+    error_response(path, error)
 }
 
 /// The access register the signed-in user may see. Signed out: to the sign-in page and back.
@@ -55,21 +55,18 @@ pub async fn register_csv(
     headers: HeaderMap,
 ) -> Response {
     let db = &state.app.db;
-    let actor = match app::auth::actor_of_session(db, &session).await {
+    let actor = match app::auth::actor_of_session(&state.app, &session).await {
         Ok(Some(actor)) => actor,
         Ok(None) => return to_sign_in(REGISTER_PATH),
         Err(error) => return error_response(REGISTER_PATH, error),
     };
-    if let Some(refused) = require_step_up(&session, REGISTER_PATH, &uri, &headers).await {
-        return refused;
-    }
     let now = domain::clock::now();
     match domain::access::csv_io::export_register(db, &actor, now).await {
         // The byte order mark tells spreadsheets the file is UTF-8; the import accepts it.
         Ok(csv) => {
             csv_file(&format!("rampart-access-register-{}.csv", now.format("%Y-%m-%d")), format!("\u{feff}{csv}"))
         }
-        Err(error) => error_response(REGISTER_PATH, AppError::from(error)),
+        Err(error) => refused(REGISTER_PATH, &uri, &headers, AppError::from(error)),
     }
 }
 
@@ -96,14 +93,11 @@ pub async fn audit_csv(
     axum::extract::Query(filters): axum::extract::Query<AuditFilters>,
 ) -> Response {
     let db = &state.app.db;
-    let actor = match app::auth::actor_of_session(db, &session).await {
+    let actor = match app::auth::actor_of_session(&state.app, &session).await {
         Ok(Some(actor)) => actor,
         Ok(None) => return to_sign_in(AUDIT_PATH),
         Err(error) => return error_response(AUDIT_PATH, error),
     };
-    if let Some(refused) = require_step_up(&session, AUDIT_PATH, &uri, &headers).await {
-        return refused;
-    }
     let query = domain::audit::Query {
         client: filters.client,
         actor: filters.actor,
@@ -113,8 +107,8 @@ pub async fn audit_csv(
         page: 1,
     };
     let now = domain::clock::now();
-    match domain::audit::export_csv(db, &actor, &query).await {
+    match domain::audit::export_csv(db, &actor, &query, now).await {
         Ok(csv) => csv_file(&format!("rampart-audit-log-{}.csv", now.format("%Y-%m-%d")), format!("\u{feff}{csv}")),
-        Err(error) => error_response(AUDIT_PATH, AppError::from(error)),
+        Err(error) => refused(AUDIT_PATH, &uri, &headers, AppError::from(error)),
     }
 }

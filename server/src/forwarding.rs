@@ -13,10 +13,9 @@ pub struct Forwarding {
     running: Vec<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
-/// Starts a forwarder for each receiver the environment configures; a message for the
-/// operator when a setting is wrong.
-pub fn start(db: &Db) -> Result<Forwarding, String> {
-    let settings = Settings::from_env();
+/// Starts a forwarder for each configured receiver; a message for the operator when a setting
+/// is wrong.
+pub fn start(db: &Db, settings: &Settings) -> Result<Forwarding, String> {
     let sinks = settings.sinks()?;
     let mut running = Vec::new();
     for sink in sinks {

@@ -1,16 +1,17 @@
 //! The review pack of a meeting: a print-ready page and a PDF. `{id}` is the security review's
 //! occurrence (the same id as its page, `/reviews/{id}`). Plain axum handlers: they find the
 //! actor from the session as server functions do and call one service,
-//! [`domain::reviews::meetings::get_pack`], which authorizes (a client the actor may not see, and
+//! [`domain::meetings::get_pack`], which authorizes (a client the actor may not see, and
 //! a review without a meeting, are not found alike).
 //!
 //! A signed meeting's pack is drawn only from the snapshot frozen at sign-off: its score, trend
 //! and tables never change. A draft's pack is live and shows the score charts.
 //!
-//! The MSP's name and logo come from RAMPART_MSP_NAME and RAMPART_MSP_LOGO_URL (see the README's
+//! The MSP's name and logo come from RAMPART_MSP_NAME and RAMPART_MSP_LOGO_URL (see docs/operations.md's
 //! settings); every text is escaped. The PDF uses the PDF base-14 font Helvetica (WinAnsi), so
 //! no font file is needed: characters outside WinAnsi are replaced.
 
+use crate::config::Branding;
 use crate::security::{error_response, to_sign_in};
 use crate::startup::ServerState;
 use app::error::AppError;
@@ -18,7 +19,7 @@ use app::html::escape;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use domain::reviews::meetings::Pack;
+use domain::meetings::Pack;
 use std::fmt::Write;
 use tower_sessions::Session;
 
@@ -27,25 +28,7 @@ pub const PDF_PATH: &str = "/reviews/{id}/pack.pdf";
 /// Every address this module serves (the authorization matrix has a row for each).
 pub const PATHS: [&str; 2] = [PACK_PATH, PDF_PATH];
 
-/// The MSP's name and logo on every pack.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Branding {
-    pub name: String,
-    /// An http(s) address or a path on this site; `None` without a logo.
-    pub logo_url: Option<String>,
-}
-
 impl Branding {
-    pub fn from_env() -> Branding {
-        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        Branding {
-            name: var("RAMPART_MSP_NAME").unwrap_or_else(|| "Rampart".into()),
-            logo_url: var("RAMPART_MSP_LOGO_URL").filter(|u| {
-                u.starts_with("https://") || u.starts_with("http://") || (u.starts_with('/') && !u.starts_with("//"))
-            }),
-        }
-    }
-
     /// The logo's origin, for the page's image policy (a path on this site needs none).
     fn logo_origin(&self) -> Option<String> {
         let url = self.logo_url.as_deref()?;
@@ -65,7 +48,7 @@ fn percent(p: Option<i64>) -> String {
 }
 
 /// At most `n` points of the trend, evenly spread, always with the last.
-fn sampled(trend: &[domain::reviews::meetings::PackPoint], n: usize) -> Vec<&domain::reviews::meetings::PackPoint> {
+fn sampled(trend: &[domain::meetings::PackPoint], n: usize) -> Vec<&domain::meetings::PackPoint> {
     if trend.len() <= n {
         return trend.iter().collect();
     }
@@ -456,7 +439,7 @@ pub fn pack_pdf(pack: &Pack, branding: &Branding) -> Vec<u8> {
 /// The pack of review `id`, for the signed-in user; the answer on any other path.
 async fn load(state: &ServerState, session: &Session, id: &str, path: &str) -> Result<(i64, Pack), Response> {
     let db = &state.app.db;
-    let actor = match app::auth::actor_of_session(db, session).await {
+    let actor = match app::auth::actor_of_session(&state.app, session).await {
         Ok(Some(actor)) => actor,
         Ok(None) => return Err(to_sign_in(&path.replace("{id}", id))),
         Err(error) => return Err(error_response(path, error)),
@@ -465,7 +448,7 @@ async fn load(state: &ServerState, session: &Session, id: &str, path: &str) -> R
     let Ok(id) = id.parse::<i64>() else {
         return Err(error_response(path, AppError::NotFound));
     };
-    match domain::reviews::meetings::get_pack(&db.for_reader(&actor), &actor, id, domain::clock::now()).await {
+    match domain::meetings::get_pack(db, &actor, id, domain::clock::now()).await {
         Ok(pack) => Ok((id, pack)),
         Err(error) => Err(error_response(path, AppError::from(error))),
     }
@@ -476,7 +459,7 @@ pub async fn pack_page(State(state): State<ServerState>, session: Session, Path(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let branding = Branding::from_env();
+    let branding = &state.branding;
     let images = match branding.logo_origin() {
         Some(origin) => format!("'self' {origin}"),
         None => "'self'".into(),
@@ -494,7 +477,7 @@ pub async fn pack_page(State(state): State<ServerState>, session: Session, Path(
                 HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'none'")),
             ),
         ],
-        pack_html(&pack, &branding, id),
+        pack_html(&pack, branding, id),
     )
         .into_response()
 }
@@ -504,7 +487,7 @@ pub async fn pack_pdf_file(State(state): State<ServerState>, session: Session, P
         Ok(found) => found,
         Err(response) => return response,
     };
-    let branding = Branding::from_env();
+    let branding = state.branding.clone();
     let bytes = match tokio::task::spawn_blocking(move || pack_pdf(&pack, &branding)).await {
         Ok(bytes) => bytes,
         Err(_) => return error_response(PDF_PATH, AppError::Internal),

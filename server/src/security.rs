@@ -127,7 +127,9 @@ pub struct MfaPolicy {
 /// as usual).
 pub async fn enrol_first(State(policy): State<MfaPolicy>, session: Session, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if policy.roles.is_empty() || request.method() != Method::GET || is_public(path) || path == "/account" {
+    // /account/confirm too: setting it up may ask for the password again first.
+    let setting_up = path == "/account" || path == "/account/confirm";
+    if policy.roles.is_empty() || request.method() != Method::GET || is_public(path) || setting_up {
         return next.run(request).await;
     }
     let Ok(Some(user_id)) = session.get::<i64>(app::auth::USER_ID_KEY).await else { return next.run(request).await };

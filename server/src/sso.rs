@@ -39,21 +39,19 @@ pub const COOKIE: &str = "rampart_sso";
 /// What the routes need of the settings.
 #[derive(Clone, Debug)]
 struct Settings {
-    /// RAMPART_PUBLIC_URL: the callback address is built from it (else from the Host header).
-    public_url: Option<String>,
+    /// Rampart's own address (`Config::public_base`): the callback address is built from it.
+    public_url: String,
     secure: bool,
 }
 
 /// The routes, to be merged into the application's router.
 pub fn router(config: &Config) -> Router<ServerState> {
-    let settings = Settings { public_url: config.public_url.clone(), secure: config.secure_cookies() };
+    let settings = Settings { public_url: config.public_base(), secure: config.secure_cookies() };
     let for_callback = settings.clone();
     Router::new()
         .route(
             START_PATH,
-            get(move |state: State<ServerState>, query: Query<StartQuery>, request: Request| {
-                start(state, settings.clone(), query, request)
-            }),
+            get(move |state: State<ServerState>, query: Query<StartQuery>| start(state, settings.clone(), query)),
         )
         .route(
             CALLBACK_PATH,
@@ -75,19 +73,6 @@ struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
-}
-
-/// Rampart's own address: RAMPART_PUBLIC_URL, else http:// and the Host the browser used.
-/// (The provider accepts only the redirect addresses registered with it, so a forged Host
-/// cannot send a code elsewhere.)
-fn base_url(settings: &Settings, headers: &HeaderMap) -> Option<String> {
-    if let Some(url) = &settings.public_url {
-        return Some(url.clone());
-    }
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    let valid =
-        !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-    valid.then(|| format!("http://{host}"))
 }
 
 fn to_login(error: &str) -> Response {
@@ -116,10 +101,8 @@ async fn start(
     State(state): State<ServerState>,
     settings: Settings,
     Query(query): Query<StartQuery>,
-    request: Request,
 ) -> Response {
-    let Some(base) = base_url(&settings, request.headers()) else { return to_login("failed") };
-    let redirect_uri = format!("{base}{CALLBACK_PATH}");
+    let redirect_uri = format!("{}{CALLBACK_PATH}", settings.public_url);
     let next = safe_next(query.next.as_deref());
     match sso::start_sign_in(
         &state.app.db,

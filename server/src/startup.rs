@@ -31,6 +31,8 @@ pub const SESSION_COOKIE: &str = "rampart_session";
 pub struct ServerState {
     pub leptos_options: LeptosOptions,
     pub app: AppState,
+    /// The MSP's name and logo on the review packs.
+    pub branding: crate::config::Branding,
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -63,7 +65,15 @@ pub fn route_list() -> &'static [AxumRouteListing] {
 /// The whole application for one database.
 pub fn build_router(config: &Config, db: Db) -> Router {
     let leptos_options = leptos_options(config);
-    let state = ServerState { leptos_options, app: AppState { db: db.clone() } };
+    let state = ServerState {
+        leptos_options,
+        app: AppState {
+            db: db.clone(),
+            two_factor_roles: config.mfa_required_roles.clone(),
+            public_url: config.public_base(),
+        },
+        branding: config.branding.clone(),
+    };
     let app_state = state.app.clone();
     // The same context for page renders and for server-function calls, and the request's
     // nonce (from security::security_headers) for Leptos' inline scripts, so that they match
@@ -155,7 +165,7 @@ pub fn spawn_session_cleanup(db: Db) {
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: Config, db: Db) -> std::io::Result<()> {
-    let forwarding = crate::forwarding::start(&db).map_err(std::io::Error::other)?;
+    let forwarding = crate::forwarding::start(&db, &config.audit_forwarding).map_err(std::io::Error::other)?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "Rampart is listening");
     spawn_session_cleanup(db.clone());

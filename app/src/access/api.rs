@@ -279,10 +279,10 @@ pub async fn list_client_access(slug: String) -> Result<Vec<GrantView>, AppError
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
     let now = domain::clock::now();
-    let db = state.db.for_reader(&actor);
-    let client = crate::clients::api::client_for_request(&db, &actor, &slug).await?;
-    let grants = domain::access::list_client_access_of(&db, &actor, &client, now).await?;
-    let policy = sla_policy_for_request(&db, &actor).await?;
+    let db = &state.db;
+    let client = crate::clients::api::client_for_request(db, &actor, &slug).await?;
+    let grants = domain::access::list_client_access_of(db, &actor, &client, now).await?;
+    let policy = sla_policy_for_request(db, &actor).await?;
     Ok(grants.into_iter().map(|g| convert::grant(&actor, g, &policy, now)).collect())
 }
 
@@ -395,9 +395,9 @@ pub async fn save_sla(
 pub async fn get_client_sla(slug: String) -> Result<ClientSlaView, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let db = state.db.for_reader(&actor);
-    let client = crate::clients::api::client_for_request(&db, &actor, &slug).await?;
-    let sla = domain::access::get_client_sla_of(&actor, &client, &sla_policy_for_request(&db, &actor).await?)?;
+    let db = &state.db;
+    let client = crate::clients::api::client_for_request(db, &actor, &slug).await?;
+    let sla = domain::access::get_client_sla_of(&actor, &client, &sla_policy_for_request(db, &actor).await?)?;
     Ok(ClientSlaView {
         revoke: sla.revoke.describe(),
         revoke_involuntary: sla.revoke_involuntary.describe(),

@@ -266,7 +266,7 @@ fn ImportBody(
             </p>
             <p>
                 <a href="/access/import-example.csv" download="access-import.csv" rel="external">"Download the example file"</a>
-                " · The README describes every column and rule."
+                " · Every column and rule is in Rampart's documentation (docs/areas/access.md)."
             </p>
         </section>
         {move || error().map(|error| view! { <ActionError error/> })}

@@ -487,10 +487,15 @@ fn GrantTable(
                                 }
                             });
                             let id = g.id;
-                            let revoke_label = format!("Revoke {} at {}", g.system, g.client_name);
-                            let keep_label = format!("Keep {} at {}", g.system, g.client_name);
+                            // Each name holds its button's visible words, in order (WCAG 2.5.3).
+                            let revoke_label = format!("Revoke {} at {} and record", g.system, g.client_name);
                             let leaver = matches!(g.technician_state.as_str(), "offboarding" | "departed");
                             let reapprove = g.reapproval_due.is_some();
+                            let keep_label = if reapprove {
+                                format!("Keep {} at {}", g.system, g.client_name)
+                            } else {
+                                format!("Still needed: {} at {}", g.system, g.client_name)
+                            };
                             view! {
                                 <tr>
                                     {client}
@@ -978,7 +983,7 @@ pub fn SlaSettingsPage() -> impl IntoView {
             <div>
                 <h1>"Service levels"</h1>
                 <p class="page-subtitle">
-                    "How soon each onboarding, offboarding and mover step is due, how soon a leaver's access is revoked, and how often grants are reviewed. The proposals come from checklists.md; a client's contract may tighten revocation and review on the client's page."
+                    "How soon each onboarding, offboarding and mover step is due, how soon a leaver's access is revoked, and how often grants are reviewed. The Proposed column holds the defaults of Rampart's onboarding and offboarding checklists; a client's contract may tighten revocation and review on the client's page."
                 </p>
             </div>
         </header>

@@ -67,21 +67,8 @@ fn with_query(path: &str, pairs: Vec<(&str, String)>) -> String {
     if pairs.is_empty() {
         return path.into();
     }
-    let query: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}={}", encode(&v))).collect();
+    let query: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}={}", crate::html::encode_query(&v))).collect();
     format!("{path}?{}", query.join("&"))
-}
-
-/// Percent-encodes a query value.
-fn encode(value: &str) -> String {
-    let mut out = String::new();
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,9 +133,9 @@ mod tests {
             verify: true,
             ..Default::default()
         };
-        assert_eq!(q.href(|_| {}), "/audit?client=acme&actor=a+b%26c&action=grant&page=3&verify=1");
-        assert_eq!(q.href(|n| n.client = None), "/audit?actor=a+b%26c&action=grant&page=3&verify=1");
-        assert_eq!(q.export_href(), "/audit/export.csv?client=acme&actor=a+b%26c&action=grant");
+        assert_eq!(q.href(|_| {}), "/audit?client=acme&actor=a%20b%26c&action=grant&page=3&verify=1");
+        assert_eq!(q.href(|n| n.client = None), "/audit?actor=a%20b%26c&action=grant&page=3&verify=1");
+        assert_eq!(q.export_href(), "/audit/export.csv?client=acme&actor=a%20b%26c&action=grant");
         assert_eq!(AuditQuery::default().href(|_| {}), "/audit");
         assert!(!AuditQuery { client: Some(" ".into()), ..Default::default() }.is_filtered());
     }

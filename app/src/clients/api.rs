@@ -82,9 +82,9 @@ pub async fn list_clients(query: ClientQuery) -> Result<ClientList, AppError> {
         page: query.page.unwrap_or(1),
         per_page: 0,
     };
-    let db = state.db.for_reader(&actor);
-    let page = clients::list_clients(&db, &actor, filter).await?;
-    let tags = clients::list_tags(&db, &actor).await?;
+    let db = &state.db;
+    let page = clients::list_clients(db, &actor, filter).await?;
+    let tags = clients::list_tags(db, &actor).await?;
     let per_page = i64::from(page.per_page.max(1));
     let pages = u32::try_from((page.total + per_page - 1) / per_page).unwrap_or(u32::MAX).max(1);
     Ok(ClientList {
@@ -101,7 +101,7 @@ pub async fn list_clients(query: ClientQuery) -> Result<ClientList, AppError> {
 pub async fn get_client(slug: String) -> Result<ClientDetail, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let client = client_for_request(&state.db.for_reader(&actor), &actor, &slug).await?;
+    let client = client_for_request(&state.db, &actor, &slug).await?;
     Ok(convert::detail(&actor, client))
 }
 
@@ -120,7 +120,7 @@ pub async fn create_client(
     let actor = crate::auth::current_actor().await?;
     let input =
         domain::clients::ClientInput { name, slug, impact_tier, sector, tags, contact_name, contact_email, notes };
-    let client = domain::clients::create_client(&state.db, &actor, &input).await?;
+    let client = domain::clients::create_client(&state.db, &actor, &input, domain::clock::now()).await?;
     leptos_axum::redirect(&format!("/clients/{}", client.slug));
     Ok(client.slug)
 }
@@ -150,7 +150,8 @@ pub async fn update_client(
         contact_email,
         notes,
     };
-    let client = domain::clients::update_client(&state.db, &actor, &slug, version, &input).await?;
+    let client =
+        domain::clients::update_client(&state.db, &actor, &slug, version, &input, domain::clock::now()).await?;
     leptos_axum::redirect(&format!("/clients/{}", client.slug));
     Ok(())
 }
@@ -159,7 +160,7 @@ pub async fn update_client(
 pub async fn archive_client(slug: String) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    domain::clients::archive_client(&state.db, &actor, &slug).await?;
+    domain::clients::archive_client(&state.db, &actor, &slug, domain::clock::now()).await?;
     Ok(())
 }
 
@@ -167,6 +168,6 @@ pub async fn archive_client(slug: String) -> Result<(), AppError> {
 pub async fn restore_client(slug: String) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    domain::clients::restore_client(&state.db, &actor, &slug).await?;
+    domain::clients::restore_client(&state.db, &actor, &slug, domain::clock::now()).await?;
     Ok(())
 }

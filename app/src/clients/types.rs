@@ -83,22 +83,10 @@ impl ClientQuery {
         if pairs.is_empty() {
             return "/clients".into();
         }
-        let query: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}={}", encode(&v))).collect();
+        let query: Vec<String> =
+            pairs.into_iter().map(|(k, v)| format!("{k}={}", crate::html::encode_query(&v))).collect();
         format!("/clients?{}", query.join("&"))
     }
-}
-
-/// Percent-encodes a query value.
-fn encode(value: &str) -> String {
-    let mut out = String::new();
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 pub const TIERS: [(&str, &str); 3] = [("standard", "Standard"), ("sensitive", "Sensitive"), ("critical", "Critical")];
@@ -118,8 +106,8 @@ mod tests {
     fn hrefs_keep_filters_and_encode_values() {
         let query =
             ClientQuery { q: Some("a&b c".into()), tier: Some("critical".into()), page: Some(3), ..Default::default() };
-        assert_eq!(query.href(|_| {}), "/clients?q=a%26b+c&tier=critical&page=3");
-        assert_eq!(query.href(|q| q.tier = None), "/clients?q=a%26b+c&page=3");
+        assert_eq!(query.href(|_| {}), "/clients?q=a%26b%20c&tier=critical&page=3");
+        assert_eq!(query.href(|q| q.tier = None), "/clients?q=a%26b%20c&page=3");
         assert_eq!(ClientQuery::default().href(|_| {}), "/clients");
     }
 }

@@ -39,10 +39,6 @@ mod convert {
 
     pub fn exception(actor: &domain::Actor, client_id: i64, e: &ExceptionInfo) -> ExceptionView {
         use domain::controls::ExceptionState as S;
-        use domain::Permission;
-        let manager = actor.can_on_client(Permission::ApproveException, client_id);
-        let asked = e.requested_by_user.is_some() && e.requested_by_user == actor.user_id;
-        let open = matches!(e.state, S::Pending | S::Active | S::Expired);
         ExceptionView {
             id: e.id,
             reason: e.reason.clone(),
@@ -59,8 +55,8 @@ mod convert {
                 S::Ended => "ended",
             }
             .into(),
-            can_approve: manager && !asked && e.state == S::Pending,
-            can_end: open && (manager || asked),
+            can_approve: e.may_approve(actor, client_id),
+            can_end: e.may_end(actor, client_id),
         }
     }
 
@@ -110,8 +106,7 @@ pub async fn get_checklist(slug: String) -> Result<ChecklistView, AppError> {
     use domain::Permission;
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let checklist =
-        domain::controls::get_checklist(&state.db.for_reader(&actor), &actor, &slug, domain::clock::now()).await?;
+    let checklist = domain::controls::get_checklist(&state.db, &actor, &slug, domain::clock::now()).await?;
     Ok(ChecklistView {
         can_edit: actor.can_on_client(Permission::EditControls, checklist.client.id)
             && checklist.client.archived_at.is_none(),
@@ -128,10 +123,10 @@ pub async fn get_checklist(slug: String) -> Result<ChecklistView, AppError> {
 pub async fn get_checklist_summary(slug: String) -> Result<ChecklistSummary, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let db = state.db.for_reader(&actor);
-    let client = crate::clients::api::client_for_request(&db, &actor, &slug).await?;
+    let db = &state.db;
+    let client = crate::clients::api::client_for_request(db, &actor, &slug).await?;
     // The page shows the score too, kept between changes: its checklist counts are these.
-    let kept = crate::score::api::client_score_for_request(&db, &actor, &client).await?;
+    let kept = crate::score::api::client_score_for_request(db, &actor, &client).await?;
     Ok(ChecklistSummary::of_counts(&kept.0.checklist))
 }
 
@@ -142,14 +137,8 @@ pub async fn get_client_control(slug: String, control_id: String) -> Result<Cont
     use domain::Permission;
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let (client, item, history) = domain::controls::get_client_control(
-        &state.db.for_reader(&actor),
-        &actor,
-        &slug,
-        &control_id,
-        domain::clock::now(),
-    )
-    .await?;
+    let (client, item, history) =
+        domain::controls::get_client_control(&state.db, &actor, &slug, &control_id, domain::clock::now()).await?;
     Ok(ControlDetailView {
         can_edit: actor.can_on_client(Permission::EditControls, client.id) && client.archived_at.is_none(),
         can_request_exception: actor.can_on_client(Permission::RequestException, client.id)

@@ -42,7 +42,9 @@ pub(crate) mod convert {
     }
 }
 
-/// The schedule across the clients the signed-in user sees, filtered.
+/// The schedule across the clients the signed-in user sees, filtered, a page at a time. Without
+/// a state it shows the open reviews (planned or in progress), the soonest due first; "any"
+/// shows every state.
 #[server(prefix = "/api", endpoint = "reviews/schedule")]
 pub async fn list_schedule(
     kind: String,
@@ -50,12 +52,18 @@ pub async fn list_schedule(
     overdue_only: Option<String>,
     from: String,
     to: String,
+    page: Option<u32>,
 ) -> Result<ScheduleView, AppError> {
     let db = crate::state::AppState::get()?.db;
     let actor = crate::auth::current_actor().await?;
     let now = domain::clock::now();
     let calendar = domain::clock::calendar();
     let day = |s: &str| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+    let state = match state.trim() {
+        "" => "open".to_owned(),
+        "any" => String::new(),
+        other => other.to_owned(),
+    };
     let filter = domain::reviews::ScheduleFilter {
         client: String::new(),
         kind,
@@ -64,9 +72,12 @@ pub async fn list_schedule(
         due_from: day(&from),
         due_to: day(&to),
     };
-    let found = domain::reviews::list_schedule(&db.for_reader(&actor), &actor, &filter, &calendar, now).await?;
+    let found = domain::reviews::page_schedule(&db, &actor, &filter, page.unwrap_or(1), &calendar, now).await?;
     Ok(ScheduleView {
-        items: found.into_iter().map(|o| convert::occurrence(&actor, o, &calendar, now)).collect(),
+        items: found.items.into_iter().map(|o| convert::occurrence(&actor, o, &calendar, now)).collect(),
+        total: found.total,
+        page: found.page,
+        pages: found.pages,
         today: calendar.today(now).to_string(),
         zone: calendar.zone.name().into(),
     })
@@ -95,7 +106,7 @@ pub async fn month_calendar(month: String) -> Result<CalendarView, AppError> {
     let grid_end = last + Duration::days(6 - last.weekday().num_days_from_monday() as i64);
     let filter =
         domain::reviews::ScheduleFilter { due_from: Some(grid_start), due_to: Some(grid_end), ..Default::default() };
-    let found = domain::reviews::list_schedule(&db.for_reader(&actor), &actor, &filter, &calendar, now).await?;
+    let found = domain::reviews::list_schedule(&db, &actor, &filter, &calendar, now).await?;
     let items: Vec<_> = found.into_iter().map(|o| convert::occurrence(&actor, o, &calendar, now)).collect();
     let mut weeks = Vec::new();
     let mut day = grid_start;
@@ -130,7 +141,6 @@ pub async fn client_reviews(slug: String) -> Result<ClientReviewsView, AppError>
     let actor = crate::auth::current_actor().await?;
     let now = domain::clock::now();
     let calendar = domain::clock::calendar();
-    let db = db.for_reader(&actor);
     let client = crate::clients::api::client_for_request(&db, &actor, &slug).await?;
     let (open, recent) = domain::reviews::client_reviews_of(&db, &actor, &client, 10).await?;
     Ok(ClientReviewsView {
@@ -197,7 +207,7 @@ pub async fn get_review(id: i64) -> Result<ReviewDetailView, AppError> {
     let actor = crate::auth::current_actor().await?;
     let now = domain::clock::now();
     let calendar = domain::clock::calendar();
-    let campaign = domain::reviews::campaign::get_campaign(&db.for_reader(&actor), &actor, id, now).await?;
+    let campaign = domain::reviews::campaign::get_campaign(&db, &actor, id, now).await?;
     let (decided, completion) = (campaign.decided(), campaign.completion());
     let client_id = campaign.occurrence.client_id;
     let in_progress = campaign.occurrence.state == domain::reviews::OccurrenceState::InProgress;
@@ -250,20 +260,10 @@ pub async fn decide(occurrence_id: i64, item_id: i64, decision: String, reason: 
     Ok(())
 }
 
-/// Where the feed is reached from outside: the public address when it is set, else this host.
+/// Where the feed is reached from outside.
 #[cfg(feature = "ssr")]
-fn feed_url(path: &str) -> String {
-    if let Ok(base) = std::env::var("RAMPART_PUBLIC_URL") {
-        if !base.trim().is_empty() {
-            return format!("{}{path}", base.trim().trim_end_matches('/'));
-        }
-    }
-    let host = use_context::<http::request::Parts>()
-        .and_then(|p| p.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string));
-    match host {
-        Some(host) => format!("http://{host}{path}"),
-        None => path.to_string(),
-    }
+fn feed_url(path: &str) -> Result<String, AppError> {
+    Ok(format!("{}{path}", crate::state::AppState::get()?.public_url))
 }
 
 /// The session key under which a new feed address waits to be shown once (for a browser
@@ -278,7 +278,7 @@ pub async fn rotate_feed() -> Result<String, AppError> {
     let db = crate::state::AppState::get()?.db;
     let actor = crate::auth::current_actor().await?;
     let token = domain::reviews::feed::rotate_token(&db, &actor, domain::clock::now()).await?;
-    let url = feed_url(&format!("/calendar/{token}.ics"));
+    let url = feed_url(&format!("/calendar/{token}.ics"))?;
     let session = crate::auth::session().await?;
     if let Err(e) = session.insert(FEED_FLASH, &url).await {
         tracing::warn!(error = %e, "the new feed address could not be kept for the next page");

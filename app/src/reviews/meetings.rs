@@ -1,5 +1,5 @@
 //! Review meetings: what the meeting card receives, and its server functions (thin: each gets
-//! the actor, calls one service of `domain::reviews::meetings`, maps the result). `id` is always
+//! the actor, calls one service of `domain::meetings`, maps the result). `id` is always
 //! the occurrence of the security review the meeting belongs to.
 
 use crate::error::AppError;
@@ -52,7 +52,7 @@ pub struct MeetingCardView {
 }
 
 #[cfg(feature = "ssr")]
-fn view_of(actor: &domain::Actor, d: domain::reviews::meetings::MeetingDetail) -> MeetingView {
+fn view_of(actor: &domain::Actor, d: domain::meetings::MeetingDetail) -> MeetingView {
     use domain::Permission;
     let can_manage = actor.can_on_client(Permission::ManageReviews, d.meeting.client_id);
     let signed = d.is_signed();
@@ -91,11 +91,11 @@ fn view_of(actor: &domain::Actor, d: domain::reviews::meetings::MeetingDetail) -
 /// The meeting of a review, if it was held.
 #[server(prefix = "/api", endpoint = "reviews/meeting")]
 pub async fn get_meeting(id: i64) -> Result<MeetingCardView, AppError> {
-    use domain::reviews::{meetings, ReviewKind};
+    use domain::meetings;
+    use domain::reviews::ReviewKind;
     use domain::Permission;
     let db = crate::state::AppState::get()?.db;
     let actor = crate::auth::current_actor().await?;
-    let db = db.for_reader(&actor);
     let occurrence = domain::reviews::visible_occurrence(&db, &actor, id).await?;
     let meeting = meetings::find_meeting(&db, &actor, id).await?;
     Ok(MeetingCardView {
@@ -111,7 +111,7 @@ pub async fn get_meeting(id: i64) -> Result<MeetingCardView, AppError> {
 pub async fn hold_meeting(id: i64) -> Result<(), AppError> {
     let db = crate::state::AppState::get()?.db;
     let actor = crate::auth::current_actor().await?;
-    domain::reviews::meetings::hold_meeting(&db, &actor, id, domain::clock::now()).await?;
+    domain::meetings::hold_meeting(&db, &actor, id, domain::clock::now()).await?;
     Ok(())
 }
 
@@ -127,9 +127,8 @@ pub async fn save_meeting(
 ) -> Result<(), AppError> {
     let db = crate::state::AppState::get()?.db;
     let actor = crate::auth::current_actor().await?;
-    let input =
-        domain::reviews::meetings::MeetingInput { version, held_on, attendees_msp, attendees_client, agenda, minutes };
-    domain::reviews::meetings::save_meeting(&db, &actor, id, &input).await?;
+    let input = domain::meetings::MeetingInput { version, held_on, attendees_msp, attendees_client, agenda, minutes };
+    domain::meetings::save_meeting(&db, &actor, id, &input).await?;
     Ok(())
 }
 
@@ -137,7 +136,7 @@ pub async fn save_meeting(
 pub async fn add_topic(id: i64, topic: String) -> Result<(), AppError> {
     let db = crate::state::AppState::get()?.db;
     let actor = crate::auth::current_actor().await?;
-    domain::reviews::meetings::add_decision(&db, &actor, id, &topic).await?;
+    domain::meetings::add_decision(&db, &actor, id, &topic).await?;
     Ok(())
 }
 
@@ -145,7 +144,7 @@ pub async fn add_topic(id: i64, topic: String) -> Result<(), AppError> {
 pub async fn decide_topic(id: i64, decision_id: i64, decision: String) -> Result<(), AppError> {
     let db = crate::state::AppState::get()?.db;
     let actor = crate::auth::current_actor().await?;
-    domain::reviews::meetings::decide(&db, &actor, id, decision_id, &decision).await?;
+    domain::meetings::decide(&db, &actor, id, decision_id, &decision).await?;
     Ok(())
 }
 
@@ -153,8 +152,8 @@ pub async fn decide_topic(id: i64, decision_id: i64, decision: String) -> Result
 pub async fn add_action(id: i64, title: String, owner: String, due_on: String) -> Result<(), AppError> {
     let db = crate::state::AppState::get()?.db;
     let actor = crate::auth::current_actor().await?;
-    let input = domain::reviews::meetings::ActionInput { title, owner, due_on };
-    domain::reviews::meetings::add_action_item(&db, &actor, id, &input).await?;
+    let input = domain::meetings::ActionInput { title, owner, due_on };
+    domain::meetings::add_action_item(&db, &actor, id, &input).await?;
     Ok(())
 }
 
@@ -162,7 +161,7 @@ pub async fn add_action(id: i64, title: String, owner: String, due_on: String) -
 pub async fn complete_action(id: i64, item_id: i64) -> Result<(), AppError> {
     let db = crate::state::AppState::get()?.db;
     let actor = crate::auth::current_actor().await?;
-    domain::reviews::meetings::complete_action_item(&db, &actor, id, item_id, domain::clock::now()).await?;
+    domain::meetings::complete_action_item(&db, &actor, id, item_id, domain::clock::now()).await?;
     Ok(())
 }
 
@@ -170,6 +169,6 @@ pub async fn complete_action(id: i64, item_id: i64) -> Result<(), AppError> {
 pub async fn sign_off_meeting(id: i64, version: i64) -> Result<(), AppError> {
     let db = crate::state::AppState::get()?.db;
     let actor = crate::auth::current_actor().await?;
-    domain::reviews::meetings::sign_off_meeting(&db, &actor, id, version, domain::clock::now()).await?;
+    domain::meetings::sign_off_meeting(&db, &actor, id, version, domain::clock::now()).await?;
     Ok(())
 }

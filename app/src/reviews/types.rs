@@ -29,7 +29,12 @@ pub struct OccurrenceView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduleView {
+    /// One page of the reviews found.
     pub items: Vec<OccurrenceView>,
+    /// How many were found on every page.
+    pub total: i64,
+    pub page: u32,
+    pub pages: u32,
     /// Today in the MSP's calendar, and its time zone.
     pub today: String,
     pub zone: String,

@@ -8,7 +8,7 @@ use super::types::{
     kind_label, CalendarView, CampaignItemView, ClientReviewsView, OccurrenceView, ReviewDetailView, CADENCES,
     DECISIONS, KINDS, STATES,
 };
-use crate::components::{ActionError, ErrorPanel, Loading, PageError, PageTitle, TimeAgo};
+use crate::components::{ActionError, ErrorPanel, Loading, PageError, PageTitle, Pager, TimeAgo};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -40,15 +40,27 @@ fn ScheduleTabs(current: &'static str) -> impl IntoView {
 
 #[component]
 pub fn SchedulePage() -> impl IntoView {
-    let (kind, state, overdue, from, to) =
-        (query("kind"), query("state"), query("overdue"), query("from"), query("to"));
+    let (kind, state, overdue, from, to, page) =
+        (query("kind"), query("state"), query("overdue"), query("from"), query("to"), query("page"));
     let change = ServerAction::<ChangeOccurrence>::new();
     let schedule = Resource::new(
-        move || (kind.get(), state.get(), overdue.get(), from.get(), to.get(), change.version().get()),
-        |(kind, state, overdue, from, to, _)| {
-            list_schedule(kind, state, (!overdue.is_empty()).then_some(overdue), from, to)
+        move || (kind.get(), state.get(), overdue.get(), from.get(), to.get(), page.get(), change.version().get()),
+        |(kind, state, overdue, from, to, page, _)| {
+            list_schedule(kind, state, (!overdue.is_empty()).then_some(overdue), from, to, page.parse().ok())
         },
     );
+    // The list's own address for another page, with the same filters.
+    let page_href = move |n: u32| {
+        let mut query = vec![];
+        for (name, value) in [("kind", kind), ("state", state), ("overdue", overdue), ("from", from), ("to", to)] {
+            let value = value.get_untracked();
+            if !value.is_empty() {
+                query.push(format!("{name}={}", crate::html::encode_query(&value)));
+            }
+        }
+        query.push(format!("page={n}"));
+        format!("/reviews?{}", query.join("&"))
+    };
     view! {
         <PageTitle text="Reviews"/>
         <header class="page-header">
@@ -71,7 +83,8 @@ pub fn SchedulePage() -> impl IntoView {
             <div class="field">
                 <label for="filter-state">"State"</label>
                 <select id="filter-state" name="state">
-                    <option value="">"Any state"</option>
+                    <option value="">"Open (planned or in progress)"</option>
+                    <option value="any" selected=move || state.get() == "any">"Any state"</option>
                     {move || STATES.into_iter().map(|(v, l)| view! { <option value=v selected=state.get() == v>{l}</option> }).collect_view()}
                 </select>
             </div>
@@ -95,10 +108,15 @@ pub fn SchedulePage() -> impl IntoView {
                     Ok(s) if s.items.is_empty() => view! {
                         <div class="empty-state"><h2>"No reviews match"</h2><p>"Change the filters, or start a client's series on its page."</p></div>
                     }.into_any(),
-                    Ok(s) => view! {
-                        <p class="muted">{format!("{} reviews · today is {} ({})", s.items.len(), s.today, s.zone)}</p>
-                        <ReviewTable items=s.items show_client=true label="Review schedule" change/>
-                    }.into_any(),
+                    Ok(s) => {
+                        let prev = (s.page > 1).then(|| page_href(s.page - 1));
+                        let next = (s.page < s.pages).then(|| page_href(s.page + 1));
+                        view! {
+                            <p class="muted">{format!("{} reviews · today is {} ({})", s.total, s.today, s.zone)}</p>
+                            <ReviewTable items=s.items show_client=true label="Review schedule" change/>
+                            <Pager page=s.page pages=s.pages prev next/>
+                        }.into_any()
+                    }
                     Err(AppError::Forbidden) => view! { <PageError error=AppError::Forbidden/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }

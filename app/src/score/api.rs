@@ -118,9 +118,9 @@ pub async fn get_client_score(slug: String) -> Result<ScoreView, AppError> {
     use super::types::{ContributorView, OverrideView, TOP_CONTRIBUTORS};
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    let db = state.db.for_reader(&actor);
-    let client = crate::clients::api::client_for_request(&db, &actor, &slug).await?;
-    let kept = client_score_for_request(&db, &actor, &client).await?;
+    let db = &state.db;
+    let client = crate::clients::api::client_for_request(db, &actor, &slug).await?;
+    let kept = client_score_for_request(db, &actor, &client).await?;
     let (scored, charts) = &*kept;
     let s = &scored.score;
     let slug = scored.client.slug.clone();

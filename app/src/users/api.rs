@@ -1,6 +1,5 @@
-//! Server functions of the people pages. Role changes, resetting two-factor sign-in, disabling
-//! and enabling, and giving someone the admin role need a recent step-up
-//! ([`crate::auth::require_recent_auth`]); the domain decides who may do what.
+//! Server functions of the people pages: each gets the actor and calls one service. The domain
+//! decides who may do what, and which changes need a recent confirmation of identity.
 
 use super::types::{InvitationOffer, PeoplePage};
 use crate::error::AppError;
@@ -14,19 +13,6 @@ const NEW_LINK_KEY: &str = "new_invitation_link";
 fn session_failed(e: tower_sessions::session::Error) -> AppError {
     tracing::error!(error = %e, "session could not be read or written");
     AppError::Internal
-}
-
-/// The origin the browser used (the cross-site check has made sure it is Rampart's own), for
-/// the invitation link to send.
-#[cfg(feature = "ssr")]
-fn site_origin() -> String {
-    let Some(parts) = use_context::<http::request::Parts>() else { return String::new() };
-    let header =
-        |name: http::header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    header(http::header::ORIGIN)
-        .filter(|o| o.starts_with("http://") || o.starts_with("https://"))
-        .or_else(|| header(http::header::HOST).map(|host| format!("http://{host}")))
-        .unwrap_or_default()
 }
 
 #[cfg(feature = "ssr")]
@@ -99,25 +85,15 @@ pub async fn list_people() -> Result<PeoplePage, AppError> {
     })
 }
 
-/// Step-up first when the change makes someone an admin.
-#[cfg(feature = "ssr")]
-async fn step_up_for_role(role: &str) -> Result<(), AppError> {
-    if domain::Role::parse(role) == Some(domain::Role::Admin) {
-        crate::auth::require_recent_auth().await?;
-    }
-    Ok(())
-}
-
 /// Invites someone; answers the link to send them (shown once; only its hash is kept).
 #[server(prefix = "/api", endpoint = "users/invite")]
 pub async fn invite_person(email: String, role: String, clients: Option<Vec<String>>) -> Result<String, AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    step_up_for_role(&role).await?;
     let new = domain::identity::invitations::NewInvitation { email, role, clients: clients.unwrap_or_default() };
     let created =
         domain::identity::invitations::create_invitation(&state.db, &actor, &new, domain::clock::now()).await?;
-    let link = format!("{}{}", site_origin(), created.path());
+    let link = format!("{}{}", state.public_url, created.path());
     if crate::state::is_plain_form_post() {
         crate::auth::session().await?.insert(NEW_LINK_KEY, &link).await.map_err(session_failed)?;
     }
@@ -135,26 +111,18 @@ pub async fn create_person(
 ) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    step_up_for_role(&role).await?;
     let new = domain::identity::NewUser { email, display_name, role, clients: clients.unwrap_or_default(), password };
-    domain::identity::add_user(&state.db, &actor, &new).await?;
+    domain::identity::add_user(&state.db, &actor, &new, domain::clock::now()).await?;
     crate::flash::after_plain_post("Added.").await;
     Ok(())
-}
-
-/// Refuses who may not manage people at all before asking them to step up.
-#[cfg(feature = "ssr")]
-async fn sensitive(actor: &domain::Actor) -> Result<(), AppError> {
-    actor.require(domain::Permission::ManageUsers)?;
-    crate::auth::require_recent_auth().await
 }
 
 #[server(prefix = "/api", endpoint = "users/change_role")]
 pub async fn change_person_role(email: String, role: String, clients: Option<Vec<String>>) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    sensitive(&actor).await?;
-    domain::identity::change_role(&state.db, &actor, &email, &role, &clients.unwrap_or_default()).await?;
+    let clients = clients.unwrap_or_default();
+    domain::identity::change_role(&state.db, &actor, &email, &role, &clients, domain::clock::now()).await?;
     crate::flash::after_plain_post("Role changed; their sessions ended.").await;
     Ok(())
 }
@@ -163,7 +131,8 @@ pub async fn change_person_role(email: String, role: String, clients: Option<Vec
 pub async fn assign_person_clients(email: String, clients: Option<Vec<String>>) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    domain::identity::assign_clients(&state.db, &actor, &email, &clients.unwrap_or_default()).await?;
+    let clients = clients.unwrap_or_default();
+    domain::identity::assign_clients(&state.db, &actor, &email, &clients, domain::clock::now()).await?;
     crate::flash::after_plain_post("Clients assigned; their sessions ended.").await;
     Ok(())
 }
@@ -172,8 +141,7 @@ pub async fn assign_person_clients(email: String, clients: Option<Vec<String>>) 
 pub async fn disable_person(email: String) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    sensitive(&actor).await?;
-    domain::identity::disable_user(&state.db, &actor, &email).await?;
+    domain::identity::disable_user(&state.db, &actor, &email, domain::clock::now()).await?;
     Ok(())
 }
 
@@ -181,8 +149,7 @@ pub async fn disable_person(email: String) -> Result<(), AppError> {
 pub async fn enable_person(email: String) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    sensitive(&actor).await?;
-    domain::identity::enable_user(&state.db, &actor, &email).await?;
+    domain::identity::enable_user(&state.db, &actor, &email, domain::clock::now()).await?;
     Ok(())
 }
 
@@ -190,8 +157,7 @@ pub async fn enable_person(email: String) -> Result<(), AppError> {
 pub async fn reset_person_mfa(email: String) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
-    sensitive(&actor).await?;
-    domain::identity::mfa::reset(&state.db, &actor, &email).await?;
+    domain::identity::mfa::reset(&state.db, &actor, &email, domain::clock::now()).await?;
     Ok(())
 }
 

@@ -19,16 +19,16 @@
 
 use super::model::{self, Grant, GrantState, Privilege, Technician, TechnicianState, SYSTEMS};
 use super::{check_grant_fields, lifecycle, parse_day, store, GrantFields, GrantQuery};
-use crate::audit::store::{append, lock_chain};
+use crate::audit::store::audited;
 use crate::audit::Record;
 use crate::authz::{Actor, Permission};
 use crate::clients;
-use crate::db::BeginWrite;
+use crate::db::unique::{GRANT_ACTIVE, TECHNICIAN_EMAIL};
 use crate::db::Db;
-use crate::error::{is_unique_violation, DomainError, FieldError, Result};
+use crate::error::{DomainError, FieldError, Result};
 use crate::on_pool;
+use crate::text::{neutralise, unneutralise};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// The largest file accepted.
@@ -168,24 +168,6 @@ fn squash(s: &str) -> String {
     s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
-/// Neutralises a cell that a spreadsheet would run as a formula (or that starts with a tab or
-/// carriage return, which some spreadsheets strip before deciding): a single quote goes first.
-pub fn neutralise(cell: &str) -> Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{cell}"))
-    } else {
-        Cow::Borrowed(cell)
-    }
-}
-
-/// The reverse of [`neutralise`] for a trimmed cell, so that an export re-imports unchanged.
-fn unneutralise(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
-        _ => cell,
-    }
-}
-
 /// A system by its value or its label, ignoring case and punctuation ("RMM", "Password vault",
 /// "password_vault").
 fn parse_system(s: &str) -> Option<&'static str> {
@@ -268,7 +250,7 @@ fn read_header(cells: &[String]) -> (std::result::Result<Layout, Vec<String>>, V
         .collect();
     if !missing.is_empty() {
         errors.push(format!(
-            "Missing columns: {}. The first line must name the columns; expected: {} (see the README).",
+            "Missing columns: {}. The first line must name the columns; expected: {} (the import page lists them).",
             missing.join(", "),
             IMPORT_COLUMNS.join(", ")
         ));
@@ -857,18 +839,8 @@ async fn analyse(db: &Db, actor: &Actor, text: &str, now: DateTime<Utc>) -> Resu
             }
         }
         if input.is_grant {
-            if existing.is_some_and(|t| lifecycle::is_self(actor, t)) || input.email.eq_ignore_ascii_case(&actor.email)
-            {
-                row.errors.push(FieldError::new(
-                    Column::TechnicianEmail.name(),
-                    "You cannot import your own access: ask another manager to import it.",
-                ));
-            }
-            if let Some(t) = existing.filter(|t| t.state.is_leaver()) {
-                row.errors.push(FieldError::new(
-                    Column::TechnicianEmail.name(),
-                    format!("{} is leaving or has left: no new access.", t.name),
-                ));
+            for refusal in lifecycle::grant_refusals(actor, &input.email, existing) {
+                row.errors.push(FieldError::new(Column::TechnicianEmail.name(), refusal));
             }
         }
         let grant = match (client, input.grant) {
@@ -1015,81 +987,74 @@ pub async fn commit_import(db: &Db, actor: &Actor, text: &str, now: DateTime<Utc
 /// Writes a plan in one transaction: all of it, or (on any refusal by the database) none.
 /// Every technician and grant it creates is audited as created by the import.
 async fn write_plan(db: &Db, actor: &Actor, plan: &Plan, now: DateTime<Utc>) -> Result<ImportSummary> {
-    let written: std::result::Result<ImportSummary, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let mut summary = ImportSummary { technicians_created: 0, grants_created: 0 };
-            for (holder, grants) in &plan.holders {
-                let technician_id: i64 = match holder {
-                    Holder::Existing(id) => *id,
-                    Holder::New { email, name, title, started_at } => {
-                        summary.technicians_created += 1;
-                        let id: i64 = sqlx::query_scalar(
-                            "INSERT INTO technicians (name, email, title, state, started_at, created_at, version) \
-                             VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING id",
-                        )
-                        .bind(name)
-                        .bind(email)
-                        .bind(title)
-                        .bind(TechnicianState::Active.as_str())
-                        .bind(started_at)
-                        .bind(now)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        let record = Record::by(actor, "technician.create", format!("technician:{id}")).summary(format!(
-                            "imported “{name}” <{email}> as active, started {}",
-                            started_at.format("%Y-%m-%d")
-                        ));
-                        append!(tx, chain, &record)?;
-                        id
-                    }
-                };
-                for PlannedGrant { client_id, grant: g } in grants {
-                    let (reviewed_at, reviewed_by) = match &g.last_reviewed {
-                        Some((at, by)) => (Some(*at), Some(by.as_str())),
-                        None => (None, None),
-                    };
-                    let grant_id: i64 = sqlx::query_scalar(
-                        "INSERT INTO grants (technician_id, client_id, system, system_name, privilege, approver, \
-                         approver_user, justification, granted_at, expires_at, mfa, last_reviewed_at, last_reviewed_by) \
-                         VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $10, $11, $12) RETURNING id",
+    let written: std::result::Result<ImportSummary, sqlx::Error> = audited!(db, |tx| {
+        let mut summary = ImportSummary { technicians_created: 0, grants_created: 0 };
+        for (holder, grants) in &plan.holders {
+            let technician_id: i64 = match holder {
+                Holder::Existing(id) => *id,
+                Holder::New { email, name, title, started_at } => {
+                    summary.technicians_created += 1;
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO technicians (name, email, title, state, started_at, created_at, version) \
+                         VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING id",
                     )
-                    .bind(technician_id)
-                    .bind(client_id)
-                    .bind(g.system)
-                    .bind(&g.system_name)
-                    .bind(g.privilege.as_str())
-                    .bind(&g.approver)
-                    .bind(&g.justification)
-                    .bind(g.granted_at)
-                    .bind(g.expires_at)
-                    .bind(g.mfa)
-                    .bind(reviewed_at)
-                    .bind(reviewed_by)
+                    .bind(name)
+                    .bind(email)
+                    .bind(title)
+                    .bind(TechnicianState::Active.as_str())
+                    .bind(started_at)
+                    .bind(now)
                     .fetch_one(&mut *tx)
                     .await?;
-                    let record = Record::by(actor, "grant.create", format!("grant:{grant_id}"))
-                        .client(*client_id)
-                        .summary(format!(
-                            "imported: technician {technician_id} may reach {}{} with {} privilege, MFA {}, approved by {}",
-                            g.system,
-                            if g.system_name.is_empty() { String::new() } else { format!(" ({})", g.system_name) },
-                            g.privilege.as_str(),
-                            if g.mfa { "on" } else { "off" },
-                            g.approver
-                        ));
-                    append!(tx, chain, &record)?;
-                    summary.grants_created += 1;
+                    let record = Record::by(actor, "technician.create", format!("technician:{id}")).summary(format!(
+                        "imported “{name}” <{email}> as active, started {}",
+                        started_at.format("%Y-%m-%d")
+                    ));
+                    tx.append(&record).await?;
+                    id
                 }
+            };
+            for PlannedGrant { client_id, grant: g } in grants {
+                let (reviewed_at, reviewed_by) = match &g.last_reviewed {
+                    Some((at, by)) => (Some(*at), Some(by.as_str())),
+                    None => (None, None),
+                };
+                let grant_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO grants (technician_id, client_id, system, system_name, privilege, approver, \
+                     approver_user, justification, granted_at, expires_at, mfa, last_reviewed_at, last_reviewed_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $10, $11, $12) RETURNING id",
+                )
+                .bind(technician_id)
+                .bind(client_id)
+                .bind(g.system)
+                .bind(&g.system_name)
+                .bind(g.privilege.as_str())
+                .bind(&g.approver)
+                .bind(&g.justification)
+                .bind(g.granted_at)
+                .bind(g.expires_at)
+                .bind(g.mfa)
+                .bind(reviewed_at)
+                .bind(reviewed_by)
+                .fetch_one(&mut *tx)
+                .await?;
+                let record =
+                    Record::by(actor, "grant.create", format!("grant:{grant_id}")).client(*client_id).summary(format!(
+                        "imported: technician {technician_id} may reach {}{} with {} privilege, MFA {}, approved by {}",
+                        g.system,
+                        if g.system_name.is_empty() { String::new() } else { format!(" ({})", g.system_name) },
+                        g.privilege.as_str(),
+                        if g.mfa { "on" } else { "off" },
+                        g.approver
+                    ));
+                tx.append(&record).await?;
+                summary.grants_created += 1;
             }
-            tx.commit().await?;
-            Ok(summary)
         }
-        .await
+        summary
     });
     written.map_err(|e| {
-        if is_unique_violation(&e) {
+        if [TECHNICIAN_EMAIL, GRANT_ACTIVE].iter().any(|u| u.is_violated_by(&e)) {
             DomainError::conflict(
                 None,
                 "The register changed while the file was being imported, and nothing was written: preview the file again.",
@@ -1110,9 +1075,11 @@ fn timestamp(at: DateTime<Utc>) -> String {
 
 /// The register as CSV: every grant on a client the actor may see (revoked ones too), then a
 /// row for each technician without such a grant. The import's columns come first, so that an
-/// export re-imports; every cell is neutralised against spreadsheet formulas.
+/// export re-imports; every cell is neutralised against spreadsheet formulas. Exporting
+/// everything needs a recent confirmation.
 pub async fn export_register(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<String> {
     actor.require(Permission::ViewTechnicians)?;
+    actor.require_recent_confirmation(now)?;
     let (assigned_to, only_client) = clients::visibility(actor).binds();
     let mut grants: Vec<Grant> =
         store::list_grants(db, GrantQuery { include_revoked: true, assigned_to, only_client, ..Default::default() })
@@ -1302,18 +1269,6 @@ mod tests {
     }
 
     #[test]
-    fn neutralise_prefixes_formula_starts_only() {
-        for cell in ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(neutralise(cell), format!("'{cell}"), "{cell:?}");
-        }
-        for cell in ["Ada", "2026-01-05", "", "a=b", "'quoted", "ada@msp.example"] {
-            assert_eq!(neutralise(cell), cell, "{cell:?}");
-        }
-        assert_eq!(unneutralise(&neutralise("=1+1")), "=1+1", "an export re-imports unchanged");
-        assert_eq!(unneutralise("'quoted"), "'quoted");
-    }
-
-    #[test]
     fn a_good_row_is_read_with_its_defaults() {
         let file = read(&format!(
             "\u{feff}{HEADER}\nAda@MSP.example, Ada  Lovelace ,acme,Password vault,Administrator,yes,2026-01-10,2027-01-10,Grace Hopper,Vault access for monthly audits\n"
@@ -1392,7 +1347,7 @@ mod tests {
             impact_tier: "standard".into(),
             ..Default::default()
         };
-        let acme = clients::create_client(&db, &cli, &input).await.unwrap();
+        let acme = clients::create_client(&db, &cli, &input, chrono::Utc::now()).await.unwrap();
         let file = read_file(
             format!("{HEADER}\nada@msp.example,Ada,acme,rmm,read,yes,2025-01-01,,Grace,Patching and monitoring\n")
                 .as_bytes(),

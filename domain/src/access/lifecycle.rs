@@ -260,6 +260,20 @@ pub(crate) fn is_self(actor: &Actor, technician: &Technician) -> bool {
         || (technician.user_id.is_some() && technician.user_id == actor.user_id)
 }
 
+/// Why the actor may not give new access to the technician with `email` (`technician` when
+/// Rampart knows them already), one message each: nobody grants their own access, and a
+/// leaver gets none. The one statement of these rules, for a grant and for an import.
+pub(crate) fn grant_refusals(actor: &Actor, email: &str, technician: Option<&Technician>) -> Vec<String> {
+    let mut refusals = Vec::new();
+    if email.eq_ignore_ascii_case(&actor.email) || technician.is_some_and(|t| is_self(actor, t)) {
+        refusals.push("You cannot grant your own access: ask another manager.".to_owned());
+    }
+    if let Some(t) = technician.filter(|t| t.state.is_leaver()) {
+        refusals.push(format!("{} is leaving or has left: no new access.", t.name));
+    }
+    refusals
+}
+
 /// Whether the actor removed this grant.
 fn revoked_it(actor: &Actor, g: &Grant) -> bool {
     match (g.revoked_by_user, actor.user_id) {

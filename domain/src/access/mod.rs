@@ -164,13 +164,10 @@ pub async fn grant_access(db: &Db, actor: &Actor, new: &NewGrant, now: DateTime<
     let client = clients::get_client(db, actor, &new.client_slug).await?;
     actor.require_on_client(Permission::ManageAccess, client.id)?;
     let technician = store::find_technician(db, new.technician_id).await?.ok_or(DomainError::NotFound)?;
-    let mut errors = Vec::new();
-    if lifecycle::is_self(actor, &technician) {
-        errors.push(FieldError::new("technician_id", "Nobody approves their own access: ask another manager."));
-    }
-    if technician.state.is_leaver() {
-        errors.push(FieldError::new("technician_id", "This technician is leaving or has left; no new access."));
-    }
+    let mut errors: Vec<FieldError> = lifecycle::grant_refusals(actor, &technician.email, Some(&technician))
+        .into_iter()
+        .map(|refusal| FieldError::new("technician_id", refusal))
+        .collect();
     let fields = check_grant_fields(
         &GrantFields {
             system: &new.system,
@@ -376,6 +373,8 @@ pub async fn list_client_access_of(
     client: &clients::Client,
     now: DateTime<Utc>,
 ) -> Result<Vec<Grant>> {
+    // A client viewer reads through their client's row-security scope (see `Db::for_reader`).
+    let db = &db.for_reader(actor);
     actor.require_on_client(Permission::ViewAccess, client.id)?;
     let mut grants =
         store::list_grants(db, GrantQuery { client_id: Some(client.id), include_revoked: true, ..Default::default() })

@@ -2,11 +2,11 @@
 
 use super::checklist::{Sla, SlaPolicy, SlaSetting, SlaUnit, Step};
 use super::model::{Grant, Privilege, Technician, TechnicianState};
-use crate::audit::store::{append, lock_chain};
+use crate::audit::store::audited;
 use crate::audit::Record;
-use crate::db::BeginWrite;
+use crate::db::unique::{GRANT_ACTIVE, TECHNICIAN_EMAIL};
 use crate::db::Db;
-use crate::error::{is_unique_violation, DomainError, Result};
+use crate::error::{DomainError, Result};
 use crate::on_pool;
 use chrono::{DateTime, Utc};
 
@@ -99,34 +99,28 @@ pub async fn insert_technician(
     now: DateTime<Utc>,
     audit: &Record,
 ) -> Result<i64> {
-    let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO technicians (name, email, title, state, started_at, user_id, created_at, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1) RETURNING id",
-            )
-            .bind(t.name)
-            .bind(t.email)
-            .bind(t.title)
-            .bind(t.state.as_str())
-            .bind(t.started_at)
-            .bind(t.user_id)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            insert_steps!(tx, id, plan, now);
-            let mut record = audit.clone();
-            record.object = format!("technician:{id}");
-            append!(tx, chain, &record)?;
-            tx.commit().await?;
-            Ok(id)
-        }
-        .await
+    let inserted: std::result::Result<i64, sqlx::Error> = audited!(db, |tx| {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO technicians (name, email, title, state, started_at, user_id, created_at, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1) RETURNING id",
+        )
+        .bind(t.name)
+        .bind(t.email)
+        .bind(t.title)
+        .bind(t.state.as_str())
+        .bind(t.started_at)
+        .bind(t.user_id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        insert_steps!(tx, id, plan, now);
+        let mut record = audit.clone();
+        record.object = format!("technician:{id}");
+        tx.append(&record).await?;
+        id
     });
     inserted.map_err(|e| {
-        if is_unique_violation(&e) {
+        if TECHNICIAN_EMAIL.is_violated_by(&e) {
             DomainError::conflict(Some("email"), format!("A technician with the email {} already exists.", t.email))
         } else {
             e.into()
@@ -142,26 +136,20 @@ pub async fn set_technician_state(
     state: TechnicianState,
     audit: &Record,
 ) -> Result<bool> {
-    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let moved =
-                sqlx::query("UPDATE technicians SET state = $1, version = version + 1 WHERE id = $2 AND version = $3")
-                    .bind(state.as_str())
-                    .bind(id)
-                    .bind(version)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            if moved != 1 {
-                return Ok(false);
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
+    let done: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let moved =
+            sqlx::query("UPDATE technicians SET state = $1, version = version + 1 WHERE id = $2 AND version = $3")
+                .bind(state.as_str())
+                .bind(id)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if moved != 1 {
+            return Ok(false);
         }
-        .await
+        tx.append(audit).await?;
+        true
     });
     Ok(done?)
 }
@@ -302,10 +290,7 @@ pub struct NewGrantRow<'a> {
 
 /// Inserts a grant and appends `audit` (its object named by the new id).
 pub async fn insert_grant(db: &Db, g: &NewGrantRow<'_>, audit: &Record) -> Result<i64> {
-    let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-        let mut tx = pool.begin_write().await?;
-        let mut chain = lock_chain!(tx)?;
+    let inserted = audited!(db, |tx| {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO grants (technician_id, client_id, system, system_name, privilege, approver, approver_user, \
              justification, granted_at, expires_at, mfa) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
@@ -325,14 +310,11 @@ pub async fn insert_grant(db: &Db, g: &NewGrantRow<'_>, audit: &Record) -> Resul
         .await?;
         let mut record = audit.clone();
         record.object = format!("grant:{id}");
-        append!(tx, chain, &record)?;
-        tx.commit().await?;
-        Ok(id)
-        }
-        .await
+        tx.append(&record).await?;
+        id
     });
     inserted.map_err(|e| {
-        if is_unique_violation(&e) {
+        if GRANT_ACTIVE.is_violated_by(&e) {
             DomainError::conflict(
                 Some("system"),
                 "This technician already holds active access to this system at this client. Change or revoke that grant instead.",
@@ -356,33 +338,27 @@ pub struct Revocation<'a> {
 /// Revokes a grant that is not revoked yet, and appends `audit`; false (nothing written) when
 /// it already was.
 pub async fn revoke_grant(db: &Db, id: i64, r: &Revocation<'_>, audit: &Record) -> Result<bool> {
-    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let revoked = sqlx::query(
-                "UPDATE grants SET revoked_at = $1, revoked_by = $2, revoked_by_user = $3, revocation_method = $4, \
-             revocation_note = $5, revocation_recorded_at = $6, reapproval_due_at = NULL \
-             WHERE id = $7 AND revoked_at IS NULL",
-            )
-            .bind(r.removed_at)
-            .bind(r.by)
-            .bind(r.by_user)
-            .bind(r.method)
-            .bind(r.evidence)
-            .bind(r.recorded_at)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if revoked != 1 {
-                return Ok(false);
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
+    let done: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let revoked = sqlx::query(
+            "UPDATE grants SET revoked_at = $1, revoked_by = $2, revoked_by_user = $3, revocation_method = $4, \
+         revocation_note = $5, revocation_recorded_at = $6, reapproval_due_at = NULL \
+         WHERE id = $7 AND revoked_at IS NULL",
+        )
+        .bind(r.removed_at)
+        .bind(r.by)
+        .bind(r.by_user)
+        .bind(r.method)
+        .bind(r.evidence)
+        .bind(r.recorded_at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if revoked != 1 {
+            return Ok(false);
         }
-        .await
+        tx.append(audit).await?;
+        true
     });
     Ok(done?)
 }
@@ -390,28 +366,22 @@ pub async fn revoke_grant(db: &Db, id: i64, r: &Revocation<'_>, audit: &Record) 
 /// Records a review (or a mover's re-approval) of an active grant, and appends `audit`; false
 /// (nothing written) when it is revoked.
 pub async fn review_grant(db: &Db, id: i64, by: &str, now: DateTime<Utc>, audit: &Record) -> Result<bool> {
-    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let reviewed = sqlx::query(
-                "UPDATE grants SET last_reviewed_at = $1, last_reviewed_by = $2, reapproval_due_at = NULL \
-             WHERE id = $3 AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(by)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if reviewed != 1 {
-                return Ok(false);
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
+    let done: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let reviewed = sqlx::query(
+            "UPDATE grants SET last_reviewed_at = $1, last_reviewed_by = $2, reapproval_due_at = NULL \
+         WHERE id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(by)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if reviewed != 1 {
+            return Ok(false);
         }
-        .await
+        tx.append(audit).await?;
+        true
     });
     Ok(done?)
 }
@@ -475,30 +445,24 @@ pub async fn complete_step(
     now: DateTime<Utc>,
     audit: &Record,
 ) -> Result<bool> {
-    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let completed = sqlx::query(
-                "UPDATE lifecycle_steps SET done_at = $1, done_by = $2, done_by_user = $3, note = $4 \
-             WHERE id = $5 AND done_at IS NULL",
-            )
-            .bind(now)
-            .bind(by)
-            .bind(by_user)
-            .bind(note)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if completed != 1 {
-                return Ok(false);
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
+    let done: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let completed = sqlx::query(
+            "UPDATE lifecycle_steps SET done_at = $1, done_by = $2, done_by_user = $3, note = $4 \
+         WHERE id = $5 AND done_at IS NULL",
+        )
+        .bind(now)
+        .bind(by)
+        .bind(by_user)
+        .bind(note)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if completed != 1 {
+            return Ok(false);
         }
-        .await
+        tx.append(audit).await?;
+        true
     });
     Ok(done?)
 }
@@ -520,40 +484,34 @@ pub struct NewOffboarding<'a> {
 
 pub async fn start_offboarding(db: &Db, o: &NewOffboarding<'_>, audit: &Record) -> Result<bool> {
     let NewOffboarding { technician_id, version, t0, involuntary, plan, revoke_due, now } = *o;
-    let started: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let moved = sqlx::query(
-                "UPDATE technicians SET state = 'offboarding', departed_at = $1, involuntary = $2, version = version + 1 \
-                 WHERE id = $3 AND version = $4 AND state IN ('onboarding', 'active')",
-            )
-            .bind(t0)
-            .bind(involuntary)
-            .bind(technician_id)
-            .bind(version)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if moved != 1 {
-                return Ok(false);
-            }
-            insert_steps!(tx, technician_id, plan, now);
-            for (grant_id, due) in revoke_due {
-                sqlx::query(
-                    "UPDATE grants SET revoke_due_at = $1 WHERE id = $2 AND technician_id = $3 AND revoked_at IS NULL",
-                )
-                .bind(*due)
-                .bind(*grant_id)
-                .bind(technician_id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
+    let started: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let moved = sqlx::query(
+            "UPDATE technicians SET state = 'offboarding', departed_at = $1, involuntary = $2, version = version + 1 \
+             WHERE id = $3 AND version = $4 AND state IN ('onboarding', 'active')",
+        )
+        .bind(t0)
+        .bind(involuntary)
+        .bind(technician_id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved != 1 {
+            return Ok(false);
         }
-        .await
+        insert_steps!(tx, technician_id, plan, now);
+        for (grant_id, due) in revoke_due {
+            sqlx::query(
+                "UPDATE grants SET revoke_due_at = $1 WHERE id = $2 AND technician_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(*due)
+            .bind(*grant_id)
+            .bind(technician_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.append(audit).await?;
+        true
     });
     Ok(started?)
 }
@@ -570,35 +528,29 @@ pub async fn record_role_change(
     now: DateTime<Utc>,
     audit: &Record,
 ) -> Result<bool> {
-    let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let moved = sqlx::query(
-                "UPDATE technicians SET title = $1, role_changed_at = $2, version = version + 1 \
-                 WHERE id = $3 AND version = $4 AND state IN ('onboarding', 'active')",
-            )
-            .bind(title)
-            .bind(now)
-            .bind(technician_id)
-            .bind(version)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if moved != 1 {
-                return Ok(false);
-            }
-            insert_steps!(tx, technician_id, &[("MOV-01", due)], now);
-            sqlx::query("UPDATE grants SET reapproval_due_at = $1 WHERE technician_id = $2 AND revoked_at IS NULL")
-                .bind(due)
-                .bind(technician_id)
-                .execute(&mut *tx)
-                .await?;
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
+    let changed: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let moved = sqlx::query(
+            "UPDATE technicians SET title = $1, role_changed_at = $2, version = version + 1 \
+             WHERE id = $3 AND version = $4 AND state IN ('onboarding', 'active')",
+        )
+        .bind(title)
+        .bind(now)
+        .bind(technician_id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved != 1 {
+            return Ok(false);
         }
-        .await
+        insert_steps!(tx, technician_id, &[("MOV-01", due)], now);
+        sqlx::query("UPDATE grants SET reapproval_due_at = $1 WHERE technician_id = $2 AND revoked_at IS NULL")
+            .bind(due)
+            .bind(technician_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.append(audit).await?;
+        true
     });
     Ok(changed?)
 }
@@ -641,9 +593,7 @@ pub async fn load_sla_policy(db: &Db) -> Result<SlaPolicy> {
 /// Saves one service level (the MSP's when `client_id` is None), replacing the previous one,
 /// and appends `audit`.
 pub async fn save_sla(db: &Db, s: &SlaSetting, by: &str, now: DateTime<Utc>, audit: &Record) -> Result<()> {
-    on_pool!(db, |pool| {
-        let mut tx = pool.begin_write().await?;
-        let mut chain = lock_chain!(tx)?;
+    audited!(db, |tx| {
         sqlx::query("DELETE FROM sla_settings WHERE code = $1 AND client_id IS NOT DISTINCT FROM $2")
             .bind(&s.code)
             .bind(s.client_id)
@@ -663,25 +613,21 @@ pub async fn save_sla(db: &Db, s: &SlaSetting, by: &str, now: DateTime<Utc>, aud
         .bind(by)
         .execute(&mut *tx)
         .await?;
-        append!(tx, chain, audit)?;
-        tx.commit().await?;
-    });
+        tx.append(audit).await?;
+    })?;
     Ok(())
 }
 
 /// Removes a client's own level, so that the MSP's applies again, and appends `audit`.
 pub async fn clear_sla(db: &Db, client_id: i64, code: &str, audit: &Record) -> Result<()> {
-    on_pool!(db, |pool| {
-        let mut tx = pool.begin_write().await?;
-        let mut chain = lock_chain!(tx)?;
+    audited!(db, |tx| {
         sqlx::query("DELETE FROM sla_settings WHERE client_id = $1 AND code = $2")
             .bind(client_id)
             .bind(code)
             .execute(&mut *tx)
             .await?;
-        append!(tx, chain, audit)?;
-        tx.commit().await?;
-    });
+        tx.append(audit).await?;
+    })?;
     Ok(())
 }
 

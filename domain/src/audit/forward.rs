@@ -43,7 +43,8 @@ pub const EVENT_ID_HEADER: &str = "Rampart-Event-Id";
 /// How long one network step may take before it counts as a failure.
 const NETWORK_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The receivers, as configured by the environment (see the README).
+/// The receivers, as the server's configuration reads them from the environment (see
+/// docs/areas/audit.md).
 #[derive(Clone, Default)]
 pub struct Settings {
     /// RAMPART_AUDIT_SYSLOG: host:port of a syslog receiver (TCP).
@@ -80,15 +81,6 @@ fn redact_query(url: &str) -> String {
 pub const MIN_SECRET_CHARS: usize = 16;
 
 impl Settings {
-    pub fn from_env() -> Settings {
-        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        Settings {
-            syslog: var("RAMPART_AUDIT_SYSLOG"),
-            webhook_url: var("RAMPART_AUDIT_WEBHOOK_URL"),
-            webhook_secret: var("RAMPART_AUDIT_WEBHOOK_SECRET"),
-        }
-    }
-
     /// The configured receivers; a message for the operator when a setting is wrong.
     pub fn sinks(&self) -> std::result::Result<Vec<Sink>, String> {
         let mut sinks = Vec::new();
@@ -294,7 +286,7 @@ fn without_url(e: &reqwest::Error) -> String {
     kind.to_string()
 }
 
-/// `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as the README documents.
+/// `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as docs/areas/audit.md documents.
 pub fn signature_header(secret: &[u8], t: i64, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
     mac.update(t.to_string().as_bytes());

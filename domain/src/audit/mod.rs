@@ -26,7 +26,7 @@ pub use store::{Chain, EntryFilter, SinkRow};
 use crate::authz::{Actor, Permission};
 use crate::db::Db;
 use crate::error::{DomainError, FieldError, Result};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 pub const PAGE_SIZE: i64 = 50;
 /// The most rows one CSV export holds; narrow the filters for more.
@@ -184,9 +184,11 @@ pub async fn list_entries(db: &Db, actor: &Actor, query: &Query) -> Result<Page>
 }
 
 /// The filtered log as CSV (oldest first), every cell neutralised against spreadsheet
-/// formulas. The export is itself recorded.
-pub async fn export_csv(db: &Db, actor: &Actor, query: &Query) -> Result<String> {
+/// formulas, after a recent confirmation (it is everything, across every client). The export
+/// is itself recorded.
+pub async fn export_csv(db: &Db, actor: &Actor, query: &Query, now: DateTime<Utc>) -> Result<String> {
     actor.require(Permission::ViewAudit)?;
+    actor.require_recent_confirmation(now)?;
     let filter = filter_of(db, query).await?;
     let (mut entries, total) = store::list_entries(db, &filter, MAX_EXPORT_ROWS, 0).await?;
     if total > MAX_EXPORT_ROWS {
@@ -230,7 +232,7 @@ pub async fn export_csv(db: &Db, actor: &Actor, query: &Query) -> Result<String>
             e.prev_hash.clone(),
             e.hash.clone(),
         ];
-        out.write_record(record.iter().map(|c| crate::access::csv_io::neutralise(c).into_owned()))
+        out.write_record(record.iter().map(|c| crate::text::neutralise(c).into_owned()))
             .map_err(DomainError::internal)?;
     }
     let bytes = out.into_inner().map_err(|e| DomainError::internal(e.into_error()))?;

@@ -1,22 +1,24 @@
 //! Audit storage: appending inside the caller's transaction, listing, verifying, and the
 //! forwarding cursors. Callers authorize; see `mod.rs`.
 //!
-//! Appending is two macros, because a transaction's type differs per backend and a macro
-//! expands once in each arm of `on_pool!`:
+//! Every change is written with its audit entry in one transaction, by one primitive:
 //!
 //! ```ignore
-//! let mut tx = pool.begin_write().await?;
-//! let mut chain = lock_chain!(tx)?;          // the FIRST statement of the transaction
-//! /* … the change … */
-//! append!(tx, chain, &record)?;              // as many as the change needs
-//! tx.commit().await?;
+//! let id = audited!(db, |tx| {
+//!     let id: i64 = sqlx::query_scalar("INSERT … RETURNING id").fetch_one(&mut *tx).await?;
+//!     tx.append(&record.client(id)).await?;   // as many as the change needs
+//!     id
+//! })?;
 //! ```
 //!
-//! `lock_chain!` updates the one row of `audit_head`. On SQLite that takes the database's write
-//! lock at the start (a deferred transaction that first reads and later writes would fail with
-//! SQLITE_BUSY if another writer committed in between); on PostgreSQL it locks the row until
-//! commit. Either way appends are serialised, so every entry follows the one committed before
-//! it, and a transaction that rolls back takes its entries (and its sequence numbers) with it.
+//! [`audited!`] begins a write transaction whose first statement locks the one row of
+//! `audit_head`. On SQLite that takes the database's write lock at the start (a deferred
+//! transaction that first reads and later writes would fail with SQLITE_BUSY if another writer
+//! committed in between); on PostgreSQL it locks the row until commit. Either way appends are
+//! serialised, so every entry follows the one committed before it. The body runs once per
+//! backend (its queries are typed by the backend); when it ends with a value the transaction
+//! commits, and when it returns early (`?`, or `return Ok(…)` for "nothing to change") it rolls
+//! back, taking its entries and their sequence numbers with it.
 
 use super::model::{Entry, Record};
 use crate::db::BeginWrite;
@@ -87,24 +89,93 @@ macro_rules! append {
     }};
 }
 
-pub(crate) use {append, lock_chain};
+/// A write transaction that holds the audit chain (see the module's doc). `&mut *tx` is its
+/// connection, as with sqlx's own transaction.
+pub struct AuditedTx<DB: sqlx::Database> {
+    tx: crate::db::WriteTx<DB>,
+    chain: Chain,
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for AuditedTx<DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for AuditedTx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
+    }
+}
+
+/// Beginning an audited write on a pool.
+pub trait BeginAudited {
+    type Db: sqlx::Database;
+
+    /// Begins a write transaction and locks the chain (its first statement).
+    #[allow(async_fn_in_trait)]
+    async fn begin_audited(&self) -> std::result::Result<AuditedTx<Self::Db>, sqlx::Error>;
+}
+
+/// [`AuditedTx`]'s operations, written once and compiled for each backend.
+macro_rules! audited_tx_for {
+    ($backend:ty, $pool:ty) => {
+        impl BeginAudited for $pool {
+            type Db = $backend;
+
+            async fn begin_audited(&self) -> std::result::Result<AuditedTx<$backend>, sqlx::Error> {
+                let mut tx = self.begin_write().await?;
+                let chain = lock_chain!(tx)?;
+                Ok(AuditedTx { tx, chain })
+            }
+        }
+
+        impl AuditedTx<$backend> {
+            /// Appends `record` to the chain, in this transaction.
+            pub async fn append(&mut self, record: &Record) -> std::result::Result<(), sqlx::Error> {
+                append!(self.tx, self.chain, record)
+            }
+
+            pub async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+                self.tx.commit().await
+            }
+        }
+    };
+}
+
+audited_tx_for!(sqlx::Sqlite, sqlx::SqlitePool);
+audited_tx_for!(sqlx::Postgres, sqlx::PgPool);
+
+/// A change and its audit entries in one transaction (see the module's doc): evaluates to
+/// `Result<T, sqlx::Error>`, where `T` is the body's value.
+macro_rules! audited {
+    ($db:expr, |$tx:ident| $body:expr) => {{
+        let done: std::result::Result<_, sqlx::Error> = $crate::on_pool!($db, |pool| {
+            async {
+                let mut $tx = $crate::audit::store::BeginAudited::begin_audited(pool).await?;
+                let value = $body;
+                $tx.commit().await?;
+                Ok(value)
+            }
+            .await
+        });
+        done
+    }};
+}
+
+pub(crate) use {append, audited, lock_chain};
 
 /// Appends records in a transaction of their own (sign-in, sign-out, exports: nothing else
 /// changes). All or none.
 pub async fn append_alone(db: &Db, records: &[Record]) -> Result<()> {
-    let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            for record in records {
-                append!(tx, chain, record)?;
-            }
-            tx.commit().await?;
-            Ok(())
+    audited!(db, |tx| {
+        for record in records {
+            tx.append(record).await?;
         }
-        .await
-    });
-    Ok(result?)
+    })?;
+    Ok(())
 }
 
 #[derive(sqlx::FromRow)]

@@ -21,7 +21,7 @@ use crate::audit::{Diff, Record};
 use crate::authz::{Actor, ClientScope, Permission, Role};
 use crate::db::Db;
 use crate::error::{DomainError, Result};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 200;
@@ -51,6 +51,8 @@ fn project(actor: &Actor, mut client: Client) -> Client {
 }
 
 pub async fn list_clients(db: &Db, actor: &Actor, mut filter: ClientFilter) -> Result<ClientPage> {
+    // A client viewer reads through their client's row-security scope (see `Db::for_reader`).
+    let db = &db.for_reader(actor);
     actor.require(Permission::ViewClient)?;
     filter.search = filter.search.map(|s| model::clean_line(&s)).filter(|s| !s.is_empty());
     if filter.search.as_ref().is_some_and(|s| s.chars().count() > MAX_SEARCH) {
@@ -69,12 +71,14 @@ pub async fn list_clients(db: &Db, actor: &Actor, mut filter: ClientFilter) -> R
 
 /// The client with this slug, if the actor may see it; otherwise not found.
 pub async fn get_client(db: &Db, actor: &Actor, slug: &str) -> Result<Client> {
+    // A client viewer reads through their client's row-security scope (see `Db::for_reader`).
+    let db = &db.for_reader(actor);
     let client = store::find_client_by_slug(db, slug).await?.ok_or(DomainError::NotFound)?;
     actor.require_on_client(Permission::ViewClient, client.id)?;
     Ok(project(actor, client))
 }
 
-pub async fn create_client(db: &Db, actor: &Actor, input: &ClientInput) -> Result<Client> {
+pub async fn create_client(db: &Db, actor: &Actor, input: &ClientInput, now: DateTime<Utc>) -> Result<Client> {
     actor.require(Permission::CreateClient)?;
     let valid = input.parse()?;
     let summary = format!(
@@ -84,12 +88,19 @@ pub async fn create_client(db: &Db, actor: &Actor, input: &ClientInput) -> Resul
         if valid.tags.is_empty() { String::new() } else { format!(", tags {}", valid.tags.join(", ")) }
     );
     let audit = Record::by(actor, "client.create", format!("client:{}", valid.slug.as_str())).summary(summary);
-    store::insert_client(db, &valid, Utc::now(), audit).await?;
+    store::insert_client(db, &valid, now, audit).await?;
     get_client(db, actor, valid.slug.as_str()).await
 }
 
 /// Updates a client from the version the editor started with.
-pub async fn update_client(db: &Db, actor: &Actor, slug: &str, version: i64, input: &ClientInput) -> Result<Client> {
+pub async fn update_client(
+    db: &Db,
+    actor: &Actor,
+    slug: &str,
+    version: i64,
+    input: &ClientInput,
+    now: DateTime<Utc>,
+) -> Result<Client> {
     let current = store::find_client_by_slug(db, slug).await?.ok_or(DomainError::NotFound)?;
     actor.require_on_client(Permission::EditClient, current.id)?;
     if current.archived_at.is_some() {
@@ -108,7 +119,7 @@ pub async fn update_client(db: &Db, actor: &Actor, slug: &str, version: i64, inp
         .hidden("internal notes", &current.notes, &valid.notes)
         .finish();
     let audit = Record::by(actor, "client.update", format!("client:{slug}")).client(current.id).summary(summary);
-    if !store::update_client(db, current.id, version, &valid, Utc::now(), &audit).await? {
+    if !store::update_client(db, current.id, version, &valid, now, &audit).await? {
         return Err(DomainError::conflict(
             None,
             "Someone else changed this client after you opened it. Reload the page to see their changes, then edit again.",
@@ -117,18 +128,17 @@ pub async fn update_client(db: &Db, actor: &Actor, slug: &str, version: i64, inp
     get_client(db, actor, slug).await
 }
 
-pub async fn archive_client(db: &Db, actor: &Actor, slug: &str) -> Result<Client> {
-    set_archived(db, actor, slug, true).await
+pub async fn archive_client(db: &Db, actor: &Actor, slug: &str, now: DateTime<Utc>) -> Result<Client> {
+    set_archived(db, actor, slug, true, now).await
 }
 
-pub async fn restore_client(db: &Db, actor: &Actor, slug: &str) -> Result<Client> {
-    set_archived(db, actor, slug, false).await
+pub async fn restore_client(db: &Db, actor: &Actor, slug: &str, now: DateTime<Utc>) -> Result<Client> {
+    set_archived(db, actor, slug, false, now).await
 }
 
-async fn set_archived(db: &Db, actor: &Actor, slug: &str, archived: bool) -> Result<Client> {
+async fn set_archived(db: &Db, actor: &Actor, slug: &str, archived: bool, now: DateTime<Utc>) -> Result<Client> {
     let current = store::find_client_by_slug(db, slug).await?.ok_or(DomainError::NotFound)?;
     actor.require_on_client(Permission::ArchiveClient, current.id)?;
-    let now = Utc::now();
     let (action, summary) = if archived {
         ("client.archive", format!("archived “{}”", current.name))
     } else {
@@ -144,6 +154,8 @@ async fn set_archived(db: &Db, actor: &Actor, slug: &str, archived: bool) -> Res
 
 /// The tags in use on the clients the actor may see (for filters).
 pub async fn list_tags(db: &Db, actor: &Actor) -> Result<Vec<String>> {
+    // A client viewer reads through their client's row-security scope (see `Db::for_reader`).
+    let db = &db.for_reader(actor);
     actor.require(Permission::ViewClient)?;
     store::list_tags(db, visibility(actor)).await
 }

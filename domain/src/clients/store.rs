@@ -2,11 +2,11 @@
 //! service functions in `mod.rs` are the only callers.
 
 use super::model::{Client, ClientCounts, ClientFilter, ImpactTier, ValidClient};
-use crate::audit::store::{append, lock_chain};
+use crate::audit::store::audited;
 use crate::audit::Record;
-use crate::db::BeginWrite;
+use crate::db::unique::CLIENT_SLUG;
 use crate::db::Db;
-use crate::error::{is_unique_violation, DomainError, Result};
+use crate::error::{DomainError, Result};
 use crate::on_pool;
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
@@ -66,7 +66,8 @@ fn slug_taken(slug: &str) -> DomainError {
 /// The WHERE clause shared by the list and its count. Parameters: $1 search pattern,
 /// $2 tier, $3 tag, $4 include archived, $5 restrict to the clients of this user,
 /// $6 restrict to this one client.
-const LIST_WHERE: &str = "WHERE ($1 IS NULL OR lower(c.name) LIKE $1 OR c.slug LIKE $1 OR lower(c.sector) LIKE $1)
+const LIST_WHERE: &str = "WHERE ($1 IS NULL OR lower(c.name) LIKE $1 ESCAPE '\\' OR c.slug LIKE $1 ESCAPE '\\'
+        OR lower(c.sector) LIKE $1 ESCAPE '\\')
    AND ($2 IS NULL OR c.impact_tier = $2)
    AND ($3 IS NULL OR EXISTS (SELECT 1 FROM client_tags t WHERE t.client_id = c.id AND t.tag = $3))
    AND ($4 OR c.archived_at IS NULL)
@@ -94,10 +95,18 @@ impl Visibility {
     }
 }
 
-/// Escapes LIKE wildcards so a search for "50%" finds the text "50%".
+/// The LIKE pattern "contains `search`", its wildcards escaped (with `ESCAPE '\'` in the
+/// query) so that a search for "50%" finds the text "50%" and not "500".
 fn like_pattern(search: &str) -> String {
-    let escaped: String = search.to_lowercase().chars().filter(|c| *c != '%' && *c != '_' && *c != '\\').collect();
-    format!("%{escaped}%")
+    let mut pattern = String::from("%");
+    for c in search.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 pub async fn list_clients(db: &Db, filter: &ClientFilter, visibility: Visibility) -> Result<(Vec<Client>, i64)> {
@@ -180,38 +189,32 @@ pub async fn find_client_by_slug(db: &Db, slug: &str) -> Result<Option<Client>> 
 
 /// Inserts a client and its tags, and appends `audit` (given the new client's id).
 pub async fn insert_client(db: &Db, client: &ValidClient, now: DateTime<Utc>, audit: Record) -> Result<i64> {
-    let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO clients (slug, name, impact_tier, sector, contact_name, contact_email, notes, \
-                 created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1) RETURNING id",
-            )
-            .bind(client.slug.as_str())
-            .bind(&client.name)
-            .bind(client.impact_tier.as_str())
-            .bind(&client.sector)
-            .bind(&client.contact_name)
-            .bind(&client.contact_email)
-            .bind(&client.notes)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            for tag in &client.tags {
-                sqlx::query("INSERT INTO client_tags (client_id, tag) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(tag)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            append!(tx, chain, &audit.clone().client(id))?;
-            tx.commit().await?;
-            Ok::<i64, sqlx::Error>(id)
+    let inserted = audited!(db, |tx| {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO clients (slug, name, impact_tier, sector, contact_name, contact_email, notes, \
+             created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1) RETURNING id",
+        )
+        .bind(client.slug.as_str())
+        .bind(&client.name)
+        .bind(client.impact_tier.as_str())
+        .bind(&client.sector)
+        .bind(&client.contact_name)
+        .bind(&client.contact_email)
+        .bind(&client.notes)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        for tag in &client.tags {
+            sqlx::query("INSERT INTO client_tags (client_id, tag) VALUES ($1, $2)")
+                .bind(id)
+                .bind(tag)
+                .execute(&mut *tx)
+                .await?;
         }
-        .await
+        tx.append(&audit.clone().client(id)).await?;
+        id
     });
-    inserted.map_err(|e| if is_unique_violation(&e) { slug_taken(client.slug.as_str()) } else { e.into() })
+    inserted.map_err(|e| if CLIENT_SLUG.is_violated_by(&e) { slug_taken(client.slug.as_str()) } else { e.into() })
 }
 
 /// Updates every field but the slug, if the stored version is still `version`, and appends
@@ -224,44 +227,37 @@ pub async fn update_client(
     now: DateTime<Utc>,
     audit: &Record,
 ) -> Result<bool> {
-    let updated: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let done = sqlx::query(
-                "UPDATE clients SET name = $1, impact_tier = $2, sector = $3, contact_name = $4, \
-                 contact_email = $5, notes = $6, updated_at = $7, version = version + 1 \
-                 WHERE id = $8 AND version = $9",
-            )
-            .bind(&client.name)
-            .bind(client.impact_tier.as_str())
-            .bind(&client.sector)
-            .bind(&client.contact_name)
-            .bind(&client.contact_email)
-            .bind(&client.notes)
-            .bind(now)
-            .bind(id)
-            .bind(version)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 0 {
-                return Ok(false);
-            }
-            sqlx::query("DELETE FROM client_tags WHERE client_id = $1").bind(id).execute(&mut *tx).await?;
-            for tag in &client.tags {
-                sqlx::query("INSERT INTO client_tags (client_id, tag) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(tag)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok::<bool, sqlx::Error>(true)
+    Ok(audited!(db, |tx| {
+        let done = sqlx::query(
+            "UPDATE clients SET name = $1, impact_tier = $2, sector = $3, contact_name = $4, \
+             contact_email = $5, notes = $6, updated_at = $7, version = version + 1 \
+             WHERE id = $8 AND version = $9",
+        )
+        .bind(&client.name)
+        .bind(client.impact_tier.as_str())
+        .bind(&client.sector)
+        .bind(&client.contact_name)
+        .bind(&client.contact_email)
+        .bind(&client.notes)
+        .bind(now)
+        .bind(id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
         }
-        .await
-    });
-    Ok(updated?)
+        sqlx::query("DELETE FROM client_tags WHERE client_id = $1").bind(id).execute(&mut *tx).await?;
+        for tag in &client.tags {
+            sqlx::query("INSERT INTO client_tags (client_id, tag) VALUES ($1, $2)")
+                .bind(id)
+                .bind(tag)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.append(audit).await?;
+        true
+    })?)
 }
 
 /// Sets or clears the archive time, and appends `audit`. Returns false (nothing written) when
@@ -278,20 +274,13 @@ pub async fn set_archived(
     } else {
         "UPDATE clients SET archived_at = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND archived_at IS NOT NULL"
     };
-    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            if sqlx::query(sql).bind(archived_at).bind(now).bind(id).execute(&mut *tx).await?.rows_affected() != 1 {
-                return Ok(false);
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
+    Ok(audited!(db, |tx| {
+        if sqlx::query(sql).bind(archived_at).bind(now).bind(id).execute(&mut *tx).await?.rows_affected() != 1 {
+            return Ok(false);
         }
-        .await
-    });
-    Ok(done?)
+        tx.append(audit).await?;
+        true
+    })?)
 }
 
 pub async fn list_tags(db: &Db, visibility: Visibility) -> Result<Vec<String>> {

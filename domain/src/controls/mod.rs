@@ -129,6 +129,30 @@ impl ExceptionState {
 }
 
 impl ExceptionInfo {
+    /// Whether `actor` asked for this risk acceptance: they may withdraw it, never approve it
+    /// (a second person approves).
+    pub fn asked_by(&self, actor: &Actor) -> bool {
+        self.requested_by_user.is_some() && self.requested_by_user == actor.user_id
+    }
+
+    /// Whether `actor` may approve it now (on its client): someone who may approve risk
+    /// acceptances there, not the one who asked, while it is pending. The rule of
+    /// [`approve_exception`], for views to show.
+    pub fn may_approve(&self, actor: &Actor, client_id: i64) -> bool {
+        actor.may_change()
+            && actor.can_on_client(Permission::ApproveException, client_id)
+            && !self.asked_by(actor)
+            && self.state == ExceptionState::Pending
+    }
+
+    /// Whether `actor` may end it now (on its client): withdraw their own request, or revoke as
+    /// someone who may approve, while it has not ended. The rule of [`end_exception`].
+    pub fn may_end(&self, actor: &Actor, client_id: i64) -> bool {
+        actor.may_change()
+            && self.state != ExceptionState::Ended
+            && (self.asked_by(actor) || actor.can_on_client(Permission::ApproveException, client_id))
+    }
+
     fn of(row: store::ExceptionRow, now: DateTime<Utc>) -> ExceptionInfo {
         let state = ExceptionState::of(&row, now);
         ExceptionInfo {
@@ -278,6 +302,8 @@ pub async fn get_checklist(db: &Db, actor: &Actor, slug: &str, now: DateTime<Utc
 /// [`get_checklist`] of a client already read for this actor by [`clients::get_client`] (a page
 /// that shows several of a client's records reads the client once).
 pub async fn get_checklist_of(db: &Db, actor: &Actor, client: Client, now: DateTime<Utc>) -> Result<Checklist> {
+    // A client viewer reads through their client's row-security scope (see `Db::for_reader`).
+    let db = &db.for_reader(actor);
     actor.require_on_client(Permission::ViewControls, client.id)?;
     let categories = store::list_categories(db).await?;
     let mut states = store::list_states(db, client.id).await?;
@@ -301,6 +327,8 @@ pub async fn get_client_control(
     control_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(Client, ChecklistItem, Vec<HistoryEntry>)> {
+    // A client viewer reads through their client's row-security scope (see `Db::for_reader`).
+    let db = &db.for_reader(actor);
     let client = clients::get_client(db, actor, slug).await?;
     actor.require_on_client(Permission::ViewControls, client.id)?;
     let state = store::find_state(db, client.id, control_id).await?;
@@ -926,13 +954,13 @@ async fn visible_exception(db: &Db, actor: &Actor, id: i64) -> Result<store::Exc
 pub async fn approve_exception(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> Result<ExceptionInfo> {
     let row = visible_exception(db, actor, id).await?;
     actor.require_on_client(Permission::ApproveException, row.client_id)?;
-    if row.requested_by_user.is_some() && row.requested_by_user == actor.user_id {
+    let info = ExceptionInfo::of(row.clone(), now);
+    if info.asked_by(actor) {
         return Err(DomainError::invalid(
             "approved_by",
             "A risk acceptance needs a second person: someone other than who asked for it must approve it.",
         ));
     }
-    let info = ExceptionInfo::of(row.clone(), now);
     if info.state != ExceptionState::Pending {
         return Err(DomainError::conflict(None, "Only a pending risk acceptance can be approved."));
     }
@@ -963,7 +991,8 @@ pub async fn approve_exception(db: &Db, actor: &Actor, id: i64, now: DateTime<Ut
 /// Ends a risk acceptance: withdrawn by who asked for it, or revoked by a manager.
 pub async fn end_exception(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) -> Result<ExceptionInfo> {
     let row = visible_exception(db, actor, id).await?;
-    let own_request = row.requested_by_user.is_some() && row.requested_by_user == actor.user_id;
+    let own_request = ExceptionInfo::of(row.clone(), now).asked_by(actor);
+    actor.require_may_change()?;
     if !own_request {
         actor.require_on_client(Permission::ApproveException, row.client_id)?;
     }

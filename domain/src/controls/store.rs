@@ -2,7 +2,7 @@
 
 use super::catalog::Catalog;
 use super::model::{AppliesTo, Category, Control, ControlStatus, Reference, ReviewFrequency};
-use crate::audit::store::{append, lock_chain};
+use crate::audit::store::audited;
 use crate::audit::Record;
 use crate::clients::ImpactTier;
 use crate::db::BeginWrite;
@@ -30,89 +30,88 @@ pub async fn catalog_version(db: &Db) -> Result<Option<i64>> {
 /// in it retired (never deleted), the version recorded, and `audit` appended (with the ids of
 /// the controls retired). One transaction.
 pub async fn sync_catalog(db: &Db, catalog: &Catalog, now: DateTime<Utc>, audit: Record) -> Result<()> {
-    let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            for (position, c) in catalog.categories.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO control_categories (id, name, description, position) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, \
-                     position = excluded.position",
-                )
-                .bind(&c.id)
-                .bind(&c.name)
-                .bind(&c.description)
-                .bind(position as i64)
-                .execute(&mut *tx)
-                .await?;
-            }
-            let existing: Vec<String> =
-                sqlx::query_scalar("SELECT id FROM controls WHERE built_in AND retired_at IS NULL").fetch_all(&mut *tx).await?;
-            for (position, c) in catalog.controls.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO controls (id, category_id, title, description, severity, review, applies_to, built_in, \
-                     position, retired_at) VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, NULL) \
-                     ON CONFLICT (id) DO UPDATE SET category_id = excluded.category_id, title = excluded.title, \
-                     description = excluded.description, severity = excluded.severity, review = excluded.review, \
-                     applies_to = excluded.applies_to, built_in = TRUE, position = excluded.position, retired_at = NULL",
-                )
-                .bind(&c.id)
-                .bind(&c.category_id)
-                .bind(&c.title)
-                .bind(&c.description)
-                .bind(c.severity)
-                .bind(c.review.as_str())
-                .bind(c.applies_to.as_str())
-                .bind(position as i64)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("DELETE FROM control_tiers WHERE control_id = $1").bind(&c.id).execute(&mut *tx).await?;
-                for tier in &c.tiers {
-                    sqlx::query("INSERT INTO control_tiers (control_id, tier) VALUES ($1, $2)")
-                        .bind(&c.id)
-                        .bind(tier.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                sqlx::query("DELETE FROM control_references WHERE control_id = $1").bind(&c.id).execute(&mut *tx).await?;
-                for (i, r) in c.references.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO control_references (control_id, position, source, item, verified) \
-                         VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(&c.id)
-                    .bind(i as i64)
-                    .bind(&r.source)
-                    .bind(&r.item)
-                    .bind(r.verified)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-            let retired: Vec<&String> =
-                existing.iter().filter(|id| !catalog.controls.iter().any(|c| &c.id == *id)).collect();
-            for id in &retired {
-                sqlx::query("UPDATE controls SET retired_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
-            }
+    let result: std::result::Result<(), sqlx::Error> = audited!(db, |tx| {
+        for (position, c) in catalog.categories.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO catalog_state (id, version, loaded_at) VALUES (1, $1, $2) \
-                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, loaded_at = excluded.loaded_at",
+                "INSERT INTO control_categories (id, name, description, position) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, \
+                 position = excluded.position",
             )
-            .bind(catalog.version)
-            .bind(now)
+            .bind(&c.id)
+            .bind(&c.name)
+            .bind(&c.description)
+            .bind(position as i64)
             .execute(&mut *tx)
             .await?;
-            let mut audit = audit.clone();
-            if !retired.is_empty() {
-                let ids: Vec<&str> = retired.iter().map(|id| id.as_str()).collect();
-                audit.summary = format!("{}; retired {}", audit.summary, ids.join(", "));
-            }
-            append!(tx, chain, &audit)?;
-            tx.commit().await?;
-            Ok::<(), sqlx::Error>(())
         }
-        .await
+        let existing: Vec<String> = sqlx::query_scalar("SELECT id FROM controls WHERE built_in AND retired_at IS NULL")
+            .fetch_all(&mut *tx)
+            .await?;
+        for (position, c) in catalog.controls.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO controls (id, category_id, title, description, severity, review, applies_to, built_in, \
+                 position, retired_at) VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, NULL) \
+                 ON CONFLICT (id) DO UPDATE SET category_id = excluded.category_id, title = excluded.title, \
+                 description = excluded.description, severity = excluded.severity, review = excluded.review, \
+                 applies_to = excluded.applies_to, built_in = TRUE, position = excluded.position, retired_at = NULL",
+            )
+            .bind(&c.id)
+            .bind(&c.category_id)
+            .bind(&c.title)
+            .bind(&c.description)
+            .bind(c.severity)
+            .bind(c.review.as_str())
+            .bind(c.applies_to.as_str())
+            .bind(position as i64)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM control_tiers WHERE control_id = $1").bind(&c.id).execute(&mut *tx).await?;
+            for tier in &c.tiers {
+                sqlx::query("INSERT INTO control_tiers (control_id, tier) VALUES ($1, $2)")
+                    .bind(&c.id)
+                    .bind(tier.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM control_references WHERE control_id = $1").bind(&c.id).execute(&mut *tx).await?;
+            for (i, r) in c.references.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO control_references (control_id, position, source, item, verified) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&c.id)
+                .bind(i as i64)
+                .bind(&r.source)
+                .bind(&r.item)
+                .bind(r.verified)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let retired: Vec<&String> =
+            existing.iter().filter(|id| !catalog.controls.iter().any(|c| &c.id == *id)).collect();
+        for id in &retired {
+            sqlx::query("UPDATE controls SET retired_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO catalog_state (id, version, loaded_at) VALUES (1, $1, $2) \
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version, loaded_at = excluded.loaded_at",
+        )
+        .bind(catalog.version)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let mut audit = audit.clone();
+        if !retired.is_empty() {
+            let ids: Vec<&str> = retired.iter().map(|id| id.as_str()).collect();
+            audit.summary = format!("{}; retired {}", audit.summary, ids.join(", "));
+        }
+        tx.append(&audit).await?;
+        ()
     });
     Ok(result?)
 }
@@ -265,82 +264,76 @@ pub struct StateChange<'a> {
 /// False (and nothing written) when any state was changed by someone else since its
 /// `expected_version`.
 pub async fn save_states(db: &Db, changes: &[StateChange<'_>], audit: &[Record]) -> Result<bool> {
-    let saved: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            for change in changes {
-                let written = if change.expected_version == 0 {
-                    sqlx::query(
-                        "INSERT INTO client_controls (client_id, control_id, status, owner, evidence_note, evidence_links, \
-                         justification, last_verified_at, last_verified_by, updated_at, version, next_due_at, evidence_shared) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12) \
-                         ON CONFLICT (client_id, control_id) DO NOTHING",
-                    )
-                    .bind(change.client_id)
-                    .bind(change.control_id)
-                    .bind(change.status.as_str())
-                    .bind(change.owner)
-                    .bind(change.evidence_note)
-                    .bind(change.evidence_links)
-                    .bind(change.justification)
-                    .bind(change.last_verified_at)
-                    .bind(change.last_verified_by)
-                    .bind(change.now)
-                    .bind(change.next_due_at)
-                    .bind(change.evidence_shared)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                } else {
-                    sqlx::query(
-                        "UPDATE client_controls SET status = $1, owner = $2, evidence_note = $3, evidence_links = $4, \
-                         justification = $5, last_verified_at = $6, last_verified_by = $7, updated_at = $8, \
-                         version = version + 1, next_due_at = $12, evidence_shared = $13 \
-                         WHERE client_id = $9 AND control_id = $10 AND version = $11",
-                    )
-                    .bind(change.status.as_str())
-                    .bind(change.owner)
-                    .bind(change.evidence_note)
-                    .bind(change.evidence_links)
-                    .bind(change.justification)
-                    .bind(change.last_verified_at)
-                    .bind(change.last_verified_by)
-                    .bind(change.now)
-                    .bind(change.client_id)
-                    .bind(change.control_id)
-                    .bind(change.expected_version)
-                    .bind(change.next_due_at)
-                    .bind(change.evidence_shared)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                };
-                if written != 1 {
-                    // Dropping the transaction rolls back whatever this batch wrote before.
-                    return Ok(false);
-                }
+    let saved: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        for change in changes {
+            let written = if change.expected_version == 0 {
                 sqlx::query(
-                    "INSERT INTO control_history (client_id, control_id, changed_at, changed_by, from_status, to_status, note) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO client_controls (client_id, control_id, status, owner, evidence_note, evidence_links, \
+                     justification, last_verified_at, last_verified_by, updated_at, version, next_due_at, evidence_shared) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12) \
+                     ON CONFLICT (client_id, control_id) DO NOTHING",
                 )
                 .bind(change.client_id)
                 .bind(change.control_id)
-                .bind(change.now)
-                .bind(change.changed_by)
-                .bind(change.from_status.as_str())
                 .bind(change.status.as_str())
-                .bind(change.note)
+                .bind(change.owner)
+                .bind(change.evidence_note)
+                .bind(change.evidence_links)
+                .bind(change.justification)
+                .bind(change.last_verified_at)
+                .bind(change.last_verified_by)
+                .bind(change.now)
+                .bind(change.next_due_at)
+                .bind(change.evidence_shared)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected()
+            } else {
+                sqlx::query(
+                    "UPDATE client_controls SET status = $1, owner = $2, evidence_note = $3, evidence_links = $4, \
+                     justification = $5, last_verified_at = $6, last_verified_by = $7, updated_at = $8, \
+                     version = version + 1, next_due_at = $12, evidence_shared = $13 \
+                     WHERE client_id = $9 AND control_id = $10 AND version = $11",
+                )
+                .bind(change.status.as_str())
+                .bind(change.owner)
+                .bind(change.evidence_note)
+                .bind(change.evidence_links)
+                .bind(change.justification)
+                .bind(change.last_verified_at)
+                .bind(change.last_verified_by)
+                .bind(change.now)
+                .bind(change.client_id)
+                .bind(change.control_id)
+                .bind(change.expected_version)
+                .bind(change.next_due_at)
+                .bind(change.evidence_shared)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+            };
+            if written != 1 {
+                // Dropping the transaction rolls back whatever this batch wrote before.
+                return Ok(false);
             }
-            for record in audit {
-                append!(tx, chain, record)?;
-            }
-            tx.commit().await?;
-            Ok::<bool, sqlx::Error>(true)
+            sqlx::query(
+                "INSERT INTO control_history (client_id, control_id, changed_at, changed_by, from_status, to_status, note) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(change.client_id)
+            .bind(change.control_id)
+            .bind(change.now)
+            .bind(change.changed_by)
+            .bind(change.from_status.as_str())
+            .bind(change.status.as_str())
+            .bind(change.note)
+            .execute(&mut *tx)
+            .await?;
         }
-        .await
+        for record in audit {
+            tx.append(record).await?;
+        }
+        true
     });
     Ok(saved?)
 }
@@ -499,93 +492,87 @@ pub async fn change_exception(
     now: DateTime<Utc>,
     audit: &Record,
 ) -> Result<Option<i64>> {
-    let result: std::result::Result<Option<i64>, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let id = match change {
-                ExceptionChange::Request { reason, expires_at, user } => {
-                    // An exception past its expiry ends now, so that a new one can start.
-                    sqlx::query(
-                        "UPDATE control_exceptions SET ended_at = expires_at, ended_by = 'expiry' \
-                         WHERE client_id = $1 AND control_id = $2 AND ended_at IS NULL AND expires_at <= $3",
-                    )
-                    .bind(client_id)
-                    .bind(control_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                    let inserted: std::result::Result<i64, sqlx::Error> = sqlx::query_scalar(
-                        "INSERT INTO control_exceptions (client_id, control_id, reason, requested_by_user, requested_by, \
-                         requested_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                    )
-                    .bind(client_id)
-                    .bind(control_id)
-                    .bind(reason)
-                    .bind(user)
-                    .bind(actor_name)
-                    .bind(now)
-                    .bind(expires_at)
-                    .fetch_one(&mut *tx)
-                    .await;
-                    match inserted {
-                        Ok(id) => id,
-                        Err(e) if crate::error::is_unique_violation(&e) => return Ok(None),
-                        Err(e) => return Err(e),
-                    }
+    let result: std::result::Result<Option<i64>, sqlx::Error> = audited!(db, |tx| {
+        let id = match change {
+            ExceptionChange::Request { reason, expires_at, user } => {
+                // An exception past its expiry ends now, so that a new one can start.
+                sqlx::query(
+                    "UPDATE control_exceptions SET ended_at = expires_at, ended_by = 'expiry' \
+                     WHERE client_id = $1 AND control_id = $2 AND ended_at IS NULL AND expires_at <= $3",
+                )
+                .bind(client_id)
+                .bind(control_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let inserted: std::result::Result<i64, sqlx::Error> = sqlx::query_scalar(
+                    "INSERT INTO control_exceptions (client_id, control_id, reason, requested_by_user, requested_by, \
+                     requested_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(client_id)
+                .bind(control_id)
+                .bind(reason)
+                .bind(user)
+                .bind(actor_name)
+                .bind(now)
+                .bind(expires_at)
+                .fetch_one(&mut *tx)
+                .await;
+                match inserted {
+                    Ok(id) => id,
+                    Err(e) if crate::db::unique::EXCEPTION_OPEN.is_violated_by(&e) => return Ok(None),
+                    Err(e) => return Err(e),
                 }
-                ExceptionChange::Approve { id, user } => {
-                    let done = sqlx::query(
-                        "UPDATE control_exceptions SET approved_by_user = $1, approved_by = $2, approved_at = $3 \
-                         WHERE id = $4 AND approved_at IS NULL AND ended_at IS NULL AND expires_at > $3",
-                    )
-                    .bind(user)
-                    .bind(actor_name)
-                    .bind(now)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                    if done.rows_affected() != 1 {
-                        return Ok(None);
-                    }
-                    id
-                }
-                ExceptionChange::End { id } => {
-                    let done = sqlx::query(
-                        "UPDATE control_exceptions SET ended_by = $1, ended_at = $2 WHERE id = $3 AND ended_at IS NULL",
-                    )
-                    .bind(actor_name)
-                    .bind(now)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                    if done.rows_affected() != 1 {
-                        return Ok(None);
-                    }
-                    id
-                }
-            };
-            sqlx::query(
-                "INSERT INTO control_history (client_id, control_id, changed_at, changed_by, from_status, to_status, note) \
-                 VALUES ($1, $2, $3, $4, $5, $5, $6)",
-            )
-            .bind(client_id)
-            .bind(control_id)
-            .bind(now)
-            .bind(actor_name)
-            .bind(status.as_str())
-            .bind(note)
-            .execute(&mut *tx)
-            .await?;
-            let mut record = audit.clone();
-            if record.object.is_empty() {
-                record.object = format!("exception:{id}");
             }
-            append!(tx, chain, &record)?;
-            tx.commit().await?;
-            Ok::<Option<i64>, sqlx::Error>(Some(id))
+            ExceptionChange::Approve { id, user } => {
+                let done = sqlx::query(
+                    "UPDATE control_exceptions SET approved_by_user = $1, approved_by = $2, approved_at = $3 \
+                     WHERE id = $4 AND approved_at IS NULL AND ended_at IS NULL AND expires_at > $3",
+                )
+                .bind(user)
+                .bind(actor_name)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Ok(None);
+                }
+                id
+            }
+            ExceptionChange::End { id } => {
+                let done = sqlx::query(
+                    "UPDATE control_exceptions SET ended_by = $1, ended_at = $2 WHERE id = $3 AND ended_at IS NULL",
+                )
+                .bind(actor_name)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Ok(None);
+                }
+                id
+            }
+        };
+        sqlx::query(
+            "INSERT INTO control_history (client_id, control_id, changed_at, changed_by, from_status, to_status, note) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6)",
+        )
+        .bind(client_id)
+        .bind(control_id)
+        .bind(now)
+        .bind(actor_name)
+        .bind(status.as_str())
+        .bind(note)
+        .execute(&mut *tx)
+        .await?;
+        let mut record = audit.clone();
+        if record.object.is_empty() {
+            record.object = format!("exception:{id}");
         }
-        .await
+        tx.append(&record).await?;
+        Some(id)
     });
     Ok(result?)
 }
@@ -675,71 +662,65 @@ pub async fn next_custom_id(db: &Db) -> Result<String> {
 /// appends `audit`, in one transaction. Returns false when the id is taken (insert) or is not a
 /// custom control (update).
 pub async fn save_custom_control(db: &Db, control: &Control, insert: bool, audit: &Record) -> Result<bool> {
-    let result: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let written = if insert {
-                sqlx::query(
-                    "INSERT INTO controls (id, category_id, title, description, severity, review, applies_to, built_in, \
-                     position, retired_at) VALUES ($1, $2, $3, $4, $5, $6, $7, FALSE, 1000, NULL) \
-                     ON CONFLICT (id) DO NOTHING",
-                )
+    let result: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let written = if insert {
+            sqlx::query(
+                "INSERT INTO controls (id, category_id, title, description, severity, review, applies_to, built_in, \
+                 position, retired_at) VALUES ($1, $2, $3, $4, $5, $6, $7, FALSE, 1000, NULL) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&control.id)
+            .bind(&control.category_id)
+            .bind(&control.title)
+            .bind(&control.description)
+            .bind(control.severity)
+            .bind(control.review.as_str())
+            .bind(control.applies_to.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        } else {
+            sqlx::query(
+                "UPDATE controls SET category_id = $2, title = $3, description = $4, severity = $5, review = $6, \
+                 applies_to = $7 WHERE id = $1 AND NOT built_in AND retired_at IS NULL",
+            )
+            .bind(&control.id)
+            .bind(&control.category_id)
+            .bind(&control.title)
+            .bind(&control.description)
+            .bind(control.severity)
+            .bind(control.review.as_str())
+            .bind(control.applies_to.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        };
+        if written != 1 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM control_tiers WHERE control_id = $1").bind(&control.id).execute(&mut *tx).await?;
+        for tier in &control.tiers {
+            sqlx::query("INSERT INTO control_tiers (control_id, tier) VALUES ($1, $2)")
                 .bind(&control.id)
-                .bind(&control.category_id)
-                .bind(&control.title)
-                .bind(&control.description)
-                .bind(control.severity)
-                .bind(control.review.as_str())
-                .bind(control.applies_to.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-            } else {
-                sqlx::query(
-                    "UPDATE controls SET category_id = $2, title = $3, description = $4, severity = $5, review = $6, \
-                     applies_to = $7 WHERE id = $1 AND NOT built_in AND retired_at IS NULL",
-                )
-                .bind(&control.id)
-                .bind(&control.category_id)
-                .bind(&control.title)
-                .bind(&control.description)
-                .bind(control.severity)
-                .bind(control.review.as_str())
-                .bind(control.applies_to.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-            };
-            if written != 1 {
-                return Ok(false);
-            }
-            sqlx::query("DELETE FROM control_tiers WHERE control_id = $1").bind(&control.id).execute(&mut *tx).await?;
-            for tier in &control.tiers {
-                sqlx::query("INSERT INTO control_tiers (control_id, tier) VALUES ($1, $2)")
-                    .bind(&control.id)
-                    .bind(tier.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query("DELETE FROM control_references WHERE control_id = $1").bind(&control.id).execute(&mut *tx).await?;
-            for (i, r) in control.references.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO control_references (control_id, position, source, item, verified) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(&control.id)
-                .bind(i as i64)
-                .bind(&r.source)
-                .bind(&r.item)
-                .bind(r.verified)
+                .bind(tier.as_str())
                 .execute(&mut *tx)
                 .await?;
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok::<bool, sqlx::Error>(true)
         }
-        .await
+        sqlx::query("DELETE FROM control_references WHERE control_id = $1").bind(&control.id).execute(&mut *tx).await?;
+        for (i, r) in control.references.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO control_references (control_id, position, source, item, verified) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&control.id)
+            .bind(i as i64)
+            .bind(&r.source)
+            .bind(&r.item)
+            .bind(r.verified)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.append(audit).await?;
+        true
     });
     Ok(result?)
 }
@@ -747,26 +728,19 @@ pub async fn save_custom_control(db: &Db, control: &Control, insert: bool, audit
 /// Retires a custom control and appends `audit`; false (nothing written) when it is not an
 /// active custom control.
 pub async fn retire_custom_control(db: &Db, id: &str, now: DateTime<Utc>, audit: &Record) -> Result<bool> {
-    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let retired = sqlx::query(
-                "UPDATE controls SET retired_at = $1 WHERE id = $2 AND NOT built_in AND retired_at IS NULL",
-            )
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if retired != 1 {
-                return Ok(false);
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
+    let done: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let retired =
+            sqlx::query("UPDATE controls SET retired_at = $1 WHERE id = $2 AND NOT built_in AND retired_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if retired != 1 {
+            return Ok(false);
         }
-        .await
+        tx.append(audit).await?;
+        true
     });
     Ok(done?)
 }

@@ -4,8 +4,8 @@
 //! (i64 ids, UTC timestamps, no arrays); [`on_pool!`](crate::on_pool) runs the same code
 //! against whichever pool is open. The contract tests run every storage story on both.
 
-pub mod backup;
 mod session_store;
+pub mod unique;
 mod write;
 
 pub use session_store::{DbSessionStore, SESSION_USER_KEY};
@@ -53,30 +53,33 @@ impl Backend {
             Backend::Sqlite
         }
     }
+
+    /// The newest migration this binary knows for the backend.
+    pub fn latest_migration(self) -> i64 {
+        let migrations = match self {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrations.iter().map(|m| m.version).max().unwrap_or(0)
+    }
 }
 
 impl Db {
     /// Opens the database named by `url` (creating a SQLite file if needed) and applies the
-    /// embedded migrations. A database migrated by a newer Rampart is refused.
-    pub async fn connect(url: &str) -> Result<Db> {
+    /// embedded migrations. A database migrated by a newer Rampart is refused. The data the
+    /// schema expects (the built-in catalog) is loaded one layer up, by [`crate::setup`].
+    pub async fn open_migrated(url: &str) -> Result<Db> {
         let db = Db::open(url).await?;
         db.migrate().await?;
-        // The built-in control catalog is data the schema expects: load it with the migrations.
-        crate::controls::sync_built_in_catalog(&db).await?;
         Ok(db)
     }
 
-    /// Opens the database as the application (`url`), after applying the migrations as the
-    /// owner of the tables (`migration_url`) when one is given. On PostgreSQL the application
-    /// then runs as a role that does not own the tables, so that row-level security binds it
-    /// (see migrations/postgres/0016_row_security.sql); without `migration_url` one role does
-    /// both, as [`Db::connect`].
-    pub async fn connect_as(url: &str, migration_url: Option<&str>) -> Result<Db> {
-        let Some(owner_url) = migration_url else { return Db::connect(url).await };
-        // Migrating some other database by mistake would leave this one behind, or change a
-        // database nobody meant to touch: both URLs must name the same PostgreSQL database.
+    /// Checks that `migration_url` may migrate the database the application opens at `url`:
+    /// both on PostgreSQL, and the same database. Migrating some other database by mistake
+    /// would leave this one behind, or change a database nobody meant to touch.
+    pub fn check_migration_url(url: &str, migration_url: &str) -> Result<()> {
         let refuse = |why: &str| DomainError::internal(std::io::Error::other(why.to_owned()));
-        if Backend::of_url(url) != Backend::Postgres || Backend::of_url(owner_url) != Backend::Postgres {
+        if Backend::of_url(url) != Backend::Postgres || Backend::of_url(migration_url) != Backend::Postgres {
             return Err(refuse(
                 "RAMPART_MIGRATION_DATABASE_URL is for PostgreSQL, with DATABASE_URL on PostgreSQL too",
             ));
@@ -86,17 +89,23 @@ impl Db {
                 .map(|o| (o.get_host().to_owned(), o.get_port(), o.get_database().map(str::to_owned)))
                 .map_err(DomainError::internal)
         };
-        if database(url)? != database(owner_url)? {
+        if database(url)? != database(migration_url)? {
             return Err(refuse(
                 "RAMPART_MIGRATION_DATABASE_URL and DATABASE_URL name different databases; they must name the same one",
             ));
         }
-        let owner = Db::connect(owner_url).await?;
-        owner.close().await;
+        Ok(())
+    }
+
+    /// Opens the database, which another role has migrated, and refuses it if it lacks a
+    /// migration this binary knows.
+    pub async fn open_current(url: &str) -> Result<Db> {
         let db = Db::open(url).await?;
         if !db.schema_is_current().await? {
             db.close().await;
-            return Err(refuse("DATABASE_URL's database lacks migrations that RAMPART_MIGRATION_DATABASE_URL applied"));
+            return Err(DomainError::internal(std::io::Error::other(
+                "DATABASE_URL's database lacks migrations that RAMPART_MIGRATION_DATABASE_URL applied",
+            )));
         }
         Ok(db)
     }
@@ -154,8 +163,9 @@ impl Db {
     /// The database as the actor may read it: a client viewer's reads go through connections
     /// scoped to their client, so that on PostgreSQL row-level security shows no other client's
     /// rows even if a query forgot its filter. Everyone else reads unscoped. For reads only:
-    /// changes (and their audit entries) always go through the unscoped database.
-    pub fn for_reader(&self, actor: &crate::Actor) -> Db {
+    /// changes (and their audit entries) always go through the unscoped database. The read
+    /// services choose it themselves, so that no caller (a page, a download, an API) can forget.
+    pub(crate) fn for_reader(&self, actor: &crate::Actor) -> Db {
         match (actor.role, actor.client_id) {
             (crate::Role::ClientViewer, Some(client_id)) => self.scoped_to_client(client_id),
             _ => self.clone(),
@@ -319,20 +329,20 @@ mod tests {
         assert_eq!(redact_url("sqlite://rampart.db?mode=rwc"), "sqlite://rampart.db?mode=rwc");
     }
 
-    #[tokio::test]
-    async fn migrations_as_another_role_only_on_the_same_postgresql_database() {
-        let refused = |r: Result<Db>| match r {
+    #[test]
+    fn migrations_as_another_role_only_on_the_same_postgresql_database() {
+        let refused = |r: Result<()>| match r {
             Err(e) => format!("{e:?}"),
-            Ok(_) => panic!("refused before connecting"),
+            Ok(()) => panic!("refused"),
         };
-        let other =
-            refused(Db::connect_as("postgres://app@db:5432/rampart", Some("postgres://owner@db:5432/test")).await);
+        let other = refused(Db::check_migration_url("postgres://app@db:5432/rampart", "postgres://owner@db:5432/test"));
         assert!(other.contains("name different databases"), "{other}");
         let host =
-            refused(Db::connect_as("postgres://app@db:5432/rampart", Some("postgres://owner@db2:5432/rampart")).await);
+            refused(Db::check_migration_url("postgres://app@db:5432/rampart", "postgres://owner@db2:5432/rampart"));
         assert!(host.contains("name different databases"), "{host}");
-        let sqlite = refused(Db::connect_as("sqlite://rampart.db", Some("sqlite://rampart.db")).await);
+        let sqlite = refused(Db::check_migration_url("sqlite://rampart.db", "sqlite://rampart.db"));
         assert!(sqlite.contains("for PostgreSQL"), "{sqlite}");
+        assert!(Db::check_migration_url("postgres://app@db:5432/rampart", "postgres://owner@db:5432/rampart").is_ok());
     }
 
     #[test]

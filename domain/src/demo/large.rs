@@ -18,8 +18,8 @@ use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::Result;
 use crate::identity::{self, NewUser};
+use crate::meetings::{Pack, PackAction, PackDecision, PackPoint};
 use crate::on_pool;
-use crate::reviews::meetings::{Pack, PackAction, PackDecision, PackPoint};
 use crate::reviews::{OccurrenceState, ReviewKind};
 use crate::scoring::model::{Band, ScoreSettings};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -361,7 +361,7 @@ pub async fn fill(db: &Db, shape: LargeShape, seed: u64, now: DateTime<Utc>) -> 
             clients,
             password: DEMO_PASSWORD.into(),
         };
-        identity::add_user(db, &cli, &new).await?;
+        identity::add_user(db, &cli, &new, now).await?;
         summary.users.push((email.to_string(), role));
     }
     Ok(summary)

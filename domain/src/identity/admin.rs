@@ -54,14 +54,22 @@ pub async fn list_people(db: &Db, actor: &Actor) -> Result<Vec<Person>> {
         .collect())
 }
 
+/// Whether the actor may give someone `role` (and so see and revoke such invitations): admins
+/// any role, managers client viewers.
+pub(crate) fn may_give(actor: &Actor, role: Role) -> bool {
+    actor.can(Permission::InviteClientViewers) && (role == Role::ClientViewer || actor.can(Permission::ManageUsers))
+}
+
 /// Refuses unless the actor may give someone `role`: admins any role, managers client viewers.
-pub(crate) fn require_may_give(actor: &Actor, role: Role) -> Result<()> {
+/// Giving anyone a staff role (every role but client viewer) is sensitive: it needs a recent
+/// confirmation.
+pub(crate) fn require_may_give(actor: &Actor, role: Role, now: DateTime<Utc>) -> Result<()> {
     actor.require(Permission::InviteClientViewers)?;
-    if role == Role::ClientViewer || actor.can(Permission::ManageUsers) {
-        Ok(())
-    } else {
-        Err(DomainError::Forbidden)
+    if role == Role::ClientViewer {
+        return Ok(());
     }
+    actor.require(Permission::ManageUsers)?;
+    actor.require_recent_confirmation(now)
 }
 
 /// A role with its clients, checked: (role, a client viewer's client, a technician's clients,
@@ -156,8 +164,16 @@ async fn apply(db: &Db, user: &User, change: Change<'_>, audit: Record) -> Resul
 /// Gives a user another role, with the clients the role needs (a client viewer's one client, a
 /// technician's clients or none for every client). Admins only; never one's own; the last
 /// active admin stays an admin. The user's sessions end.
-pub async fn change_role(db: &Db, actor: &Actor, email: &str, role: &str, clients: &[String]) -> Result<User> {
+pub async fn change_role(
+    db: &Db,
+    actor: &Actor,
+    email: &str,
+    role: &str,
+    clients: &[String],
+    now: DateTime<Utc>,
+) -> Result<User> {
     actor.require(Permission::ManageUsers)?;
+    actor.require_recent_confirmation(now)?;
     let user = target(db, actor, email, "role").await?;
     let mut errors = Vec::new();
     let placement = place(db, actor, role, clients, &mut errors).await?;
@@ -176,8 +192,15 @@ pub async fn change_role(db: &Db, actor: &Actor, email: &str, role: &str, client
 
 /// Sets the clients of a technician (none: every client) or the one client of a client viewer,
 /// keeping the role. Admins only; the user's sessions end.
-pub async fn assign_clients(db: &Db, actor: &Actor, email: &str, clients: &[String]) -> Result<User> {
+pub async fn assign_clients(
+    db: &Db,
+    actor: &Actor,
+    email: &str,
+    clients: &[String],
+    now: DateTime<Utc>,
+) -> Result<User> {
     actor.require(Permission::ManageUsers)?;
+    actor.require_recent_confirmation(now)?;
     let user = target(db, actor, email, "clients").await?;
     if !matches!(user.role, Role::Technician | Role::ClientViewer) {
         return Err(DomainError::invalid("clients", "Only technicians and client viewers are tied to clients."));
@@ -195,10 +218,12 @@ pub async fn assign_clients(db: &Db, actor: &Actor, email: &str, clients: &[Stri
     store::find_user(db, user.id).await?.map(|(user, _)| user).ok_or(DomainError::NotFound)
 }
 
-/// Disables a user: their sessions end at once and they cannot sign in. Admins only; never
+/// Disables a user: their sessions end at once and they cannot sign in. Admins only, after a
+/// recent confirmation (so are role and client changes, and enabling); never
 /// oneself; never the last active admin. Disabling a disabled user changes nothing.
-pub async fn disable_user(db: &Db, actor: &Actor, email: &str) -> Result<()> {
+pub async fn disable_user(db: &Db, actor: &Actor, email: &str, now: DateTime<Utc>) -> Result<()> {
     actor.require(Permission::ManageUsers)?;
+    actor.require_recent_confirmation(now)?;
     let user = target(db, actor, email, "account's state").await?;
     if user.disabled_at.is_some() {
         return Ok(());
@@ -208,12 +233,13 @@ pub async fn disable_user(db: &Db, actor: &Actor, email: &str) -> Result<()> {
         user.display_name,
         user.role.as_str()
     ));
-    apply(db, &user, Change::Disable(crate::clock::now()), audit).await
+    apply(db, &user, Change::Disable(now), audit).await
 }
 
 /// Enables a disabled user again. Admins only. Enabling an active user changes nothing.
-pub async fn enable_user(db: &Db, actor: &Actor, email: &str) -> Result<()> {
+pub async fn enable_user(db: &Db, actor: &Actor, email: &str, now: DateTime<Utc>) -> Result<()> {
     actor.require(Permission::ManageUsers)?;
+    actor.require_recent_confirmation(now)?;
     let user = target(db, actor, email, "account's state").await?;
     if user.disabled_at.is_none() {
         return Ok(());

@@ -22,13 +22,13 @@
 use super::admin::{self, Placement};
 use super::model::{self, Email};
 use super::{hash_password, store as users};
-use crate::audit::store::{append, lock_chain};
+use crate::audit::store::audited;
 use crate::audit::Record;
 use crate::authz::{Actor, Permission, Role};
 use crate::clients;
-use crate::db::BeginWrite;
+use crate::db::unique::USER_EMAIL;
 use crate::db::Db;
-use crate::error::{is_unique_violation, DomainError, FieldError, Result};
+use crate::error::{DomainError, FieldError, Result};
 use crate::on_pool;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{DateTime, Duration, Utc};
@@ -117,7 +117,7 @@ fn invalid() -> DomainError {
 pub async fn create_invitation(db: &Db, actor: &Actor, new: &NewInvitation, now: DateTime<Utc>) -> Result<Created> {
     actor.require(Permission::InviteClientViewers)?;
     if let Some(role) = Role::parse(&new.role) {
-        admin::require_may_give(actor, role)?;
+        admin::require_may_give(actor, role, now)?;
     }
     let mut errors = Vec::new();
     let email = Email::parse(&new.email).map_err(|m| errors.push(FieldError::new("email", m))).ok();
@@ -143,46 +143,40 @@ pub async fn create_invitation(db: &Db, actor: &Actor, new: &NewInvitation, now:
         audit = audit.client(id);
     }
     let hash = hash_token(&token);
-    let inserted: std::result::Result<Option<i64>, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let pending: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM invitations WHERE email = $1 AND used_at IS NULL AND revoked_at IS NULL \
-                 AND expires_at > $2",
-            )
-            .bind(email.as_str())
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            if pending > 0 {
-                return Ok(None);
-            }
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO invitations (email, role, token_hash, created_by, created_by_label, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            )
-            .bind(email.as_str())
-            .bind(role.as_str())
-            .bind(&hash)
-            .bind(actor.user_id)
-            .bind(&actor.email)
-            .bind(now)
-            .bind(expires_at)
-            .fetch_one(&mut *tx)
-            .await?;
-            for client_id in &client_ids {
-                sqlx::query("INSERT INTO invitation_clients (invitation_id, client_id) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(*client_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            append!(tx, chain, &audit)?;
-            tx.commit().await?;
-            Ok(Some(id))
+    let inserted: std::result::Result<Option<i64>, sqlx::Error> = audited!(db, |tx| {
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM invitations WHERE email = $1 AND used_at IS NULL AND revoked_at IS NULL \
+             AND expires_at > $2",
+        )
+        .bind(email.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        if pending > 0 {
+            return Ok(None);
         }
-        .await
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO invitations (email, role, token_hash, created_by, created_by_label, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(email.as_str())
+        .bind(role.as_str())
+        .bind(&hash)
+        .bind(actor.user_id)
+        .bind(&actor.email)
+        .bind(now)
+        .bind(expires_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        for client_id in &client_ids {
+            sqlx::query("INSERT INTO invitation_clients (invitation_id, client_id) VALUES ($1, $2)")
+                .bind(id)
+                .bind(*client_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.append(&audit).await?;
+        Some(id)
     });
     match inserted? {
         Some(id) => Ok(Created { id, email: email.as_str().to_owned(), token, expires_at }),
@@ -246,7 +240,7 @@ pub async fn list_pending(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<
     let mut out = Vec::new();
     for row in rows {
         let role = row.role()?;
-        if admin::require_may_give(actor, role).is_err() {
+        if !admin::may_give(actor, role) {
             continue;
         }
         let clients = clients_of(db, row.id).await?.into_iter().map(|(_, slug, _)| slug).collect();
@@ -270,32 +264,28 @@ pub async fn revoke_invitation(db: &Db, actor: &Actor, id: i64, now: DateTime<Ut
     let sql = format!("SELECT {COLUMNS} FROM invitations WHERE id = $1");
     let row: Option<InvitationRow> = on_pool!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
     let row = row.ok_or(DomainError::NotFound)?;
-    admin::require_may_give(actor, row.role()?).map_err(|_| DomainError::NotFound)?;
+    if !admin::may_give(actor, row.role()?) {
+        return Err(DomainError::NotFound);
+    }
     if !row.is_open(now) {
         return Err(DomainError::conflict(None, "This invitation was used, revoked or has expired already."));
     }
     let audit = Record::by(actor, "invitation.revoke", format!("invitation:{}", row.email))
         .summary(format!("revoked the invitation of {} as {}", row.email, row.role));
-    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let changed = sqlx::query(
-                "UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed != 1 {
-                return Ok(false);
-            }
-            append!(tx, chain, &audit)?;
-            tx.commit().await?;
-            Ok(true)
+    let done: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let changed = sqlx::query(
+            "UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Ok(false);
         }
-        .await
+        tx.append(&audit).await?;
+        true
     });
     if done? {
         Ok(())
@@ -368,58 +358,52 @@ pub async fn accept_invitation(
     }
     let invitation_id = row.id;
     let all_clients = assigned.is_empty();
-    let created: std::result::Result<Option<i64>, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let used = sqlx::query(
-                "UPDATE invitations SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL \
-                 AND expires_at > $1",
-            )
-            .bind(now)
-            .bind(invitation_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if used != 1 {
-                return Ok(None);
-            }
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO users (email, display_name, password_hash, role, client_id, all_clients, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            )
-            .bind(email.as_str())
-            .bind(&display_name)
-            .bind(&password_hash)
-            .bind(role.as_str())
-            .bind(client_id)
-            .bind(all_clients)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            for client in &assigned {
-                sqlx::query("INSERT INTO user_clients (user_id, client_id) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(*client)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query("UPDATE invitations SET user_id = $1 WHERE id = $2")
+    let created: std::result::Result<Option<i64>, sqlx::Error> = audited!(db, |tx| {
+        let used = sqlx::query(
+            "UPDATE invitations SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL \
+             AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(invitation_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if used != 1 {
+            return Ok(None);
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (email, display_name, password_hash, role, client_id, all_clients, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(email.as_str())
+        .bind(&display_name)
+        .bind(&password_hash)
+        .bind(role.as_str())
+        .bind(client_id)
+        .bind(all_clients)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        for client in &assigned {
+            sqlx::query("INSERT INTO user_clients (user_id, client_id) VALUES ($1, $2)")
                 .bind(id)
-                .bind(invitation_id)
+                .bind(*client)
                 .execute(&mut *tx)
                 .await?;
-            let audit = Record { actor_user_id: Some(id), ..audit.clone() };
-            append!(tx, chain, &audit)?;
-            tx.commit().await?;
-            Ok(Some(id))
         }
-        .await
+        sqlx::query("UPDATE invitations SET user_id = $1 WHERE id = $2")
+            .bind(id)
+            .bind(invitation_id)
+            .execute(&mut *tx)
+            .await?;
+        let audit = Record { actor_user_id: Some(id), ..audit.clone() };
+        tx.append(&audit).await?;
+        Some(id)
     });
     match created {
         Ok(Some(id)) => Ok(id),
         Ok(None) => Err(invalid()),
-        Err(e) if is_unique_violation(&e) => {
+        Err(e) if USER_EMAIL.is_violated_by(&e) => {
             Err(DomainError::conflict(None, format!("{} has an account already; sign in instead.", email.as_str())))
         }
         Err(e) => Err(e.into()),

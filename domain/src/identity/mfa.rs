@@ -13,10 +13,9 @@
 //! a user's app.
 
 use super::{store as users, throttle, totp};
-use crate::audit::store::{append, lock_chain};
+use crate::audit::store::audited;
 use crate::audit::{self, Record};
 use crate::authz::{Actor, Permission};
-use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::{DomainError, Result};
 use crate::on_pool;
@@ -74,9 +73,12 @@ pub async fn pending_enrolment(db: &Db, actor: &Actor) -> Result<Option<Enrolmen
     })
 }
 
-/// Starts (or restarts) enrolment of the actor's TOTP app. Refused when one is already active.
-pub async fn start_enrolment(db: &Db, actor: &Actor) -> Result<Enrolment> {
+/// Starts (or restarts) enrolment of the actor's TOTP app, after a recent confirmation of who
+/// they are (whoever holds an unattended session must not tie their own app to the account).
+/// Refused when one is already active.
+pub async fn start_enrolment(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Enrolment> {
     let user_id = actor.user_id.ok_or(DomainError::Unauthenticated)?;
+    actor.require_recent_confirmation(now)?;
     if is_enrolled(db, user_id).await? {
         return Err(DomainError::conflict(None, "Two-factor sign-in is already set up."));
     }
@@ -92,6 +94,7 @@ pub async fn start_enrolment(db: &Db, actor: &Actor) -> Result<Enrolment> {
 /// Confirms enrolment with a code from the app; returns the recovery codes, shown once.
 pub async fn confirm_enrolment(db: &Db, actor: &Actor, code: &str, now: DateTime<Utc>) -> Result<Vec<String>> {
     let user_id = actor.user_id.ok_or(DomainError::Unauthenticated)?;
+    actor.require_recent_confirmation(now)?;
     let Some((secret, confirmed)) = find_secret(db, user_id).await? else {
         return Err(DomainError::conflict(None, "Start setting up two-factor sign-in first."));
     };
@@ -114,8 +117,9 @@ pub async fn confirm_enrolment(db: &Db, actor: &Actor, code: &str, now: DateTime
 /// alone until they set it up again. Their sessions end with it (whoever holds one may be the
 /// one who has the phone). Nobody resets their own here: another admin or the command line
 /// does. Audited; `NotFound` for an unknown email.
-pub async fn reset(db: &Db, actor: &Actor, email: &str) -> Result<()> {
+pub async fn reset(db: &Db, actor: &Actor, email: &str, now: DateTime<Utc>) -> Result<()> {
     actor.require(Permission::ManageUsers)?;
+    actor.require_recent_confirmation(now)?;
     let email = email.trim().to_lowercase();
     let credentials = users::find_credentials(db, &email).await?.ok_or(DomainError::NotFound)?;
     if actor.user_id == Some(credentials.user_id) {
@@ -126,20 +130,14 @@ pub async fn reset(db: &Db, actor: &Actor, email: &str) -> Result<()> {
     }
     let audit = Record::by(actor, "mfa.reset", format!("user:{email}"))
         .summary("removed the two-factor app and recovery codes; their sessions end");
-    let done: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            for table in ["mfa_totp", "mfa_recovery_codes", "sessions"] {
-                sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
-                    .bind(credentials.user_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            append!(tx, chain, &audit)?;
-            tx.commit().await
+    let done: std::result::Result<(), sqlx::Error> = audited!(db, |tx| {
+        for table in ["mfa_totp", "mfa_recovery_codes", "sessions"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+                .bind(credentials.user_id)
+                .execute(&mut *tx)
+                .await?;
         }
-        .await
+        tx.append(&audit).await?;
     });
     Ok(done?)
 }
@@ -268,22 +266,16 @@ async fn find_secret(db: &Db, user_id: i64) -> Result<Option<(String, bool)>> {
 }
 
 async fn save_pending(db: &Db, user_id: i64, secret: &str, audit: &Record) -> Result<()> {
-    let done: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            sqlx::query(
-                "INSERT INTO mfa_totp (user_id, secret, confirmed_at, last_step) VALUES ($1, $2, NULL, 0) \
-                 ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, confirmed_at = NULL, last_step = 0",
-            )
-            .bind(user_id)
-            .bind(secret)
-            .execute(&mut *tx)
-            .await?;
-            append!(tx, chain, audit)?;
-            tx.commit().await
-        }
-        .await
+    let done: std::result::Result<(), sqlx::Error> = audited!(db, |tx| {
+        sqlx::query(
+            "INSERT INTO mfa_totp (user_id, secret, confirmed_at, last_step) VALUES ($1, $2, NULL, 0) \
+             ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, confirmed_at = NULL, last_step = 0",
+        )
+        .bind(user_id)
+        .bind(secret)
+        .execute(&mut *tx)
+        .await?;
+        tx.append(audit).await?;
     });
     Ok(done?)
 }
@@ -296,81 +288,63 @@ async fn save_confirmed(
     now: DateTime<Utc>,
     audit: &Record,
 ) -> Result<()> {
-    let done: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            sqlx::query("UPDATE mfa_totp SET confirmed_at = $1, last_step = $2 WHERE user_id = $3")
-                .bind(now)
-                .bind(step)
+    let done: std::result::Result<(), sqlx::Error> = audited!(db, |tx| {
+        sqlx::query("UPDATE mfa_totp SET confirmed_at = $1, last_step = $2 WHERE user_id = $3")
+            .bind(now)
+            .bind(step)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM mfa_recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        for hash in hashes {
+            sqlx::query("INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES ($1, $2)")
                 .bind(user_id)
+                .bind(hash)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM mfa_recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-            for hash in hashes {
-                sqlx::query("INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES ($1, $2)")
-                    .bind(user_id)
-                    .bind(hash)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await
         }
-        .await
+        tx.append(audit).await?;
     });
     Ok(done?)
 }
 
 /// Accepts `step` when it is later than the last accepted one (so a code works once).
 async fn accept_step(db: &Db, user_id: i64, step: i64, audit: &Record) -> Result<bool> {
-    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let changed = sqlx::query(
-                "UPDATE mfa_totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1 AND confirmed_at IS NOT NULL",
-            )
-            .bind(step)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed != 1 {
-                return Ok(false);
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
+    let done: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let changed = sqlx::query(
+            "UPDATE mfa_totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1 AND confirmed_at IS NOT NULL",
+        )
+        .bind(step)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Ok(false);
         }
-        .await
+        tx.append(audit).await?;
+        true
     });
     Ok(done?)
 }
 
 /// Marks an unused recovery code used; false when there is none with this hash.
 async fn use_recovery_code(db: &Db, user_id: i64, hash: &str, now: DateTime<Utc>, audit: &Record) -> Result<bool> {
-    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let changed = sqlx::query(
-                "UPDATE mfa_recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
-            )
-            .bind(now)
-            .bind(user_id)
-            .bind(hash)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed == 0 {
-                return Ok(false);
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
+    let done: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let changed = sqlx::query(
+            "UPDATE mfa_recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(false);
         }
-        .await
+        tx.append(audit).await?;
+        true
     });
     Ok(done?)
 }

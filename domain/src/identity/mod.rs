@@ -38,7 +38,7 @@ use crate::error::{DomainError, FieldError, Result};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use std::sync::OnceLock;
 
 #[derive(Debug, thiserror::Error)]
@@ -190,7 +190,9 @@ pub async fn sign_out_everywhere(db: &Db, actor: &Actor) -> Result<u64> {
     store::end_sessions(db, user_id, &audit).await
 }
 
-/// The acting user for a signed-in session, or `None` when the user is gone or disabled.
+/// The acting user for a signed-in session, or `None` when the user is gone or disabled. The
+/// web layer adds what the session knows ([`Actor::in_session`]: when its user last confirmed
+/// who they are, and whether the deployment requires two-factor sign-in of their role).
 pub async fn actor_for_user(db: &Db, user_id: i64) -> Result<Option<Actor>> {
     let Some((user, assigned)) = store::find_user(db, user_id).await? else { return Ok(None) };
     if user.disabled_at.is_some() {
@@ -209,6 +211,9 @@ pub async fn actor_for_user(db: &Db, user_id: i64) -> Result<Option<Actor>> {
         scope,
         client_id: user.client_id,
         client_slug: user.client_slug,
+        confirmed_at: None,
+        two_factor: user.two_factor,
+        two_factor_required: false,
     }))
 }
 
@@ -219,10 +224,10 @@ pub async fn list_users(db: &Db, actor: &Actor) -> Result<Vec<User>> {
 
 /// Creates a user. Client viewers name exactly one client; technicians may name the clients
 /// they are restricted to; other roles name none. Admins add anyone; managers client viewers.
-pub async fn add_user(db: &Db, actor: &Actor, new: &NewUser) -> Result<User> {
+pub async fn add_user(db: &Db, actor: &Actor, new: &NewUser, now: DateTime<Utc>) -> Result<User> {
     actor.require(Permission::InviteClientViewers)?;
     if let Some(role) = Role::parse(&new.role) {
-        admin::require_may_give(actor, role)?;
+        admin::require_may_give(actor, role, now)?;
     }
     let mut errors = Vec::new();
     let email = Email::parse(&new.email).map_err(|m| errors.push(FieldError::new("email", m))).ok();
@@ -254,6 +259,6 @@ pub async fn add_user(db: &Db, actor: &Actor, new: &NewUser) -> Result<User> {
         placement.role.as_str(),
         placement.described
     ));
-    let id = store::insert_user(db, &record, Utc::now(), &audit).await?;
+    let id = store::insert_user(db, &record, now, &audit).await?;
     store::find_user(db, id).await?.map(|(user, _)| user).ok_or(DomainError::NotFound)
 }

@@ -57,6 +57,8 @@ pub struct User {
     pub assigned: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub disabled_at: Option<DateTime<Utc>>,
+    /// Whether the user has set up two-factor sign-in (their app's first code was confirmed).
+    pub two_factor: bool,
 }
 
 /// A new user, as asked for by an admin or the command line.

@@ -1,11 +1,14 @@
 //! Step-up: a sensitive action needs a recent confirmation of identity, not only a session.
 //!
-//! Sensitive actions: changing a role, resetting someone's two-factor sign-in, disabling a
-//! user, inviting or adding an admin, exporting everything (the audit log, the access register)
-//! and the single sign-on settings. A session whose user entered their password (and their
-//! code, with two-factor sign-in) within [`WINDOW_MINUTES`] may do them; the web layer keeps the
-//! time of that confirmation in the session (signing in sets it too) and asks [`require_recent`]
-//! before calling the service. Anyone else is sent to confirm again (`/account/confirm`).
+//! Sensitive actions: changing a role or a person's clients, adding or inviting anyone but a
+//! client viewer, resetting someone's two-factor sign-in, disabling or enabling a user, setting
+//! up or replacing one's own two-factor app, the single sign-on settings, and exporting
+//! everything (the audit log, the access register). A user who entered their password (and
+//! their code, with two-factor sign-in) within [`crate::authz::CONFIRMATION_MINUTES`] may do
+//! them. The web layer keeps the time of that confirmation in the session (signing in sets it
+//! too) and hands it to the actor; the service of each sensitive action asks
+//! [`Actor::require_recent_confirmation`], whichever door it was called through. Anyone else
+//! is sent to confirm again (`/account/confirm`).
 //!
 //! Invariants:
 //! - A confirmation checks the password and, when the user has an app, a code from it or a
@@ -21,24 +24,7 @@ use crate::audit::{self, Record};
 use crate::authz::Actor;
 use crate::db::Db;
 use crate::error::{DomainError, Result};
-use chrono::{DateTime, Duration, Utc};
-
-/// How long a confirmation lets sensitive actions through.
-pub const WINDOW_MINUTES: i64 = 10;
-
-/// Refuses with [`DomainError::StepUpRequired`] unless `confirmed_at` (Unix seconds, as the
-/// session keeps it) lies within the last [`WINDOW_MINUTES`] before `now`.
-pub fn require_recent(confirmed_at: Option<i64>, now: DateTime<Utc>) -> Result<()> {
-    match confirmed_at {
-        Some(at) if is_recent(at, now) => Ok(()),
-        _ => Err(DomainError::StepUpRequired),
-    }
-}
-
-fn is_recent(at: i64, now: DateTime<Utc>) -> bool {
-    let age = now.timestamp() - at;
-    (0..=Duration::minutes(WINDOW_MINUTES).num_seconds()).contains(&age)
-}
+use chrono::{DateTime, Utc};
 
 /// Checks the actor's password and, when they have set up two-factor sign-in, a code (or a
 /// recovery code); the caller then records `now` as the time of confirmation. Throttled and
@@ -93,21 +79,4 @@ pub async fn confirm(
         audit::record(db, record).await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn a_confirmation_counts_for_ten_minutes_and_never_from_the_future() {
-        let now = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
-        let at = |seconds_ago: i64| Some(now.timestamp() - seconds_ago);
-        assert!(require_recent(at(0), now).is_ok());
-        assert!(require_recent(at(600), now).is_ok());
-        assert!(matches!(require_recent(at(601), now), Err(DomainError::StepUpRequired)));
-        assert!(matches!(require_recent(at(-60), now), Err(DomainError::StepUpRequired)));
-        assert!(matches!(require_recent(None, now), Err(DomainError::StepUpRequired)));
-    }
 }

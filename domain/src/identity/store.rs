@@ -1,17 +1,18 @@
 //! User storage. Callers authorize; see `mod.rs`.
 
 use super::model::User;
-use crate::audit::store::{append, lock_chain};
+use crate::audit::store::audited;
 use crate::audit::Record;
 use crate::authz::Role;
-use crate::db::BeginWrite;
+use crate::db::unique::USER_EMAIL;
 use crate::db::Db;
-use crate::error::{is_unique_violation, DomainError, Result};
+use crate::error::{DomainError, Result};
 use crate::on_pool;
 use chrono::{DateTime, Utc};
 
-const USER_COLUMNS: &str =
-    "u.id, u.email, u.display_name, u.role, u.client_id, c.slug AS client_slug, u.all_clients, u.created_at, u.disabled_at";
+const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.role, u.client_id, c.slug AS client_slug, u.all_clients, \
+     u.created_at, u.disabled_at, \
+     EXISTS (SELECT 1 FROM mfa_totp m WHERE m.user_id = u.id AND m.confirmed_at IS NOT NULL) AS two_factor";
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -24,6 +25,7 @@ struct UserRow {
     all_clients: bool,
     created_at: DateTime<Utc>,
     disabled_at: Option<DateTime<Utc>>,
+    two_factor: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +48,7 @@ impl TryFrom<UserRow> for User {
             assigned: Vec::new(),
             created_at: row.created_at,
             disabled_at: row.disabled_at,
+            two_factor: row.two_factor,
         })
     }
 }
@@ -129,38 +132,32 @@ pub struct UserRecord<'a> {
 /// Inserts a user with their assigned clients, and appends `audit`.
 pub async fn insert_user(db: &Db, user: &UserRecord<'_>, now: DateTime<Utc>, audit: &Record) -> Result<i64> {
     let all_clients = user.assigned.is_empty();
-    let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO users (email, display_name, password_hash, role, client_id, all_clients, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            )
-            .bind(user.email)
-            .bind(user.display_name)
-            .bind(user.password_hash)
-            .bind(user.role.as_str())
-            .bind(user.client_id)
-            .bind(all_clients)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            for client_id in user.assigned {
-                sqlx::query("INSERT INTO user_clients (user_id, client_id) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(*client_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok::<i64, sqlx::Error>(id)
+    let inserted: std::result::Result<i64, sqlx::Error> = audited!(db, |tx| {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (email, display_name, password_hash, role, client_id, all_clients, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(user.email)
+        .bind(user.display_name)
+        .bind(user.password_hash)
+        .bind(user.role.as_str())
+        .bind(user.client_id)
+        .bind(all_clients)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        for client_id in user.assigned {
+            sqlx::query("INSERT INTO user_clients (user_id, client_id) VALUES ($1, $2)")
+                .bind(id)
+                .bind(*client_id)
+                .execute(&mut *tx)
+                .await?;
         }
-        .await
+        tx.append(audit).await?;
+        id
     });
     inserted.map_err(|e| {
-        if is_unique_violation(&e) {
+        if USER_EMAIL.is_violated_by(&e) {
             DomainError::conflict(Some("email"), format!("A user with the email {} already exists.", user.email))
         } else {
             e.into()
@@ -180,20 +177,14 @@ pub async fn count_other_active_admins(db: &Db, email: &str) -> Result<i64> {
 
 /// Ends every session of a user and appends `audit`; returns how many sessions ended.
 pub async fn end_sessions(db: &Db, user_id: i64, audit: &Record) -> Result<u64> {
-    let done: std::result::Result<u64, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(ended)
-        }
-        .await
+    let done: std::result::Result<u64, sqlx::Error> = audited!(db, |tx| {
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.append(audit).await?;
+        ended
     });
     Ok(done?)
 }
@@ -221,74 +212,68 @@ pub enum Applied {
 /// serialises every audited change, so two admins demoting each other at once cannot both
 /// succeed.
 pub async fn apply_change(db: &Db, user_id: i64, change: &Change<'_>, audit: &Record) -> Result<Applied> {
-    let done: std::result::Result<Applied, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let current: Option<(String, Option<DateTime<Utc>>)> =
-                sqlx::query_as("SELECT role, disabled_at FROM users WHERE id = $1")
-                    .bind(user_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let Some((role, disabled_at)) = current else { return Ok(Applied::Missing) };
-            let stays_admin = match change {
-                Change::Role { role, .. } => *role == Role::Admin,
-                Change::Disable(_) => false,
-                Change::Enable => true,
-            };
-            if role == Role::Admin.as_str() && disabled_at.is_none() && !stays_admin {
-                let others: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1",
-                )
+    let done: std::result::Result<Applied, sqlx::Error> = audited!(db, |tx| {
+        let current: Option<(String, Option<DateTime<Utc>>)> =
+            sqlx::query_as("SELECT role, disabled_at FROM users WHERE id = $1")
                 .bind(user_id)
-                .fetch_one(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-                if others == 0 {
-                    return Ok(Applied::LastAdmin);
-                }
+        let Some((role, disabled_at)) = current else { return Ok(Applied::Missing) };
+        let stays_admin = match change {
+            Change::Role { role, .. } => *role == Role::Admin,
+            Change::Disable(_) => false,
+            Change::Enable => true,
+        };
+        if role == Role::Admin.as_str() && disabled_at.is_none() && !stays_admin {
+            let others: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1",
+            )
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if others == 0 {
+                return Ok(Applied::LastAdmin);
             }
-            match change {
-                Change::Role { role, client_id, assigned } => {
-                    let all_clients = *role != Role::Technician || assigned.is_empty();
-                    sqlx::query("UPDATE users SET role = $1, client_id = $2, all_clients = $3 WHERE id = $4")
-                        .bind(role.as_str())
-                        .bind(*client_id)
-                        .bind(all_clients)
-                        .bind(user_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("DELETE FROM user_clients WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-                    for client_id in assigned.iter() {
-                        sqlx::query("INSERT INTO user_clients (user_id, client_id) VALUES ($1, $2)")
-                            .bind(user_id)
-                            .bind(*client_id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-                Change::Disable(at) => {
-                    sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
-                        .bind(*at)
-                        .bind(user_id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                Change::Enable => {
-                    sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1")
-                        .bind(user_id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-            if !matches!(change, Change::Enable) {
-                // Old rights end with the change, on every server: the user signs in again.
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(Applied::Done)
         }
-        .await
+        match change {
+            Change::Role { role, client_id, assigned } => {
+                let all_clients = *role != Role::Technician || assigned.is_empty();
+                sqlx::query("UPDATE users SET role = $1, client_id = $2, all_clients = $3 WHERE id = $4")
+                    .bind(role.as_str())
+                    .bind(*client_id)
+                    .bind(all_clients)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM user_clients WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                for client_id in assigned.iter() {
+                    sqlx::query("INSERT INTO user_clients (user_id, client_id) VALUES ($1, $2)")
+                        .bind(user_id)
+                        .bind(*client_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            Change::Disable(at) => {
+                sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
+                    .bind(*at)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Change::Enable => {
+                sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        if !matches!(change, Change::Enable) {
+            // Old rights end with the change, on every server: the user signs in again.
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        }
+        tx.append(audit).await?;
+        Applied::Done
     });
     Ok(done?)
 }

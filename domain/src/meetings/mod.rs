@@ -17,9 +17,8 @@
 //! packs (`ViewReviews`, client viewers included, for their own client); admins and managers
 //! hold, edit and sign them (`ManageReviews`).
 
-use super::meeting_store::{self as store, Addition, MeetingEdit, MeetingRow, NewMeeting};
-use super::store::{self as review_store, Occurrence, OccurrenceChange, OccurrenceQuery};
-use super::{visible_occurrence, OccurrenceState, ReviewKind};
+mod store;
+
 use crate::access::{self, GrantQuery};
 use crate::audit::Record;
 use crate::authz::{Actor, Permission};
@@ -27,9 +26,12 @@ use crate::clients::model::clean_line;
 use crate::controls::ControlStatus;
 use crate::db::Db;
 use crate::error::{DomainError, FieldError, Result};
+use crate::reviews::store::{self as review_store, Occurrence, OccurrenceChange, OccurrenceQuery};
+use crate::reviews::{visible_occurrence, OccurrenceState, ReviewKind};
 use crate::scoring;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use store::{Addition, MeetingEdit, MeetingRow, NewMeeting};
 
 /// How far back the first meeting of a client looks.
 pub const FIRST_LOOKBACK_DAYS: i64 = 90;
@@ -402,6 +404,8 @@ pub async fn hold_meeting(db: &Db, actor: &Actor, occurrence_id: i64, now: DateT
 
 /// The meeting of an occurrence the actor may see, if it was held.
 pub async fn find_meeting(db: &Db, actor: &Actor, occurrence_id: i64) -> Result<Option<MeetingDetail>> {
+    // A client viewer reads through their client's row-security scope (see `Db::for_reader`).
+    let db = &db.for_reader(actor);
     let occurrence = visible_occurrence(db, actor, occurrence_id).await?;
     let Some(meeting) = store::find_meeting(db, Some(occurrence_id), None).await? else {
         return Ok(None);
@@ -802,6 +806,8 @@ pub async fn sign_off_meeting(
 
 /// The review pack of a meeting: frozen for a signed one, live for a draft.
 pub async fn get_pack(db: &Db, actor: &Actor, occurrence_id: i64, now: DateTime<Utc>) -> Result<Pack> {
+    // A client viewer reads through their client's row-security scope (see `Db::for_reader`).
+    let db = &db.for_reader(actor);
     let detail = get_meeting(db, actor, occurrence_id).await?;
     if detail.is_signed() {
         let frozen = detail.meeting.snapshot.as_deref().ok_or_else(|| DomainError::internal(MissingSnapshot))?;

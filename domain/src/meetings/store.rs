@@ -1,12 +1,12 @@
 //! Meeting storage. Callers authorize; see `meetings.rs`.
 
-use super::store::OccurrenceChange;
-use crate::audit::store::{append, lock_chain};
+use crate::audit::store::audited;
 use crate::audit::Record;
-use crate::db::BeginWrite;
+use crate::db::unique::MEETING_OCCURRENCE;
 use crate::db::Db;
-use crate::error::{is_unique_violation, DomainError, Result};
+use crate::error::{DomainError, Result};
 use crate::on_pool;
+use crate::reviews::store::OccurrenceChange;
 use chrono::{DateTime, NaiveDate, Utc};
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -93,32 +93,26 @@ pub struct NewMeeting<'a> {
 
 /// Inserts a draft meeting and appends `audit` (its object named by the new id).
 pub async fn insert_meeting(db: &Db, m: &NewMeeting<'_>, now: DateTime<Utc>, audit: &Record) -> Result<i64> {
-    let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO meetings (occurrence_id, client_id, held_on, agenda, state, created_at, created_by) \
-                 VALUES ($1, $2, $3, $4, 'draft', $5, $6) RETURNING id",
-            )
-            .bind(m.occurrence_id)
-            .bind(m.client_id)
-            .bind(m.held_on)
-            .bind(m.agenda)
-            .bind(now)
-            .bind(m.created_by)
-            .fetch_one(&mut *tx)
-            .await?;
-            let mut record = audit.clone();
-            record.object = format!("meeting:{id}");
-            append!(tx, chain, &record)?;
-            tx.commit().await?;
-            Ok(id)
-        }
-        .await
+    let inserted: std::result::Result<i64, sqlx::Error> = audited!(db, |tx| {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO meetings (occurrence_id, client_id, held_on, agenda, state, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, 'draft', $5, $6) RETURNING id",
+        )
+        .bind(m.occurrence_id)
+        .bind(m.client_id)
+        .bind(m.held_on)
+        .bind(m.agenda)
+        .bind(now)
+        .bind(m.created_by)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut record = audit.clone();
+        record.object = format!("meeting:{id}");
+        tx.append(&record).await?;
+        id
     });
     inserted.map_err(|e| {
-        if is_unique_violation(&e) {
+        if MEETING_OCCURRENCE.is_violated_by(&e) {
             DomainError::conflict(None, "This review already has a meeting.")
         } else {
             e.into()
@@ -138,32 +132,26 @@ pub struct MeetingEdit<'a> {
 
 /// Saves a draft meeting still at `version`; false (nothing written) otherwise.
 pub async fn update_meeting(db: &Db, e: &MeetingEdit<'_>, audit: &Record) -> Result<bool> {
-    let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let written = sqlx::query(
-                "UPDATE meetings SET held_on = $1, attendees_msp = $2, attendees_client = $3, agenda = $4, minutes = $5, \
-                 version = version + 1 WHERE id = $6 AND version = $7 AND state = 'draft'",
-            )
-            .bind(e.held_on)
-            .bind(e.attendees_msp)
-            .bind(e.attendees_client)
-            .bind(e.agenda)
-            .bind(e.minutes)
-            .bind(e.id)
-            .bind(e.version)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if written != 1 {
-                return Ok(false);
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
+    let changed: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let written = sqlx::query(
+            "UPDATE meetings SET held_on = $1, attendees_msp = $2, attendees_client = $3, agenda = $4, minutes = $5, \
+             version = version + 1 WHERE id = $6 AND version = $7 AND state = 'draft'",
+        )
+        .bind(e.held_on)
+        .bind(e.attendees_msp)
+        .bind(e.attendees_client)
+        .bind(e.agenda)
+        .bind(e.minutes)
+        .bind(e.id)
+        .bind(e.version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if written != 1 {
+            return Ok(false);
         }
-        .await
+        tx.append(audit).await?;
+        true
     });
     Ok(changed?)
 }
@@ -228,58 +216,52 @@ pub enum Addition<'a> {
 /// Writes the addition if the meeting is still a draft, and appends `audit`; false (nothing
 /// written) once it is signed.
 pub async fn add_to_meeting(db: &Db, meeting_id: i64, addition: &Addition<'_>, audit: &Record) -> Result<bool> {
-    let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            // The version moves so that a sign-off based on an older read is refused.
-            let draft = sqlx::query("UPDATE meetings SET version = version + 1 WHERE id = $1 AND state = 'draft'")
-                .bind(meeting_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if draft != 1 {
-                return Ok(false);
-            }
-            let written = match addition {
-                Addition::Decision { topic } => {
-                    sqlx::query("INSERT INTO meeting_decisions (meeting_id, topic) VALUES ($1, $2)")
-                        .bind(meeting_id)
-                        .bind(*topic)
-                        .execute(&mut *tx)
-                        .await?
-                }
-                Addition::Decide { decision_id, decision } => {
-                    sqlx::query("UPDATE meeting_decisions SET decision = $1 WHERE id = $2 AND meeting_id = $3")
-                        .bind(*decision)
-                        .bind(*decision_id)
-                        .bind(meeting_id)
-                        .execute(&mut *tx)
-                        .await?
-                }
-                Addition::Action { client_id, title, owner, due_on } => {
-                    sqlx::query(
-                        "INSERT INTO action_items (client_id, meeting_id, title, owner, due_on, state) \
-                         VALUES ($1, $2, $3, $4, $5, 'open')",
-                    )
-                    .bind(*client_id)
+    let changed: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        // The version moves so that a sign-off based on an older read is refused.
+        let draft = sqlx::query("UPDATE meetings SET version = version + 1 WHERE id = $1 AND state = 'draft'")
+            .bind(meeting_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if draft != 1 {
+            return Ok(false);
+        }
+        let written = match addition {
+            Addition::Decision { topic } => {
+                sqlx::query("INSERT INTO meeting_decisions (meeting_id, topic) VALUES ($1, $2)")
                     .bind(meeting_id)
-                    .bind(*title)
-                    .bind(*owner)
-                    .bind(*due_on)
+                    .bind(*topic)
                     .execute(&mut *tx)
                     .await?
-                }
             }
-            .rows_affected();
-            if written != 1 {
-                return Ok(false);
+            Addition::Decide { decision_id, decision } => {
+                sqlx::query("UPDATE meeting_decisions SET decision = $1 WHERE id = $2 AND meeting_id = $3")
+                    .bind(*decision)
+                    .bind(*decision_id)
+                    .bind(meeting_id)
+                    .execute(&mut *tx)
+                    .await?
             }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
+            Addition::Action { client_id, title, owner, due_on } => {
+                sqlx::query(
+                    "INSERT INTO action_items (client_id, meeting_id, title, owner, due_on, state) \
+                     VALUES ($1, $2, $3, $4, $5, 'open')",
+                )
+                .bind(*client_id)
+                .bind(meeting_id)
+                .bind(*title)
+                .bind(*owner)
+                .bind(*due_on)
+                .execute(&mut *tx)
+                .await?
+            }
         }
-        .await
+        .rows_affected();
+        if written != 1 {
+            return Ok(false);
+        }
+        tx.append(audit).await?;
+        true
     });
     Ok(changed?)
 }
@@ -294,29 +276,23 @@ pub async fn complete_action(
     now: DateTime<Utc>,
     audit: &Record,
 ) -> Result<bool> {
-    let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let written = sqlx::query(
-                "UPDATE action_items SET state = 'done', done_at = $1, done_by = $2, done_in_meeting_id = $3 \
-                 WHERE id = $4 AND state = 'open'",
-            )
-            .bind(now)
-            .bind(by)
-            .bind(in_meeting)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if written != 1 {
-                return Ok(false);
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
+    let changed: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let written = sqlx::query(
+            "UPDATE action_items SET state = 'done', done_at = $1, done_by = $2, done_in_meeting_id = $3 \
+             WHERE id = $4 AND state = 'open'",
+        )
+        .bind(now)
+        .bind(by)
+        .bind(in_meeting)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if written != 1 {
+            return Ok(false);
         }
-        .await
+        tx.append(audit).await?;
+        true
     });
     Ok(changed?)
 }
@@ -332,59 +308,53 @@ pub async fn sign_meeting(
     close: &OccurrenceChange<'_>,
     audit: (&Record, &Record),
 ) -> Result<bool> {
-    let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let written = sqlx::query(
-                "UPDATE meetings SET state = 'signed', signed_at = $1, signed_by = $2, snapshot = $3, version = version + 1 \
-                 WHERE id = $4 AND version = $5 AND state = 'draft'",
-            )
-            .bind(signed.0)
-            .bind(signed.1)
-            .bind(snapshot)
-            .bind(meeting_id)
-            .bind(version)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if written != 1 {
-                return Ok(false);
-            }
-            let (closed_at, closed_by) = close.closed.map_or((None, None), |(at, by)| (Some(at), Some(by)));
-            let closed = sqlx::query(
-                "UPDATE review_occurrences SET state = $1, note = $2, closed_at = $3, closed_by = $4, version = version + 1 \
-                 WHERE id = $5 AND version = $6 AND state IN ('planned', 'in_progress')",
-            )
-            .bind(close.state.as_str())
-            .bind(close.note)
-            .bind(closed_at)
-            .bind(closed_by)
-            .bind(close.id)
-            .bind(close.version)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if closed != 1 {
-                return Ok(false);
-            }
-            if let Some((n, due)) = close.next {
-                sqlx::query(
-                    "INSERT INTO review_occurrences (series_id, client_id, n, due_on, state) VALUES ($1, $2, $3, $4, 'planned')",
-                )
-                .bind(close.series_id)
-                .bind(close.client_id)
-                .bind(n)
-                .bind(due)
-                .execute(&mut *tx)
-                .await?;
-            }
-            append!(tx, chain, audit.0)?;
-            append!(tx, chain, audit.1)?;
-            tx.commit().await?;
-            Ok(true)
+    let changed: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let written = sqlx::query(
+            "UPDATE meetings SET state = 'signed', signed_at = $1, signed_by = $2, snapshot = $3, version = version + 1 \
+             WHERE id = $4 AND version = $5 AND state = 'draft'",
+        )
+        .bind(signed.0)
+        .bind(signed.1)
+        .bind(snapshot)
+        .bind(meeting_id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if written != 1 {
+            return Ok(false);
         }
-        .await
+        let (closed_at, closed_by) = close.closed.map_or((None, None), |(at, by)| (Some(at), Some(by)));
+        let closed = sqlx::query(
+            "UPDATE review_occurrences SET state = $1, note = $2, closed_at = $3, closed_by = $4, version = version + 1 \
+             WHERE id = $5 AND version = $6 AND state IN ('planned', 'in_progress')",
+        )
+        .bind(close.state.as_str())
+        .bind(close.note)
+        .bind(closed_at)
+        .bind(closed_by)
+        .bind(close.id)
+        .bind(close.version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if closed != 1 {
+            return Ok(false);
+        }
+        if let Some((n, due)) = close.next {
+            sqlx::query(
+                "INSERT INTO review_occurrences (series_id, client_id, n, due_on, state) VALUES ($1, $2, $3, $4, 'planned')",
+            )
+            .bind(close.series_id)
+            .bind(close.client_id)
+            .bind(n)
+            .bind(due)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.append(audit.0).await?;
+        tx.append(audit.1).await?;
+        true
     });
     Ok(changed?)
 }

@@ -75,6 +75,8 @@ impl Campaign {
 
 /// An occurrence with, for an access review, its grants under review.
 pub async fn get_campaign(db: &Db, actor: &Actor, occurrence_id: i64, now: DateTime<Utc>) -> Result<Campaign> {
+    // A client viewer reads through their client's row-security scope (see `Db::for_reader`).
+    let db = &db.for_reader(actor);
     let occurrence = super::visible_occurrence(db, actor, occurrence_id).await?;
     let items = if occurrence.kind == ReviewKind::AccessReview {
         actor.require_on_client(Permission::ViewAccess, occurrence.client_id)?;

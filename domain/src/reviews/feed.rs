@@ -5,10 +5,9 @@
 
 use super::model::{Calendar, OccurrenceState};
 use super::{list_schedule, Occurrence, ScheduleFilter};
-use crate::audit::store::{append, lock_chain};
+use crate::audit::store::audited;
 use crate::audit::Record;
 use crate::authz::{Actor, Permission};
-use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::{DomainError, Result};
 use crate::on_pool;
@@ -30,9 +29,7 @@ pub async fn rotate_token(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<
     let token_hash = hash(&token);
     let audit = Record::by(actor, "calendar_feed.rotate", format!("user:{user_id}"))
         .summary("a new calendar feed address; the old one stops working");
-    on_pool!(db, |pool| {
-        let mut tx = pool.begin_write().await?;
-        let mut chain = lock_chain!(tx)?;
+    audited!(db, |tx| {
         sqlx::query("DELETE FROM calendar_feeds WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO calendar_feeds (user_id, token_hash, created_at) VALUES ($1, $2, $3)")
             .bind(user_id)
@@ -40,9 +37,8 @@ pub async fn rotate_token(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        append!(tx, chain, &audit)?;
-        tx.commit().await?;
-    });
+        tx.append(&audit).await?;
+    })?;
     Ok(token)
 }
 

@@ -16,10 +16,8 @@
 
 pub mod campaign;
 pub mod feed;
-pub mod meeting_store;
-pub mod meetings;
 pub mod model;
-pub mod store;
+pub(crate) mod store;
 
 pub use model::{Cadence, Calendar, OccurrenceState, ReviewKind};
 pub use store::{Occurrence, OccurrenceQuery};
@@ -166,6 +164,8 @@ pub async fn client_reviews_of(
     client: &clients::Client,
     recent: i64,
 ) -> Result<(Vec<Occurrence>, Vec<Occurrence>)> {
+    // A client viewer reads through their client's row-security scope (see `Db::for_reader`).
+    let db = &db.for_reader(actor);
     actor.require_on_client(Permission::ViewReviews, client.id)?;
     let (assigned_to, only_client) = clients::visibility(actor).binds();
     let query = OccurrenceQuery { client_id: Some(client.id), assigned_to, only_client, ..Default::default() };
@@ -176,7 +176,7 @@ pub async fn client_reviews_of(
     Ok((open, closed))
 }
 
-/// The schedule across the clients the actor may see (or one client), by due day.
+/// The reviews of the schedule's filter, every one (the month calendar). See [`page_schedule`].
 pub async fn list_schedule(
     db: &Db,
     actor: &Actor,
@@ -184,6 +184,54 @@ pub async fn list_schedule(
     calendar: &Calendar,
     now: DateTime<Utc>,
 ) -> Result<Vec<Occurrence>> {
+    // A client viewer reads through their client's row-security scope (see `Db::for_reader`).
+    let db = &db.for_reader(actor);
+    let query = schedule_query(db, actor, filter, calendar, now).await?;
+    store::list_occurrences(db, query).await
+}
+
+/// Reviews per page of the schedule.
+pub const SCHEDULE_PAGE_SIZE: u32 = 50;
+
+/// One page of the schedule.
+#[derive(Debug, Clone)]
+pub struct SchedulePage {
+    pub items: Vec<Occurrence>,
+    pub total: i64,
+    pub page: u32,
+    pub pages: u32,
+}
+
+/// Page `page` (from 1) of the reviews of the schedule's filter, the soonest due first.
+pub async fn page_schedule(
+    db: &Db,
+    actor: &Actor,
+    filter: &ScheduleFilter,
+    page: u32,
+    calendar: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<SchedulePage> {
+    // A client viewer reads through their client's row-security scope (see `Db::for_reader`).
+    let db = &db.for_reader(actor);
+    let query = schedule_query(db, actor, filter, calendar, now).await?;
+    let total = store::count_occurrences(db, query).await?;
+    let size = i64::from(SCHEDULE_PAGE_SIZE);
+    let pages = u32::try_from((total + size - 1) / size).unwrap_or(u32::MAX).max(1);
+    let page = page.clamp(1, pages);
+    let offset = i64::from(page - 1) * size;
+    let items = store::list_occurrences(db, OccurrenceQuery { limit: size, offset, ..query }).await?;
+    Ok(SchedulePage { items, total, page, pages })
+}
+
+/// The query of a schedule filter, after checking what the actor may see. A state of "open"
+/// means planned or in progress; "overdue only" means open and due before today.
+async fn schedule_query(
+    db: &Db,
+    actor: &Actor,
+    filter: &ScheduleFilter,
+    calendar: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<OccurrenceQuery<'static>> {
     let client_id = if filter.client.trim().is_empty() {
         actor.require(Permission::ViewPortfolio)?;
         None
@@ -196,30 +244,28 @@ pub async fn list_schedule(
         "" => None,
         k => Some(ReviewKind::parse(k).ok_or_else(|| DomainError::invalid("kind", "Choose a kind of review."))?),
     };
-    let state = match filter.state.trim() {
-        "" => None,
-        s => Some(OccurrenceState::parse(s).ok_or_else(|| DomainError::invalid("state", "Choose a state."))?),
+    let (state, open) = match filter.state.trim() {
+        "" => (None, false),
+        "open" => (None, true),
+        s => (Some(OccurrenceState::parse(s).ok_or_else(|| DomainError::invalid("state", "Choose a state."))?), false),
+    };
+    // Overdue: open, and the due day has ended in the MSP's calendar (it is before today).
+    let due_to = match (filter.overdue_only, calendar.today(now).pred_opt()) {
+        (true, Some(yesterday)) => Some(filter.due_to.map_or(yesterday, |d| d.min(yesterday))),
+        _ => filter.due_to,
     };
     let (assigned_to, only_client) = clients::visibility(actor).binds();
-    let mut found = store::list_occurrences(
-        db,
-        OccurrenceQuery {
-            client_id,
-            kind: kind.map(|k| k.as_str()),
-            state: state.map(|s| s.as_str()),
-            open_only: filter.overdue_only,
-            due_from: filter.due_from,
-            due_to: filter.due_to,
-            assigned_to,
-            only_client,
-            ..Default::default()
-        },
-    )
-    .await?;
-    if filter.overdue_only {
-        found.retain(|o| calendar.is_overdue(o.due_on, o.state, now));
-    }
-    Ok(found)
+    Ok(OccurrenceQuery {
+        client_id,
+        kind: kind.map(|k| k.as_str()),
+        state: state.map(|s| s.as_str()),
+        open_only: open || filter.overdue_only,
+        due_from: filter.due_from,
+        due_to,
+        assigned_to,
+        only_client,
+        ..Default::default()
+    })
 }
 
 #[derive(Debug, Clone, Default)]
@@ -348,6 +394,8 @@ pub async fn change_occurrence(
 
 /// An occurrence on a client the actor may see; otherwise not found.
 pub async fn visible_occurrence(db: &Db, actor: &Actor, id: i64) -> Result<Occurrence> {
+    // A client viewer reads through their client's row-security scope (see `Db::for_reader`).
+    let db = &db.for_reader(actor);
     let occurrence = store::list_occurrences(db, OccurrenceQuery { occurrence_id: Some(id), ..Default::default() })
         .await?
         .pop()

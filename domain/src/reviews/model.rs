@@ -2,9 +2,9 @@
 //! start (so that a series starting on 31 January is due on the last day of February and on 31
 //! March again, never drifting), overdue after the due day ends in the MSP's time zone.
 
+pub use crate::calendar::Calendar;
 use crate::clients::ImpactTier;
-use chrono::{DateTime, Months, NaiveDate, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Months, NaiveDate, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReviewKind {
@@ -178,51 +178,18 @@ impl OccurrenceState {
     }
 }
 
-/// The MSP's calendar: dates are days in its time zone; instants are stored in UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Calendar {
-    pub zone: Tz,
-}
-
-impl Default for Calendar {
-    fn default() -> Self {
-        Calendar { zone: Tz::UTC }
-    }
-}
-
+/// Reviews ask the MSP's calendar one question of their own.
 impl Calendar {
-    /// A calendar in an IANA zone ("Europe/Berlin"); `None` for an unknown name.
-    pub fn named(zone: &str) -> Option<Calendar> {
-        zone.trim().parse::<Tz>().ok().map(|zone| Calendar { zone })
-    }
-
-    /// The MSP's date at `now`.
-    pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
-        now.with_timezone(&self.zone).date_naive()
-    }
-
-    /// The instant a due day ends in the MSP's zone (the start of the next day), in UTC.
-    pub fn end_of(&self, day: NaiveDate) -> DateTime<Utc> {
-        let next = day.succ_opt().unwrap_or(day);
-        let midnight = next.and_hms_opt(0, 0, 0).expect("midnight exists as a naive time");
-        // A zone that skips midnight (a DST change at 00:00) starts the day at the first valid instant.
-        self.zone
-            .from_local_datetime(&midnight)
-            .earliest()
-            .or_else(|| self.zone.from_local_datetime(&(midnight + chrono::Duration::hours(1))).earliest())
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_else(|| midnight.and_utc())
-    }
-
     /// Open after the end of its due day.
     pub fn is_overdue(&self, due: NaiveDate, state: OccurrenceState, now: DateTime<Utc>) -> bool {
-        !state.is_closed() && now >= self.end_of(due)
+        !state.is_closed() && self.has_ended(due, now)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -1,11 +1,11 @@
 //! Review-schedule storage. Callers authorize; see `mod.rs`.
 
 use super::model::{Cadence, OccurrenceState, ReviewKind};
-use crate::audit::store::{append, lock_chain};
+use crate::audit::store::audited;
 use crate::audit::Record;
-use crate::db::BeginWrite;
+use crate::db::unique::REVIEW_SERIES_KIND;
 use crate::db::Db;
-use crate::error::{is_unique_violation, DomainError, Result};
+use crate::error::{DomainError, Result};
 use crate::on_pool;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -15,17 +15,6 @@ struct BadValue(String);
 
 fn bad(value: &str) -> DomainError {
     DomainError::internal(BadValue(value.to_string()))
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Series {
-    pub id: i64,
-    pub client_id: i64,
-    pub kind: ReviewKind,
-    pub title: String,
-    pub cadence: Cadence,
-    pub owner: String,
-    pub starts_on: NaiveDate,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,10 +107,36 @@ pub struct OccurrenceQuery<'a> {
     /// Only closed ones (done or skipped), the latest closed first.
     pub closed_latest_first: bool,
     pub limit: i64,
+    /// How many to pass over first (for pages).
+    pub offset: i64,
 }
 
-pub async fn list_occurrences(db: &Db, q: OccurrenceQuery<'_>) -> Result<Vec<Occurrence>> {
-    let limit = if q.limit <= 0 { 10_000 } else { q.limit };
+/// Binds the filter's parameters $1 to $9 of [`FILTER`] to a query.
+macro_rules! bind_filter {
+    ($query:expr, $q:expr) => {
+        $query
+            .bind($q.occurrence_id)
+            .bind($q.client_id)
+            .bind($q.kind)
+            .bind($q.state)
+            .bind($q.open_only)
+            .bind($q.due_from)
+            .bind($q.due_to)
+            .bind($q.assigned_to)
+            .bind($q.only_client)
+    };
+}
+
+const FILTER: &str = "FROM review_occurrences o JOIN review_series s ON s.id = o.series_id \
+     JOIN clients c ON c.id = o.client_id \
+     WHERE ($1 IS NULL OR o.id = $1) AND ($2 IS NULL OR o.client_id = $2) AND ($3 IS NULL OR s.kind = $3) \
+       AND ($4 IS NULL OR o.state = $4) AND (NOT $5 OR o.state IN ('planned', 'in_progress')) \
+       AND ($6 IS NULL OR o.due_on >= $6) AND ($7 IS NULL OR o.due_on <= $7) \
+       AND ($8 IS NULL OR c.id IN (SELECT a.client_id FROM user_clients a WHERE a.user_id = $8)) \
+       AND ($9 IS NULL OR c.id = $9) AND c.archived_at IS NULL AND s.ended_at IS NULL";
+
+/// The plain equalities beside [`FILTER`]'s optional ones, which SQLite plans with an index.
+fn narrowing(q: &OccurrenceQuery<'_>) -> String {
     // One review by its id, one client's by the client index: SQLite plans `($2 IS NULL OR
     // o.client_id = $2)` as a scan of every review in due order (tens of milliseconds on the
     // large set), but uses the index for a plain equality added beside it.
@@ -142,40 +157,33 @@ pub async fn list_occurrences(db: &Db, q: OccurrenceQuery<'_>) -> Result<Vec<Occ
     if q.due_to.is_some() {
         narrow.push_str(" AND o.due_on <= $7");
     }
-    let order = if q.closed_latest_first {
+    if q.closed_latest_first {
         narrow.push_str(" AND o.state IN ('done', 'skipped')");
-        "o.closed_at DESC NULLS LAST, o.id DESC"
-    } else {
-        "o.due_on, c.name, s.kind, o.id"
-    };
+    }
+    narrow
+}
+
+pub async fn list_occurrences(db: &Db, q: OccurrenceQuery<'_>) -> Result<Vec<Occurrence>> {
+    let limit = if q.limit <= 0 { 10_000 } else { q.limit };
+    let order =
+        if q.closed_latest_first { "o.closed_at DESC NULLS LAST, o.id DESC" } else { "o.due_on, c.name, s.kind, o.id" };
     let sql = format!(
         "SELECT o.id, o.series_id, o.client_id, c.slug AS client_slug, c.name AS client_name, s.kind, s.title, \
              s.cadence, s.owner, s.starts_on AS series_starts_on, o.n, o.due_on, o.scheduled_on, o.state, o.note, \
              o.started_at, o.closed_at, o.closed_by, o.version \
-             FROM review_occurrences o JOIN review_series s ON s.id = o.series_id JOIN clients c ON c.id = o.client_id \
-             WHERE ($1 IS NULL OR o.id = $1) AND ($2 IS NULL OR o.client_id = $2) AND ($3 IS NULL OR s.kind = $3) \
-               AND ($4 IS NULL OR o.state = $4) AND (NOT $5 OR o.state IN ('planned', 'in_progress')) \
-               AND ($6 IS NULL OR o.due_on >= $6) AND ($7 IS NULL OR o.due_on <= $7) \
-               AND ($8 IS NULL OR c.id IN (SELECT a.client_id FROM user_clients a WHERE a.user_id = $8)) \
-               AND ($9 IS NULL OR c.id = $9) AND c.archived_at IS NULL AND s.ended_at IS NULL \
-             {narrow} ORDER BY {order} LIMIT $10"
+             {FILTER}{} ORDER BY {order} LIMIT $10 OFFSET $11",
+        narrowing(&q)
     );
     let rows: Vec<OccurrenceRow> = on_pool!(db, |pool| {
-        sqlx::query_as(&sql)
-            .bind(q.occurrence_id)
-            .bind(q.client_id)
-            .bind(q.kind)
-            .bind(q.state)
-            .bind(q.open_only)
-            .bind(q.due_from)
-            .bind(q.due_to)
-            .bind(q.assigned_to)
-            .bind(q.only_client)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
+        bind_filter!(sqlx::query_as(&sql), q).bind(limit).bind(q.offset.max(0)).fetch_all(pool).await?
     });
     rows.into_iter().map(Occurrence::try_from).collect()
+}
+
+/// How many occurrences the query finds (its limit and offset aside).
+pub async fn count_occurrences(db: &Db, q: OccurrenceQuery<'_>) -> Result<i64> {
+    let sql = format!("SELECT COUNT(*) {FILTER}{}", narrowing(&q));
+    Ok(on_pool!(db, |pool| bind_filter!(sqlx::query_scalar(&sql), q).fetch_one(pool).await?))
 }
 
 pub struct NewSeries<'a> {
@@ -191,42 +199,36 @@ pub struct NewSeries<'a> {
 /// Inserts a series and its first occurrence (due on the start) together, and appends `audit`
 /// (its object named by the new id).
 pub async fn insert_series(db: &Db, s: &NewSeries<'_>, now: DateTime<Utc>, audit: &Record) -> Result<i64> {
-    let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO review_series (client_id, kind, title, cadence, owner, starts_on, created_at, created_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-            )
-            .bind(s.client_id)
-            .bind(s.kind.as_str())
-            .bind(s.title)
-            .bind(s.cadence.as_str())
-            .bind(s.owner)
-            .bind(s.starts_on)
-            .bind(now)
-            .bind(s.created_by)
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO review_occurrences (series_id, client_id, n, due_on, state) VALUES ($1, $2, 0, $3, 'planned')",
-            )
-            .bind(id)
-            .bind(s.client_id)
-            .bind(s.starts_on)
-            .execute(&mut *tx)
-            .await?;
-            let mut record = audit.clone();
-            record.object = format!("review_series:{id}");
-            append!(tx, chain, &record)?;
-            tx.commit().await?;
-            Ok(id)
-        }
-        .await
+    let inserted: std::result::Result<i64, sqlx::Error> = audited!(db, |tx| {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO review_series (client_id, kind, title, cadence, owner, starts_on, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(s.client_id)
+        .bind(s.kind.as_str())
+        .bind(s.title)
+        .bind(s.cadence.as_str())
+        .bind(s.owner)
+        .bind(s.starts_on)
+        .bind(now)
+        .bind(s.created_by)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO review_occurrences (series_id, client_id, n, due_on, state) VALUES ($1, $2, 0, $3, 'planned')",
+        )
+        .bind(id)
+        .bind(s.client_id)
+        .bind(s.starts_on)
+        .execute(&mut *tx)
+        .await?;
+        let mut record = audit.clone();
+        record.object = format!("review_series:{id}");
+        tx.append(&record).await?;
+        id
     });
     inserted.map_err(|e| {
-        if is_unique_violation(&e) {
+        if REVIEW_SERIES_KIND.is_violated_by(&e) {
             DomainError::conflict(
                 Some("kind"),
                 format!("This client already has a running {} series.", s.kind.label().to_lowercase()),
@@ -263,58 +265,52 @@ pub async fn change_occurrence(db: &Db, c: &OccurrenceChange<'_>, audit: &Record
         Some((at, by)) => (Some(at), Some(by)),
         None => (None, None),
     };
-    let changed: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let written = sqlx::query(
-                "UPDATE review_occurrences SET state = $1, scheduled_on = $2, note = $3, closed_at = $4, closed_by = $5, \
-                 version = version + 1 WHERE id = $6 AND version = $7",
-            )
-            .bind(c.state.as_str())
-            .bind(c.scheduled_on)
-            .bind(c.note)
-            .bind(closed_at)
-            .bind(closed_by)
-            .bind(c.id)
-            .bind(c.version)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if written != 1 {
-                return Ok(false);
-            }
-            if let Some((at, items)) = c.started {
-                sqlx::query("UPDATE review_occurrences SET started_at = $1 WHERE id = $2")
-                    .bind(at)
-                    .bind(c.id)
-                    .execute(&mut *tx)
-                    .await?;
-                for (grant_id, risk) in items {
-                    sqlx::query("INSERT INTO access_review_items (occurrence_id, grant_id, risk) VALUES ($1, $2, $3)")
-                        .bind(c.id)
-                        .bind(*grant_id)
-                        .bind(*risk)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-            if let Some((n, due)) = c.next {
-                sqlx::query(
-                    "INSERT INTO review_occurrences (series_id, client_id, n, due_on, state) VALUES ($1, $2, $3, $4, 'planned')",
-                )
-                .bind(c.series_id)
-                .bind(c.client_id)
-                .bind(n)
-                .bind(due)
+    let changed: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let written = sqlx::query(
+            "UPDATE review_occurrences SET state = $1, scheduled_on = $2, note = $3, closed_at = $4, closed_by = $5, \
+             version = version + 1 WHERE id = $6 AND version = $7",
+        )
+        .bind(c.state.as_str())
+        .bind(c.scheduled_on)
+        .bind(c.note)
+        .bind(closed_at)
+        .bind(closed_by)
+        .bind(c.id)
+        .bind(c.version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if written != 1 {
+            return Ok(false);
+        }
+        if let Some((at, items)) = c.started {
+            sqlx::query("UPDATE review_occurrences SET started_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(c.id)
                 .execute(&mut *tx)
                 .await?;
+            for (grant_id, risk) in items {
+                sqlx::query("INSERT INTO access_review_items (occurrence_id, grant_id, risk) VALUES ($1, $2, $3)")
+                    .bind(c.id)
+                    .bind(*grant_id)
+                    .bind(*risk)
+                    .execute(&mut *tx)
+                    .await?;
             }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
         }
-        .await
+        if let Some((n, due)) = c.next {
+            sqlx::query(
+                "INSERT INTO review_occurrences (series_id, client_id, n, due_on, state) VALUES ($1, $2, $3, $4, 'planned')",
+            )
+            .bind(c.series_id)
+            .bind(c.client_id)
+            .bind(n)
+            .bind(due)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.append(audit).await?;
+        true
     });
     Ok(changed?)
 }
@@ -378,53 +374,47 @@ pub struct Decision<'a> {
 /// `audit`; false (nothing written) when the campaign is not in progress.
 pub async fn decide(db: &Db, item: &ItemRow, d: &Decision<'_>, audit: &Record) -> Result<bool> {
     let Decision { decision, reason, by, ref effect, now } = *d;
-    let decided: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let written = sqlx::query(
-                "UPDATE access_review_items SET decision = $1, reason = $2, decided_by = $3, decided_at = $4 \
-                 WHERE id = $5 AND occurrence_id IN (SELECT id FROM review_occurrences WHERE state = 'in_progress')",
-            )
-            .bind(decision)
-            .bind(reason)
-            .bind(by)
-            .bind(now)
-            .bind(item.id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if written != 1 {
-                return Ok(false);
-            }
-            match effect {
-                GrantEffect::None => {}
-                GrantEffect::Reviewed => {
-                    sqlx::query(
-                        "UPDATE grants SET last_reviewed_at = $1, last_reviewed_by = $2, reapproval_due_at = NULL \
-                         WHERE id = $3 AND revoked_at IS NULL",
-                    )
-                    .bind(now)
-                    .bind(by)
-                    .bind(item.grant_id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                GrantEffect::RevokeBy(due) => {
-                    sqlx::query(
-                        "UPDATE grants SET revoke_due_at = COALESCE(revoke_due_at, $1) WHERE id = $2 AND revoked_at IS NULL",
-                    )
-                    .bind(*due)
-                    .bind(item.grant_id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
+    let decided: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let written = sqlx::query(
+            "UPDATE access_review_items SET decision = $1, reason = $2, decided_by = $3, decided_at = $4 \
+             WHERE id = $5 AND occurrence_id IN (SELECT id FROM review_occurrences WHERE state = 'in_progress')",
+        )
+        .bind(decision)
+        .bind(reason)
+        .bind(by)
+        .bind(now)
+        .bind(item.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if written != 1 {
+            return Ok(false);
         }
-        .await
+        match effect {
+            GrantEffect::None => {}
+            GrantEffect::Reviewed => {
+                sqlx::query(
+                    "UPDATE grants SET last_reviewed_at = $1, last_reviewed_by = $2, reapproval_due_at = NULL \
+                     WHERE id = $3 AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(by)
+                .bind(item.grant_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            GrantEffect::RevokeBy(due) => {
+                sqlx::query(
+                    "UPDATE grants SET revoke_due_at = COALESCE(revoke_due_at, $1) WHERE id = $2 AND revoked_at IS NULL",
+                )
+                .bind(*due)
+                .bind(item.grant_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.append(audit).await?;
+        true
     });
     Ok(decided?)
 }

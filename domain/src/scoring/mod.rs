@@ -1,4 +1,4 @@
-//! The risk score: a transparent per-client score (shared/domain/scoring.md §5.4, formula in
+//! The risk score: a transparent per-client score (docs/specs/scoring.md §5.4, formula in
 //! [`model`]), its daily history, the charts that explain it ([`charts`]), and the portfolio's
 //! ranking and governance debt.
 //!
@@ -294,6 +294,8 @@ pub async fn client_charts_kept(
     client: &clients::Client,
     now: DateTime<Utc>,
 ) -> Result<Arc<(ClientScore, Vec<Chart>)>> {
+    // A client viewer reads through their client's row-security scope (see `Db::for_reader`).
+    let db = &db.for_reader(actor);
     static KEPT: memo::Memo<(ClientScore, Vec<Chart>)> = memo::Memo::with_capacity(64);
     actor.require_on_client(Permission::ViewControls, client.id)?;
     let with_access = actor.can_on_client(Permission::ViewAccess, client.id);
@@ -386,6 +388,8 @@ pub async fn client_chart_svg(
     kind: ChartKind,
     now: DateTime<Utc>,
 ) -> Result<Arc<String>> {
+    // A client viewer reads through their client's row-security scope (see `Db::for_reader`).
+    let db = &db.for_reader(actor);
     static DRAWN: memo::Memo<String> = memo::Memo::with_capacity(64);
     let client = clients::get_client(db, actor, slug).await?;
     actor.require_on_client(Permission::ViewControls, client.id)?;

@@ -1,4 +1,4 @@
-//! The score itself: the formula of shared/domain/scoring.md §5.4, pure and integer-only.
+//! The score itself: the formula of docs/specs/scoring.md §5.4, pure and integer-only.
 //!
 //! For one client, over the controls on its checklist that apply (not applicable ones are left
 //! out), with `w` the control's severity (1–5) and `s` its credit (1 implemented, ½ partial,

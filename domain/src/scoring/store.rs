@@ -38,31 +38,24 @@ pub async fn save_settings(
     now: DateTime<Utc>,
     audit: &crate::audit::Record,
 ) -> Result<()> {
-    let result: std::result::Result<(), sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = crate::audit::store::lock_chain!(tx)?;
-            for spec in SETTINGS {
-                let value = settings.get(spec.key).unwrap_or(spec.default);
-                sqlx::query(
-                    "INSERT INTO score_settings (key, value, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, \
-                     updated_by = excluded.updated_by",
-                )
-                .bind(spec.key)
-                .bind(value)
-                .bind(now)
-                .bind(by)
-                .execute(&mut *tx)
-                .await?;
-            }
-            crate::audit::store::append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok::<(), sqlx::Error>(())
+    crate::audit::store::audited!(db, |tx| {
+        for spec in SETTINGS {
+            let value = settings.get(spec.key).unwrap_or(spec.default);
+            sqlx::query(
+                "INSERT INTO score_settings (key, value, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, \
+                 updated_by = excluded.updated_by",
+            )
+            .bind(spec.key)
+            .bind(value)
+            .bind(now)
+            .bind(by)
+            .execute(&mut *tx)
+            .await?;
         }
-        .await
-    });
-    Ok(result?)
+        tx.append(audit).await?;
+    })?;
+    Ok(())
 }
 
 /// When the settings were last changed, and by whom.

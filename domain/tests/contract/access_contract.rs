@@ -20,7 +20,7 @@ async fn client(db: &Db, slug: &str) {
         impact_tier: "standard".into(),
         ..Default::default()
     };
-    clients::create_client(db, &cli(), &input).await.unwrap();
+    clients::create_client(db, &cli(), &input, chrono::Utc::now()).await.unwrap();
 }
 
 use rampart_domain::testing::user;

@@ -21,7 +21,7 @@ fn now() -> DateTime<Utc> {
 async fn client(db: &Db, slug: &str, name: &str) {
     let input =
         ClientInput { name: name.into(), slug: slug.into(), impact_tier: "standard".into(), ..Default::default() };
-    clients::create_client(db, &cli(), &input).await.unwrap();
+    clients::create_client(db, &cli(), &input, chrono::Utc::now()).await.unwrap();
 }
 
 use rampart_domain::testing::user;
@@ -490,7 +490,7 @@ contract_test!(the_export_shows_what_one_may_see_neutralised_and_re_imports, |db
 
 contract_test!(the_example_file_imports_into_the_demo_data, |db| {
     rampart_domain::demo::fill(&db, rampart_domain::demo::DemoSize::Small, 1).await.unwrap();
-    let example = include_str!("../../docs/examples/access-import.csv");
+    let example = include_str!("../../../docs/examples/access-import.csv");
     let preview = csv_io::preview_import(&db, &cli(), example, now()).await.unwrap();
     assert!(preview.can_commit(), "{preview:#?}");
     assert!(preview.rows.iter().any(|r| r.action == RowAction::NewGrant), "a known technician gets a grant");

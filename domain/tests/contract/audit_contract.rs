@@ -30,8 +30,9 @@ async fn user(db: &Db, email: &str, role: &str) -> Actor {
         clients: Vec::new(),
         password: PASSWORD.into(),
     };
-    let user = identity::add_user(db, &cli(), &new).await.unwrap();
-    identity::actor_for_user(db, user.id).await.unwrap().unwrap()
+    let user = identity::add_user(db, &cli(), &new, chrono::Utc::now()).await.unwrap();
+    // As just signed in: sensitive actions at the present time are allowed.
+    identity::actor_for_user(db, user.id).await.unwrap().unwrap().in_session(Some(chrono::Utc::now()), &[])
 }
 
 async fn entries(db: &Db) -> Vec<Entry> {
@@ -63,12 +64,13 @@ contract_test!(every_change_writes_one_entry_with_who_what_and_which_client, |db
     let admin = user(&db, "admin@example.test", "admin").await;
     let manager = user(&db, "manager@example.test", "manager").await;
 
-    let created = clients::create_client(&db, &manager, &client_input("Acme Dental", "acme")).await.unwrap();
+    let created =
+        clients::create_client(&db, &manager, &client_input("Acme Dental", "acme"), chrono::Utc::now()).await.unwrap();
     let mut changed = client_input("Acme Dental Group", "acme");
     changed.notes = "alarm code 4711".into();
-    clients::update_client(&db, &manager, "acme", created.version, &changed).await.unwrap();
-    clients::archive_client(&db, &manager, "acme").await.unwrap();
-    clients::restore_client(&db, &manager, "acme").await.unwrap();
+    clients::update_client(&db, &manager, "acme", created.version, &changed, chrono::Utc::now()).await.unwrap();
+    clients::archive_client(&db, &manager, "acme", chrono::Utc::now()).await.unwrap();
+    clients::restore_client(&db, &manager, "acme", chrono::Utc::now()).await.unwrap();
 
     let update =
         ControlUpdate { status: "partial".into(), owner: "Sam".into(), verified_now: true, ..Default::default() };
@@ -136,8 +138,8 @@ contract_test!(every_change_writes_one_entry_with_who_what_and_which_client, |db
     let contract = SlaInput { amount: "30".into(), unit: "days".into(), ..Default::default() };
     access::save_client_sla(&db, &manager, "acme", "REVIEW", &contract, now).await.unwrap();
     access::save_client_sla(&db, &manager, "acme", "REVIEW", &SlaInput::default(), now).await.unwrap();
-    identity::disable_user(&db, &admin, "manager@example.test").await.unwrap();
-    identity::enable_user(&db, &admin, "manager@example.test").await.unwrap();
+    identity::disable_user(&db, &admin, "manager@example.test", chrono::Utc::now()).await.unwrap();
+    identity::enable_user(&db, &admin, "manager@example.test", chrono::Utc::now()).await.unwrap();
     identity::sign_in(&db, "manager@example.test", PASSWORD).await.unwrap();
     assert!(identity::sign_in(&db, "manager@example.test", "not the password").await.is_err());
     assert!(identity::sign_in(&db, "nobody@example.test", PASSWORD).await.is_err());
@@ -197,24 +199,43 @@ contract_test!(a_refused_change_writes_no_entry, |db| {
     let manager = user(&db, "manager@example.test", "manager").await;
     let technician = user(&db, "tech@example.test", "technician").await;
     let auditor = user(&db, "auditor@example.test", "auditor").await;
-    let created = clients::create_client(&db, &manager, &client_input("Acme", "acme")).await.unwrap();
-    clients::update_client(&db, &manager, "acme", created.version, &client_input("Acme 2", "acme")).await.unwrap();
+    let created =
+        clients::create_client(&db, &manager, &client_input("Acme", "acme"), chrono::Utc::now()).await.unwrap();
+    clients::update_client(&db, &manager, "acme", created.version, &client_input("Acme 2", "acme"), chrono::Utc::now())
+        .await
+        .unwrap();
     let before = head_seq(&db).await;
 
     // A stale version, a forbidden change, bad input, a duplicate, a conflict: nothing written.
-    let stale = clients::update_client(&db, &manager, "acme", created.version, &client_input("Acme 3", "acme")).await;
+    let stale = clients::update_client(
+        &db,
+        &manager,
+        "acme",
+        created.version,
+        &client_input("Acme 3", "acme"),
+        chrono::Utc::now(),
+    )
+    .await;
     assert!(matches!(stale, Err(DomainError::Conflict { .. })));
-    let forbidden =
-        clients::update_client(&db, &auditor, "acme", created.version + 1, &client_input("X", "acme")).await;
+    let forbidden = clients::update_client(
+        &db,
+        &auditor,
+        "acme",
+        created.version + 1,
+        &client_input("X", "acme"),
+        chrono::Utc::now(),
+    )
+    .await;
     assert!(matches!(forbidden, Err(DomainError::Forbidden)));
-    assert!(clients::create_client(&db, &technician, &client_input("Y", "y")).await.is_err());
-    assert!(clients::create_client(&db, &manager, &client_input("", "")).await.is_err());
-    let duplicate = clients::create_client(&db, &manager, &client_input("Acme again", "acme")).await;
+    assert!(clients::create_client(&db, &technician, &client_input("Y", "y"), chrono::Utc::now()).await.is_err());
+    assert!(clients::create_client(&db, &manager, &client_input("", ""), chrono::Utc::now()).await.is_err());
+    let duplicate =
+        clients::create_client(&db, &manager, &client_input("Acme again", "acme"), chrono::Utc::now()).await;
     assert!(matches!(duplicate, Err(DomainError::Conflict { .. })));
-    assert!(clients::restore_client(&db, &manager, "acme").await.is_err(), "not archived");
+    assert!(clients::restore_client(&db, &manager, "acme", chrono::Utc::now()).await.is_err(), "not archived");
     let stale_control = ControlUpdate { status: "partial".into(), version: 7, ..Default::default() };
     assert!(controls::update_client_control(&db, &manager, "acme", "RA-01", &stale_control, now).await.is_err());
-    assert!(identity::enable_user(&db, &cli(), "nobody@example.test").await.is_err());
+    assert!(identity::enable_user(&db, &cli(), "nobody@example.test", chrono::Utc::now()).await.is_err());
     assert!(audit::list_entries(&db, &manager, &Query::default()).await.is_err());
 
     assert_eq!(head_seq(&db).await, before, "refused changes appended {:?}", actions_since(&db, before).await);
@@ -222,7 +243,7 @@ contract_test!(a_refused_change_writes_no_entry, |db| {
 });
 
 contract_test!(the_database_refuses_to_change_or_remove_entries, |db| {
-    clients::create_client(&db, &cli(), &client_input("Acme", "acme")).await.unwrap();
+    clients::create_client(&db, &cli(), &client_input("Acme", "acme"), chrono::Utc::now()).await.unwrap();
     let before = entries(&db).await;
     assert!(sql(&db, "UPDATE audit_log SET summary = 'nothing happened' WHERE seq = 2").await.is_err());
     assert!(sql(&db, "DELETE FROM audit_log WHERE seq = 2").await.is_err());
@@ -255,9 +276,14 @@ async fn drop_triggers(db: &Db) {
 
 contract_test!(an_entry_edited_directly_in_the_database_is_reported_by_verify, |db| {
     for i in 0..4 {
-        clients::create_client(&db, &cli(), &client_input(&format!("Client {i}"), &format!("client-{i}")))
-            .await
-            .unwrap();
+        clients::create_client(
+            &db,
+            &cli(),
+            &client_input(&format!("Client {i}"), &format!("client-{i}")),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
     }
     let exported = audit::head(&db, &cli()).await.unwrap();
     assert_eq!(exported.seq, 5);
@@ -301,9 +327,14 @@ contract_test!(an_entry_edited_directly_in_the_database_is_reported_by_verify, |
 
 contract_test!(entries_removed_from_the_end_or_the_middle_are_reported, |db| {
     for i in 0..3 {
-        clients::create_client(&db, &cli(), &client_input(&format!("Client {i}"), &format!("client-{i}")))
-            .await
-            .unwrap();
+        clients::create_client(
+            &db,
+            &cli(),
+            &client_input(&format!("Client {i}"), &format!("client-{i}")),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
     }
     let exported = audit::head(&db, &cli()).await.unwrap();
     drop_triggers(&db).await;
@@ -328,7 +359,7 @@ contract_test!(concurrent_changes_chain_without_gaps_or_forks, |db| {
         let db = db.clone();
         tasks.push(tokio::spawn(async move {
             let input = client_input(&format!("Parallel {i}"), &format!("parallel-{i}"));
-            clients::create_client(&db, &cli(), &input).await.unwrap();
+            clients::create_client(&db, &cli(), &input, chrono::Utc::now()).await.unwrap();
             identity::sign_in(&db, "nobody@example.test", "whatever it is").await.unwrap_err();
         }));
     }
@@ -348,15 +379,20 @@ contract_test!(the_viewer_filters_by_client_actor_action_and_time_for_admins_and
     let auditor = user(&db, "auditor@example.test", "auditor").await;
     let manager = user(&db, "manager@example.test", "manager").await;
     let technician = user(&db, "tech@example.test", "technician").await;
-    let acme = clients::create_client(&db, &manager, &client_input("Acme", "acme")).await.unwrap();
-    let beta = clients::create_client(&db, &admin, &client_input("Beta", "beta")).await.unwrap();
-    clients::update_client(&db, &manager, "acme", acme.version, &client_input("Acme Ltd", "acme")).await.unwrap();
-    clients::archive_client(&db, &admin, "beta").await.unwrap();
+    let acme = clients::create_client(&db, &manager, &client_input("Acme", "acme"), chrono::Utc::now()).await.unwrap();
+    let beta = clients::create_client(&db, &admin, &client_input("Beta", "beta"), chrono::Utc::now()).await.unwrap();
+    clients::update_client(&db, &manager, "acme", acme.version, &client_input("Acme Ltd", "acme"), chrono::Utc::now())
+        .await
+        .unwrap();
+    clients::archive_client(&db, &admin, "beta", chrono::Utc::now()).await.unwrap();
     let _ = beta;
 
     for who in [&manager, &technician] {
         assert!(matches!(audit::list_entries(&db, who, &Query::default()).await, Err(DomainError::Forbidden)));
-        assert!(matches!(audit::export_csv(&db, who, &Query::default()).await, Err(DomainError::Forbidden)));
+        assert!(matches!(
+            audit::export_csv(&db, who, &Query::default(), chrono::Utc::now()).await,
+            Err(DomainError::Forbidden)
+        ));
         assert!(matches!(audit::verify(&db, who, None).await, Err(DomainError::Forbidden)));
     }
     let q = |client: Option<&str>, actor: Option<&str>, action: Option<&str>| Query {
@@ -392,11 +428,23 @@ contract_test!(the_viewer_filters_by_client_actor_action_and_time_for_admins_and
 
 contract_test!(the_csv_export_is_neutralised_complete_and_itself_recorded, |db| {
     let auditor = user(&db, "auditor@example.test", "auditor").await;
-    clients::create_client(&db, &cli(), &client_input("=HYPERLINK(\"http://evil.example\")", "formula")).await.unwrap();
+    clients::create_client(
+        &db,
+        &cli(),
+        &client_input("=HYPERLINK(\"http://evil.example\")", "formula"),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let before = head_seq(&db).await;
-    let text = audit::export_csv(&db, &auditor, &Query { client: Some("formula".into()), ..Default::default() })
-        .await
-        .unwrap();
+    let text = audit::export_csv(
+        &db,
+        &auditor,
+        &Query { client: Some("formula".into()), ..Default::default() },
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader.headers().unwrap().clone();
     assert_eq!(&headers[0], "seq");
@@ -418,7 +466,7 @@ contract_test!(the_csv_export_is_neutralised_complete_and_itself_recorded, |db| 
     // sign-in was tried with.
     identity::sign_in(&db, "=1+2", "whatever it is").await.unwrap_err();
     let query = Query { action: Some("auth.sign_in_failed".into()), ..Default::default() };
-    let text = audit::export_csv(&db, &auditor, &query).await.unwrap();
+    let text = audit::export_csv(&db, &auditor, &query, chrono::Utc::now()).await.unwrap();
     let rows: Vec<csv::StringRecord> =
         csv::Reader::from_reader(text.as_bytes()).records().map(Result::unwrap).collect();
     assert_eq!(&rows[0][2], "'=1+2");

@@ -26,7 +26,7 @@ async fn add_clients(db: &Db, from: usize, to: usize) {
             impact_tier: "standard".into(),
             ..Default::default()
         };
-        clients::create_client(db, &Actor::command_line(), &input).await.unwrap();
+        clients::create_client(db, &Actor::command_line(), &input, chrono::Utc::now()).await.unwrap();
     }
 }
 

@@ -1,7 +1,7 @@
 //! Backups of a SQLite deployment taken while it runs, and restores that check before they
 //! replace anything.
 
-use rampart_domain::db::backup;
+use rampart_domain::backup;
 use rampart_domain::{testing, Actor, Db, DomainError};
 
 async fn counts(db: &Db) -> Vec<i64> {
@@ -58,7 +58,7 @@ async fn a_backup_taken_while_running_restores_to_the_same_data_with_a_verified_
     let url = format!("sqlite://{}?mode=rwc", target.display());
     let restored = backup::restore(&url, &file).await.unwrap();
     assert_eq!(restored.audit_entries, taken.audit_entries);
-    let db = Db::connect(&url).await.unwrap();
+    let db = rampart_domain::setup::connect(&url).await.unwrap();
     assert_eq!(counts(&db).await, before, "the same data as when the backup was taken");
     let verified = rampart_domain::audit::verify(&db, &Actor::command_line(), None).await.unwrap();
     assert!(verified.broken.is_none());
@@ -71,13 +71,13 @@ async fn a_restore_refuses_what_is_not_a_sound_rampart_database_and_writes_nothi
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("live.db");
     let url = format!("sqlite://{}?mode=rwc", target.display());
-    let live = Db::connect(&url).await.unwrap();
+    let live = rampart_domain::setup::connect(&url).await.unwrap();
     testing::user(&live, "keep@example.test", "admin", &[]).await;
     live.close().await;
     // What the live database holds, read through SQLite (its files may still be settling after
     // the close: a byte comparison would race with the last checkpoint).
     let holds = || async {
-        let db = Db::connect(&url).await.unwrap();
+        let db = rampart_domain::setup::connect(&url).await.unwrap();
         let Db::Sqlite(pool) = &db else { unreachable!("a SQLite file") };
         let users: Vec<String> =
             sqlx::query_scalar("SELECT email FROM users ORDER BY id").fetch_all(pool).await.unwrap();
@@ -91,7 +91,7 @@ async fn a_restore_refuses_what_is_not_a_sound_rampart_database_and_writes_nothi
     std::fs::write(&text, "not a database at all").unwrap();
     let plain = dir.path().join("plain.db");
     {
-        let other = Db::connect(&format!("sqlite://{}?mode=rwc", plain.display())).await.unwrap();
+        let other = rampart_domain::setup::connect(&format!("sqlite://{}?mode=rwc", plain.display())).await.unwrap();
         if let Db::Sqlite(pool) = &other {
             sqlx::query("DROP TABLE _sqlx_migrations").execute(pool).await.unwrap();
         }
@@ -99,7 +99,7 @@ async fn a_restore_refuses_what_is_not_a_sound_rampart_database_and_writes_nothi
     }
     let tampered = dir.path().join("tampered.db");
     {
-        let other = Db::connect(&format!("sqlite://{}?mode=rwc", tampered.display())).await.unwrap();
+        let other = rampart_domain::setup::connect(&format!("sqlite://{}?mode=rwc", tampered.display())).await.unwrap();
         testing::user(&other, "someone@example.test", "admin", &[]).await;
         if let Db::Sqlite(pool) = &other {
             // As an attacker with the file would: drop the guard, rewrite an entry.

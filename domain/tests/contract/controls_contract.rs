@@ -13,7 +13,7 @@ fn cli() -> Actor {
 
 async fn client(db: &Db, slug: &str, tier: &str) {
     let input = ClientInput { name: slug.into(), slug: slug.into(), impact_tier: tier.into(), ..Default::default() };
-    clients::create_client(db, &cli(), &input).await.unwrap();
+    clients::create_client(db, &cli(), &input, chrono::Utc::now()).await.unwrap();
 }
 
 use rampart_domain::testing::user;
@@ -314,7 +314,7 @@ contract_test!(overdue_evidence_is_listed_across_the_clients_one_may_see, |db| {
     let not_applicable =
         ControlUpdate { justification: "No remote access at this client.".into(), ..set("not_applicable", 0) };
     controls::update_client_control(&db, &cli(), "own", "RA-02", &not_applicable, now).await.unwrap();
-    clients::archive_client(&db, &cli(), "gone").await.unwrap();
+    clients::archive_client(&db, &cli(), "gone", chrono::Utc::now()).await.unwrap();
 
     let (items, total) = controls::list_overdue(&db, &cli(), now, 100).await.unwrap();
     assert_eq!((items.len(), total), (0, 0), "nothing is overdue today");

@@ -8,7 +8,7 @@ use rampart_domain::access::csv_io::{commit_import, preview_import};
 use rampart_domain::demo::DemoRng;
 use rampart_domain::{testing, Actor, Db, DomainError};
 
-const EXAMPLE: &str = include_str!("../../docs/examples/access-import.csv");
+const EXAMPLE: &str = include_str!("../../../docs/examples/access-import.csv");
 
 fn mutate(rng: &mut DemoRng, base: &[u8]) -> Vec<u8> {
     let mut bytes = base.to_vec();

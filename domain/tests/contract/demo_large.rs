@@ -129,7 +129,7 @@ async fn fill_and_check(test: TestDatabase, seed: u64) -> String {
     .fetch_one(pool)
     .await
     .unwrap());
-    let pack = rampart_domain::reviews::meetings::get_pack(&db, &cli, occurrence, now()).await.unwrap();
+    let pack = rampart_domain::meetings::get_pack(&db, &cli, occurrence, now()).await.unwrap();
     assert!(pack.signed.is_some());
     let d = digest(&db).await;
 
@@ -140,7 +140,7 @@ async fn fill_and_check(test: TestDatabase, seed: u64) -> String {
         impact_tier: "standard".into(),
         ..Default::default()
     };
-    rampart_domain::clients::create_client(&db, &cli, &input).await.unwrap();
+    rampart_domain::clients::create_client(&db, &cli, &input, chrono::Utc::now()).await.unwrap();
     // A second run leaves a filled database alone.
     assert!(!large::fill(&db, SHAPE, seed, now()).await.unwrap().filled);
     test.cleanup().await;

@@ -115,7 +115,7 @@ contract_test!(signing_out_everywhere_and_disabling_end_every_session_of_that_us
     assert!(store.load(&anonymous.id).await.unwrap().is_some());
     assert!(actions(&db).await.contains(&"auth.sign_out_everywhere".to_string()));
 
-    identity::disable_user(&db, &Actor::command_line(), "bob@example.test").await.unwrap();
+    identity::disable_user(&db, &Actor::command_line(), "bob@example.test", chrono::Utc::now()).await.unwrap();
     assert!(store.load(&bob_session.id).await.unwrap().is_none(), "disabling bob ended his session at once");
     assert!(matches!(
         identity::sign_out_everywhere(&db, &Actor::command_line()).await,
@@ -153,10 +153,11 @@ fn code_at(secret: &str, at: DateTime<Utc>) -> String {
 
 contract_test!(a_totp_app_is_enrolled_with_a_code_and_each_code_and_recovery_code_works_once, |db| {
     use identity::mfa;
-    let user = testing::user(&db, "alice@example.test", "manager", &[]).await;
+    // Signed in at t0, the time of this test.
+    let user = testing::user(&db, "alice@example.test", "manager", &[]).await.in_session(Some(t0()), &[]);
     let id = user.user_id.unwrap();
     assert!(matches!(mfa::confirm_enrolment(&db, &user, "123456", t0()).await, Err(DomainError::Conflict { .. })));
-    let setup = mfa::start_enrolment(&db, &user).await.unwrap();
+    let setup = mfa::start_enrolment(&db, &user, t0()).await.unwrap();
     assert_eq!(identity::totp::base32_decode(&setup.secret).unwrap().len(), 20);
     assert!(setup.uri.starts_with("otpauth://totp/Rampart%3Aalice%40example.test?secret="), "{}", setup.uri);
     assert!(!mfa::is_enrolled(&db, id).await.unwrap(), "not before a code is confirmed");
@@ -165,7 +166,7 @@ contract_test!(a_totp_app_is_enrolled_with_a_code_and_each_code_and_recovery_cod
     let codes = mfa::confirm_enrolment(&db, &user, &code_at(&setup.secret, t0()), t0()).await.unwrap();
     assert_eq!(codes.len(), mfa::RECOVERY_CODES);
     assert!(mfa::is_enrolled(&db, id).await.unwrap());
-    assert!(matches!(mfa::start_enrolment(&db, &user).await, Err(DomainError::Conflict { .. })));
+    assert!(matches!(mfa::start_enrolment(&db, &user, t0()).await, Err(DomainError::Conflict { .. })));
 
     // The password alone no longer signs in; the audit log says so.
     identity::sign_in(&db, "alice@example.test", PASSWORD).await.unwrap();
@@ -211,9 +212,15 @@ contract_test!(a_totp_app_is_enrolled_with_a_code_and_each_code_and_recovery_cod
 
     // A lost phone: only an admin (or the command line) removes the app; then the password
     // alone signs in, until the user sets it up again.
-    assert!(matches!(mfa::reset(&db, &user, "alice@example.test").await, Err(DomainError::Forbidden)));
-    assert!(matches!(mfa::reset(&db, &Actor::command_line(), "nobody@example.test").await, Err(DomainError::NotFound)));
-    mfa::reset(&db, &Actor::command_line(), "alice@example.test").await.unwrap();
+    assert!(matches!(
+        mfa::reset(&db, &user, "alice@example.test", chrono::Utc::now()).await,
+        Err(DomainError::Forbidden)
+    ));
+    assert!(matches!(
+        mfa::reset(&db, &Actor::command_line(), "nobody@example.test", chrono::Utc::now()).await,
+        Err(DomainError::NotFound)
+    ));
+    mfa::reset(&db, &Actor::command_line(), "alice@example.test", chrono::Utc::now()).await.unwrap();
     assert!(!mfa::is_enrolled(&db, id).await.unwrap());
     assert_eq!(mfa::unused_recovery_codes(&db, id).await.unwrap(), 0);
     assert!(actions(&db).await.contains(&"mfa.reset".to_string()));

@@ -6,7 +6,7 @@ use rampart_domain::authz::Actor;
 use rampart_domain::clients::{self, ClientInput};
 use rampart_domain::controls::{self, ControlUpdate};
 use rampart_domain::identity::{self, NewUser};
-use rampart_domain::reviews::meetings::{self, ActionInput, MeetingInput};
+use rampart_domain::meetings::{self, ActionInput, MeetingInput};
 use rampart_domain::reviews::{self, Calendar, NewSeries, OccurrenceState, ScheduleFilter};
 use rampart_domain::{contract_test, scoring, Db, DomainError};
 
@@ -22,7 +22,7 @@ async fn client(db: &Db, slug: &str) {
         notes: "alarm code 4711".into(),
         ..Default::default()
     };
-    clients::create_client(db, &cli(), &input).await.unwrap();
+    clients::create_client(db, &cli(), &input, chrono::Utc::now()).await.unwrap();
 }
 
 async fn user(db: &Db, email: &str, role: &str, clients: &[&str]) -> Actor {
@@ -33,7 +33,7 @@ async fn user(db: &Db, email: &str, role: &str, clients: &[&str]) -> Actor {
         clients: clients.iter().map(|s| s.to_string()).collect(),
         password: "a long enough password".into(),
     };
-    let user = identity::add_user(db, &cli(), &new).await.unwrap();
+    let user = identity::add_user(db, &cli(), &new, chrono::Utc::now()).await.unwrap();
     identity::actor_for_user(db, user.id).await.unwrap().unwrap()
 }
 

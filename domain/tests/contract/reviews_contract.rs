@@ -17,7 +17,7 @@ fn cli() -> Actor {
 async fn client(db: &Db, slug: &str, tier: &str) {
     let input =
         ClientInput { name: format!("{slug} Ltd"), slug: slug.into(), impact_tier: tier.into(), ..Default::default() };
-    clients::create_client(db, &cli(), &input).await.unwrap();
+    clients::create_client(db, &cli(), &input, chrono::Utc::now()).await.unwrap();
 }
 
 async fn user(db: &Db, email: &str, role: &str, clients: &[&str]) -> Actor {
@@ -28,7 +28,7 @@ async fn user(db: &Db, email: &str, role: &str, clients: &[&str]) -> Actor {
         clients: clients.iter().map(|s| s.to_string()).collect(),
         password: "a long enough password".into(),
     };
-    let user = identity::add_user(db, &cli(), &new).await.unwrap();
+    let user = identity::add_user(db, &cli(), &new, chrono::Utc::now()).await.unwrap();
     identity::actor_for_user(db, user.id).await.unwrap().unwrap()
 }
 
@@ -334,7 +334,7 @@ contract_test!(the_calendar_feed_holds_what_its_user_may_see_and_parses, |db| {
         impact_tier: "standard".into(),
         ..Default::default()
     };
-    clients::create_client(&db, &cli(), &hostile).await.unwrap();
+    clients::create_client(&db, &cli(), &hostile, chrono::Utc::now()).await.unwrap();
     let now = Utc::now();
     let today = now.date_naive();
     reviews::add_default_series(&db, &cli(), "own", today, now).await.unwrap();
@@ -370,7 +370,7 @@ contract_test!(the_calendar_feed_holds_what_its_user_may_see_and_parses, |db| {
     );
     assert!(reviews::feed::feed(&db, &rotated, &cal, "", now).await.is_ok());
     assert!(matches!(reviews::feed::feed(&db, "not-a-token", &cal, "", now).await, Err(DomainError::NotFound)));
-    identity::disable_user(&db, &cli(), "t@example.test").await.unwrap();
+    identity::disable_user(&db, &cli(), "t@example.test", chrono::Utc::now()).await.unwrap();
     assert!(
         matches!(reviews::feed::feed(&db, &rotated, &cal, "", now).await, Err(DomainError::NotFound)),
         "a disabled user's feed stops"
@@ -456,4 +456,40 @@ contract_test!(a_clients_page_lists_its_open_reviews_and_only_its_latest_closed_
     // Another client's record is refused, even to a caller that skipped reading it.
     let tech = user(&db, "t@example.test", "technician", &["other"]).await;
     assert!(matches!(reviews::client_reviews_of(&db, &tech, &acme, 2).await, Err(DomainError::NotFound)));
+});
+
+contract_test!(the_schedule_opens_on_what_is_open_the_soonest_due_first_a_page_at_a_time, |db| {
+    let now = Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap();
+    let cal = Calendar::default();
+    // 12 clients × 5 default series = 60 open reviews, due from 5 March on; one closed.
+    for n in 0..12 {
+        let slug = format!("c{n:02}");
+        client(&db, &slug, "critical").await;
+        reviews::add_default_series(&db, &cli(), &slug, day(2027, 3, 5) + chrono::Duration::days(n), now)
+            .await
+            .unwrap();
+    }
+    let first = reviews::list_schedule(&db, &cli(), &ScheduleFilter::default(), &cal, now).await.unwrap()[0].clone();
+    reviews::change_occurrence(&db, &cli(), first.id, &act("done", first.version, "held"), now).await.unwrap();
+
+    let open = ScheduleFilter { state: "open".into(), ..Default::default() };
+    let page1 = reviews::page_schedule(&db, &cli(), &open, 1, &cal, now).await.unwrap();
+    assert_eq!((page1.total, page1.pages, page1.items.len()), (60, 2, 50), "the closed one is not listed");
+    assert!(page1.items.iter().all(|o| !o.state.is_closed()));
+    assert!(page1.items.windows(2).all(|w| w[0].due_on <= w[1].due_on), "the soonest due first");
+    let page2 = reviews::page_schedule(&db, &cli(), &open, 2, &cal, now).await.unwrap();
+    assert_eq!((page2.page, page2.items.len()), (2, 10));
+    assert!(page1.items.last().unwrap().due_on <= page2.items[0].due_on);
+    let beyond = reviews::page_schedule(&db, &cli(), &open, 9, &cal, now).await.unwrap();
+    assert_eq!(beyond.page, 2, "a page past the end shows the last");
+    let any = reviews::page_schedule(&db, &cli(), &ScheduleFilter::default(), 1, &cal, now).await.unwrap();
+    assert_eq!(any.total, 61, "every state: the closed one and its successor's series");
+
+    // Overdue only: open and due before today, on every page alike.
+    let later = now + chrono::Duration::days(6);
+    let overdue = ScheduleFilter { overdue_only: true, ..Default::default() };
+    let late = reviews::page_schedule(&db, &cli(), &overdue, 1, &cal, later).await.unwrap();
+    assert!(late.total > 0 && late.items.iter().all(|o| o.due_on < cal.today(later) && !o.state.is_closed()));
+    let by_list = reviews::list_schedule(&db, &cli(), &overdue, &cal, later).await.unwrap();
+    assert_eq!(late.total, by_list.len() as i64);
 });

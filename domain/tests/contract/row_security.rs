@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use rampart_domain::access::{self, lifecycle::SlaInput, NewGrant, NewTechnician};
 use rampart_domain::clients::{self, ClientFilter, ClientInput};
 use rampart_domain::controls::{self, ControlUpdate};
-use rampart_domain::reviews::meetings::{self, ActionInput};
+use rampart_domain::meetings::{self, ActionInput};
 use rampart_domain::reviews::{self, Calendar, NewSeries, OccurrenceInput, ReviewKind, ScheduleFilter};
 use rampart_domain::{scoring, testing, Actor, Db};
 use sqlx::{Connection, PgConnection, Row};
@@ -49,7 +49,7 @@ async fn fill(db: &Db, slug: &str, technician: i64) -> i64 {
         tags: format!("{slug}-tag"),
         ..Default::default()
     };
-    let client = clients::create_client(db, &cli, &input).await.unwrap();
+    let client = clients::create_client(db, &cli, &input, chrono::Utc::now()).await.unwrap();
     let update = ControlUpdate {
         status: "partial".into(),
         owner: "Sam".into(),
@@ -165,7 +165,7 @@ async fn a_client_scope_shows_the_application_role_no_other_clients_rows() {
         owner.close().await.ok();
 
         // Migrations by the owner, the application as its own role.
-        let app = Db::connect_as(&app_url, Some(&owner_url)).await.expect("the application role");
+        let app = rampart_domain::setup::connect_as(&app_url, Some(&owner_url)).await.expect("the application role");
         let Db::Postgres(pool) = &app else { unreachable!() };
         let role = sqlx::query("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
             .fetch_one(pool)
@@ -213,7 +213,7 @@ async fn a_client_scope_shows_the_application_role_no_other_clients_rows() {
             impact_tier: "standard".into(),
             ..Default::default()
         };
-        clients::create_client(&app, &cli, &gamma).await.expect("a write as the application role");
+        clients::create_client(&app, &cli, &gamma, chrono::Utc::now()).await.expect("a write as the application role");
         assert_eq!(clients::list_clients(&app, &cli, everything).await.unwrap().total, 3);
         let verified = rampart_domain::audit::verify(&app, &cli, None).await.unwrap();
         assert!(verified.broken.is_none(), "the audit chain still verifies");

@@ -17,7 +17,7 @@ fn cli() -> Actor {
 async fn client(db: &Db, slug: &str, tier: &str) {
     let input =
         ClientInput { name: format!("{slug} Ltd"), slug: slug.into(), impact_tier: tier.into(), ..Default::default() };
-    clients::create_client(db, &cli(), &input).await.unwrap();
+    clients::create_client(db, &cli(), &input, chrono::Utc::now()).await.unwrap();
 }
 
 use rampart_domain::testing::user;
@@ -246,7 +246,7 @@ contract_test!(the_daily_snapshot_is_taken_once_a_day_and_never_rewritten, |db| 
     client(&db, "acme", "standard").await;
     client(&db, "bank", "critical").await;
     client(&db, "gone", "standard").await;
-    clients::archive_client(&db, &cli(), "gone").await.unwrap();
+    clients::archive_client(&db, &cli(), "gone", chrono::Utc::now()).await.unwrap();
     all_implemented(&db, "acme", now).await;
 
     assert_eq!(scoring::take_daily_snapshots(&db, now, "server-a").await.unwrap(), Some(2), "active clients only");
@@ -331,7 +331,7 @@ async fn two_servers_take_one_snapshot(first: Db, second: Db) {
 #[tokio::test]
 async fn two_servers_on_one_sqlite_file_take_one_snapshot() {
     let test = rampart_domain::testing::sqlite().await;
-    let second = Db::connect(&test.url).await.unwrap();
+    let second = rampart_domain::setup::connect(&test.url).await.unwrap();
     test.run(|first| two_servers_take_one_snapshot(first, second)).await;
 }
 
@@ -341,7 +341,7 @@ async fn two_servers_on_one_postgres_database_take_one_snapshot() {
         eprintln!("skipped: set {} to run on PostgreSQL", rampart_domain::testing::POSTGRES_URL_VAR);
         return;
     };
-    let second = Db::connect(&test.url).await.unwrap();
+    let second = rampart_domain::setup::connect(&test.url).await.unwrap();
     test.run(|first| two_servers_take_one_snapshot(first, second)).await;
 }
 

@@ -35,10 +35,12 @@ async fn add_user(db: &Db, email: &str, role: &str, clients: &[&str]) -> Actor {
             clients: clients.iter().map(|s| s.to_string()).collect(),
             password: "a long enough password".into(),
         },
+        chrono::Utc::now(),
     )
     .await
     .expect("user added");
-    identity::actor_for_user(db, user.id).await.expect("query").expect("active user")
+    let actor = identity::actor_for_user(db, user.id).await.expect("query").expect("active user");
+    actor.in_session(Some(chrono::Utc::now()), &[])
 }
 
 async fn names(db: &Db, actor: &Actor, filter: ClientFilter) -> Vec<String> {
@@ -52,7 +54,9 @@ contract_test!(migrations_apply_once_and_again, |db| {
 
 contract_test!(a_client_is_created_read_listed_updated_and_archived, |db| {
     let created =
-        clients::create_client(&db, &cli(), &input("Acme Dental", "", "sensitive", "m365, hipaa")).await.unwrap();
+        clients::create_client(&db, &cli(), &input("Acme Dental", "", "sensitive", "m365, hipaa"), chrono::Utc::now())
+            .await
+            .unwrap();
     assert_eq!(created.slug, "acme-dental");
     assert_eq!(created.impact_tier, ImpactTier::Sensitive);
     assert_eq!(created.tags, vec!["hipaa", "m365"]);
@@ -63,7 +67,7 @@ contract_test!(a_client_is_created_read_listed_updated_and_archived, |db| {
 
     let mut changed = input("Acme Dental Group", "ignored-on-update", "critical", "m365");
     changed.sector = "Legal".into();
-    let updated = clients::update_client(&db, &cli(), "acme-dental", 1, &changed).await.unwrap();
+    let updated = clients::update_client(&db, &cli(), "acme-dental", 1, &changed, chrono::Utc::now()).await.unwrap();
     assert_eq!(updated.name, "Acme Dental Group");
     assert_eq!(updated.slug, "acme-dental", "the slug is permanent");
     assert_eq!(updated.sector, "Legal");
@@ -71,31 +75,39 @@ contract_test!(a_client_is_created_read_listed_updated_and_archived, |db| {
     assert_eq!(updated.version, 2);
     assert!(updated.updated_at >= created.updated_at);
 
-    let archived = clients::archive_client(&db, &cli(), "acme-dental").await.unwrap();
+    let archived = clients::archive_client(&db, &cli(), "acme-dental", chrono::Utc::now()).await.unwrap();
     assert!(archived.archived_at.is_some());
     assert!(names(&db, &cli(), ClientFilter::default()).await.is_empty(), "archived clients are hidden by default");
     let all = ClientFilter { include_archived: true, ..Default::default() };
     assert_eq!(names(&db, &cli(), all).await, vec!["Acme Dental Group"]);
     assert!(matches!(
-        clients::update_client(&db, &cli(), "acme-dental", archived.version, &changed).await,
+        clients::update_client(&db, &cli(), "acme-dental", archived.version, &changed, chrono::Utc::now()).await,
         Err(DomainError::Conflict { .. })
     ));
-    assert!(matches!(clients::archive_client(&db, &cli(), "acme-dental").await, Err(DomainError::Conflict { .. })));
-    let restored = clients::restore_client(&db, &cli(), "acme-dental").await.unwrap();
+    assert!(matches!(
+        clients::archive_client(&db, &cli(), "acme-dental", chrono::Utc::now()).await,
+        Err(DomainError::Conflict { .. })
+    ));
+    let restored = clients::restore_client(&db, &cli(), "acme-dental", chrono::Utc::now()).await.unwrap();
     assert!(restored.archived_at.is_none());
 });
 
 contract_test!(a_stale_update_is_a_conflict_and_changes_nothing, |db| {
-    clients::create_client(&db, &cli(), &input("Acme", "acme", "standard", "")).await.unwrap();
-    clients::update_client(&db, &cli(), "acme", 1, &input("Acme One", "", "standard", "")).await.unwrap();
-    let stale = clients::update_client(&db, &cli(), "acme", 1, &input("Acme Two", "", "standard", "")).await;
+    clients::create_client(&db, &cli(), &input("Acme", "acme", "standard", ""), chrono::Utc::now()).await.unwrap();
+    clients::update_client(&db, &cli(), "acme", 1, &input("Acme One", "", "standard", ""), chrono::Utc::now())
+        .await
+        .unwrap();
+    let stale =
+        clients::update_client(&db, &cli(), "acme", 1, &input("Acme Two", "", "standard", ""), chrono::Utc::now())
+            .await;
     assert!(matches!(stale, Err(DomainError::Conflict { .. })), "{stale:?}");
     assert_eq!(clients::get_client(&db, &cli(), "acme").await.unwrap().name, "Acme One");
 });
 
 contract_test!(a_duplicate_slug_is_a_conflict_at_the_slug_field_and_writes_nothing, |db| {
-    clients::create_client(&db, &cli(), &input("Acme", "acme", "standard", "a")).await.unwrap();
-    let again = clients::create_client(&db, &cli(), &input("Acme Two", "acme", "critical", "b, c")).await;
+    clients::create_client(&db, &cli(), &input("Acme", "acme", "standard", "a"), chrono::Utc::now()).await.unwrap();
+    let again =
+        clients::create_client(&db, &cli(), &input("Acme Two", "acme", "critical", "b, c"), chrono::Utc::now()).await;
     match again {
         Err(DomainError::Conflict { field, message }) => {
             assert_eq!(field.as_deref(), Some("slug"));
@@ -112,11 +124,14 @@ contract_test!(a_duplicate_slug_is_a_conflict_at_the_slug_field_and_writes_nothi
 
 contract_test!(invalid_input_writes_nothing, |db| {
     let bad = input("", "", "extreme", "");
-    assert!(matches!(clients::create_client(&db, &cli(), &bad).await, Err(DomainError::Validation(_))));
-    clients::create_client(&db, &cli(), &input("Acme", "acme", "standard", "keep")).await.unwrap();
+    assert!(matches!(
+        clients::create_client(&db, &cli(), &bad, chrono::Utc::now()).await,
+        Err(DomainError::Validation(_))
+    ));
+    clients::create_client(&db, &cli(), &input("Acme", "acme", "standard", "keep"), chrono::Utc::now()).await.unwrap();
     let bad_update = input("Acme", "", "standard", "not/valid");
     assert!(matches!(
-        clients::update_client(&db, &cli(), "acme", 1, &bad_update).await,
+        clients::update_client(&db, &cli(), "acme", 1, &bad_update, chrono::Utc::now()).await,
         Err(DomainError::Validation(_))
     ));
     let client = clients::get_client(&db, &cli(), "acme").await.unwrap();
@@ -130,7 +145,7 @@ contract_test!(lists_search_filter_sort_and_page, |db| {
         ("Beta 50% Builders", "sensitive", ""),
         ("Gamma Freight", "critical", "erp"),
     ] {
-        clients::create_client(&db, &cli(), &input(name, "", tier, tags)).await.unwrap();
+        clients::create_client(&db, &cli(), &input(name, "", tier, tags), chrono::Utc::now()).await.unwrap();
     }
     let admin = cli();
     let by = |f: ClientFilter| names(&db, &admin, f);
@@ -149,10 +164,11 @@ contract_test!(lists_search_filter_sort_and_page, |db| {
     assert_eq!(by(ClientFilter { search: Some("ALPHA".into()), ..Default::default() }).await, vec!["alpha Clinic"]);
     assert_eq!(by(ClientFilter { search: Some("50%".into()), ..Default::default() }).await, vec!["Beta 50% Builders"]);
     assert_eq!(
-        by(ClientFilter { search: Some("%".into()), ..Default::default() }).await.len(),
-        4,
+        by(ClientFilter { search: Some("%".into()), ..Default::default() }).await,
+        vec!["Beta 50% Builders"],
         "a wildcard is literal"
     );
+    assert_eq!(by(ClientFilter { search: Some("a_c".into()), ..Default::default() }).await, Vec::<String>::new());
     assert_eq!(
         by(ClientFilter { tier: Some(ImpactTier::Critical), ..Default::default() }).await,
         vec!["alpha Clinic", "Gamma Freight"]
@@ -167,11 +183,20 @@ contract_test!(lists_search_filter_sort_and_page, |db| {
     assert_eq!(clients::list_tags(&db, &cli()).await.unwrap(), vec!["erp", "hipaa", "m365"]);
     let counts = clients::count_clients(&db, &cli()).await.unwrap();
     assert_eq!((counts.active, counts.standard, counts.sensitive, counts.critical), (4, 1, 1, 2));
+    // "50%" is the text 50%, not "50 and anything": a client named 500 is not found by it.
+    clients::create_client(&db, &cli(), &input("Delta 500 Logistics", "", "standard", ""), chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(by(ClientFilter { search: Some("50%".into()), ..Default::default() }).await, vec!["Beta 50% Builders"]);
+    assert_eq!(
+        by(ClientFilter { search: Some("50".into()), ..Default::default() }).await,
+        vec!["Beta 50% Builders", "Delta 500 Logistics"]
+    );
 });
 
 contract_test!(restricted_users_see_only_their_clients_and_others_are_not_found, |db| {
     for slug in ["own-one", "own-two", "foreign"] {
-        clients::create_client(&db, &cli(), &input(slug, slug, "standard", slug)).await.unwrap();
+        clients::create_client(&db, &cli(), &input(slug, slug, "standard", slug), chrono::Utc::now()).await.unwrap();
     }
     let tech = add_user(&db, "tech@example.test", "technician", &["own-one", "own-two"]).await;
     assert_eq!(tech.scope, ClientScope::Only(vec![1, 2]));
@@ -188,11 +213,20 @@ contract_test!(restricted_users_see_only_their_clients_and_others_are_not_found,
         assert!(matches!(clients::get_client(&db, actor, "foreign").await, Err(DomainError::NotFound)));
         assert!(matches!(clients::get_client(&db, actor, "no-such-client").await, Err(DomainError::NotFound)));
         let edit = input("x", "", "standard", "");
-        assert!(matches!(clients::update_client(&db, actor, "foreign", 1, &edit).await, Err(DomainError::NotFound)));
-        assert!(matches!(clients::archive_client(&db, actor, "foreign").await, Err(DomainError::NotFound)));
-        assert!(matches!(clients::update_client(&db, actor, "own-one", 1, &edit).await, Err(DomainError::Forbidden)));
         assert!(matches!(
-            clients::create_client(&db, actor, &input("New", "", "standard", "")).await,
+            clients::update_client(&db, actor, "foreign", 1, &edit, chrono::Utc::now()).await,
+            Err(DomainError::NotFound)
+        ));
+        assert!(matches!(
+            clients::archive_client(&db, actor, "foreign", chrono::Utc::now()).await,
+            Err(DomainError::NotFound)
+        ));
+        assert!(matches!(
+            clients::update_client(&db, actor, "own-one", 1, &edit, chrono::Utc::now()).await,
+            Err(DomainError::Forbidden)
+        ));
+        assert!(matches!(
+            clients::create_client(&db, actor, &input("New", "", "standard", ""), chrono::Utc::now()).await,
             Err(DomainError::Forbidden)
         ));
     }
@@ -201,13 +235,13 @@ contract_test!(restricted_users_see_only_their_clients_and_others_are_not_found,
     assert_eq!(seen_by_viewer.notes, "", "internal notes never reach a client viewer");
     assert!(!clients::get_client(&db, &tech, "own-one").await.unwrap().notes.is_empty());
     assert!(matches!(
-        clients::update_client(&db, &auditor, "own-one", 1, &input("x", "", "standard", "")).await,
+        clients::update_client(&db, &auditor, "own-one", 1, &input("x", "", "standard", ""), chrono::Utc::now()).await,
         Err(DomainError::Forbidden)
     ));
 });
 
 contract_test!(sign_in_accepts_the_right_password_only_and_never_a_disabled_user, |db| {
-    clients::create_client(&db, &cli(), &input("Acme", "acme", "standard", "")).await.unwrap();
+    clients::create_client(&db, &cli(), &input("Acme", "acme", "standard", ""), chrono::Utc::now()).await.unwrap();
     let manager = add_user(&db, "Manager@Example.test", "manager", &[]).await;
     assert_eq!(manager.email, "manager@example.test");
     assert_eq!(manager.role, Role::Manager);
@@ -218,18 +252,18 @@ contract_test!(sign_in_accepts_the_right_password_only_and_never_a_disabled_user
     {
         assert!(matches!(identity::sign_in(&db, email, password).await, Err(DomainError::BadCredentials)));
     }
-    identity::disable_user(&db, &cli(), "manager@example.test").await.unwrap();
+    identity::disable_user(&db, &cli(), "manager@example.test", chrono::Utc::now()).await.unwrap();
     assert!(matches!(
         identity::sign_in(&db, "manager@example.test", "a long enough password").await,
         Err(DomainError::BadCredentials)
     ));
     assert!(identity::actor_for_user(&db, id).await.unwrap().is_none(), "a disabled user's session stops working");
-    identity::enable_user(&db, &cli(), "manager@example.test").await.unwrap();
+    identity::enable_user(&db, &cli(), "manager@example.test", chrono::Utc::now()).await.unwrap();
     assert!(identity::actor_for_user(&db, id).await.unwrap().is_some());
 });
 
 contract_test!(user_rules_are_enforced, |db| {
-    clients::create_client(&db, &cli(), &input("Acme", "acme", "standard", "")).await.unwrap();
+    clients::create_client(&db, &cli(), &input("Acme", "acme", "standard", ""), chrono::Utc::now()).await.unwrap();
     let admin = add_user(&db, "admin@example.test", "admin", &[]).await;
     let new = |email: &str, role: &str, clients: Vec<String>| NewUser {
         email: email.into(),
@@ -238,22 +272,27 @@ contract_test!(user_rules_are_enforced, |db| {
         clients,
         password: "a long enough password".into(),
     };
-    let dup = identity::add_user(&db, &admin, &new("ADMIN@example.test", "manager", vec![])).await;
+    let dup = identity::add_user(&db, &admin, &new("ADMIN@example.test", "manager", vec![]), chrono::Utc::now()).await;
     assert!(matches!(dup, Err(DomainError::Conflict { field: Some(f), .. }) if f == "email"));
-    let orphan_viewer = identity::add_user(&db, &admin, &new("v@example.test", "client_viewer", vec![])).await;
+    let orphan_viewer =
+        identity::add_user(&db, &admin, &new("v@example.test", "client_viewer", vec![]), chrono::Utc::now()).await;
     assert!(matches!(orphan_viewer, Err(DomainError::Validation(e)) if e[0].field == "clients"));
     let unknown_client =
-        identity::add_user(&db, &admin, &new("t@example.test", "technician", vec!["nope".into()])).await;
+        identity::add_user(&db, &admin, &new("t@example.test", "technician", vec!["nope".into()]), chrono::Utc::now())
+            .await;
     assert!(matches!(unknown_client, Err(DomainError::Validation(_))));
     let weak = NewUser { password: "short".into(), ..new("w@example.test", "auditor", vec![]) };
-    assert!(matches!(identity::add_user(&db, &admin, &weak).await, Err(DomainError::Validation(_))));
+    assert!(matches!(
+        identity::add_user(&db, &admin, &weak, chrono::Utc::now()).await,
+        Err(DomainError::Validation(_))
+    ));
     let manager = add_user(&db, "m@example.test", "manager", &[]).await;
     assert!(matches!(
-        identity::add_user(&db, &manager, &new("x@example.test", "admin", vec![])).await,
+        identity::add_user(&db, &manager, &new("x@example.test", "admin", vec![]), chrono::Utc::now()).await,
         Err(DomainError::Forbidden)
     ));
     assert!(matches!(
-        identity::disable_user(&db, &admin, "admin@example.test").await,
+        identity::disable_user(&db, &admin, "admin@example.test", chrono::Utc::now()).await,
         Err(DomainError::Conflict { .. })
     ));
     assert_eq!(identity::list_users(&db, &admin).await.unwrap().len(), 2, "failed additions wrote nothing");

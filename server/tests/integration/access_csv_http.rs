@@ -2,9 +2,7 @@
 //! the page) and without (plain form posts, the preview kept in the session), and the body
 //! limit that is larger for imports only.
 
-mod support;
-
-use support::{on_each_backend, TestApp};
+use crate::support::{on_each_backend, TestApp};
 
 const MANAGER: &str = "manager@example.test";
 
@@ -133,7 +131,7 @@ async fn the_example_file_is_served_as_documented() {
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
         let body = response.text().await.unwrap();
-        assert_eq!(body, include_str!("../../docs/examples/access-import.csv"));
+        assert_eq!(body, include_str!("../../../docs/examples/access-import.csv"));
     })
     .await;
 }

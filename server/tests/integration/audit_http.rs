@@ -1,9 +1,7 @@
 //! The audit log through the real application: sign-ins, failed sign-ins, sign-outs and
 //! exports are recorded; admins and auditors read, filter, verify and export the log.
 
-mod support;
-
-use support::{on_each_backend, TestApp, PASSWORD};
+use crate::support::{on_each_backend, TestApp, PASSWORD};
 
 async fn log(app: &TestApp) -> Vec<domain::audit::Entry> {
     domain::audit::all_entries(&app.db).await.expect("the log")

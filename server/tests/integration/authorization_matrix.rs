@@ -7,10 +7,8 @@
 //! For users limited to some clients, the foreign and the nonexistent answers must be
 //! identical, and the foreign client's name must never appear in any answer.
 
-mod support;
-
+use crate::support::{on_each_backend, TestApp};
 use std::collections::BTreeSet;
-use support::{on_each_backend, TestApp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
@@ -1416,8 +1414,8 @@ async fn prepare(app: &TestApp, target: Target, prepare: Prepare) -> i64 {
         let now = chrono::Utc::now();
         let open = domain::reviews::list_schedule(&app.db, &cli, &filter, &calendar, now).await.unwrap();
         let id = open[0].id;
-        if domain::reviews::meetings::find_meeting(&app.db, &cli, id).await.unwrap().is_none() {
-            domain::reviews::meetings::hold_meeting(&app.db, &cli, id, now).await.unwrap();
+        if domain::meetings::find_meeting(&app.db, &cli, id).await.unwrap().is_none() {
+            domain::meetings::hold_meeting(&app.db, &cli, id, now).await.unwrap();
         }
         return id;
     }
@@ -1481,9 +1479,11 @@ async fn prepare(app: &TestApp, target: Target, prepare: Prepare) -> i64 {
     }
     let client = match (prepare, client.archived_at.is_some()) {
         (Prepare::Active | Prepare::ControlState, true) => {
-            clients::restore_client(&app.db, &cli, target.slug()).await.unwrap()
+            clients::restore_client(&app.db, &cli, target.slug(), chrono::Utc::now()).await.unwrap()
         }
-        (Prepare::Archived, false) => clients::archive_client(&app.db, &cli, target.slug()).await.unwrap(),
+        (Prepare::Archived, false) => {
+            clients::archive_client(&app.db, &cli, target.slug(), chrono::Utc::now()).await.unwrap()
+        }
         _ => client,
     };
     match prepare {

@@ -8,11 +8,9 @@
 //! grant's justification and revocation evidence), which the viewer never receives either,
 //! while the evidence shared with them does arrive.
 
-mod support;
-
-use domain::reviews::meetings::{self, ActionInput, MeetingInput};
+use crate::support::{on_each_backend, TestApp};
+use domain::meetings::{self, ActionInput, MeetingInput};
 use domain::{access, clients, controls, reviews, Actor};
-use support::{on_each_backend, TestApp};
 
 const MARKER: &str = "QX7CANARY";
 /// On everything internal of the viewer's own client.
@@ -31,7 +29,7 @@ async fn set_up(app: &TestApp) {
         notes: format!("{INTERNAL} client notes"),
         ..Default::default()
     };
-    clients::create_client(&app.db, &cli, &own).await.unwrap();
+    clients::create_client(&app.db, &cli, &own, chrono::Utc::now()).await.unwrap();
     let foreign = clients::ClientInput {
         name: format!("{MARKER} Foreign Ltd"),
         slug: "foreign".into(),
@@ -42,7 +40,7 @@ async fn set_up(app: &TestApp) {
         notes: format!("{MARKER} internal note"),
         tags: format!("{}-tag", MARKER.to_lowercase()),
     };
-    clients::create_client(&app.db, &cli, &foreign).await.unwrap();
+    clients::create_client(&app.db, &cli, &foreign, chrono::Utc::now()).await.unwrap();
     app.add_user("viewer@example.test", "client_viewer", &["own"]).await;
     app.add_user("tech@example.test", "technician", &["own"]).await;
     let now = domain::clock::now();
@@ -242,7 +240,7 @@ async fn no_foreign_marker_reaches_a_client_viewer_or_a_limited_technician() {
 }
 
 /// On PostgreSQL, the same crawl with the app connected as a role that owns no table, as the
-/// README recommends: row-level security stands behind every answer, and the app works under it
+/// docs/operations.md recommends: row-level security stands behind every answer, and the app works under it
 /// (sign-in, sessions, the feed's rotation and its audit entry included).
 #[tokio::test]
 async fn the_crawl_holds_with_the_app_as_a_role_bound_by_row_security() {
@@ -251,8 +249,8 @@ async fn the_crawl_holds_with_the_app_as_a_role_bound_by_row_security() {
         return;
     };
     let app_url = test.application_role_url().await.expect("a PostgreSQL test database");
-    let served = domain::Db::connect_as(&app_url, Some(&test.url)).await.expect("the application role");
-    let app = support::spawn_app_serving(&test, served, |_| {}).await;
+    let served = domain::setup::connect_as(&app_url, Some(&test.url)).await.expect("the application role");
+    let app = crate::support::spawn_app_serving(&test, served, |_| {}).await;
     test.run(|_| async move {
         set_up(&app).await;
         crawl(&app).await;

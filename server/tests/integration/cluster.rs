@@ -3,11 +3,8 @@
 //! the same record based on the same version give the second a conflict, never a silent
 //! overwrite.
 
-#[path = "support/process.rs"]
-mod process;
-
+use crate::process::{call, signed_in, start, wait_ready, PASSWORD};
 use domain::{identity, Actor, Db};
-use process::{call, signed_in, start, wait_ready, PASSWORD};
 use std::time::Duration;
 
 fn client_form<'a>(name: &'a str, version: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -31,7 +28,7 @@ async fn two_servers_share_sessions_run_jobs_once_and_refuse_lost_updates() {
         return;
     };
     {
-        let db = Db::connect(&test.url).await.unwrap();
+        let db = domain::setup::connect(&test.url).await.unwrap();
         let new = identity::NewUser {
             email: "both@example.test".into(),
             display_name: "Both servers".into(),
@@ -39,18 +36,18 @@ async fn two_servers_share_sessions_run_jobs_once_and_refuse_lost_updates() {
             clients: vec![],
             password: PASSWORD.into(),
         };
-        identity::add_user(&db, &Actor::command_line(), &new).await.unwrap();
+        identity::add_user(&db, &Actor::command_line(), &new, chrono::Utc::now()).await.unwrap();
         let client = domain::clients::ClientInput {
             name: "Shared Ltd".into(),
             slug: "shared".into(),
             impact_tier: "standard".into(),
             ..Default::default()
         };
-        domain::clients::create_client(&db, &Actor::command_line(), &client).await.unwrap();
+        domain::clients::create_client(&db, &Actor::command_line(), &client, chrono::Utc::now()).await.unwrap();
         db.close().await;
     }
     let site = tempfile::tempdir().unwrap();
-    let (port_a, port_b) = (process::free_port(), process::free_port());
+    let (port_a, port_b) = (crate::process::free_port(), crate::process::free_port());
     let (a, b) = (format!("http://127.0.0.1:{port_a}"), format!("http://127.0.0.1:{port_b}"));
     let mut servers = [start(&test.url, port_a, site.path()), start(&test.url, port_b, site.path())];
     wait_ready(&a).await;
@@ -74,7 +71,7 @@ async fn two_servers_share_sessions_run_jobs_once_and_refuse_lost_updates() {
     assert_eq!(now["name"], "Renamed on A");
 
     // Each server asked for today's snapshots at start; exactly one of them took them.
-    let db = Db::connect(&test.url).await.unwrap();
+    let db = domain::setup::connect(&test.url).await.unwrap();
     let Db::Postgres(pool) = &db else { unreachable!("a PostgreSQL test database") };
     let mut runs: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> = Vec::new();
     for _ in 0..100 {

@@ -4,10 +4,8 @@
 
 use domain::testing::TestDatabase;
 use domain::{identity, Actor, Db};
-#[path = "support/process.rs"]
-mod process;
 
-use process::{signed_in, start, wait_ready, PASSWORD};
+use crate::process::{signed_in, start, wait_ready, PASSWORD};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,13 +22,13 @@ async fn create(client: &reqwest::Client, base: &str, n: usize) -> bool {
         ("contact_email", ""),
         ("notes", ""),
     ];
-    matches!(process::call(client, base, "/api/clients/create", &form).await, Ok(r) if r.status() == 200)
+    matches!(crate::process::call(client, base, "/api/clients/create", &form).await, Ok(r) if r.status() == 200)
 }
 
 async fn story(test: TestDatabase) {
     let site = tempfile::tempdir().unwrap();
     {
-        let db = Db::connect(&test.url).await.unwrap();
+        let db = domain::setup::connect(&test.url).await.unwrap();
         let new = identity::NewUser {
             email: "crash@example.test".into(),
             display_name: "Crash tester".into(),
@@ -38,10 +36,10 @@ async fn story(test: TestDatabase) {
             clients: vec![],
             password: PASSWORD.into(),
         };
-        identity::add_user(&db, &Actor::command_line(), &new).await.unwrap();
+        identity::add_user(&db, &Actor::command_line(), &new, chrono::Utc::now()).await.unwrap();
         db.close().await;
     }
-    let port = process::free_port();
+    let port = crate::process::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = start(&test.url, port, site.path());
     wait_ready(&base).await;
@@ -80,7 +78,7 @@ async fn story(test: TestDatabase) {
 
     let mut server = start(&test.url, port, site.path());
     wait_ready(&base).await;
-    let db = Db::connect(&test.url).await.unwrap();
+    let db = domain::setup::connect(&test.url).await.unwrap();
     let slugs: Vec<String> = match &db {
         Db::Sqlite(pool) => {
             let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(pool).await.unwrap();
@@ -115,7 +113,7 @@ async fn sigterm_finishes_what_is_in_flight_and_exits_cleanly() {
     let test = domain::testing::sqlite().await;
     let site = tempfile::tempdir().unwrap();
     {
-        let db = Db::connect(&test.url).await.unwrap();
+        let db = domain::setup::connect(&test.url).await.unwrap();
         let new = identity::NewUser {
             email: "crash@example.test".into(),
             display_name: "Crash tester".into(),
@@ -123,10 +121,10 @@ async fn sigterm_finishes_what_is_in_flight_and_exits_cleanly() {
             clients: vec![],
             password: PASSWORD.into(),
         };
-        identity::add_user(&db, &Actor::command_line(), &new).await.unwrap();
+        identity::add_user(&db, &Actor::command_line(), &new, chrono::Utc::now()).await.unwrap();
         db.close().await;
     }
-    let port = process::free_port();
+    let port = crate::process::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = start(&test.url, port, site.path());
     wait_ready(&base).await;
@@ -146,7 +144,7 @@ async fn sigterm_finishes_what_is_in_flight_and_exits_cleanly() {
                 ("contact_email", ""),
                 ("notes", ""),
             ];
-            (n, process::call(&client, &base, "/api/clients/create", &form).await.map(|r| r.status().as_u16()))
+            (n, crate::process::call(&client, &base, "/api/clients/create", &form).await.map(|r| r.status().as_u16()))
         }));
     }
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -166,7 +164,7 @@ async fn sigterm_finishes_what_is_in_flight_and_exits_cleanly() {
     }
     let status = server.wait().unwrap();
     assert!(status.success(), "a clean exit: {status}");
-    let db = Db::connect(&test.url).await.unwrap();
+    let db = domain::setup::connect(&test.url).await.unwrap();
     let Db::Sqlite(pool) = &db else { unreachable!("a SQLite test database") };
     let slugs: Vec<String> = sqlx::query_scalar("SELECT slug FROM clients").fetch_all(pool).await.unwrap();
     for n in answered {

@@ -1,9 +1,7 @@
 //! Rampart's own hardening over HTTP: security headers with a per-request script nonce, login
 //! throttling, and sessions (lifetime, sign out everywhere, disabled users).
 
-mod support;
-
-use support::{on_each_backend, TestApp};
+use crate::support::{on_each_backend, TestApp};
 
 const MANAGER: &str = "manager@example.test";
 
@@ -85,9 +83,9 @@ async fn repeated_failures_are_refused_with_429_and_the_same_message_for_any_acc
                 assert_eq!(status, 401, "{body}");
             }
         }
-        let (status, refused) = sign_in_answer(&app, &client, MANAGER, support::PASSWORD).await;
+        let (status, refused) = sign_in_answer(&app, &client, MANAGER, crate::support::PASSWORD).await;
         assert_eq!(status, 429, "the right password is refused too, for now: {refused}");
-        let (status, unknown) = sign_in_answer(&app, &client, "nobody@example.test", support::PASSWORD).await;
+        let (status, unknown) = sign_in_answer(&app, &client, "nobody@example.test", crate::support::PASSWORD).await;
         assert_eq!(status, 429);
         assert_eq!(refused, unknown, "the same answer whether or not the account exists");
         let error: app::error::AppError = serde_json::from_str(&refused).unwrap();
@@ -98,7 +96,7 @@ async fn repeated_failures_are_refused_with_429_and_the_same_message_for_any_acc
             .header("accept", "text/html")
             .header("origin", &app.base)
             .header("referer", app.url("/login"))
-            .form(&[("email", MANAGER), ("password", support::PASSWORD), ("next", "")])
+            .form(&[("email", MANAGER), ("password", crate::support::PASSWORD), ("next", "")])
             .send()
             .await
             .unwrap();
@@ -108,7 +106,7 @@ async fn repeated_failures_are_refused_with_429_and_the_same_message_for_any_acc
         assert!(page.contains("Too many attempts; try again in 15 minutes."), "{page}");
         // The limit belongs to the account: another one may still sign in from here.
         app.add_user("auditor@example.test", "auditor", &[]).await;
-        let (status, _) = sign_in_answer(&app, &client, "auditor@example.test", support::PASSWORD).await;
+        let (status, _) = sign_in_answer(&app, &client, "auditor@example.test", crate::support::PASSWORD).await;
         assert_eq!(status, 200);
     })
     .await;
@@ -124,7 +122,7 @@ async fn many_failures_from_one_address_lock_that_address() {
             assert_eq!(status, 401);
         }
         // The peer address (127.0.0.1) is locked, whatever the account.
-        let (status, body) = sign_in_answer(&app, &client, MANAGER, support::PASSWORD).await;
+        let (status, body) = sign_in_answer(&app, &client, MANAGER, crate::support::PASSWORD).await;
         assert_eq!(status, 429, "{body}");
         let entries = domain::audit::all_entries(&app.db).await.unwrap();
         let throttled = entries.iter().find(|e| e.action == "auth.sign_in_throttled").expect("audited");
@@ -145,7 +143,9 @@ async fn a_user_disabled_mid_session_is_signed_out_at_the_next_request() {
         let client = app.signed_in(MANAGER).await;
         assert_eq!(list_clients(&app, &client).await, 200);
         assert_eq!(app.page(&client, "/clients").await.status(), 200);
-        domain::identity::disable_user(&app.db, &domain::Actor::command_line(), MANAGER).await.unwrap();
+        domain::identity::disable_user(&app.db, &domain::Actor::command_line(), MANAGER, chrono::Utc::now())
+            .await
+            .unwrap();
         assert_eq!(list_clients(&app, &client).await, 401);
         let page = app.page(&client, "/clients").await;
         assert_eq!(page.status(), 303);
@@ -227,7 +227,7 @@ async fn with_two_factor_sign_in_the_password_alone_signs_nobody_in() {
 
         // Signing in again: the password starts a new session that is not signed in.
         let browser = app.client();
-        let form = [("email", MANAGER), ("password", support::PASSWORD), ("next", "/clients")];
+        let form = [("email", MANAGER), ("password", crate::support::PASSWORD), ("next", "/clients")];
         let password = app.call(&browser, "/api/auth/sign_in", &form).await;
         assert_eq!(password.status(), 200);
         let half = session_cookie(&password).expect("a session for the second step");
@@ -254,7 +254,7 @@ async fn with_two_factor_sign_in_the_password_alone_signs_nobody_in() {
 
 #[tokio::test]
 async fn roles_that_must_use_two_factor_sign_in_are_sent_to_set_it_up() {
-    support::on_each_backend_with(
+    crate::support::on_each_backend_with(
         |config| config.mfa_required_roles = vec![domain::Role::Admin, domain::Role::Manager],
         |app| async move {
             use domain::identity::totp;
@@ -269,7 +269,34 @@ async fn roles_that_must_use_two_factor_sign_in_are_sent_to_set_it_up() {
                 assert_eq!(page.status(), 303, "{path}");
                 assert_eq!(page.headers()["location"], "/account");
             }
-            assert_eq!(app.page(&manager, "/account").await.status(), 200);
+            let account = app.page(&manager, "/account").await;
+            assert_eq!(account.status(), 200);
+            let text = account.text().await.unwrap();
+            assert!(text.contains("Set up two-factor sign-in first."), "the account page says why");
+
+            // Not only pages: no server function changes anything until it is set up, and
+            // reading stays allowed.
+            let client = [
+                ("name", "Refused Ltd"),
+                ("slug", "refused"),
+                ("impact_tier", "standard"),
+                ("sector", ""),
+                ("tags", ""),
+                ("contact_name", ""),
+                ("contact_email", ""),
+                ("notes", ""),
+            ];
+            let refused = app.call(&manager, "/api/clients/create", &client).await;
+            assert_eq!(refused.status(), 403);
+            let body = refused.text().await.unwrap();
+            assert!(body.contains("TwoFactorRequired"), "{body}");
+            let listed = app.call(&manager, "/api/clients/list", &[("query[archived]", "false")]).await;
+            assert_eq!(listed.status(), 200, "reading is allowed");
+            assert!(
+                domain::clients::get_client(&app.db, &domain::Actor::command_line(), "refused").await.is_err(),
+                "nothing was written"
+            );
+
             let setup: serde_json::Value =
                 app.call(&manager, "/api/auth/start_mfa_enrolment", &[]).await.json().await.unwrap();
             let secret = totp::base32_decode(setup["secret"].as_str().unwrap()).unwrap();
@@ -277,6 +304,11 @@ async fn roles_that_must_use_two_factor_sign_in_are_sent_to_set_it_up() {
             let confirmed = app.call(&manager, "/api/auth/confirm_mfa_enrolment", &[("code", &code)]).await;
             assert_eq!(confirmed.status(), 200);
             assert_eq!(app.page(&manager, "/clients").await.status(), 200, "once set up");
+            assert_eq!(
+                app.call(&manager, "/api/clients/create", &client).await.status(),
+                200,
+                "and changes go through"
+            );
         },
     )
     .await;

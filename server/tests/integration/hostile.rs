@@ -3,9 +3,7 @@
 //! markup, JSON where a form is expected — must answer with a 4xx (or a refusal in words),
 //! never a 5xx; and anything too large is refused with 413 before it is read.
 
-mod support;
-
-use support::{on_each_backend, TestApp};
+use crate::support::{on_each_backend, TestApp};
 
 /// Bodies that no page of Rampart sends.
 fn corpus() -> Vec<(&'static str, &'static str, Vec<u8>)> {

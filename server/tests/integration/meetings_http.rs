@@ -1,13 +1,11 @@
 //! The review pack over HTTP: the print page and the PDF of a signed meeting stay as they were
 //! at sign-off, and another client's pack is not found.
 
-mod support;
-
-use support::{on_each_backend, TestApp};
+use crate::support::{on_each_backend, TestApp};
 
 /// Holds and signs off the meeting of the client's first security review; returns its id.
 async fn signed_meeting(app: &TestApp, slug: &str) -> i64 {
-    use domain::reviews::meetings::{self, ActionInput, MeetingInput};
+    use domain::meetings::{self, ActionInput, MeetingInput};
     let cli = domain::Actor::command_line();
     let now = chrono::Utc::now();
     let first = now.date_naive() - chrono::Duration::days(1);

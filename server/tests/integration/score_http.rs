@@ -1,9 +1,7 @@
 //! The risk score over HTTP: the charts as images (type, caching, escaping, well-formed XML),
 //! the client page's score section, and the portfolio's heatmap of what one may see.
 
-mod support;
-
-use support::{on_each_backend, TestApp};
+use crate::support::{on_each_backend, TestApp};
 
 const HOSTILE: &str = "<script>alert(1)</script> & Sons";
 

@@ -5,12 +5,8 @@
 //! signed in: state, browser, replay, nonce, issuer, audience, expiry and signature. On SQLite
 //! and PostgreSQL.
 
-#[path = "oidc/provider.rs"]
-mod provider;
-mod support;
-
-use provider::{Person, Provider, Tamper};
-use support::{on_each_backend, TestApp};
+use crate::provider::{Person, Provider, Tamper};
+use crate::support::{on_each_backend, TestApp};
 
 const ADMIN: &str = "admin@msp.example";
 const MANAGER: &str = "manager@msp.example";
@@ -23,8 +19,8 @@ async fn configure(app: &TestApp, admin: &reqwest::Client, idp: &Provider, extra
         ("enabled", "on"),
         ("display_name", "Test IdP"),
         ("issuer", &idp.issuer),
-        ("client_id", provider::CLIENT_ID),
-        ("client_secret", provider::CLIENT_SECRET),
+        ("client_id", crate::provider::CLIENT_ID),
+        ("client_secret", crate::provider::CLIENT_SECRET),
         ("allowed_domains", "msp.example"),
         ("jit_role", "technician"),
         ("version", &version),
@@ -122,7 +118,7 @@ async fn audit_actions(app: &TestApp) -> Vec<(String, String)> {
 async fn setup(app: &TestApp) -> (Provider, reqwest::Client) {
     app.add_user(ADMIN, "admin", &[]).await;
     app.add_user(MANAGER, "manager", &[]).await;
-    let idp = provider::start().await;
+    let idp = crate::provider::start().await;
     let admin = app.signed_in(ADMIN).await;
     configure(app, &admin, &idp, &[]).await;
     (idp, admin)
@@ -133,7 +129,7 @@ async fn an_admin_configures_the_provider_and_the_secret_never_comes_back() {
     on_each_backend(|app| async move {
         let (idp, admin) = setup(&app).await;
         let settings = app.call(&admin, "/api/sso/settings", &[]).await.text().await.unwrap();
-        assert!(!settings.contains(provider::CLIENT_SECRET), "{settings}");
+        assert!(!settings.contains(crate::provider::CLIENT_SECRET), "{settings}");
         let settings: serde_json::Value = serde_json::from_str(&settings).unwrap();
         assert_eq!(settings["has_secret"], true);
         assert_eq!(settings["issuer"], idp.issuer);
@@ -141,7 +137,11 @@ async fn an_admin_configures_the_provider_and_the_secret_never_comes_back() {
         // The audit log says the secret changed, never what it is.
         let audit = audit_actions(&app).await;
         let update = audit.iter().find(|(a, _)| a == "sso.settings_update").expect("audited");
-        assert!(update.1.contains("client secret") && !update.1.contains(provider::CLIENT_SECRET), "{}", update.1);
+        assert!(
+            update.1.contains("client secret") && !update.1.contains(crate::provider::CLIENT_SECRET),
+            "{}",
+            update.1
+        );
         // Saving again with an empty secret keeps it; a stale version is refused, unchanged.
         let version = configure(&app, &admin, &idp, &[("client_secret", ""), ("display_name", "Renamed IdP")]).await;
         let stale = app
@@ -310,8 +310,9 @@ async fn users_are_created_at_first_sign_in_only_when_turned_on_and_roles_follow
         assert_eq!((who["email"].as_str(), who["role"].as_str()), (Some(newcomer), Some("auditor")));
         assert_eq!(who["display_name"], "Person sub-new");
         // Created without a password: the password form cannot sign them in.
-        let password =
-            app.call(&app.client(), "/api/auth/sign_in", &[("email", newcomer), ("password", support::PASSWORD)]).await;
+        let password = app
+            .call(&app.client(), "/api/auth/sign_in", &[("email", newcomer), ("password", crate::support::PASSWORD)])
+            .await;
         assert_eq!(password.status(), 401);
 
         // With a role claim, the first mapped group wins at every sign-in; no group, no entry.
@@ -396,7 +397,9 @@ async fn disabled_users_and_client_viewers_do_not_sign_in_and_sso_off_shows_no_b
         app.add_user("viewer@msp.example", "client_viewer", &["acme"]).await;
         idp.sign_in_as(Person::new("sub-viewer", "viewer@msp.example"));
         assert_eq!(sign_in_through(&app, &app.client(), "", |c| c).await.0, Outcome::Refused("no_account".into()));
-        domain::identity::disable_user(&app.db, &domain::Actor::command_line(), MANAGER).await.unwrap();
+        domain::identity::disable_user(&app.db, &domain::Actor::command_line(), MANAGER, chrono::Utc::now())
+            .await
+            .unwrap();
         idp.sign_in_as(Person::new("sub-42", MANAGER));
         assert_eq!(sign_in_through(&app, &app.client(), "", |c| c).await.0, Outcome::Refused("no_account".into()));
 

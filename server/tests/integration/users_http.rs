@@ -2,9 +2,7 @@
 //! and exports (with the server's clock moved past the window), sessions ended by privilege
 //! changes, and an invitation accepted through its link.
 
-mod support;
-
-use support::{on_each_backend, TestApp, PASSWORD};
+use crate::support::{on_each_backend, TestApp, PASSWORD};
 
 const ADMIN: &str = "admin@example.test";
 const MANAGER: &str = "manager@example.test";

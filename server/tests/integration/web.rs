@@ -1,8 +1,6 @@
 //! The real application over HTTP: sign-in, sessions, cross-site refusal and bad input.
 
-mod support;
-
-use support::{on_each_backend, TestApp, PASSWORD};
+use crate::support::{on_each_backend, TestApp, PASSWORD};
 
 const MANAGER: &str = "manager@example.test";
 
@@ -318,7 +316,7 @@ async fn listing_the_routes_while_pages_render_holds_no_page_back() {
     let first = rampart_server::startup::route_list();
     assert!(first.iter().any(|route| route.path() == "/clients/{slug}"), "the client page is listed");
     let test = domain::testing::sqlite().await;
-    let app = support::spawn_app(&test).await;
+    let app = crate::support::spawn_app(&test).await;
     test.run(|_| async move {
         app.add_user(MANAGER, "manager", &[]).await;
         app.add_client("Acme", "acme").await;

@@ -81,6 +81,7 @@ impl TestApp {
                 clients: clients.iter().map(|s| s.to_string()).collect(),
                 password: PASSWORD.into(),
             },
+            chrono::Utc::now(),
         )
         .await
         .expect("user added");
@@ -105,6 +106,7 @@ impl TestApp {
                 notes: format!("Internal note of {name}"),
                 ..Default::default()
             },
+            chrono::Utc::now(),
         )
         .await
         .expect("client added");
@@ -138,6 +140,9 @@ pub async fn spawn_app_serving(test: &TestDatabase, served: Db, change: impl FnO
         mfa_required_roles: Vec::new(),
         test_clock_file: None,
         time_zone: chrono_tz::Tz::UTC,
+        invitation_days: 7,
+        branding: Default::default(),
+        audit_forwarding: Default::default(),
     };
     let mut config = config;
     change(&mut config);

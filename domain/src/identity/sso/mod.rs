@@ -62,10 +62,12 @@ pub async fn get_settings(db: &Db, actor: &Actor) -> Result<Option<ShownSettings
     Ok(store::load_settings(db).await?.map(shown))
 }
 
-/// Saves the provider's settings. An empty secret keeps the stored one; a stale version is a
-/// conflict. Audited, the secret as "changed" only.
+/// Saves the provider's settings, after a recent confirmation of who the admin is (whoever
+/// sets the provider decides who signs in). An empty secret keeps the stored one; a stale
+/// version is a conflict. Audited, the secret as "changed" only.
 pub async fn save_settings(db: &Db, actor: &Actor, input: &SsoInput, now: DateTime<Utc>) -> Result<ShownSettings> {
     actor.require(Permission::ManageSettings)?;
+    actor.require_recent_confirmation(now)?;
     let stored = store::load_settings(db).await?;
     let settings = model::validate(input, stored.as_ref()).map_err(DomainError::Validation)?;
     let stored_version = stored.as_ref().map(|s| s.version).unwrap_or(0);

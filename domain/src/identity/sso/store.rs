@@ -2,9 +2,10 @@
 //! see `mod.rs`.
 
 use super::model::SsoSettings;
-use crate::audit::store::{append, lock_chain};
+use crate::audit::store::audited;
 use crate::audit::Record;
 use crate::authz::Role;
+use crate::db::unique::{USER_EMAIL, USER_IDENTITY};
 use crate::db::BeginWrite;
 use crate::db::Db;
 use crate::error::{DomainError, Result};
@@ -87,50 +88,44 @@ pub async fn save_settings(
     let mapping: String =
         settings.role_mapping.iter().map(|(value, role)| format!("{value}\t{}\n", role.as_str())).collect();
     let domains = settings.allowed_domains.join(",");
-    let done: std::result::Result<bool, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let changed = if settings.version == 0 {
-                sqlx::query(
-                    "INSERT INTO sso_settings (id, enabled, display_name, issuer, client_id, client_secret, \
-                     allowed_domains, role_claim, role_mapping, jit_enabled, jit_role, trust_provider_mfa, version, \
-                     updated_at, updated_by) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13) \
-                     ON CONFLICT (id) DO NOTHING",
-                )
-            } else {
-                sqlx::query(
-                    "UPDATE sso_settings SET enabled = $1, display_name = $2, issuer = $3, client_id = $4, \
-                     client_secret = $5, allowed_domains = $6, role_claim = $7, role_mapping = $8, jit_enabled = $9, \
-                     jit_role = $10, trust_provider_mfa = $11, version = version + 1, updated_at = $12, \
-                     updated_by = $13 WHERE id = 1 AND version = $14",
-                )
-            }
-            .bind(settings.enabled)
-            .bind(&settings.display_name)
-            .bind(&settings.issuer)
-            .bind(&settings.client_id)
-            .bind(&settings.client_secret)
-            .bind(&domains)
-            .bind(&settings.role_claim)
-            .bind(&mapping)
-            .bind(settings.jit_enabled)
-            .bind(settings.jit_role.as_str())
-            .bind(settings.trust_provider_mfa)
-            .bind(now)
-            .bind(by)
-            .bind(settings.version)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed != 1 {
-                return Ok(false);
-            }
-            append!(tx, chain, audit)?;
-            tx.commit().await?;
-            Ok(true)
+    let done: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
+        let changed = if settings.version == 0 {
+            sqlx::query(
+                "INSERT INTO sso_settings (id, enabled, display_name, issuer, client_id, client_secret, \
+                 allowed_domains, role_claim, role_mapping, jit_enabled, jit_role, trust_provider_mfa, version, \
+                 updated_at, updated_by) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+        } else {
+            sqlx::query(
+                "UPDATE sso_settings SET enabled = $1, display_name = $2, issuer = $3, client_id = $4, \
+                 client_secret = $5, allowed_domains = $6, role_claim = $7, role_mapping = $8, jit_enabled = $9, \
+                 jit_role = $10, trust_provider_mfa = $11, version = version + 1, updated_at = $12, \
+                 updated_by = $13 WHERE id = 1 AND version = $14",
+            )
         }
-        .await
+        .bind(settings.enabled)
+        .bind(&settings.display_name)
+        .bind(&settings.issuer)
+        .bind(&settings.client_id)
+        .bind(&settings.client_secret)
+        .bind(&domains)
+        .bind(&settings.role_claim)
+        .bind(&mapping)
+        .bind(settings.jit_enabled)
+        .bind(settings.jit_role.as_str())
+        .bind(settings.trust_provider_mfa)
+        .bind(now)
+        .bind(by)
+        .bind(settings.version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Ok(false);
+        }
+        tx.append(audit).await?;
+        true
     });
     Ok(done?)
 }
@@ -225,15 +220,13 @@ pub struct SignInWrite<'a> {
 
 /// `audits` gives the entries to append once the user's id is known.
 pub async fn write_sign_in(db: &Db, write: &SignInWrite<'_>, audits: impl Fn(i64) -> Vec<Record>) -> Result<i64> {
-    let done: std::result::Result<i64, sqlx::Error> = on_pool!(db, |pool| {
-        async {
-            let mut tx = pool.begin_write().await?;
-            let mut chain = lock_chain!(tx)?;
-            let user_id: i64 = match &write.who {
+    let done: std::result::Result<i64, sqlx::Error> = audited!(db, |tx| {
+        let user_id: i64 =
+            match &write.who {
                 Who::Existing(id) => *id,
                 Who::New { email, display_name, role } => sqlx::query_scalar(
                     "INSERT INTO users (email, display_name, password_hash, role, client_id, all_clients, created_at) \
-                         VALUES ($1, $2, NULL, $3, NULL, TRUE, $4) RETURNING id",
+                     VALUES ($1, $2, NULL, $3, NULL, TRUE, $4) RETURNING id",
                 )
                 .bind(*email)
                 .bind(*display_name)
@@ -242,48 +235,45 @@ pub async fn write_sign_in(db: &Db, write: &SignInWrite<'_>, audits: impl Fn(i64
                 .fetch_one(&mut *tx)
                 .await?,
             };
-            let moved = sqlx::query(
-                "UPDATE user_identities SET last_sign_in_at = $1, email = $2 WHERE issuer = $3 AND subject = $4",
+        let moved = sqlx::query(
+            "UPDATE user_identities SET last_sign_in_at = $1, email = $2 WHERE issuer = $3 AND subject = $4",
+        )
+        .bind(write.now)
+        .bind(write.email)
+        .bind(write.issuer)
+        .bind(write.subject)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved == 0 {
+            sqlx::query(
+                "INSERT INTO user_identities (user_id, issuer, subject, email, created_at, last_sign_in_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5)",
             )
-            .bind(write.now)
-            .bind(write.email)
+            .bind(user_id)
             .bind(write.issuer)
             .bind(write.subject)
+            .bind(write.email)
+            .bind(write.now)
             .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if moved == 0 {
-                sqlx::query(
-                    "INSERT INTO user_identities (user_id, issuer, subject, email, created_at, last_sign_in_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5)",
-                )
+            .await?;
+        }
+        if let Some(role) = write.new_role {
+            sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+                .bind(role.as_str())
                 .bind(user_id)
-                .bind(write.issuer)
-                .bind(write.subject)
-                .bind(write.email)
-                .bind(write.now)
                 .execute(&mut *tx)
                 .await?;
-            }
-            if let Some(role) = write.new_role {
-                sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
-                    .bind(role.as_str())
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await?;
-                // A changed role ends the user's sessions; this sign-in starts a new one.
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-            }
-            for audit in audits(user_id) {
-                append!(tx, chain, &audit)?;
-            }
-            tx.commit().await?;
-            Ok(user_id)
+            // A changed role ends the user's sessions; this sign-in starts a new one.
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         }
-        .await
+        for audit in audits(user_id) {
+            tx.append(&audit).await?;
+        }
+        user_id
     });
     done.map_err(|e| {
-        if crate::error::is_unique_violation(&e) {
+        if [USER_IDENTITY, USER_EMAIL].iter().any(|u| u.is_violated_by(&e)) {
             DomainError::conflict(
                 None,
                 "This account was linked or created at the same time by another sign-in; sign in again.",
