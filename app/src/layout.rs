@@ -93,41 +93,41 @@ fn SignedOutBar() -> impl IntoView {
 
 /// Who sees a menu entry, beyond seeing the portfolio.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Shown {
-    ToAll,
-    ToPeopleViewers,
-    ToAuditViewers,
+enum Audience {
+    Everyone,
+    PeopleViewers,
+    AuditViewers,
 }
 
 /// The menu of those who see the portfolio: address, label, icon (an SVG path on a 24-unit
 /// grid, drawn with the text's colour, so that no icon depends on the system's fonts), who.
-const MENU: [(&str, &str, &str, Shown); 11] = [
-    ("/", "Portfolio", "M3 3h7v7H3zM14 3h7v7h-7zM3 14h7v7H3zM14 14h7v7h-7z", Shown::ToAll),
-    ("/clients", "Clients", "M4 21V6l8-3 8 3v15M2 21h20M9 21v-4h6v4M8 9h2M14 9h2M8 13h2M14 13h2", Shown::ToAll),
-    ("/technicians", "Technicians", "M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21c0-4 3.6-6 8-6s8 2 8 6", Shown::ToAll),
-    ("/findings", "Access findings", "M5 21V4M5 4h12l-2.5 4.5L17 13H5", Shown::ToAll),
-    ("/reviews", "Reviews", "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM12 7v5l3 3", Shown::ToAll),
-    ("/score", "Risk score", "M3 21h18M6 17v-6M11 17V5M16 17v-9M21 17v-3", Shown::ToAll),
-    ("/overdue", "Overdue evidence", "M12 3 2 20h20zM12 10v4M12 17h.01", Shown::ToAll),
+const MENU: [(&str, &str, &str, Audience); 11] = [
+    ("/", "Portfolio", "M3 3h7v7H3zM14 3h7v7h-7zM3 14h7v7H3zM14 14h7v7h-7z", Audience::Everyone),
+    ("/clients", "Clients", "M4 21V6l8-3 8 3v15M2 21h20M9 21v-4h6v4M8 9h2M14 9h2M8 13h2M14 13h2", Audience::Everyone),
+    ("/technicians", "Technicians", "M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21c0-4 3.6-6 8-6s8 2 8 6", Audience::Everyone),
+    ("/findings", "Access findings", "M5 21V4M5 4h12l-2.5 4.5L17 13H5", Audience::Everyone),
+    ("/reviews", "Reviews", "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM12 7v5l3 3", Audience::Everyone),
+    ("/score", "Risk score", "M3 21h18M6 17v-6M11 17V5M16 17v-9M21 17v-3", Audience::Everyone),
+    ("/overdue", "Overdue evidence", "M12 3 2 20h20zM12 10v4M12 17h.01", Audience::Everyone),
     (
         "/catalog",
         "Catalog",
         "M10 6h10M10 12h10M10 18h10M3 6l1.5 1.5L7 5M3 12l1.5 1.5L7 11M3 18l1.5 1.5L7 17",
-        Shown::ToAll,
+        Audience::Everyone,
     ),
     (
         "/settings/service-levels",
         "Service levels",
         "M12 22a8 8 0 1 0 0-16 8 8 0 0 0 0 16zM12 10v4l2.5 2M9 2h6M12 2v4",
-        Shown::ToAll,
+        Audience::Everyone,
     ),
     (
         "/settings/users",
         "People",
         "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21c0-4 3-6 7-6s7 2 7 6M16 3.5a4 4 0 0 1 0 7M22 21c0-3-1.6-5-4-5.7",
-        Shown::ToPeopleViewers,
+        Audience::PeopleViewers,
     ),
-    ("/audit", "Audit log", "M6 2h9l5 5v15H6zM14 2v6h6M9 13h8M9 17h8", Shown::ToAuditViewers),
+    ("/audit", "Audit log", "M6 2h9l5 5v15H6zM14 2v6h6M9 13h8M9 17h8", Audience::AuditViewers),
 ];
 
 /// A client viewer's one entry: their own client.
@@ -169,9 +169,9 @@ fn SideNav(me: Me) -> impl IntoView {
         None => MENU
             .into_iter()
             .filter(|(_, _, _, shown)| match shown {
-                Shown::ToAll => true,
-                Shown::ToPeopleViewers => me.can_view_people,
-                Shown::ToAuditViewers => me.can_view_audit,
+                Audience::Everyone => true,
+                Audience::PeopleViewers => me.can_view_people,
+                Audience::AuditViewers => me.can_view_audit,
             })
             .map(|(href, label, icon, _)| {
                 view! {

@@ -27,9 +27,7 @@ pub async fn sqlite() -> TestDatabase {
 /// (`CI=true`) a missing server is a failure, not a skip: otherwise every PostgreSQL half
 /// would pass having done nothing.
 pub async fn postgres() -> Option<TestDatabase> {
-    let Some(admin_url) = postgres_url(std::env::var(POSTGRES_URL_VAR).ok(), std::env::var("CI").ok()) else {
-        return None;
-    };
+    let admin_url = postgres_url(std::env::var(POSTGRES_URL_VAR).ok(), std::env::var("CI").ok())?;
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let name = format!(
         "rampart_t_{}_{}_{}",

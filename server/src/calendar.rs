@@ -17,7 +17,9 @@ pub async fn feed(State(state): State<ServerState>, Path(file): Path<String>) ->
         return error_response("/calendar", AppError::NotFound);
     };
     let now = domain::clock::now();
-    match domain::reviews::feed::feed(&state.app.db, token, &domain::clock::calendar(), &state.app.public_url, now).await {
+    match domain::reviews::feed::feed(&state.app.db, token, &domain::clock::calendar(), &state.app.public_url, now)
+        .await
+    {
         Ok(ics) => (
             StatusCode::OK,
             [

@@ -138,14 +138,19 @@ impl Config {
             },
             invitation_days: match var("RAMPART_INVITATION_DAYS") {
                 None => domain::identity::invitations::DEFAULT_VALIDITY_DAYS,
-                Some(text) => {
-                    text.trim().parse::<i64>().ok().filter(|d| (1..=90).contains(d)).ok_or(ConfigError::InvitationDays(text))?
-                }
+                Some(text) => text
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|d| (1..=90).contains(d))
+                    .ok_or(ConfigError::InvitationDays(text))?,
             },
             branding: Branding {
                 name: var("RAMPART_MSP_NAME").map(|v| v.trim().to_owned()).unwrap_or_else(|| "Rampart".into()),
                 logo_url: var("RAMPART_MSP_LOGO_URL").map(|v| v.trim().to_owned()).filter(|u| {
-                    u.starts_with("https://") || u.starts_with("http://") || (u.starts_with('/') && !u.starts_with("//"))
+                    u.starts_with("https://")
+                        || u.starts_with("http://")
+                        || (u.starts_with('/') && !u.starts_with("//"))
                 }),
             },
             audit_forwarding: domain::audit::forward::Settings {

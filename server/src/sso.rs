@@ -97,11 +97,7 @@ fn browser_token(headers: &HeaderMap) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
-async fn start(
-    State(state): State<ServerState>,
-    settings: Settings,
-    Query(query): Query<StartQuery>,
-) -> Response {
+async fn start(State(state): State<ServerState>, settings: Settings, Query(query): Query<StartQuery>) -> Response {
     let redirect_uri = format!("{}{CALLBACK_PATH}", settings.public_url);
     let next = safe_next(query.next.as_deref());
     match sso::start_sign_in(

@@ -111,7 +111,6 @@ pub async fn sync_catalog(db: &Db, catalog: &Catalog, now: DateTime<Utc>, audit:
             audit.summary = format!("{}; retired {}", audit.summary, ids.join(", "));
         }
         tx.append(&audit).await?;
-        ()
     });
     Ok(result?)
 }

@@ -53,7 +53,9 @@ fn the_readme_is_short_and_every_link_of_the_docs_resolves_inside_the_repository
             let resolved = file.parent().expect("a folder").join(path);
             match resolved.canonicalize() {
                 Ok(found) if found.starts_with(&root) => {}
-                Ok(found) => broken.push(format!("{}: {target} leaves the repository ({})", file.display(), found.display())),
+                Ok(found) => {
+                    broken.push(format!("{}: {target} leaves the repository ({})", file.display(), found.display()))
+                }
                 Err(_) => broken.push(format!("{}: {target} does not exist", file.display())),
             }
         }
