@@ -104,7 +104,12 @@ enum Audience {
 const MENU: [(&str, &str, &str, Audience); 11] = [
     ("/", "Portfolio", "M3 3h7v7H3zM14 3h7v7h-7zM3 14h7v7H3zM14 14h7v7h-7z", Audience::Everyone),
     ("/clients", "Clients", "M4 21V6l8-3 8 3v15M2 21h20M9 21v-4h6v4M8 9h2M14 9h2M8 13h2M14 13h2", Audience::Everyone),
-    ("/technicians", "Technicians", "M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21c0-4 3.6-6 8-6s8 2 8 6", Audience::Everyone),
+    (
+        "/technicians",
+        "Technicians",
+        "M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21c0-4 3.6-6 8-6s8 2 8 6",
+        Audience::Everyone,
+    ),
     ("/findings", "Access findings", "M5 21V4M5 4h12l-2.5 4.5L17 13H5", Audience::Everyone),
     ("/reviews", "Reviews", "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM12 7v5l3 3", Audience::Everyone),
     ("/score", "Risk score", "M3 21h18M6 17v-6M11 17V5M16 17v-9M21 17v-3", Audience::Everyone),
