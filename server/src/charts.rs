@@ -1,9 +1,10 @@
 //! Charts as SVG images, drawn on the server: a client's score charts and the portfolio
-//! heatmap. Plain axum handlers: they find the actor from the session as server functions do
-//! (through `app::auth::actor_of_session`) and call one domain service, which authorizes. A
+//! heatmap. Plain axum handlers: they take the signed-in actor ([`SignedIn`]) and call one
+//! domain service, which authorizes. A
 //! client the actor may not see answers exactly as one that does not exist.
 
 use crate::security::error_response;
+use crate::signed_in::SignedIn;
 use crate::startup::ServerState;
 use app::error::AppError;
 use axum::extract::{Path, State};
@@ -13,7 +14,6 @@ use axum::routing::get;
 use axum::Router;
 use domain::scoring::{self, ChartKind};
 use std::hash::{Hash, Hasher};
-use tower_sessions::Session;
 
 pub const HEATMAP_PATH: &str = "/charts/portfolio/heatmap.svg";
 
@@ -41,10 +41,10 @@ pub fn router() -> Router<ServerState> {
             path,
             get(
                 move |State(state): State<ServerState>,
-                      session: Session,
+                      SignedIn(actor): SignedIn,
                       Path(slug): Path<String>,
                       headers: HeaderMap| async move {
-                    client_chart(state, session, slug, kind, headers).await
+                    client_chart(state, actor, slug, kind, headers).await
                 },
             ),
         );
@@ -54,30 +54,20 @@ pub fn router() -> Router<ServerState> {
 
 async fn client_chart(
     state: ServerState,
-    session: Session,
+    actor: domain::Actor,
     slug: String,
     kind: ChartKind,
     headers: HeaderMap,
 ) -> Response {
     let path = format!("/charts/clients/{slug}/{}.svg", kind.slug());
     let db = &state.app.db;
-    let actor = match app::auth::actor_of_session(&state.app, &session).await {
-        Ok(Some(actor)) => actor,
-        Ok(None) => return error_response(&path, AppError::Unauthenticated),
-        Err(error) => return error_response(&path, error),
-    };
     // Drawn once per change of data (and minute), then kept (see `scoring::client_chart_svg`).
     let svg = scoring::client_chart_svg(db, &actor, &slug, kind, domain::clock::now()).await;
     respond(&path, svg.map(|svg| svg.as_str().to_owned()), &headers)
 }
 
-async fn heatmap(State(state): State<ServerState>, session: Session, headers: HeaderMap) -> Response {
+async fn heatmap(State(state): State<ServerState>, SignedIn(actor): SignedIn, headers: HeaderMap) -> Response {
     let db = &state.app.db;
-    let actor = match app::auth::actor_of_session(&state.app, &session).await {
-        Ok(Some(actor)) => actor,
-        Ok(None) => return error_response(HEATMAP_PATH, AppError::Unauthenticated),
-        Err(error) => return error_response(HEATMAP_PATH, error),
-    };
     let chart = scoring::get_portfolio_heatmap(db, &actor, domain::clock::now()).await;
     respond(HEATMAP_PATH, chart.and_then(|c| c.svg()), &headers)
 }

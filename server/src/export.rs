@@ -1,14 +1,14 @@
 //! Downloads that are files rather than pages: the access register as CSV, and the example
-//! import file. Plain axum handlers: they find the actor from the session as server functions
-//! do (through `app::auth::actor_of_session`) and call one service.
+//! import file. Plain axum handlers: they take the signed-in actor ([`SignedIn`]) and call one
+//! service.
 
-use crate::security::{error_response, to_sign_in};
+use crate::security::error_response;
+use crate::signed_in::SignedIn;
 use crate::startup::ServerState;
 use app::error::AppError;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
-use tower_sessions::Session;
 
 pub const REGISTER_PATH: &str = "/access/register.csv";
 pub const IMPORT_EXAMPLE_PATH: &str = "/access/import-example.csv";
@@ -50,16 +50,11 @@ fn refused(path: &str, uri: &Uri, headers: &HeaderMap, error: AppError) -> Respo
 /// The access register the signed-in user may see. Signed out: to the sign-in page and back.
 pub async fn register_csv(
     State(state): State<ServerState>,
-    session: Session,
+    SignedIn(actor): SignedIn,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let db = &state.app.db;
-    let actor = match app::auth::actor_of_session(&state.app, &session).await {
-        Ok(Some(actor)) => actor,
-        Ok(None) => return to_sign_in(REGISTER_PATH),
-        Err(error) => return error_response(REGISTER_PATH, error),
-    };
     let now = domain::clock::now();
     match domain::access::csv_io::export_register(db, &actor, now).await {
         // The byte order mark tells spreadsheets the file is UTF-8; the import accepts it.
@@ -87,17 +82,12 @@ pub struct AuditFilters {
 /// The audit log (filtered) for admins and auditors; the export is itself audited.
 pub async fn audit_csv(
     State(state): State<ServerState>,
-    session: Session,
+    SignedIn(actor): SignedIn,
     uri: Uri,
     headers: HeaderMap,
     axum::extract::Query(filters): axum::extract::Query<AuditFilters>,
 ) -> Response {
     let db = &state.app.db;
-    let actor = match app::auth::actor_of_session(&state.app, &session).await {
-        Ok(Some(actor)) => actor,
-        Ok(None) => return to_sign_in(AUDIT_PATH),
-        Err(error) => return error_response(AUDIT_PATH, error),
-    };
     let query = domain::audit::Query {
         client: filters.client,
         actor: filters.actor,

@@ -12,5 +12,6 @@ pub mod kept_input;
 pub mod memory;
 pub mod pack;
 pub mod security;
+pub mod signed_in;
 pub mod sso;
 pub mod startup;

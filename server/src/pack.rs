@@ -12,7 +12,8 @@
 //! no font file is needed: characters outside WinAnsi are replaced.
 
 use crate::config::Branding;
-use crate::security::{error_response, to_sign_in};
+use crate::security::error_response;
+use crate::signed_in::SignedIn;
 use crate::startup::ServerState;
 use app::error::AppError;
 use app::html::escape;
@@ -21,7 +22,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::meetings::Pack;
 use std::fmt::Write;
-use tower_sessions::Session;
 
 pub const PACK_PATH: &str = "/reviews/{id}/pack";
 pub const PDF_PATH: &str = "/reviews/{id}/pack.pdf";
@@ -437,25 +437,24 @@ pub fn pack_pdf(pack: &Pack, branding: &Branding) -> Vec<u8> {
 }
 
 /// The pack of review `id`, for the signed-in user; the answer on any other path.
-async fn load(state: &ServerState, session: &Session, id: &str, path: &str) -> Result<(i64, Pack), Response> {
+async fn load(state: &ServerState, actor: &domain::Actor, id: &str, path: &str) -> Result<(i64, Pack), Response> {
     let db = &state.app.db;
-    let actor = match app::auth::actor_of_session(&state.app, session).await {
-        Ok(Some(actor)) => actor,
-        Ok(None) => return Err(to_sign_in(&path.replace("{id}", id))),
-        Err(error) => return Err(error_response(path, error)),
-    };
     // An id that is not a number is as unknown as one that does not exist.
     let Ok(id) = id.parse::<i64>() else {
         return Err(error_response(path, AppError::NotFound));
     };
-    match domain::meetings::get_pack(db, &actor, id, domain::clock::now()).await {
+    match domain::meetings::get_pack(db, actor, id, domain::clock::now()).await {
         Ok(pack) => Ok((id, pack)),
         Err(error) => Err(error_response(path, AppError::from(error))),
     }
 }
 
-pub async fn pack_page(State(state): State<ServerState>, session: Session, Path(id): Path<String>) -> Response {
-    let (id, pack) = match load(&state, &session, &id, PACK_PATH).await {
+pub async fn pack_page(
+    State(state): State<ServerState>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    let (id, pack) = match load(&state, &actor, &id, PACK_PATH).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -482,8 +481,12 @@ pub async fn pack_page(State(state): State<ServerState>, session: Session, Path(
         .into_response()
 }
 
-pub async fn pack_pdf_file(State(state): State<ServerState>, session: Session, Path(id): Path<String>) -> Response {
-    let (_, pack) = match load(&state, &session, &id, PDF_PATH).await {
+pub async fn pack_pdf_file(
+    State(state): State<ServerState>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    let (_, pack) = match load(&state, &actor, &id, PDF_PATH).await {
         Ok(found) => found,
         Err(response) => return response,
     };

@@ -135,7 +135,25 @@ pub fn build_router(config: &Config, db: Db) -> Router {
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(security::limit_body))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// Each request's span: its method and its route's pattern (`/calendar/{file}`), never the
+/// address as sent, whose path may carry a secret (an invitation's token, a calendar feed's)
+/// and whose query a search. A server function's address names the function and nothing else.
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    tracing::info_span!("request", method = %request.method(), route = %route_of(request))
+}
+
+fn route_of<B>(request: &axum::http::Request<B>) -> String {
+    let path = request.uri().path();
+    if path.starts_with("/api/") {
+        return path.to_owned();
+    }
+    match request.extensions().get::<axum::extract::MatchedPath>() {
+        Some(route) => route.as_str().to_owned(),
+        None => "(no route)".to_owned(),
+    }
 }
 
 async fn readyz(State(state): State<ServerState>) -> (StatusCode, &'static str) {
@@ -200,4 +218,17 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route_of;
+
+    #[test]
+    fn a_span_names_a_server_function_but_never_an_address_that_may_hold_a_secret() {
+        let request = |uri: &str| axum::http::Request::get(uri).body(()).expect("a request");
+        assert_eq!(route_of(&request("/api/clients/create")), "/api/clients/create");
+        // Without its route's pattern (the router sets it), an address is not written at all.
+        assert_eq!(route_of(&request("/invite/0123456789abcdef?next=/x")), "(no route)");
+    }
 }
