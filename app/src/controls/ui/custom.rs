@@ -1,0 +1,188 @@
+//! Custom controls: adding, changing and retiring them.
+
+use crate::components::{FieldErrorText, Loading, PageError, PageTitle};
+use crate::controls::api::{get_custom_control_form, RetireCustomControl, SaveCustomControl};
+use crate::controls::types::{severity_label, CustomControlForm, APPLIES_TO, REVIEWS};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn NewControlPage() -> impl IntoView {
+    let form = Resource::new(|| (), |_| get_custom_control_form(String::new()));
+    view! {
+        <PageTitle text="New control"/>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match form.await {
+                    Ok(form) => view! { <CustomControlEditor form/> }.into_any(),
+                    Err(error) => view! { <PageError error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn EditControlPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let form = Resource::new(move || id.get(), get_custom_control_form);
+    view! {
+        <PageTitle text="Edit control"/>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match form.await {
+                    Ok(form) => view! { <CustomControlEditor form/> }.into_any(),
+                    Err(error) => view! { <PageError error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn CustomControlEditor(form: CustomControlForm) -> impl IntoView {
+    let save = ServerAction::<SaveCustomControl>::new();
+    let retire = ServerAction::<RetireCustomControl>::new();
+    let error = Signal::derive(move || {
+        save.value().get().and_then(Result::err).or_else(|| retire.value().get().and_then(Result::err))
+    });
+    let at = move |field: &'static str| Signal::derive(move || error.get().and_then(|e| e.field_message(field)));
+    let c = form.control.clone();
+    let id = c.as_ref().map(|c| c.id.clone()).unwrap_or_default();
+    let heading = match &c {
+        Some(c) => format!("Edit {} {}", c.id, c.title),
+        None => "New control".to_string(),
+    };
+    let category = c.as_ref().map(|c| c.category_id.clone()).unwrap_or_default();
+    let severity = c.as_ref().map(|c| c.severity).unwrap_or(3);
+    let tiers = c.as_ref().map(|c| c.tiers.clone()).unwrap_or_else(|| vec!["critical".into()]);
+    let references = c
+        .as_ref()
+        .map(|c| c.references.iter().map(|r| format!("{}: {}", r.source, r.item)).collect::<Vec<_>>().join("\n"))
+        .unwrap_or_default();
+    let title = c.as_ref().map(|c| c.title.clone()).unwrap_or_default();
+    let description = c.as_ref().map(|c| c.description.clone()).unwrap_or_default();
+    let editing = c.is_some();
+    let retire_id = c.map(|c| c.id);
+    let review = if form.review.is_empty() { "annual".to_string() } else { form.review.clone() };
+    let applies_to = if form.applies_to.is_empty() { "client".to_string() } else { form.applies_to.clone() };
+    view! {
+        <nav class="breadcrumbs" aria-label="Breadcrumb">
+            <ol>
+                <li>
+                    <a href="/catalog">"Catalog"</a>
+                </li>
+                <li aria-current="page">{if editing { "Edit" } else { "New control" }}</li>
+            </ol>
+        </nav>
+        <header class="page-header">
+            <h1>{heading}</h1>
+        </header>
+        <section class="card">
+            {move || error.get().map(|e| view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> })}
+            <ActionForm action=save attr:class="stack" attr:novalidate=true>
+                <input type="hidden" name="id" value=id.clone()/>
+                <div class="form-grid">
+                    <div class="field field-wide">
+                        <label for="field-title">"Title"</label>
+                        <input id="field-title" name="title" maxlength="70" value=title/>
+                        <FieldErrorText id="field-title-error".to_string() error=at("title")/>
+                    </div>
+                    <div class="field field-wide">
+                        <label for="field-description">"What must be true"</label>
+                        <textarea id="field-description" name="description" rows="3" maxlength="400">
+                            {description}
+                        </textarea>
+                        <FieldErrorText id="field-description-error".to_string() error=at("description")/>
+                    </div>
+                    <div class="field">
+                        <label for="field-category_id">"Category"</label>
+                        <select id="field-category_id" name="category_id">
+                            {form
+                                .categories
+                                .iter()
+                                .map(|cat| {
+                                    let selected = cat.id == category;
+                                    view! { <option value=cat.id.clone() selected=selected>{cat.name.clone()}</option> }
+                                })
+                                .collect_view()}
+                        </select>
+                        <FieldErrorText id="field-category_id-error".to_string() error=at("category_id")/>
+                    </div>
+                    <div class="field">
+                        <label for="field-severity">"Severity"</label>
+                        <select id="field-severity" name="severity">
+                            {(1..=5)
+                                .map(|s| view! { <option value=s.to_string() selected=s == severity>{severity_label(s)}</option> })
+                                .collect_view()}
+                        </select>
+                        <FieldErrorText id="field-severity-error".to_string() error=at("severity")/>
+                    </div>
+                    <div class="field">
+                        <label for="field-review">"Re-verified"</label>
+                        <select id="field-review" name="review">
+                            {REVIEWS
+                                .into_iter()
+                                .map(|(value, label)| view! { <option value=value selected=review == value>{label}</option> })
+                                .collect_view()}
+                        </select>
+                        <FieldErrorText id="field-review-error".to_string() error=at("review")/>
+                    </div>
+                    <div class="field">
+                        <label for="field-applies_to">"Applies to"</label>
+                        <select id="field-applies_to" name="applies_to">
+                            {APPLIES_TO
+                                .into_iter()
+                                .map(|(value, label)| view! { <option value=value selected=applies_to == value>{label}</option> })
+                                .collect_view()}
+                        </select>
+                        <FieldErrorText id="field-applies_to-error".to_string() error=at("applies_to")/>
+                    </div>
+                    <fieldset class="field field-wide">
+                        <legend>"Baseline: impact tiers it applies to"</legend>
+                        {crate::clients::types::TIERS
+                            .into_iter()
+                            .map(|(value, label)| {
+                                let checked = tiers.iter().any(|t| t == value);
+                                view! {
+                                    <label>
+                                        <input type="checkbox" name="tiers[]" value=value checked=checked/>
+                                        " "
+                                        {label}
+                                    </label>
+                                    " "
+                                }
+                            })
+                            .collect_view()}
+                        <FieldErrorText id="field-tiers-error".to_string() error=at("tiers")/>
+                    </fieldset>
+                    <div class="field field-wide">
+                        <label for="field-references">"References"</label>
+                        <textarea id="field-references" name="references" rows="3" aria-describedby="field-references-hint">
+                            {references}
+                        </textarea>
+                        <p class="hint" id="field-references-hint">"One per line, as “Source: item”, e.g. “CIS v8: 12.2”."</p>
+                        <FieldErrorText id="field-references-error".to_string() error=at("references")/>
+                    </div>
+                </div>
+                <div class="form-actions">
+                    <button type="submit" class="btn btn-primary">{if editing { "Save control" } else { "Add control" }}</button>
+                    <a class="btn btn-ghost" href="/catalog">"Cancel"</a>
+                </div>
+            </ActionForm>
+        </section>
+        {retire_id.map(|id| {
+            view! {
+                <section class="card danger-zone" aria-labelledby="retire-heading">
+                    <h2 id="retire-heading" class="card-title">"Retire"</h2>
+                    <p>"A retired control leaves every checklist. Its recorded history is kept."</p>
+                    <ActionForm action=retire>
+                        <input type="hidden" name="id" value=id/>
+                        <button type="submit" class="btn btn-danger">"Retire control"</button>
+                    </ActionForm>
+                </section>
+            }
+        })}
+    }
+}
