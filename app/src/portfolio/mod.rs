@@ -1,6 +1,6 @@
-//! The portfolio: the manager's morning page. Clients counted by impact tier, reviews overdue
+//! The portfolio: the manager's daily page. Clients counted by impact tier, reviews overdue
 //! and due in the next 14 days, then the risk
-//! score's part (`score::ui::Morning`): clients ranked by priority, the heatmap, and the
+//! score's part (`score::ui::PortfolioScore`): clients ranked by priority, the heatmap, and the
 //! governance debt across all clients.
 
 use crate::components::{ErrorPanel, Loading, PageTitle};
@@ -59,11 +59,11 @@ pub fn PortfolioPage() -> impl IntoView {
     // Created here, not inside the suspended view, so that the server render awaits it; asked
     // for only by those who have a portfolio (a client viewer is sent to their client list, and
     // a refusal here would set the page's status).
-    let morning = Resource::new(
+    let score = Resource::new(
         || (),
         |_| async move {
             match crate::auth::current_user().await? {
-                Some(me) if me.can_view_portfolio => crate::score::api::get_morning().await.map(Some),
+                Some(me) if me.can_view_portfolio => crate::score::api::get_portfolio_score().await.map(Some),
                 _ => Ok(None),
             }
         },
@@ -79,7 +79,7 @@ pub fn PortfolioPage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match portfolio.await {
-                    Ok(p) => view! { <PortfolioBody p morning/> }.into_any(),
+                    Ok(p) => view! { <PortfolioBody p score/> }.into_any(),
                     // A client viewer has no portfolio: their list holds their own organisation.
                     Err(AppError::Forbidden) => view! { <Redirect path="/clients"/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
@@ -92,7 +92,7 @@ pub fn PortfolioPage() -> impl IntoView {
 #[component]
 fn PortfolioBody(
     p: Portfolio,
-    morning: Resource<Result<Option<crate::score::types::MorningView>, AppError>>,
+    score: Resource<Result<Option<crate::score::types::PortfolioScoreView>, AppError>>,
 ) -> impl IntoView {
     let kpi = |value: i64, label: &'static str, href: &'static str| {
         view! {
@@ -136,6 +136,6 @@ fn PortfolioBody(
                 }.into_any()
             }}
         </section>
-        <crate::score::ui::Morning morning/>
+        <crate::score::ui::PortfolioScore score/>
     }
 }

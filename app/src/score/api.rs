@@ -1,6 +1,6 @@
 //! Score server functions: thin. Each gets the actor, calls one service, maps the result.
 
-use super::types::{MorningView, RankingView, ScoreSettingsView, ScoreView};
+use super::types::{PortfolioScoreView, RankingView, ScoreSettingsView, ScoreView};
 use crate::error::AppError;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -172,10 +172,10 @@ pub async fn get_client_score(slug: String) -> Result<ScoreView, AppError> {
     })
 }
 
-/// The manager's morning.
-#[server(prefix = "/api", endpoint = "score/morning")]
-pub async fn get_morning() -> Result<MorningView, AppError> {
-    use super::types::{DebtView, ExpiringView, LeaverDebtView, MORNING_TOP};
+/// The portfolio's score sections.
+#[server(prefix = "/api", endpoint = "score/portfolio")]
+pub async fn get_portfolio_score() -> Result<PortfolioScoreView, AppError> {
+    use super::types::{DebtView, ExpiringView, LeaverDebtView, PORTFOLIO_TOP};
     use domain::scoring::{self, Band};
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
@@ -188,7 +188,7 @@ pub async fn get_morning() -> Result<MorningView, AppError> {
         (2 * rated.iter().sum::<i64>() + n) / (2 * n)
     });
     let heatmap = ranking.heatmap();
-    Ok(MorningView {
+    Ok(PortfolioScoreView {
         total: ranking.clients.len(),
         not_rated: ranking.clients.len() - rated.len(),
         average_posture,
@@ -200,7 +200,7 @@ pub async fn get_morning() -> Result<MorningView, AppError> {
             })
             .collect(),
         raised: ranking.clients.iter().filter(|c| !c.score.raised.is_empty()).count(),
-        top: ranking.clients.iter().take(MORNING_TOP).enumerate().map(|(k, c)| convert::ranked(k + 1, c)).collect(),
+        top: ranking.clients.iter().take(PORTFOLIO_TOP).enumerate().map(|(k, c)| convert::ranked(k + 1, c)).collect(),
         heatmap: convert::chart(heatmap, HEATMAP_SRC.into()),
         debt: DebtView {
             overdue_reviews: debt.overdue_reviews,

@@ -136,9 +136,10 @@ pub struct DebtView {
     pub meetings_next_week: Vec<String>,
 }
 
-/// The manager's morning: score figures, the ranking's top, the heatmap and governance debt.
+/// The portfolio's score sections: score figures, the ranking's top, the heatmap and governance
+/// debt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MorningView {
+pub struct PortfolioScoreView {
     pub total: usize,
     pub not_rated: usize,
     pub average_posture: Option<i64>,
@@ -152,7 +153,7 @@ pub struct MorningView {
 }
 
 /// How many clients the portfolio ranks on its own page (all of them on /portfolio/ranking).
-pub const MORNING_TOP: usize = 20;
+pub const PORTFOLIO_TOP: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingView {

@@ -1119,7 +1119,7 @@ fn score_rows() -> Vec<(&'static str, Row)> {
                 prepare: Prepare::Nothing,
             },
         ),
-        ("/api/score/morning", Row::Call { form: Vec::new, expect: staff_status }),
+        ("/api/score/portfolio", Row::Call { form: Vec::new, expect: staff_status }),
         ("/api/score/ranking", Row::Call { form: || vec![("page", "1".into())], expect: staff_status }),
         (
             "/api/score/settings",

@@ -191,7 +191,7 @@ const WITHOUT_INPUT: &[&str] = &[
     "/api/portfolio/get",
     "/api/reviews/feed_status",
     "/api/reviews/rotate_feed",
-    "/api/score/morning",
+    "/api/score/portfolio",
     "/api/score/ranking",
     "/api/score/settings",
     "/api/sso/option",
