@@ -1,0 +1,263 @@
+//! Adding and editing a client.
+
+use super::*;
+use crate::clients::api::{get_client, CreateClient, UpdateClient};
+use crate::clients::types::{ClientDetail, TIERS};
+use crate::components::{FieldErrorText, Loading, PageError, PageTitle, TextField};
+use crate::error::AppError;
+use crate::layout::CurrentUser;
+use leptos::prelude::*;
+
+pub(super) const SECTORS: [&str; 12] = [
+    "Construction",
+    "Education",
+    "Finance",
+    "Healthcare",
+    "Hospitality",
+    "Legal",
+    "Logistics",
+    "Manufacturing",
+    "Nonprofit",
+    "Public sector",
+    "Retail",
+    "Technology",
+];
+
+/// The values a client form starts with.
+#[derive(Debug, Clone, Default)]
+pub(super) struct FormValues {
+    name: String,
+    slug: String,
+    impact_tier: String,
+    sector: String,
+    tags: String,
+    contact_name: String,
+    contact_email: String,
+    notes: String,
+}
+
+#[component]
+pub(super) fn ClientFields(
+    values: FormValues,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    editing: bool,
+) -> impl IntoView {
+    let at = move |field: &'static str| Signal::derive(move || error.get().and_then(|e| e.field_message(field)));
+    let tier = values.impact_tier.clone();
+    view! {
+        {move || {
+            error
+                .get()
+                .map(|e| {
+                    view! { <div class="alert alert-error" role="alert">{e.summary()}</div> }
+                })
+        }}
+        <div class="form-grid">
+            <TextField name="name" label="Name" value=values.name error=at("name") maxlength=120 required=true/>
+            <TextField
+                name="slug"
+                label="Slug"
+                value=values.slug
+                error=at("slug")
+                maxlength=64
+                readonly=editing
+                hint=if editing {
+                    "The slug is permanent: it is this client's address in every link."
+                } else {
+                    "The client's address in links, e.g. acme-dental. Leave empty to make one from the name."
+                }
+            />
+            <div class="field">
+                <label for="field-impact_tier">"Impact tier"</label>
+                <select
+                    id="field-impact_tier"
+                    name="impact_tier"
+                    aria-invalid=move || at("impact_tier").get().is_some().then_some("true")
+                    aria-describedby="field-impact_tier-hint"
+                >
+                    {TIERS
+                        .into_iter()
+                        .map(|(value, label)| {
+                            let selected = tier == value || (tier.is_empty() && value == "standard");
+                            view! { <option value=value selected=selected>{label}</option> }
+                        })
+                        .collect_view()}
+                </select>
+                <p class="hint" id="field-impact_tier-hint">
+                    "How much harm a compromise would do: it weighs the client's priority in the portfolio."
+                </p>
+                <FieldErrorText id="field-impact_tier-error".to_string() error=at("impact_tier")/>
+            </div>
+            <div class="field">
+                <label for="field-sector">"Sector"</label>
+                <input
+                    id="field-sector"
+                    name="sector"
+                    list="sectors"
+                    value=values.sector
+                    maxlength="60"
+                    aria-invalid=move || at("sector").get().is_some().then_some("true")
+                />
+                <datalist id="sectors">
+                    {SECTORS.into_iter().map(|s| view! { <option value=s></option> }).collect_view()}
+                </datalist>
+                <FieldErrorText id="field-sector-error".to_string() error=at("sector")/>
+            </div>
+            <TextField
+                name="tags"
+                label="Tags"
+                value=values.tags
+                error=at("tags")
+                hint="Separated by commas, e.g. m365, hipaa."
+                maxlength=400
+            />
+            <TextField
+                name="contact_name"
+                label="Primary contact name"
+                value=values.contact_name
+                error=at("contact_name")
+                maxlength=120
+                autocomplete="off"
+            />
+            <TextField
+                name="contact_email"
+                label="Primary contact email"
+                kind="email"
+                value=values.contact_email
+                error=at("contact_email")
+                maxlength=254
+                autocomplete="off"
+            />
+            <div class="field field-wide">
+                <label for="field-notes">"Notes"</label>
+                <textarea
+                    id="field-notes"
+                    name="notes"
+                    rows="4"
+                    maxlength="4000"
+                    aria-describedby="field-notes-hint"
+                    aria-invalid=move || at("notes").get().is_some().then_some("true")
+                >
+                    {values.notes}
+                </textarea>
+                <p class="hint" id="field-notes-hint">"Internal: never shown in the client portal."</p>
+                <FieldErrorText id="field-notes-error".to_string() error=at("notes")/>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+pub fn NewClientPage() -> impl IntoView {
+    let me = expect_context::<CurrentUser>().0;
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(me)) if me.can_create_clients => view! { <NewClientForm/> }.into_any(),
+                    Ok(Some(_)) => view! { <PageError error=AppError::Forbidden/> }.into_any(),
+                    Ok(None) => view! { <PageError error=AppError::Unauthenticated/> }.into_any(),
+                    Err(error) => view! { <PageError error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub(super) fn NewClientForm() -> impl IntoView {
+    let action = ServerAction::<CreateClient>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    view! {
+        <PageTitle text="New client"/>
+        <nav class="breadcrumbs" aria-label="Breadcrumb">
+            <ol>
+                <li>
+                    <a href="/clients">"Clients"</a>
+                </li>
+                <li aria-current="page">"New client"</li>
+            </ol>
+        </nav>
+        <header class="page-header">
+            <h1>"New client"</h1>
+        </header>
+        <section class="card">
+            <ActionForm action=action attr:class="stack" attr:novalidate=true>
+                <ClientFields values=FormValues::default() error editing=false/>
+                <div class="form-actions">
+                    <button type="submit" class="btn btn-primary">"Create client"</button>
+                    <a class="btn btn-ghost" href="/clients">"Cancel"</a>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn EditClientPage() -> impl IntoView {
+    let slug = slug_param();
+    let client = Resource::new(move || slug.get(), get_client);
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match client.await {
+                    Ok(c) if c.can_edit && c.archived.is_none() => view! { <EditClientForm c/> }.into_any(),
+                    Ok(c) if c.archived.is_some() => {
+                        view! {
+                            <PageError error=AppError::Conflict {
+                                field: None,
+                                message: "This client is archived. Restore it before editing.".into(),
+                            }/>
+                        }
+                            .into_any()
+                    }
+                    Ok(_) => view! { <PageError error=AppError::Forbidden/> }.into_any(),
+                    Err(error) => view! { <PageError error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub(super) fn EditClientForm(c: ClientDetail) -> impl IntoView {
+    let action = ServerAction::<UpdateClient>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let values = FormValues {
+        name: c.name.clone(),
+        slug: c.slug.clone(),
+        impact_tier: c.impact_tier.clone(),
+        sector: c.sector.clone(),
+        tags: c.tags.join(", "),
+        contact_name: c.contact_name.clone(),
+        contact_email: c.contact_email.clone(),
+        notes: c.notes.clone().unwrap_or_default(),
+    };
+    view! {
+        <PageTitle text=format!("Edit {}", c.name)/>
+        <nav class="breadcrumbs" aria-label="Breadcrumb">
+            <ol>
+                <li>
+                    <a href="/clients">"Clients"</a>
+                </li>
+                <li>
+                    <a href=format!("/clients/{}", c.slug)>{c.name.clone()}</a>
+                </li>
+                <li aria-current="page">"Edit"</li>
+            </ol>
+        </nav>
+        <header class="page-header">
+            <h1>{format!("Edit {}", c.name)}</h1>
+        </header>
+        <section class="card">
+            <ActionForm action=action attr:class="stack" attr:novalidate=true>
+                <input type="hidden" name="version" value=c.version/>
+                <ClientFields values error editing=true/>
+                <div class="form-actions">
+                    <button type="submit" class="btn btn-primary">"Save changes"</button>
+                    <a class="btn btn-ghost" href=format!("/clients/{}", c.slug)>"Cancel"</a>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
