@@ -215,3 +215,34 @@ async fn every_named_unique_constraint_exists(db: &Db) {
 rampart_domain::contract_test!(every_unique_constraint_a_store_names_exists_on_both_databases, |db| {
     every_named_unique_constraint_exists(&db).await;
 });
+
+/// A unique violation is the user's conflict only when it is the constraint a store names: the
+/// audit chain's own (its sequence number) is not a taken slug.
+async fn a_violation_is_known_by_its_constraint(db: &Db) {
+    use rampart_domain::db::unique::{CLIENT_SLUG, USER_EMAIL};
+    let insert_client = "INSERT INTO clients (slug, name, impact_tier, sector, contact_name, contact_email, notes, \
+                         created_at, updated_at, version) VALUES ('same', 'Same', 'standard', '', '', '', '', $1, $1, 1)";
+    let now = chrono::Utc::now();
+    let audit_again = "INSERT INTO audit_log (seq, at, actor_user_id, actor, client_id, object, action, summary, \
+                       prev_hash, hash) SELECT seq, at, actor_user_id, actor, client_id, object, action, summary, \
+                       prev_hash, hash FROM audit_log ORDER BY seq LIMIT 1";
+    let (slug_taken, audit_seq_taken) = rampart_domain::on_pool!(db, |pool| {
+        sqlx::query(insert_client).bind(now).execute(pool).await.unwrap();
+        let slug = sqlx::query(insert_client).bind(now).execute(pool).await.expect_err("the slug is taken");
+        let seq = sqlx::query(audit_again).execute(pool).await.expect_err("the sequence number is taken");
+        (slug, seq)
+    });
+    assert!(CLIENT_SLUG.is_violated_by(&slug_taken), "{slug_taken:?}");
+    assert!(!USER_EMAIL.is_violated_by(&slug_taken), "another constraint");
+    assert!(
+        slug_taken.as_database_error().is_some_and(|e| e.is_unique_violation())
+            && audit_seq_taken.as_database_error().is_some_and(|e| e.is_unique_violation()),
+        "both are unique violations"
+    );
+    assert!(!CLIENT_SLUG.is_violated_by(&audit_seq_taken), "the audit chain's is not the user's conflict");
+}
+
+rampart_domain::contract_test!(a_unique_violation_is_the_users_conflict_only_on_the_constraint_named, |db| {
+    // The catalog's load wrote the first audit entry, which the second insert repeats.
+    a_violation_is_known_by_its_constraint(&db).await;
+});
