@@ -304,10 +304,10 @@ pub(crate) fn me_of(actor: &domain::Actor) -> Me {
         role: actor.role.as_str().into(),
         role_label: actor.role.label().into(),
         client_slug: actor.client_slug.clone(),
-        can_view_portfolio: actor.can(Permission::ViewPortfolio),
-        can_create_clients: actor.can(Permission::CreateClient),
-        can_view_audit: actor.can(Permission::ViewAudit),
-        can_view_people: actor.can(Permission::ViewUsers),
+        can_view_portfolio: actor.may(Permission::ViewPortfolio),
+        can_create_clients: actor.may(Permission::CreateClient),
+        can_view_audit: actor.may(Permission::ViewAudit),
+        can_view_people: actor.may(Permission::ViewUsers),
         must_set_up_two_factor: actor.must_set_up_two_factor(),
     }
 }

@@ -374,6 +374,18 @@ impl Actor {
         }
     }
 
+    /// Whether the actor may use `permission` now (for views: a form is offered only to whom
+    /// [`Actor::require`] would let through): the rule table, and for a change the two-factor
+    /// rule.
+    pub fn may(&self, permission: Permission) -> bool {
+        self.can(permission) && (!permission.changes() || self.may_change())
+    }
+
+    /// [`Actor::may`] on one client, as [`Actor::require_on_client`] decides it.
+    pub fn may_on_client(&self, permission: Permission, client_id: i64) -> bool {
+        self.can_on_client(permission, client_id) && (!permission.changes() || self.may_change())
+    }
+
     pub fn can(&self, permission: Permission) -> bool {
         reach(self.role, permission).is_some()
     }
@@ -608,8 +620,10 @@ mod tests {
         assert!(matches!(manager.require(P::CreateClient), Err(DomainError::TwoFactorRequired)));
         assert!(matches!(manager.require_on_client(P::EditControls, 3), Err(DomainError::TwoFactorRequired)));
         assert!(matches!(manager.require(P::ManageUsers), Err(DomainError::Forbidden)), "the table first");
+        assert!(manager.may(P::ViewPortfolio) && !manager.may(P::CreateClient), "views are offered the same answer");
+        assert!(!manager.may_on_client(P::EditControls, 3) && manager.can_on_client(P::EditControls, 3));
         let enrolled = Actor { two_factor: true, ..manager.clone() };
-        assert!(enrolled.require(P::CreateClient).is_ok());
+        assert!(enrolled.require(P::CreateClient).is_ok() && enrolled.may(P::CreateClient));
         let technician = actor(Role::Technician, ClientScope::All).in_session(None, &[Role::Admin, Role::Manager]);
         assert!(technician.require_on_client(P::EditControls, 3).is_ok(), "a role not required to use it");
         for permission in Permission::ALL {

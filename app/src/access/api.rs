@@ -60,8 +60,8 @@ pub(crate) mod convert {
                 .revoked_at
                 .map(|_| lifecycle::revocation_method_label(&g.revocation_method).to_string()),
             revocation_evidence: g.revocation_evidence.clone(),
-            can_manage: actor.can_on_client(Permission::ManageAccess, g.client_id) && g.revoked_at.is_none(),
-            technician_page: actor.can(Permission::ViewTechnicians),
+            can_manage: g.may_manage(actor),
+            technician_page: actor.may(Permission::ViewTechnicians),
             system: g.system_label(),
             id: g.id,
             technician_id: g.technician_id,
@@ -141,7 +141,7 @@ pub async fn list_technicians() -> Result<TechnicianList, AppError> {
     let technicians = domain::access::list_technicians(&state.db, &actor).await?;
     Ok(TechnicianList {
         technicians: technicians.into_iter().map(convert::technician).collect(),
-        can_manage: actor.can(domain::Permission::ManageTechnicians),
+        can_manage: actor.may(domain::Permission::ManageTechnicians),
     })
 }
 
@@ -154,7 +154,7 @@ pub async fn get_technician(id: i64) -> Result<TechnicianDetail, AppError> {
     let (technician, grants) = domain::access::get_technician(&state.db, &actor, id).await?;
     let lifecycle = domain::access::get_lifecycle(&state.db, &actor, id, now).await?;
     let policy = domain::access::lifecycle::sla_policy(&state.db).await?;
-    let can_manage = actor.can(domain::Permission::ManageTechnicians);
+    let can_manage = actor.may(domain::Permission::ManageTechnicians);
     let clients = if can_manage {
         let filter = ClientFilter { per_page: clients::MAX_PAGE_SIZE, ..Default::default() };
         clients::list_clients(&state.db, &actor, filter).await?.items.into_iter().map(|c| (c.slug, c.name)).collect()
@@ -319,7 +319,7 @@ pub async fn list_findings(page: Option<u32>) -> Result<FindingsView, AppError> 
     } else {
         wanted
     };
-    let late = if actor.can(domain::Permission::ViewTechnicians) {
+    let late = if actor.may(domain::Permission::ViewTechnicians) {
         domain::access::list_late_checklists(&state.db, &actor, now).await?
     } else {
         Vec::new()
@@ -355,7 +355,7 @@ pub async fn list_sla_settings() -> Result<SlaSettingsView, AppError> {
                 has_involuntary: r.has_involuntary,
             })
             .collect(),
-        can_edit: actor.can(domain::Permission::ManageSettings),
+        can_edit: actor.may(domain::Permission::ManageSettings),
     })
 }
 
@@ -404,7 +404,7 @@ pub async fn get_client_sla(slug: String) -> Result<ClientSlaView, AppError> {
         review: sla.review.describe(),
         revoke_is_contract: sla.revoke_is_contract,
         review_is_contract: sla.review_is_contract,
-        can_edit: actor.can_on_client(domain::Permission::ManageAccess, client.id),
+        can_edit: actor.may_on_client(domain::Permission::ManageAccess, client.id),
     })
 }
 

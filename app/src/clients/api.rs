@@ -29,9 +29,9 @@ pub(crate) mod convert {
 
     pub fn detail(actor: &Actor, c: Client) -> ClientDetail {
         ClientDetail {
-            can_edit: actor.can_on_client(Permission::EditClient, c.id),
-            can_archive: actor.can_on_client(Permission::ArchiveClient, c.id),
-            notes: actor.can_on_client(Permission::ViewClientNotes, c.id).then_some(c.notes),
+            can_edit: actor.may_on_client(Permission::EditClient, c.id),
+            can_archive: actor.may_on_client(Permission::ArchiveClient, c.id),
+            notes: actor.may_on_client(Permission::ViewClientNotes, c.id).then_some(c.notes),
             slug: c.slug,
             name: c.name,
             impact_tier: c.impact_tier.as_str().into(),
@@ -93,7 +93,7 @@ pub async fn list_clients(query: ClientQuery) -> Result<ClientList, AppError> {
         page: page.page,
         pages,
         tags,
-        can_create: actor.can(domain::Permission::CreateClient),
+        can_create: actor.may(domain::Permission::CreateClient),
     })
 }
 

@@ -97,19 +97,17 @@ pub async fn list_catalog(include_retired: bool) -> Result<CatalogView, AppError
     Ok(CatalogView {
         categories: categories.into_iter().map(convert::category).collect(),
         controls: controls.into_iter().map(convert::control).collect(),
-        can_manage: actor.can(domain::Permission::ManageCatalog),
+        can_manage: actor.may(domain::Permission::ManageCatalog),
     })
 }
 
 #[server(prefix = "/api", endpoint = "controls/checklist")]
 pub async fn get_checklist(slug: String) -> Result<ChecklistView, AppError> {
-    use domain::Permission;
     let state = crate::state::AppState::get()?;
     let actor = crate::auth::current_actor().await?;
     let checklist = domain::controls::get_checklist(&state.db, &actor, &slug, domain::clock::now()).await?;
     Ok(ChecklistView {
-        can_edit: actor.can_on_client(Permission::EditControls, checklist.client.id)
-            && checklist.client.archived_at.is_none(),
+        can_edit: domain::controls::may_edit_controls(&actor, &checklist.client),
         client_slug: checklist.client.slug,
         client_name: checklist.client.name,
         client_tier: checklist.client.impact_tier.as_str().into(),
@@ -140,10 +138,9 @@ pub async fn get_client_control(slug: String, control_id: String) -> Result<Cont
     let (client, item, history) =
         domain::controls::get_client_control(&state.db, &actor, &slug, &control_id, domain::clock::now()).await?;
     Ok(ControlDetailView {
-        can_edit: actor.can_on_client(Permission::EditControls, client.id) && client.archived_at.is_none(),
-        can_request_exception: actor.can_on_client(Permission::RequestException, client.id)
-            && client.archived_at.is_none(),
-        internal: actor.can_on_client(Permission::ViewClientNotes, client.id),
+        can_edit: domain::controls::may_edit_controls(&actor, &client),
+        can_request_exception: domain::controls::may_request_exception(&actor, &client),
+        internal: actor.may_on_client(Permission::ViewClientNotes, client.id),
         client_slug: client.slug,
         client_name: client.name,
         item: convert::item(&actor, client.id, &item),

@@ -12,7 +12,7 @@ pub(crate) mod convert {
     use super::super::types::OccurrenceView;
     use crate::time::When;
     use domain::reviews::{Calendar, Occurrence};
-    use domain::{Actor, Permission};
+    use domain::Actor;
 
     pub fn occurrence(
         actor: &Actor,
@@ -22,7 +22,7 @@ pub(crate) mod convert {
     ) -> OccurrenceView {
         OccurrenceView {
             overdue: calendar.is_overdue(o.due_on, o.state, now),
-            can_manage: actor.can_on_client(Permission::ManageReviews, o.client_id) && !o.state.is_closed(),
+            can_manage: o.may_manage(actor),
             id: o.id,
             version: o.version,
             client_slug: o.client_slug,
@@ -146,7 +146,7 @@ pub async fn client_reviews(slug: String) -> Result<ClientReviewsView, AppError>
     Ok(ClientReviewsView {
         open: open.into_iter().map(|o| convert::occurrence(&actor, o, &calendar, now)).collect(),
         recent: recent.into_iter().map(|o| convert::occurrence(&actor, o, &calendar, now)).collect(),
-        can_manage: actor.can_on_client(domain::Permission::ManageReviews, client.id),
+        can_manage: actor.may_on_client(domain::Permission::ManageReviews, client.id),
         today: calendar.today(now).to_string(),
     })
 }
@@ -246,8 +246,8 @@ pub async fn get_review(id: i64) -> Result<ReviewDetailView, AppError> {
         decided,
         completion,
         can_decide: in_progress
-            && actor.can_on_client(domain::Permission::ManageReviews, client_id)
-            && actor.can_on_client(domain::Permission::ManageAccess, client_id),
+            && actor.may_on_client(domain::Permission::ManageReviews, client_id)
+            && actor.may_on_client(domain::Permission::ManageAccess, client_id),
     })
 }
 

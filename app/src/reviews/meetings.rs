@@ -54,7 +54,7 @@ pub struct MeetingCardView {
 #[cfg(feature = "ssr")]
 fn view_of(actor: &domain::Actor, d: domain::meetings::MeetingDetail) -> MeetingView {
     use domain::Permission;
-    let can_manage = actor.can_on_client(Permission::ManageReviews, d.meeting.client_id);
+    let can_manage = actor.may_on_client(Permission::ManageReviews, d.meeting.client_id);
     let signed = d.is_signed();
     let meeting_id = d.meeting.id;
     MeetingView {
@@ -102,7 +102,7 @@ pub async fn get_meeting(id: i64) -> Result<MeetingCardView, AppError> {
         can_hold: meeting.is_none()
             && occurrence.kind == ReviewKind::SecurityReview
             && !occurrence.state.is_closed()
-            && actor.can_on_client(Permission::ManageReviews, occurrence.client_id),
+            && actor.may_on_client(Permission::ManageReviews, occurrence.client_id),
         meeting: meeting.map(|d| view_of(&actor, d)),
     })
 }

@@ -279,7 +279,7 @@ pub async fn get_score_settings() -> Result<ScoreSettingsView, AppError> {
                 max: spec.max,
             })
             .collect(),
-        can_edit: actor.can(domain::Permission::ManageSettings),
+        can_edit: actor.may(domain::Permission::ManageSettings),
         changed: changed.map(|(at, by)| (convert::when(at), by)),
     })
 }

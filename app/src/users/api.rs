@@ -34,7 +34,7 @@ pub async fn list_people() -> Result<PeoplePage, AppError> {
     let actor = crate::auth::current_actor().await?;
     let now = domain::clock::now();
     let people = domain::identity::list_people(&state.db, &actor).await?;
-    let can_invite = actor.can(Permission::InviteClientViewers);
+    let can_invite = actor.may(Permission::InviteClientViewers);
     let (invitations, clients) = if can_invite {
         (
             domain::identity::invitations::list_pending(&state.db, &actor, now).await?,
@@ -79,7 +79,7 @@ pub async fn list_people() -> Result<PeoplePage, AppError> {
             })
             .collect(),
         clients,
-        can_manage: actor.can(Permission::ManageUsers),
+        can_manage: actor.may(Permission::ManageUsers),
         can_invite,
         new_link,
     })

@@ -142,6 +142,12 @@ pub enum GrantState {
 }
 
 impl Grant {
+    /// Whether `actor` may review or revoke this grant now: one who manages access at its
+    /// client, while it is not revoked.
+    pub fn may_manage(&self, actor: &crate::Actor) -> bool {
+        actor.may_on_client(crate::Permission::ManageAccess, self.client_id) && self.revoked_at.is_none()
+    }
+
     /// From T0 to the revocation, for a leaver's grant that was revoked.
     pub fn time_to_revoke(&self) -> Option<Duration> {
         Some(self.revoked_at? - self.technician_departed_at?)

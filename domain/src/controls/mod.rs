@@ -128,6 +128,17 @@ impl ExceptionState {
     }
 }
 
+/// What a view may offer on a client's controls, as the services decide it: an archived
+/// client's controls are read-only.
+pub fn may_edit_controls(actor: &Actor, client: &Client) -> bool {
+    actor.may_on_client(Permission::EditControls, client.id) && client.archived_at.is_none()
+}
+
+/// Whether `actor` may ask for a risk acceptance on `client`'s controls now.
+pub fn may_request_exception(actor: &Actor, client: &Client) -> bool {
+    actor.may_on_client(Permission::RequestException, client.id) && client.archived_at.is_none()
+}
+
 impl ExceptionInfo {
     /// Whether `actor` asked for this risk acceptance: they may withdraw it, never approve it
     /// (a second person approves).

@@ -29,6 +29,14 @@ use crate::db::Db;
 use crate::error::{DomainError, FieldError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 
+impl Occurrence {
+    /// Whether `actor` may move this review on now (start, schedule, close it): one who runs
+    /// reviews at its client, while it is open.
+    pub fn may_manage(&self, actor: &Actor) -> bool {
+        actor.may_on_client(Permission::ManageReviews, self.client_id) && !self.state.is_closed()
+    }
+}
+
 fn parse_date(field: &str, s: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
     match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
         Ok(day) => Some(day),
