@@ -354,7 +354,7 @@ pub async fn mfa_status() -> Result<MfaState, AppError> {
         AppError::Internal
     })?;
     Ok(MfaState {
-        enrolled: domain::identity::mfa::is_enrolled(&state.db, user_id).await?,
+        enrolled: actor.two_factor,
         unused_recovery_codes: domain::identity::mfa::unused_recovery_codes(&state.db, user_id).await?,
         pending,
         new_recovery_codes: new_recovery_codes.unwrap_or_default(),

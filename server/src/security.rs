@@ -133,10 +133,9 @@ pub async fn enrol_first(State(policy): State<MfaPolicy>, session: Session, requ
         return next.run(request).await;
     }
     let Ok(Some(user_id)) = session.get::<i64>(app::auth::USER_ID_KEY).await else { return next.run(request).await };
+    // The domain's rule, with what the user read holds (whether two-factor sign-in is set up).
     let must = match domain::identity::actor_for_user(&policy.db, user_id).await {
-        Ok(Some(actor)) if policy.roles.contains(&actor.role) => {
-            !domain::identity::mfa::is_enrolled(&policy.db, user_id).await.unwrap_or(false)
-        }
+        Ok(Some(actor)) => actor.in_session(None, &policy.roles).must_set_up_two_factor(),
         _ => false,
     };
     if must {

@@ -40,14 +40,13 @@ pub struct Person {
 pub async fn list_people(db: &Db, actor: &Actor) -> Result<Vec<Person>> {
     actor.require(Permission::ViewUsers)?;
     let everyone = actor.can(Permission::ManageUsers) || actor.role == Role::Auditor;
-    let enrolled = store::enrolled_user_ids(db).await?;
     let last = store::last_sign_ins(db).await?;
     Ok(store::list_users(db)
         .await?
         .into_iter()
         .filter(|u| everyone || u.role == Role::ClientViewer)
         .map(|user| Person {
-            mfa_enrolled: enrolled.contains(&user.id),
+            mfa_enrolled: user.two_factor,
             last_sign_in: last.iter().find(|(id, _)| *id == user.id).map(|(_, at)| *at),
             user,
         })

@@ -278,13 +278,6 @@ pub async fn apply_change(db: &Db, user_id: i64, change: &Change<'_>, audit: &Re
     Ok(done?)
 }
 
-/// Users with an active two-factor app.
-pub async fn enrolled_user_ids(db: &Db) -> Result<Vec<i64>> {
-    Ok(on_pool!(db, |pool| {
-        sqlx::query_scalar("SELECT user_id FROM mfa_totp WHERE confirmed_at IS NOT NULL").fetch_all(pool).await?
-    }))
-}
-
 /// Each user's latest sign-in, from the audit log (password and SSO sign-ins alike are
 /// recorded there as `auth.sign_in`).
 pub async fn last_sign_ins(db: &Db) -> Result<Vec<(i64, DateTime<Utc>)>> {
