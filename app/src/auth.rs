@@ -80,6 +80,14 @@ pub(crate) async fn take_once<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// What a server function acts with: the server's state (its database) and the signed-in user,
+/// or `Unauthenticated`.
+#[cfg(feature = "ssr")]
+pub async fn acting() -> Result<(crate::state::AppState, domain::Actor), AppError> {
+    let state = crate::state::AppState::get()?;
+    Ok((state, current_actor().await?))
+}
+
 /// The acting user of this request, or `Unauthenticated`.
 #[cfg(feature = "ssr")]
 pub async fn current_actor() -> Result<domain::Actor, AppError> {

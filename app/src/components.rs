@@ -87,51 +87,45 @@ pub fn TierBadge(tier: String) -> impl IntoView {
     view! { <span class=class>{tier_label(&tier)}</span> }
 }
 
-/// A labelled text input with its error message beside it.
+/// A labelled text input with its error message beside it. Its id is `field-{name}` unless given.
 #[component]
 pub fn TextField(
     name: &'static str,
-    label: &'static str,
-    #[prop(into)] value: String,
-    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(into)] label: String,
+    #[prop(into, optional)] value: String,
+    #[prop(into, optional)] error: MaybeProp<String>,
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] maxlength: Option<usize>,
     #[prop(optional)] required: bool,
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional)] readonly: bool,
+    #[prop(into, optional)] id: Option<String>,
+    #[prop(optional)] placeholder: Option<&'static str>,
+    /// The id of a `<datalist>` of suggestions.
+    #[prop(optional)] list: Option<&'static str>,
+    /// Across the whole form grid.
+    #[prop(optional)] wide: bool,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
-    let error_id = format!("{id}-error");
-    let hint_id = format!("{id}-hint");
-    let described_by = move || {
-        let mut ids = Vec::new();
-        if hint.is_some() {
-            ids.push(hint_id.clone());
-        }
-        if error.get().is_some() {
-            ids.push(error_id.clone());
-        }
-        (!ids.is_empty()).then(|| ids.join(" "))
-    };
+    let id = id.unwrap_or_else(|| format!("field-{name}"));
+    let described = described_by(&id, hint.is_some(), error);
     view! {
-        <div class="field">
-            <label for=id.clone()>{label}</label>
+        <FieldFrame id=id.clone() label hint error wide>
             <input
-                id=id.clone()
+                id=id
                 name=name
                 type=kind
                 value=value
                 maxlength=maxlength
                 autocomplete=autocomplete
                 readonly=readonly
+                placeholder=placeholder
+                list=list
                 aria-required=required.then_some("true")
-                aria-invalid=move || error.get().is_some().then_some("true")
-                aria-describedby=described_by
+                aria-invalid=invalid(error)
+                aria-describedby=described
             />
-            {hint.map(|h| view! { <p class="hint" id=format!("field-{name}-hint")>{h}</p> })}
-            <FieldErrorText id=format!("field-{name}-error") error/>
-        </div>
+        </FieldFrame>
     }
 }
 
@@ -205,4 +199,293 @@ pub fn Pager(
             </nav>
         }
     })
+}
+
+/// The choices of a select, as (value, label) pairs in the order shown.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Choices(pub Vec<(String, String)>);
+
+impl From<vocabulary::Table> for Choices {
+    fn from(table: vocabulary::Table) -> Choices {
+        Choices(table.iter().map(|(value, label)| (value.to_string(), label.to_string())).collect())
+    }
+}
+
+impl From<Vec<(String, String)>> for Choices {
+    fn from(pairs: Vec<(String, String)>) -> Choices {
+        Choices(pairs)
+    }
+}
+
+/// Values that are their own labels (tags, say).
+impl From<Vec<String>> for Choices {
+    fn from(values: Vec<String>) -> Choices {
+        Choices(values.into_iter().map(|v| (v.clone(), v)).collect())
+    }
+}
+
+impl Choices {
+    /// The first choice, with an empty value: "any" in a filter, "the default" in a form.
+    pub fn with_empty(mut self, label: &str) -> Choices {
+        self.0.insert(0, (String::new(), label.to_string()));
+        self
+    }
+
+    /// `value` kept selectable when it is not among the choices (a filter from a link, before
+    /// its list is known).
+    pub fn keeping(mut self, value: &str) -> Choices {
+        if !value.is_empty() && !self.0.iter().any(|(v, _)| v == value) {
+            self.0.push((value.to_string(), value.to_string()));
+        }
+        self
+    }
+}
+
+/// The `<option>`s of `choices`, the one whose value is `selected` chosen.
+pub fn options(choices: Choices, selected: Signal<String>) -> impl IntoView {
+    choices
+        .0
+        .into_iter()
+        .map(|(value, label)| {
+            let this = value.clone();
+            view! { <option value=value selected=move || selected.with(|s| *s == this)>{label}</option> }
+        })
+        .collect_view()
+}
+
+/// The ids a field's `aria-describedby` names: its hint, and its error while there is one.
+fn described_by(id: &str, hint: bool, error: MaybeProp<String>) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+    let hint_id = hint.then(|| format!("{id}-hint"));
+    let error_id = format!("{id}-error");
+    move || {
+        let ids: Vec<String> =
+            hint_id.iter().cloned().chain(error.get().is_some().then(|| error_id.clone())).collect();
+        (!ids.is_empty()).then(|| ids.join(" "))
+    }
+}
+
+/// What every labelled field shows around its control: the label, the hint and the error, in a
+/// `field` box (across the form grid when `wide`).
+#[component]
+fn FieldFrame(
+    id: String,
+    label: String,
+    hint: Option<&'static str>,
+    error: MaybeProp<String>,
+    wide: bool,
+    #[prop(optional)] hidden_label: bool,
+    children: Children,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    view! {
+        <div class=field_class("field", wide)>
+            <label for=id class=hidden_label.then_some("visually-hidden")>{label}</label>
+            {children()}
+            {hint.map(|h| view! { <p class="hint" id=hint_id>{h}</p> })}
+            <FieldErrorText id=error_id error=Signal::derive(move || error.get())/>
+        </div>
+    }
+}
+
+/// `aria-invalid` while the field has an error.
+fn invalid(error: MaybeProp<String>) -> impl Fn() -> Option<&'static str> + Send + Sync + 'static {
+    move || error.get().is_some().then_some("true")
+}
+
+fn field_class(base: &str, wide: bool) -> String {
+    if wide {
+        format!("{base} field-wide")
+    } else {
+        base.to_string()
+    }
+}
+
+/// A labelled text area with its error message beside it. Its id is `field-{name}`.
+#[component]
+pub fn TextArea(
+    name: &'static str,
+    #[prop(into)] label: String,
+    #[prop(into, optional)] value: String,
+    #[prop(into, optional)] error: MaybeProp<String>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(default = 3)] rows: usize,
+    #[prop(optional)] maxlength: Option<usize>,
+    #[prop(optional)] wide: bool,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let described = described_by(&id, hint.is_some(), error);
+    view! {
+        <FieldFrame id=id.clone() label hint error wide>
+            <textarea id=id name=name rows=rows maxlength=maxlength aria-invalid=invalid(error) aria-describedby=described>
+                {value}
+            </textarea>
+        </FieldFrame>
+    }
+}
+
+/// A labelled select with its error message beside it. Its id is `field-{name}` unless given.
+#[component]
+pub fn SelectField(
+    name: &'static str,
+    #[prop(into)] label: String,
+    #[prop(into)] choices: Choices,
+    #[prop(into, optional)] selected: Signal<String>,
+    #[prop(into, optional)] id: Option<String>,
+    #[prop(into, optional)] error: MaybeProp<String>,
+    #[prop(optional)] hint: Option<&'static str>,
+    /// The label is read by screen readers only (a unit beside an amount, say).
+    #[prop(optional)] hidden_label: bool,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] wide: bool,
+) -> impl IntoView {
+    let id = id.unwrap_or_else(|| format!("field-{name}"));
+    let described = described_by(&id, hint.is_some(), error);
+    view! {
+        <FieldFrame id=id.clone() label hint error wide hidden_label>
+            <select
+                id=id
+                name=name
+                aria-required=required.then_some("true")
+                aria-invalid=invalid(error)
+                aria-describedby=described
+            >
+                {options(choices, selected)}
+            </select>
+        </FieldFrame>
+    }
+}
+
+/// A labelled checkbox that sends `value` when ticked.
+#[component]
+pub fn CheckField(
+    name: &'static str,
+    #[prop(into)] label: String,
+    #[prop(into, optional)] checked: Signal<bool>,
+    #[prop(default = "1")] value: &'static str,
+    #[prop(optional)] wide: bool,
+) -> impl IntoView {
+    view! {
+        <div class=field_class("field field-check", wide)>
+            <label>
+                <input type="checkbox" name=name value=value checked=checked/>
+                {format!(" {label}")}
+            </label>
+        </div>
+    }
+}
+
+/// A list's filters: a GET form to the list's own address, its fields, and "Apply".
+#[component]
+pub fn FilterBar(#[prop(into)] action: String, label: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <form class="filters" method="get" action=action aria-label=label>
+            {children()}
+            <div class="field">
+                <button type="submit" class="btn">"Apply"</button>
+            </div>
+        </form>
+    }
+}
+
+/// A column heading of a [`DataTable`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    label: String,
+    numeric: bool,
+    hidden: bool,
+}
+
+impl Column {
+    /// A column of numbers, aligned right.
+    pub fn num(label: &str) -> Column {
+        Column { label: label.into(), numeric: true, hidden: false }
+    }
+
+    /// A heading only screen readers read (a column of buttons, say).
+    pub fn hidden(label: &str) -> Column {
+        Column { label: label.into(), numeric: false, hidden: true }
+    }
+}
+
+impl From<&str> for Column {
+    fn from(label: &str) -> Column {
+        Column { label: label.into(), numeric: false, hidden: false }
+    }
+}
+
+/// Plain column headings from their labels.
+pub fn columns<const N: usize>(labels: [&str; N]) -> Vec<Column> {
+    labels.into_iter().map(Column::from).collect()
+}
+
+/// A data table in its scrolling frame: the headings, then the rows given as children. It is
+/// named by `label`, or by the heading whose id is `labelled_by`.
+#[component]
+pub fn DataTable(
+    #[prop(into, optional)] label: Option<String>,
+    #[prop(optional)] labelled_by: Option<&'static str>,
+    columns: Vec<Column>,
+    #[prop(optional)] class: Option<&'static str>,
+    children: Children,
+) -> impl IntoView {
+    let class = match class {
+        Some(extra) => format!("data {extra}"),
+        None => "data".to_string(),
+    };
+    view! {
+        <div class="table-wrap">
+            <table class=class aria-label=label aria-labelledby=labelled_by>
+                <thead>
+                    <tr>
+                        {columns
+                            .into_iter()
+                            .map(|c| {
+                                let class = c.numeric.then_some("num");
+                                if c.hidden {
+                                    view! { <th scope="col" class=class><span class="visually-hidden">{c.label}</span></th> }
+                                        .into_any()
+                                } else {
+                                    view! { <th scope="col" class=class>{c.label}</th> }.into_any()
+                                }
+                            })
+                            .collect_view()}
+                    </tr>
+                </thead>
+                <tbody>{children()}</tbody>
+            </table>
+        </div>
+    }
+}
+
+/// What a list shows when it has nothing to show: a heading, a word on why, and what to do.
+#[component]
+pub fn EmptyState(
+    #[prop(into)] heading: String,
+    #[prop(into, optional)] text: Option<String>,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <div class="empty-state">
+            <h2>{heading}</h2>
+            {text.map(|t| view! { <p>{t}</p> })}
+            {children.map(|c| c())}
+        </div>
+    }
+}
+
+/// The empty result of a filtered list: a link back to the whole list.
+#[component]
+pub fn NoMatch(
+    /// What the list holds, singular ("client").
+    what: &'static str,
+    #[prop(into)] clear: String,
+    /// What the unfiltered list shows (" to see every client.").
+    #[prop(optional)] whole: &'static str,
+) -> impl IntoView {
+    view! {
+        <EmptyState heading=format!("No {what} matches these filters")>
+            <p><a href=clear>"Clear the filters"</a>{whole}</p>
+        </EmptyState>
+    }
 }

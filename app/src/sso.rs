@@ -5,7 +5,7 @@
 // One argument per form field, so that the settings form posts without JavaScript.
 #![allow(clippy::too_many_arguments)]
 
-use crate::components::{ActionError, Loading, PageError, PageTitle, TextField, TimeAgo};
+use crate::components::{ActionError, CheckField, Choices, Loading, PageError, PageTitle, SelectField, TextArea, TextField, TimeAgo};
 use crate::error::AppError;
 use crate::time::When;
 use leptos::prelude::*;
@@ -57,8 +57,7 @@ fn redirect_uri() -> Result<String, AppError> {
 /// The single sign-on settings (admins).
 #[server(prefix = "/api", endpoint = "sso/settings")]
 pub async fn get_sso_settings() -> Result<SsoSettingsView, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let shown = domain::identity::sso::get_settings(&state.db, &actor).await?;
     let view = match shown {
         Some(shown) => {
@@ -120,8 +119,7 @@ pub async fn save_sso_settings(
     trust_provider_mfa: Option<String>,
     version: i64,
 ) -> Result<i64, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let input = domain::identity::sso::SsoInput {
         enabled: enabled.is_some(),
         display_name,
@@ -289,9 +287,9 @@ fn SsoForm(s: SsoSettingsView, save: ServerAction<SaveSsoSettings>) -> impl Into
     } else {
         "From the provider's app registration. Leave empty for a public client (PKCE only)."
     };
-    let roles = ["admin", "manager", "technician", "auditor"];
-    let jit_role = s.jit_role.clone();
-    let mapping_error = error("role_mapping");
+    // Accounts created at sign-in are staff: every role but client viewer.
+    let mut staff_roles = Choices::from(vocabulary::ROLES);
+    staff_roles.0.retain(|(value, _)| value != "client_viewer");
     let changed = s.changed.clone();
     view! {
         <section class="card" aria-labelledby="sso-provider">
@@ -302,51 +300,35 @@ fn SsoForm(s: SsoSettingsView, save: ServerAction<SaveSsoSettings>) -> impl Into
             </p>
             <ActionForm action=save attr:class="stack" attr:novalidate=true>
                 <input type="hidden" name="version" value=s.version/>
-                <div class="field">
-                    <label>
-                        <input type="checkbox" name="enabled" value="on" checked=s.enabled/>
-                        " Single sign-on is on (the sign-in page shows its button)"
-                    </label>
-                </div>
+                <CheckField name="enabled" value="on" checked=s.enabled label="Single sign-on is on (the sign-in page shows its button)"/>
                 <TextField name="display_name" label="Provider name" value=s.display_name.clone() error=error("display_name") hint="Shown on the button: “Sign in with …”." required=true/>
                 <TextField name="issuer" label="Issuer" value=s.issuer.clone() error=error("issuer") hint="The issuer's address exactly as the provider names it, e.g. https://login.microsoftonline.com/<tenant id>/v2.0." required=true/>
                 <TextField name="client_id" label="Client id" value=s.client_id.clone() error=error("client_id") required=true/>
                 <TextField name="client_secret" label="Client secret" kind="password" value="" error=error("client_secret") hint=secret_hint autocomplete="new-password"/>
                 <TextField name="allowed_domains" label="Allowed e-mail domains" value=s.allowed_domains.clone() error=error("allowed_domains") hint="Comma-separated, e.g. msp.example, msp-group.example. Empty: every address the provider vouches for."/>
                 <TextField name="role_claim" label="Role claim" value=s.role_claim.clone() error=error("role_claim") hint="The ID token claim that gives the role, e.g. groups or roles. Empty: roles are managed in Rampart only."/>
-                <div class="field">
-                    <label for="field-role_mapping">"Role mapping"</label>
-                    <textarea
-                        id="field-role_mapping"
-                        name="role_mapping"
-                        rows="4"
-                        aria-describedby="field-role_mapping-hint"
-                        aria-invalid=move || mapping_error.get().is_some().then_some("true")
-                    >
-                        {s.role_mapping.clone()}
-                    </textarea>
-                    <p class="hint" id="field-role_mapping-hint">
-                        "One “value = role” a line (admin, manager, technician or auditor); the first value the user has wins. A user with none of them cannot sign in."
-                    </p>
-                    {move || mapping_error.get().map(|m| view! { <p class="field-error">{m}</p> })}
-                </div>
-                <div class="field">
-                    <label>
-                        <input type="checkbox" name="jit_enabled" value="on" checked=s.jit_enabled/>
-                        " Create a Rampart account at a person's first sign-in"
-                    </label>
-                </div>
-                <div class="field">
-                    <label for="field-jit_role">"Role of created accounts"</label>
-                    <select id="field-jit_role" name="jit_role">
-                        {roles
-                            .into_iter()
-                            .map(|r| view! { <option value=r selected=jit_role == r>{r}</option> })
-                            .collect_view()}
-                    </select>
-                    <p class="hint">"Used when the role mapping gives none."</p>
-                    {move || error("jit_role").get().map(|m| view! { <p class="field-error">{m}</p> })}
-                </div>
+                <TextArea
+                    name="role_mapping"
+                    label="Role mapping"
+                    rows=4
+                    value=s.role_mapping.clone()
+                    hint="One “value = role” a line (admin, manager, technician or auditor); the first value the user has wins. A user with none of them cannot sign in."
+                    error=error("role_mapping")
+                />
+                <CheckField
+                    name="jit_enabled"
+                    value="on"
+                    checked=s.jit_enabled
+                    label="Create a Rampart account at a person's first sign-in"
+                />
+                <SelectField
+                    name="jit_role"
+                    label="Role of created accounts"
+                    choices=staff_roles
+                    selected=s.jit_role.clone()
+                    hint="Used when the role mapping gives none."
+                    error=error("jit_role")
+                />
                 <div class="field">
                     <label>
                         <input type="checkbox" name="trust_provider_mfa" value="on" checked=s.trust_provider_mfa/>

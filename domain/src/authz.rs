@@ -21,41 +21,15 @@ use serde::{Deserialize, Serialize};
 /// sensitive actions through.
 pub const CONFIRMATION_MINUTES: i64 = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Manager,
-    Technician,
-    Auditor,
-    ClientViewer,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Manager, Role::Technician, Role::Auditor, Role::ClientViewer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Manager => "manager",
-            Role::Technician => "technician",
-            Role::Auditor => "auditor",
-            Role::ClientViewer => "client_viewer",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Admin => "Admin",
-            Role::Manager => "Manager",
-            Role::Technician => "Technician",
-            Role::Auditor => "Auditor",
-            Role::ClientViewer => "Client viewer",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s.trim())
+vocabulary::words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Role in vocabulary::ROLES {
+        Admin,
+        Manager,
+        Technician,
+        Auditor,
+        ClientViewer,
     }
 }
 

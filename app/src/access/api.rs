@@ -136,8 +136,7 @@ pub(crate) mod convert {
 
 #[server(prefix = "/api", endpoint = "access/technicians")]
 pub async fn list_technicians() -> Result<TechnicianList, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let technicians = domain::access::list_technicians(&state.db, &actor).await?;
     Ok(TechnicianList {
         technicians: technicians.into_iter().map(convert::technician).collect(),
@@ -148,8 +147,7 @@ pub async fn list_technicians() -> Result<TechnicianList, AppError> {
 #[server(prefix = "/api", endpoint = "access/technician")]
 pub async fn get_technician(id: i64) -> Result<TechnicianDetail, AppError> {
     use domain::clients::{self, ClientFilter};
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let now = domain::clock::now();
     let (technician, grants) = domain::access::get_technician(&state.db, &actor, id).await?;
     let lifecycle = domain::access::get_lifecycle(&state.db, &actor, id, now).await?;
@@ -188,8 +186,7 @@ pub async fn create_technician(
     title: String,
     started_on: String,
 ) -> Result<i64, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let new = domain::access::NewTechnician { name, email, title, started_on };
     let technician = domain::access::create_technician(&state.db, &actor, &new, domain::clock::now()).await?;
     leptos_axum::redirect(&format!("/technicians/{}", technician.id));
@@ -215,8 +212,7 @@ pub async fn grant_access(
     expires_on: String,
     mfa: Option<String>,
 ) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let new = domain::access::NewGrant {
         technician_id,
         client_slug,
@@ -233,8 +229,7 @@ pub async fn grant_access(
 
 #[server(prefix = "/api", endpoint = "access/revoke")]
 pub async fn revoke_grant(id: i64, removed_at: String, method: String, evidence: String) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let input = domain::access::RevocationInput { removed_at, method, evidence };
     domain::access::revoke_grant(&state.db, &actor, id, &input, domain::clock::now()).await?;
     Ok(())
@@ -242,8 +237,7 @@ pub async fn revoke_grant(id: i64, removed_at: String, method: String, evidence:
 
 #[server(prefix = "/api", endpoint = "access/start_offboarding")]
 pub async fn start_offboarding(id: i64, version: i64, t0: String, involuntary: Option<String>) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let input = domain::access::OffboardingInput { t0, involuntary: involuntary.is_some() };
     domain::access::start_offboarding(&state.db, &actor, id, version, &input, domain::clock::now()).await?;
     Ok(())
@@ -251,24 +245,21 @@ pub async fn start_offboarding(id: i64, version: i64, t0: String, involuntary: O
 
 #[server(prefix = "/api", endpoint = "access/change_role")]
 pub async fn change_role(id: i64, version: i64, title: String) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     domain::access::change_role(&state.db, &actor, id, version, &title, domain::clock::now()).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "access/complete_step")]
 pub async fn complete_step(technician_id: i64, step_id: i64, note: String) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     domain::access::complete_step(&state.db, &actor, technician_id, step_id, &note, domain::clock::now()).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "access/review")]
 pub async fn review_grant(id: i64) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     domain::access::review_grant(&state.db, &actor, id, domain::clock::now()).await?;
     Ok(())
 }
@@ -276,8 +267,7 @@ pub async fn review_grant(id: i64) -> Result<(), AppError> {
 /// Who at the MSP can reach this client.
 #[server(prefix = "/api", endpoint = "access/client")]
 pub async fn list_client_access(slug: String) -> Result<Vec<GrantView>, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let now = domain::clock::now();
     let db = &state.db;
     let client = crate::clients::api::client_for_request(db, &actor, &slug).await?;
@@ -306,8 +296,7 @@ async fn sla_policy_for_request(db: &domain::Db, actor: &domain::Actor) -> Resul
 #[server(prefix = "/api", endpoint = "access/findings")]
 pub async fn list_findings(page: Option<u32>) -> Result<FindingsView, AppError> {
     use super::types::FINDINGS_PAGE_SIZE;
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let now = domain::clock::now();
     let wanted = page.unwrap_or(1).max(1);
     let skip = (wanted as usize - 1).saturating_mul(FINDINGS_PAGE_SIZE);
@@ -339,8 +328,7 @@ pub async fn list_findings(page: Option<u32>) -> Result<FindingsView, AppError> 
 #[server(prefix = "/api", endpoint = "access/sla")]
 pub async fn list_sla_settings() -> Result<SlaSettingsView, AppError> {
     use super::types::SlaRowView;
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let rows = domain::access::list_sla_settings(&state.db, &actor).await?;
     Ok(SlaSettingsView {
         rows: rows
@@ -383,8 +371,7 @@ pub async fn save_sla(
     involuntary_amount: Option<String>,
     involuntary_unit: Option<String>,
 ) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let input = sla_input(amount, unit, involuntary_amount, involuntary_unit);
     domain::access::save_msp_sla(&state.db, &actor, &code, &input, domain::clock::now()).await?;
     Ok(())
@@ -393,8 +380,7 @@ pub async fn save_sla(
 /// A client's revocation and review deadlines (its contract's, or the MSP's).
 #[server(prefix = "/api", endpoint = "access/client_sla")]
 pub async fn get_client_sla(slug: String) -> Result<ClientSlaView, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let db = &state.db;
     let client = crate::clients::api::client_for_request(db, &actor, &slug).await?;
     let sla = domain::access::get_client_sla_of(&actor, &client, &sla_policy_for_request(db, &actor).await?)?;
@@ -417,8 +403,7 @@ pub async fn save_client_sla(
     involuntary_amount: Option<String>,
     involuntary_unit: Option<String>,
 ) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let input = sla_input(amount, unit, involuntary_amount, involuntary_unit);
     domain::access::save_client_sla(&state.db, &actor, &slug, &code, &input, domain::clock::now()).await?;
     Ok(())

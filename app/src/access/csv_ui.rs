@@ -5,6 +5,7 @@
 //! previewed text is kept in the session (and the result of an import, once): the page shows
 //! them from there.
 
+use crate::components::{columns, DataTable};
 use crate::components::{ActionError, Loading, PageError, PageTitle};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -137,8 +138,7 @@ fn preview_view(p: domain::access::csv_io::ImportPreview, text: String) -> Impor
 #[server(prefix = "/api", endpoint = "access/import_preview")]
 pub async fn preview_import(text: String) -> Result<ImportPreviewView, AppError> {
     use domain::access::csv_io;
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let preview = csv_io::preview_import(&state.db, &actor, &text, domain::clock::now()).await?;
     if crate::state::is_plain_form_post() {
         if text.len() > csv_io::MAX_IMPORT_BYTES {
@@ -153,8 +153,7 @@ pub async fn preview_import(text: String) -> Result<ImportPreviewView, AppError>
 /// Imports every technician and grant of the text, or nothing while any row is wrong.
 #[server(prefix = "/api", endpoint = "access/import")]
 pub async fn import_register(text: String) -> Result<ImportSummaryView, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let summary = domain::access::csv_io::commit_import(&state.db, &actor, &text, domain::clock::now()).await?;
     let done =
         ImportSummaryView { technicians_created: summary.technicians_created, grants_created: summary.grants_created };
@@ -172,8 +171,7 @@ pub async fn import_register(text: String) -> Result<ImportSummaryView, AppError
 #[server(prefix = "/api", endpoint = "access/import_draft")]
 pub async fn get_import_draft() -> Result<ImportDraftView, AppError> {
     use domain::access::csv_io;
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     csv_io::may_import(&actor)?;
     Ok(match draft::load().await? {
         Some(draft::Draft::Text(text)) => {
@@ -401,44 +399,29 @@ fn ImportPreviewTable(p: ImportPreviewView, commit: ServerAction<ImportRegister>
                 <p class="muted">{format!("Ignored columns: {}.", p.ignored_columns.join(", "))}</p>
             })}
             {(!p.rows.is_empty()).then(|| view! {
-                <div class="table-wrap">
-                    <table class="data import-preview" aria-label="Rows of the file">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Line"</th>
-                                <th scope="col">"Technician"</th>
-                                <th scope="col">"Client"</th>
-                                <th scope="col">"System"</th>
-                                <th scope="col">"Privilege"</th>
-                                <th scope="col">"Result"</th>
-                                <th scope="col">"Errors and notes"</th>
+                <DataTable label="Rows of the file" class="import-preview" columns=columns(["Line", "Technician", "Client", "System", "Privilege", "Result", "Errors and notes"])>
+                    {p.rows.iter().map(|r| {
+                        let wrong = !r.errors.is_empty();
+                        view! {
+                            <tr class=if wrong { "row-error" } else { "" }>
+                                <td>{r.line}</td>
+                                <td>{r.technician.clone()}<br/><span class="muted">{r.email.clone()}</span></td>
+                                <td>{r.client.clone()}</td>
+                                <td>{r.system.clone()}</td>
+                                <td>{r.privilege.clone()}</td>
+                                <td>{if wrong { view! { <strong>{r.action.clone()}</strong> }.into_any() } else { view! { {r.action.clone()} }.into_any() }}</td>
+                                <td>
+                                    {wrong.then(|| view! {
+                                        <ul class="import-errors">{r.errors.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}</ul>
+                                    })}
+                                    {(!r.notes.is_empty()).then(|| view! {
+                                        <ul class="muted">{r.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul>
+                                    })}
+                                </td>
                             </tr>
-                        </thead>
-                        <tbody>
-                            {p.rows.iter().map(|r| {
-                                let wrong = !r.errors.is_empty();
-                                view! {
-                                    <tr class=if wrong { "row-error" } else { "" }>
-                                        <td>{r.line}</td>
-                                        <td>{r.technician.clone()}<br/><span class="muted">{r.email.clone()}</span></td>
-                                        <td>{r.client.clone()}</td>
-                                        <td>{r.system.clone()}</td>
-                                        <td>{r.privilege.clone()}</td>
-                                        <td>{if wrong { view! { <strong>{r.action.clone()}</strong> }.into_any() } else { view! { {r.action.clone()} }.into_any() }}</td>
-                                        <td>
-                                            {wrong.then(|| view! {
-                                                <ul class="import-errors">{r.errors.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}</ul>
-                                            })}
-                                            {(!r.notes.is_empty()).then(|| view! {
-                                                <ul class="muted">{r.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul>
-                                            })}
-                                        </td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                        }
+                    }).collect_view()}
+                </DataTable>
             })}
             {p.can_commit.then(|| view! {
                 <ActionForm action=commit>

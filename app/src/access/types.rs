@@ -170,57 +170,7 @@ pub struct ClientSlaView {
     pub can_edit: bool,
 }
 
-pub const SLA_UNITS: [(&str, &str); 3] = [("hours", "hours"), ("days", "days"), ("business_days", "business days")];
-
-/// How a revocation was verified; the domain checks against its own list, and a test keeps the
-/// two alike.
-pub const REVOCATION_METHODS: [(&str, &str); 6] = [
-    ("tool_user_list", "Checked the tool's user list"),
-    ("idp_report", "Identity provider or directory report"),
-    ("audit_log", "The tool's audit log shows the removal"),
-    ("api_query", "Queried the tool's API"),
-    ("sign_in_attempt", "Sign-in attempt refused"),
-    ("other", "Other (say how in the evidence)"),
-];
-
-pub const TECHNICIAN_STATES: [(&str, &str); 4] =
-    [("onboarding", "Onboarding"), ("active", "Active"), ("offboarding", "Offboarding"), ("departed", "Departed")];
-
 pub fn technician_state_label(state: &str) -> &'static str {
-    TECHNICIAN_STATES.iter().find(|(v, _)| *v == state).map(|(_, l)| *l).unwrap_or("Unknown")
+    vocabulary::label_of(vocabulary::TECHNICIAN_STATES, state).unwrap_or("Unknown")
 }
 
-pub const PRIVILEGES: [(&str, &str); 3] = [("read", "Read"), ("standard", "Standard"), ("admin", "Admin")];
-
-/// The systems a grant can be for. The domain checks against its own list; a test keeps the two
-/// alike (the browser build cannot use the domain crate).
-pub const SYSTEMS: [(&str, &str); 10] = [
-    ("rmm", "RMM"),
-    ("psa", "PSA"),
-    ("remote_support", "Remote support"),
-    ("password_vault", "Password vault"),
-    ("m365_gdap", "Microsoft 365 / GDAP"),
-    ("firewall_vpn", "Firewall / VPN"),
-    ("backup_console", "Backup console"),
-    ("edr", "EDR"),
-    ("client_directory", "Client directory (AD / Entra)"),
-    ("other", "Other (name it)"),
-];
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    #[test]
-    fn the_form_offers_exactly_the_systems_the_domain_accepts() {
-        let form: Vec<&str> = super::SYSTEMS.iter().map(|(v, _)| *v).collect();
-        let domain: Vec<&str> = domain::access::SYSTEMS.iter().map(|(v, _)| *v).collect();
-        assert_eq!(form, domain);
-    }
-
-    #[test]
-    fn the_forms_offer_exactly_the_methods_and_units_the_domain_accepts() {
-        assert_eq!(super::REVOCATION_METHODS, domain::access::REVOCATION_METHODS);
-        let units: Vec<&str> = super::SLA_UNITS.iter().map(|(v, _)| *v).collect();
-        let domain: Vec<&str> = domain::access::SlaUnit::ALL.iter().map(|u| u.as_str()).collect();
-        assert_eq!(units, domain);
-    }
-}

@@ -10,8 +10,7 @@ pub async fn list_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
     use super::types::{AuditEntryView, Verification};
     use crate::time::When;
     use domain::audit;
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let filters = audit::Query {
         client: query.client.clone(),
         actor: query.actor.clone(),

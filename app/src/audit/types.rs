@@ -104,21 +104,6 @@ pub struct AuditPage {
     pub verification: Option<Verification>,
 }
 
-/// Families of actions, for the filter's suggestions.
-pub const ACTION_FAMILIES: [(&str, &str); 11] = [
-    ("auth", "Sign-ins and sign-outs"),
-    ("client", "Clients"),
-    ("control", "Control statuses"),
-    ("exception", "Risk acceptances"),
-    ("catalog", "The catalog"),
-    ("technician", "Technicians and checklists"),
-    ("grant", "Access grants"),
-    ("sla", "Service levels"),
-    ("user", "Users"),
-    ("export", "Exports"),
-    ("score", "Score settings"),
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,8 +2,11 @@
 //! first, a pager, the CSV export of what the filters select, and a check of the whole chain.
 
 use super::api::list_audit;
-use super::types::{AuditPage, AuditQuery, Verification, ACTION_FAMILIES};
-use crate::components::{ErrorPanel, Loading, PageError, PageTitle, TimeAgo};
+use super::types::{AuditPage, AuditQuery, Verification};
+use crate::components::{
+    options, Choices, Column, DataTable, EmptyState, ErrorPanel, FilterBar, Loading, NoMatch, PageError, PageTitle,
+    SelectField, TextField, TimeAgo,
+};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -98,18 +101,12 @@ fn AuditBody(page: AuditPage, query: AuditQuery) -> impl IntoView {
         </div>
         {if page.entries.is_empty() {
             view! {
-                <div class="empty-state">
-                    {if query.is_filtered() {
-                        view! {
-                            <h2>"No entry matches these filters"</h2>
-                            <p><a href="/audit">"Clear the filters"</a> " to see the whole log."</p>
-                        }
-                            .into_any()
-                    } else {
-                        view! { <h2>"The log is empty"</h2> <p>"Entries appear here as soon as anything changes."</p> }
-                            .into_any()
-                    }}
-                </div>
+                {if query.is_filtered() {
+                    view! { <NoMatch what="entry" clear="/audit" whole=" to see the whole log."/> }.into_any()
+                } else {
+                    view! { <EmptyState heading="The log is empty" text="Entries appear here as soon as anything changes."/> }
+                        .into_any()
+                }}
             }
                 .into_any()
         } else {
@@ -139,65 +136,39 @@ fn VerificationResult(v: Verification) -> impl IntoView {
 #[component]
 fn FilterForm(query: AuditQuery, clients: Vec<(String, String)>) -> impl IntoView {
     let client = query.client.clone().unwrap_or_default();
-    // A client given in the URL stays selectable even before the list is known.
-    let unknown_client = (!client.is_empty() && !clients.iter().any(|(s, _)| *s == client)).then(|| client.clone());
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
     view! {
-        <form class="filters" method="get" action="/audit" aria-label="Filter the audit log">
-            <div class="field">
-                <label for="audit-client">"Client"</label>
-                <select id="audit-client" name="client">
-                    <option value="" selected=client.is_empty()>"All clients"</option>
-                    {unknown_client.map(|c| view! { <option value=c.clone() selected=true>{c.clone()}</option> })}
-                    {clients
-                        .into_iter()
-                        .map(|(slug, name)| {
-                            let selected = slug == client;
-                            view! { <option value=slug selected=selected>{name}</option> }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="audit-actor">"Who"</label>
-                <input
-                    id="audit-actor"
-                    type="search"
-                    name="actor"
-                    maxlength="254"
-                    placeholder="part of an e-mail address"
-                    value=query.actor.clone().unwrap_or_default()
-                />
-            </div>
-            <div class="field">
-                <label for="audit-action">"Action"</label>
-                <input
-                    id="audit-action"
-                    type="text"
-                    name="action"
-                    maxlength="64"
-                    list="audit-actions"
-                    placeholder="grant, or grant.revoke"
-                    value=query.action.clone().unwrap_or_default()
-                />
-                <datalist id="audit-actions">
-                    {ACTION_FAMILIES
-                        .into_iter()
-                        .map(|(value, label)| view! { <option value=value>{label}</option> })
-                        .collect_view()}
-                </datalist>
-            </div>
-            <div class="field">
-                <label for="audit-from">"From"</label>
-                <input id="audit-from" type="date" name="from" value=query.from.clone().unwrap_or_default()/>
-            </div>
-            <div class="field">
-                <label for="audit-to">"To"</label>
-                <input id="audit-to" type="date" name="to" value=query.to.clone().unwrap_or_default()/>
-            </div>
-            <div class="field">
-                <button type="submit" class="btn">"Apply"</button>
-            </div>
-        </form>
+        <FilterBar action="/audit" label="Filter the audit log">
+            // A client given in the URL stays selectable even before the list is known.
+            <SelectField
+                id="audit-client"
+                name="client"
+                label="Client"
+                choices=Choices::from(clients).keeping(&client).with_empty("All clients")
+                selected=client.clone()
+            />
+            <TextField
+                id="audit-actor"
+                name="actor"
+                label="Who"
+                kind="search"
+                maxlength=254
+                placeholder="part of an e-mail address"
+                value=text(&query.actor)
+            />
+            <TextField
+                id="audit-action"
+                name="action"
+                label="Action"
+                maxlength=64
+                list="audit-actions"
+                placeholder="grant, or grant.revoke"
+                value=text(&query.action)
+            />
+            <datalist id="audit-actions">{options(vocabulary::ACTION_FAMILIES.into(), Signal::default())}</datalist>
+            <TextField id="audit-from" name="from" label="From" kind="date" value=text(&query.from)/>
+            <TextField id="audit-to" name="to" label="To" kind="date" value=text(&query.to)/>
+        </FilterBar>
     }
 }
 
@@ -263,20 +234,10 @@ fn EntryTable(page: AuditPage, query: AuditQuery) -> impl IntoView {
         }
     };
     view! {
-        <div class="table-wrap">
-            <table class="data" aria-label="Audit log entries">
-                <thead>
-                    <tr>
-                        <th scope="col" class="num">"#"</th>
-                        <th scope="col">"When"</th>
-                        <th scope="col">"Who"</th>
-                        <th scope="col">"Action"</th>
-                        <th scope="col">"Client"</th>
-                        <th scope="col">"Object"</th>
-                        <th scope="col">"What changed"</th>
-                    </tr>
-                </thead>
-                <tbody>
+        <DataTable
+            label="Audit log entries"
+            columns=vec![Column::num("#"), "When".into(), "Who".into(), "Action".into(), "Client".into(), "Object".into(), "What changed".into()]
+        >
                     {page
                         .entries
                         .into_iter()
@@ -301,9 +262,7 @@ fn EntryTable(page: AuditPage, query: AuditQuery) -> impl IntoView {
                             }
                         })
                         .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        </DataTable>
         {pager}
     }
 }

@@ -70,8 +70,7 @@ pub(crate) async fn client_for_request(
 #[server(prefix = "/api", endpoint = "clients/list")]
 pub async fn list_clients(query: ClientQuery) -> Result<ClientList, AppError> {
     use domain::clients::{self, ClientFilter, ClientSort, ImpactTier};
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     // Unknown filter values are ignored rather than refused: they come from edited URLs.
     let filter = ClientFilter {
         search: query.q.clone(),
@@ -99,8 +98,7 @@ pub async fn list_clients(query: ClientQuery) -> Result<ClientList, AppError> {
 
 #[server(prefix = "/api", endpoint = "clients/get")]
 pub async fn get_client(slug: String) -> Result<ClientDetail, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let client = client_for_request(&state.db, &actor, &slug).await?;
     Ok(convert::detail(&actor, client))
 }
@@ -116,8 +114,7 @@ pub async fn create_client(
     contact_email: String,
     notes: String,
 ) -> Result<String, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let input =
         domain::clients::ClientInput { name, slug, impact_tier, sector, tags, contact_name, contact_email, notes };
     let client = domain::clients::create_client(&state.db, &actor, &input, domain::clock::now()).await?;
@@ -137,8 +134,7 @@ pub async fn update_client(
     contact_email: String,
     notes: String,
 ) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     // The slug names the client to change; it is never changed itself.
     let input = domain::clients::ClientInput {
         name,
@@ -158,16 +154,14 @@ pub async fn update_client(
 
 #[server(prefix = "/api", endpoint = "clients/archive")]
 pub async fn archive_client(slug: String) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     domain::clients::archive_client(&state.db, &actor, &slug, domain::clock::now()).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "clients/restore")]
 pub async fn restore_client(slug: String) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     domain::clients::restore_client(&state.db, &actor, &slug, domain::clock::now()).await?;
     Ok(())
 }

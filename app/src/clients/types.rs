@@ -89,14 +89,9 @@ impl ClientQuery {
     }
 }
 
-pub const TIERS: [(&str, &str); 3] = [("standard", "Standard"), ("sensitive", "Sensitive"), ("critical", "Critical")];
-
 pub fn tier_label(tier: &str) -> &'static str {
-    TIERS.iter().find(|(value, _)| *value == tier).map(|(_, label)| *label).unwrap_or("Unknown")
+    vocabulary::label_of(vocabulary::IMPACT_TIERS, tier).unwrap_or("Unknown")
 }
-
-pub const SORTS: [(&str, &str); 4] =
-    [("name", "Name (A–Z)"), ("-name", "Name (Z–A)"), ("tier", "Impact tier"), ("updated", "Recently changed")];
 
 #[cfg(test)]
 mod tests {

@@ -91,8 +91,7 @@ mod convert {
 
 #[server(prefix = "/api", endpoint = "catalog/list")]
 pub async fn list_catalog(include_retired: bool) -> Result<CatalogView, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let (categories, controls) = domain::controls::list_catalog(&state.db, &actor, include_retired).await?;
     Ok(CatalogView {
         categories: categories.into_iter().map(convert::category).collect(),
@@ -103,8 +102,7 @@ pub async fn list_catalog(include_retired: bool) -> Result<CatalogView, AppError
 
 #[server(prefix = "/api", endpoint = "controls/checklist")]
 pub async fn get_checklist(slug: String) -> Result<ChecklistView, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let checklist = domain::controls::get_checklist(&state.db, &actor, &slug, domain::clock::now()).await?;
     Ok(ChecklistView {
         can_edit: domain::controls::may_edit_controls(&actor, &checklist.client),
@@ -119,8 +117,7 @@ pub async fn get_checklist(slug: String) -> Result<ChecklistView, AppError> {
 /// The numbers of a client's checklist (the client page shows these, not the items).
 #[server(prefix = "/api", endpoint = "controls/summary")]
 pub async fn get_checklist_summary(slug: String) -> Result<ChecklistSummary, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let db = &state.db;
     let client = crate::clients::api::client_for_request(db, &actor, &slug).await?;
     // The page shows the score too, kept between changes: its checklist counts are these.
@@ -133,8 +130,7 @@ pub async fn get_client_control(slug: String, control_id: String) -> Result<Cont
     use super::types::HistoryView;
     use crate::time::When;
     use domain::Permission;
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let (client, item, history) =
         domain::controls::get_client_control(&state.db, &actor, &slug, &control_id, domain::clock::now()).await?;
     Ok(ControlDetailView {
@@ -172,8 +168,7 @@ pub async fn update_client_control(
     verified_now: Option<String>,
     note: String,
 ) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let update = domain::controls::ControlUpdate {
         version,
         status,
@@ -201,8 +196,7 @@ pub async fn bulk_update_controls(
     note: String,
     verified_now: Option<String>,
 ) -> Result<usize, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let mut controls = Vec::new();
     for entry in selected.unwrap_or_default() {
         let parsed = entry.split_once(':').and_then(|(id, v)| v.parse::<i64>().ok().map(|v| (id.to_string(), v)));
@@ -233,8 +227,7 @@ pub async fn request_exception(
     reason: String,
     expires_on: String,
 ) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let now = domain::clock::now();
     domain::controls::request_exception(&state.db, &actor, &slug, &control_id, &reason, &expires_on, now).await?;
     Ok(())
@@ -242,16 +235,14 @@ pub async fn request_exception(
 
 #[server(prefix = "/api", endpoint = "exceptions/approve")]
 pub async fn approve_exception(id: i64) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     domain::controls::approve_exception(&state.db, &actor, id, domain::clock::now()).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "exceptions/end")]
 pub async fn end_exception(id: i64) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     domain::controls::end_exception(&state.db, &actor, id, domain::clock::now()).await?;
     Ok(())
 }
@@ -261,8 +252,7 @@ pub async fn end_exception(id: i64) -> Result<(), AppError> {
 pub async fn list_overdue() -> Result<OverdueList, AppError> {
     use super::types::OverdueView;
     use crate::time::When;
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let (items, total) = domain::controls::list_overdue(&state.db, &actor, domain::clock::now(), 500).await?;
     Ok(OverdueList {
         items: items
@@ -286,8 +276,7 @@ pub async fn list_overdue() -> Result<OverdueList, AppError> {
 /// What the custom-control form needs: categories, and the control when editing ("" for new).
 #[server(prefix = "/api", endpoint = "catalog/form")]
 pub async fn get_custom_control_form(id: String) -> Result<CustomControlForm, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let id = (!id.is_empty()).then_some(id);
     let (categories, control) = domain::controls::custom_control_form(&state.db, &actor, id.as_deref()).await?;
     Ok(CustomControlForm {
@@ -334,8 +323,7 @@ pub async fn save_custom_control(
     tiers: Option<Vec<String>>,
     references: String,
 ) -> Result<String, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let input = custom_input(title, description, category_id, severity, review, applies_to, tiers, references);
     let control = if id.is_empty() {
         domain::controls::create_custom_control(&state.db, &actor, &input).await?
@@ -348,8 +336,7 @@ pub async fn save_custom_control(
 
 #[server(prefix = "/api", endpoint = "catalog/retire")]
 pub async fn retire_custom_control(id: String) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     domain::controls::retire_custom_control(&state.db, &actor, &id, domain::clock::now()).await?;
     leptos_axum::redirect("/catalog");
     Ok(())

@@ -52,17 +52,6 @@ pub struct CustomControlForm {
     pub applies_to: String,
 }
 
-pub const REVIEWS: [(&str, &str); 6] = [
-    ("weekly", "Weekly"),
-    ("monthly", "Monthly"),
-    ("quarterly", "Quarterly"),
-    ("semi-annual", "Every six months"),
-    ("annual", "Yearly"),
-    ("per-event", "On each event"),
-];
-
-pub const APPLIES_TO: [(&str, &str); 3] = [("client", "Client"), ("msp", "MSP"), ("both", "MSP and client")];
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemView {
     pub control_id: String,
@@ -129,7 +118,7 @@ pub struct ChecklistView {
 /// each status, how many are overdue for re-verifying and how many carry an accepted risk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChecklistSummary {
-    /// One count per status of `STATUSES`, in that order.
+    /// One count per status of `vocabulary::CONTROL_STATUSES`, in that order.
     pub by_status: Vec<usize>,
     pub overdue: usize,
     pub accepted: usize,
@@ -141,7 +130,7 @@ impl ChecklistSummary {
     pub fn of_counts(counts: &domain::controls::ChecklistCounts) -> ChecklistSummary {
         use domain::controls::ControlStatus;
         ChecklistSummary {
-            by_status: STATUSES
+            by_status: vocabulary::CONTROL_STATUSES
                 .iter()
                 .map(|(value, _)| ControlStatus::parse(value).map_or(0, |status| counts.of_status(status)))
                 .collect(),
@@ -174,16 +163,13 @@ pub struct ControlDetailView {
     pub internal: bool,
 }
 
-pub const STATUSES: [(&str, &str); 5] = [
-    ("implemented", "Implemented"),
-    ("partial", "Partial"),
-    ("not_implemented", "Not implemented"),
-    ("not_applicable", "Not applicable"),
-    ("not_assessed", "Not assessed"),
-];
-
 pub fn status_label(status: &str) -> &'static str {
-    STATUSES.iter().find(|(value, _)| *value == status).map(|(_, label)| *label).unwrap_or("Unknown")
+    vocabulary::label_of(vocabulary::CONTROL_STATUSES, status).unwrap_or("Unknown")
+}
+
+/// The severities 1 to 5 as a select offers them.
+pub fn severities() -> crate::components::Choices {
+    crate::components::Choices((1..=5).map(|s| (s.to_string(), severity_label(s).to_string())).collect())
 }
 
 pub fn severity_label(severity: i64) -> &'static str {
@@ -240,7 +226,7 @@ mod tests {
             (ControlStatus::NotAssessed, false, false),
         ]);
         let summary = ChecklistSummary::of_counts(&counts);
-        assert_eq!(summary.by_status, vec![2, 1, 1, 0, 1], "in the order of STATUSES");
+        assert_eq!(summary.by_status, vec![2, 1, 1, 0, 1], "in the order of the statuses");
         assert_eq!((summary.overdue, summary.accepted), (2, 1));
     }
 }

@@ -28,8 +28,7 @@ pub struct Portfolio {
 
 #[server(prefix = "/api", endpoint = "portfolio/get")]
 pub async fn get_portfolio() -> Result<Portfolio, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let (now, calendar) = (domain::clock::now(), domain::clock::calendar());
     // Kept between changes (every figure reads the whole portfolio).
     let figures = domain::portfolio::figures(&state.db, &actor, &calendar, now).await?;

@@ -107,37 +107,7 @@ pub struct ReviewDetailView {
     pub can_decide: bool,
 }
 
-pub const DECISIONS: [(&str, &str); 3] = [("keep", "Keep"), ("modify", "Modify"), ("revoke", "Revoke")];
-
-pub const KINDS: [(&str, &str); 6] = [
-    ("security_review", "Security and business review"),
-    ("access_review", "Access review"),
-    ("control_reverification", "Control re-verification"),
-    ("ir_exercise", "Incident-response exercise"),
-    ("contract_review", "Contract review"),
-    ("custom", "Custom review"),
-];
-
-pub const CADENCES: [(&str, &str); 4] =
-    [("monthly", "Monthly"), ("quarterly", "Quarterly"), ("semi_annual", "Every six months"), ("annual", "Yearly")];
-
-pub const STATES: [(&str, &str); 4] =
-    [("planned", "Planned"), ("in_progress", "In progress"), ("done", "Done"), ("skipped", "Skipped")];
-
 pub fn kind_label(kind: &str) -> &'static str {
-    KINDS.iter().find(|(v, _)| *v == kind).map(|(_, l)| *l).unwrap_or("Review")
+    vocabulary::label_of(vocabulary::REVIEW_KINDS, kind).unwrap_or("Review")
 }
 
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    #[test]
-    fn the_forms_offer_exactly_what_the_domain_accepts() {
-        use domain::reviews::{Cadence, OccurrenceState, ReviewKind};
-        let kinds: Vec<(&str, &str)> = ReviewKind::ALL.iter().map(|k| (k.as_str(), k.label())).collect();
-        assert_eq!(kinds, super::KINDS);
-        let cadences: Vec<(&str, &str)> = Cadence::ALL.iter().map(|c| (c.as_str(), c.label())).collect();
-        assert_eq!(cadences, super::CADENCES);
-        let states: Vec<(&str, &str)> = OccurrenceState::ALL.iter().map(|s| (s.as_str(), s.label())).collect();
-        assert_eq!(states, super::STATES);
-    }
-}

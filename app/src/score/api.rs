@@ -116,8 +116,7 @@ pub(crate) async fn client_score_for_request(
 #[server(prefix = "/api", endpoint = "score/client")]
 pub async fn get_client_score(slug: String) -> Result<ScoreView, AppError> {
     use super::types::{ContributorView, OverrideView, TOP_CONTRIBUTORS};
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let db = &state.db;
     let client = crate::clients::api::client_for_request(db, &actor, &slug).await?;
     let kept = client_score_for_request(db, &actor, &client).await?;
@@ -177,8 +176,7 @@ pub async fn get_client_score(slug: String) -> Result<ScoreView, AppError> {
 pub async fn get_portfolio_score() -> Result<PortfolioScoreView, AppError> {
     use super::types::{DebtView, ExpiringView, LeaverDebtView, PORTFOLIO_TOP};
     use domain::scoring::{self, Band};
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let now = domain::clock::now();
     let ranking = scoring::ranking(&state.db, &actor, now).await?;
     let debt = scoring::get_governance_debt(&state.db, &actor, now).await?;
@@ -237,8 +235,7 @@ pub async fn get_portfolio_score() -> Result<PortfolioScoreView, AppError> {
 /// Every client the actor may see, ranked by priority, a page at a time.
 #[server(prefix = "/api", endpoint = "score/ranking")]
 pub async fn get_ranking(page: Option<u32>) -> Result<RankingView, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let ranking = domain::scoring::ranking(&state.db, &actor, domain::clock::now()).await?;
     let total = ranking.clients.len();
     let pages = total.div_ceil(RANKING_PAGE_SIZE).max(1) as u32;
@@ -263,8 +260,7 @@ pub async fn get_ranking(page: Option<u32>) -> Result<RankingView, AppError> {
 #[server(prefix = "/api", endpoint = "score/settings")]
 pub async fn get_score_settings() -> Result<ScoreSettingsView, AppError> {
     use super::types::SettingView;
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let (settings, changed) = domain::scoring::get_settings(&state.db, &actor).await?;
     Ok(ScoreSettingsView {
         settings: domain::scoring::SETTINGS
@@ -287,8 +283,7 @@ pub async fn get_score_settings() -> Result<ScoreSettingsView, AppError> {
 /// Changes the score's settings (admins). `values` maps each setting's key to its new value.
 #[server(prefix = "/api", endpoint = "score/save_settings")]
 pub async fn save_score_settings(values: BTreeMap<String, String>) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let values: Vec<(String, String)> = values.into_iter().collect();
     domain::scoring::save_settings(&state.db, &actor, &values, domain::clock::now()).await?;
     crate::flash::after_plain_post("Settings saved.").await;

@@ -30,8 +30,7 @@ pub async fn list_people() -> Result<PeoplePage, AppError> {
     use super::types::{InvitationView, PersonView};
     use crate::time::When;
     use domain::Permission;
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let now = domain::clock::now();
     let people = domain::identity::list_people(&state.db, &actor).await?;
     let can_invite = actor.may(Permission::InviteClientViewers);
@@ -88,8 +87,7 @@ pub async fn list_people() -> Result<PeoplePage, AppError> {
 /// Invites someone; answers the link to send them (shown once; only its hash is kept).
 #[server(prefix = "/api", endpoint = "users/invite")]
 pub async fn invite_person(email: String, role: String, clients: Option<Vec<String>>) -> Result<String, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let new = domain::identity::invitations::NewInvitation { email, role, clients: clients.unwrap_or_default() };
     let created =
         domain::identity::invitations::create_invitation(&state.db, &actor, &new, domain::clock::now()).await?;
@@ -109,8 +107,7 @@ pub async fn create_person(
     clients: Option<Vec<String>>,
     password: String,
 ) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let new = domain::identity::NewUser { email, display_name, role, clients: clients.unwrap_or_default(), password };
     domain::identity::add_user(&state.db, &actor, &new, domain::clock::now()).await?;
     crate::flash::after_plain_post("Added.").await;
@@ -119,8 +116,7 @@ pub async fn create_person(
 
 #[server(prefix = "/api", endpoint = "users/change_role")]
 pub async fn change_person_role(email: String, role: String, clients: Option<Vec<String>>) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let clients = clients.unwrap_or_default();
     domain::identity::change_role(&state.db, &actor, &email, &role, &clients, domain::clock::now()).await?;
     crate::flash::after_plain_post("Role changed; their sessions ended.").await;
@@ -129,8 +125,7 @@ pub async fn change_person_role(email: String, role: String, clients: Option<Vec
 
 #[server(prefix = "/api", endpoint = "users/assign_clients")]
 pub async fn assign_person_clients(email: String, clients: Option<Vec<String>>) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     let clients = clients.unwrap_or_default();
     domain::identity::assign_clients(&state.db, &actor, &email, &clients, domain::clock::now()).await?;
     crate::flash::after_plain_post("Clients assigned; their sessions ended.").await;
@@ -139,32 +134,28 @@ pub async fn assign_person_clients(email: String, clients: Option<Vec<String>>) 
 
 #[server(prefix = "/api", endpoint = "users/disable")]
 pub async fn disable_person(email: String) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     domain::identity::disable_user(&state.db, &actor, &email, domain::clock::now()).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "users/enable")]
 pub async fn enable_person(email: String) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     domain::identity::enable_user(&state.db, &actor, &email, domain::clock::now()).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "users/reset_mfa")]
 pub async fn reset_person_mfa(email: String) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     domain::identity::mfa::reset(&state.db, &actor, &email, domain::clock::now()).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "users/revoke_invitation")]
 pub async fn revoke_invitation(id: i64) -> Result<(), AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = crate::auth::current_actor().await?;
+    let (state, actor) = crate::auth::acting().await?;
     domain::identity::invitations::revoke_invitation(&state.db, &actor, id, domain::clock::now()).await?;
     Ok(())
 }

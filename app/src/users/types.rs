@@ -50,11 +50,3 @@ pub struct InvitationOffer {
     pub client_name: Option<String>,
 }
 
-/// (value, label) of the roles, in the order the forms offer them.
-pub const ROLES: [(&str, &str); 5] = [
-    ("client_viewer", "Client viewer"),
-    ("technician", "Technician"),
-    ("auditor", "Auditor"),
-    ("manager", "Manager"),
-    ("admin", "Admin"),
-];

@@ -2,11 +2,12 @@
 //! itself, coming back to the page (an invitation's link is then kept in the session and shown
 //! once).
 
+use crate::components::{columns, Choices, Column, DataTable, SelectField};
 use super::api::{
     list_people, open_invitation, AcceptInvitation, AssignPersonClients, ChangePersonRole, CreatePerson, DisablePerson,
     EnablePerson, InvitePerson, ResetPersonMfa, RevokeInvitation,
 };
-use super::types::{InvitationView, PersonView, ROLES};
+use super::types::{InvitationView, PersonView};
 use crate::components::{ActionError, ErrorPanel, Loading, PageError, PageTitle};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -118,13 +119,13 @@ fn NewLink(link: String) -> impl IntoView {
     }
 }
 
-/// Options of a role select: client viewers only for managers.
-fn role_options(can_manage: bool) -> impl IntoView {
-    ROLES
-        .into_iter()
-        .filter(move |(value, _)| can_manage || *value == "client_viewer")
-        .map(|(value, label)| view! { <option value=value>{label}</option> })
-        .collect_view()
+/// The roles a select offers, the least powerful first (so first chosen): client viewers only
+/// for managers.
+fn role_choices(can_manage: bool) -> Choices {
+    let mut choices = Choices::from(vocabulary::ROLES);
+    choices.0.reverse();
+    choices.0.retain(|(value, _)| can_manage || value == "client_viewer");
+    choices
 }
 
 /// A multiple select of clients (a client viewer's one, or a technician's; none for other
@@ -158,10 +159,7 @@ fn InviteForm(action: ServerAction<InvitePerson>, clients: Vec<(String, String)>
                     <label for="invite-email">"Email address to invite"</label>
                     <input id="invite-email" name="email" type="email" required maxlength="254"/>
                 </div>
-                <div class="field">
-                    <label for="invite-role">"Role of the invitee"</label>
-                    <select id="invite-role" name="role">{role_options(can_manage)}</select>
-                </div>
+                <SelectField id="invite-role" name="role" label="Role of the invitee" choices=role_choices(can_manage)/>
                 <ClientsSelect id="invite-clients" label="Clients of the invitee" clients/>
                 <div class="form-actions">
                     <button type="submit" class="btn btn-primary">"Create invitation"</button>
@@ -176,45 +174,39 @@ fn PendingInvitations(invitations: Vec<InvitationView>, revoke: ServerAction<Rev
     view! {
         <section class="card" aria-labelledby="pending-heading">
             <h2 id="pending-heading" class="card-title">"Pending invitations"</h2>
-            <div class="table-wrap">
-                <table class="data" aria-label="Pending invitations">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Email"</th>
-                            <th scope="col">"Role"</th>
-                            <th scope="col">"Clients"</th>
-                            <th scope="col">"Invited by"</th>
-                            <th scope="col">"Expires"</th>
-                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {invitations
-                            .into_iter()
-                            .map(|i| {
-                                let label = format!("Revoke the invitation of {}", i.email);
-                                view! {
-                                    <tr>
-                                        <td>{i.email.clone()}</td>
-                                        <td>{i.role_label.clone()}</td>
-                                        <td>{i.clients.clone()}</td>
-                                        <td>{i.created_by.clone()}</td>
-                                        <td><time datetime=i.expires.iso.clone() title=i.expires.absolute.clone()>{i.expires.relative.clone()}</time></td>
-                                        <td>
-                                            <ActionForm action=revoke>
-                                                <input type="hidden" name="id" value=i.id.to_string()/>
-                                                <button type="submit" class="btn btn-small" aria-label=label>"Revoke"</button>
-                                            </ActionForm>
-                                        </td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <DataTable label="Pending invitations" columns=vec!["Email".into(), "Role".into(), "Clients".into(), "Invited by".into(), "Expires".into(), Column::hidden("Actions")]>
+                {invitations
+                    .into_iter()
+                    .map(|i| {
+                        let label = format!("Revoke the invitation of {}", i.email);
+                        view! {
+                            <tr>
+                                <td>{i.email.clone()}</td>
+                                <td>{i.role_label.clone()}</td>
+                                <td>{i.clients.clone()}</td>
+                                <td>{i.created_by.clone()}</td>
+                                <td><time datetime=i.expires.iso.clone() title=i.expires.absolute.clone()>{i.expires.relative.clone()}</time></td>
+                                <td>
+                                    <ActionForm action=revoke>
+                                        <input type="hidden" name="id" value=i.id.to_string()/>
+                                        <button type="submit" class="btn btn-small" aria-label=label>"Revoke"</button>
+                                    </ActionForm>
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </DataTable>
         </section>
     }
+}
+
+fn people_columns(can_manage: bool) -> Vec<Column> {
+    let mut columns = columns(["Name", "Email", "Role", "Clients", "Two-factor", "Status", "Last sign-in"]);
+    if can_manage {
+        columns.push(Column::hidden("Actions"));
+    }
+    columns
 }
 
 #[component]
@@ -222,25 +214,9 @@ fn PeopleTable(people: Vec<PersonView>, can_manage: bool, actions: Actions) -> i
     view! {
         <section class="card" aria-labelledby="people-heading">
             <h2 id="people-heading" class="card-title">"People"</h2>
-            <div class="table-wrap">
-                <table class="data" aria-label="People">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Name"</th>
-                            <th scope="col">"Email"</th>
-                            <th scope="col">"Role"</th>
-                            <th scope="col">"Clients"</th>
-                            <th scope="col">"Two-factor"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Last sign-in"</th>
-                            {can_manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {people.into_iter().map(|p| view! { <PersonRow p can_manage actions/> }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <DataTable label="People" columns=people_columns(can_manage)>
+                {people.into_iter().map(|p| view! { <PersonRow p can_manage actions/> }).collect_view()}
+            </DataTable>
         </section>
     }
 }
@@ -301,14 +277,8 @@ fn PersonRow(p: PersonView, can_manage: bool, actions: Actions) -> impl IntoView
     }
 }
 
-fn person_options(people: &[PersonView]) -> impl IntoView {
-    people
-        .iter()
-        .map(|p| {
-            let text = format!("{} ({})", p.display_name, p.email);
-            view! { <option value=p.email.clone()>{text}</option> }
-        })
-        .collect_view()
+fn person_choices(people: &[PersonView]) -> Choices {
+    Choices(people.iter().map(|p| (p.email.clone(), format!("{} ({})", p.display_name, p.email))).collect())
 }
 
 #[component]
@@ -323,14 +293,8 @@ fn ChangeRoleForm(
             {move || action.value().get().and_then(Result::err).map(|error| view! { <ActionError error/> })}
             {move || action.value().get().and_then(Result::ok).map(|_| view! { <p class="alert alert-success" role="status">"Role changed; their sessions ended."</p> })}
             <ActionForm action=action attr:class="stack">
-                <div class="field">
-                    <label for="role-person">"Person whose role changes"</label>
-                    <select id="role-person" name="email">{person_options(&people)}</select>
-                </div>
-                <div class="field">
-                    <label for="role-role">"New role"</label>
-                    <select id="role-role" name="role">{role_options(true)}</select>
-                </div>
+                <SelectField id="role-person" name="email" label="Person whose role changes" choices=person_choices(&people)/>
+                <SelectField id="role-role" name="role" label="New role" choices=role_choices(true)/>
                 <ClientsSelect id="role-clients" label="Clients for the new role" clients/>
                 <div class="form-actions">
                     <button type="submit" class="btn btn-primary">"Change role"</button>
@@ -354,10 +318,7 @@ fn AssignForm(
             {move || action.value().get().and_then(Result::err).map(|error| view! { <ActionError error/> })}
             {move || action.value().get().and_then(Result::ok).map(|_| view! { <p class="alert alert-success" role="status">"Clients assigned; their sessions ended."</p> })}
             <ActionForm action=action attr:class="stack">
-                <div class="field">
-                    <label for="assign-person">"Technician or client viewer"</label>
-                    <select id="assign-person" name="email">{person_options(&placed)}</select>
-                </div>
+                <SelectField id="assign-person" name="email" label="Technician or client viewer" choices=person_choices(&placed)/>
                 <ClientsSelect id="assign-clients" label="Assigned clients" clients/>
                 <div class="form-actions">
                     <button type="submit" class="btn btn-primary">"Assign clients"</button>
@@ -384,10 +345,7 @@ fn CreateForm(action: ServerAction<CreatePerson>, clients: Vec<(String, String)>
                     <label for="create-name">"Name of the new user"</label>
                     <input id="create-name" name="display_name" required maxlength="120"/>
                 </div>
-                <div class="field">
-                    <label for="create-role">"Role of the new user"</label>
-                    <select id="create-role" name="role">{role_options(can_manage)}</select>
-                </div>
+                <SelectField id="create-role" name="role" label="Role of the new user" choices=role_choices(can_manage)/>
                 <ClientsSelect id="create-clients" label="Clients of the new user" clients/>
                 <div class="field">
                     <label for="create-password">"First password"</label>

@@ -10,26 +10,12 @@
 
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SlaUnit {
-    Hours,
-    Days,
-    BusinessDays,
-}
-
-impl SlaUnit {
-    pub const ALL: [SlaUnit; 3] = [SlaUnit::Hours, SlaUnit::Days, SlaUnit::BusinessDays];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SlaUnit::Hours => "hours",
-            SlaUnit::Days => "days",
-            SlaUnit::BusinessDays => "business_days",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<SlaUnit> {
-        SlaUnit::ALL.into_iter().find(|u| u.as_str() == s)
+vocabulary::words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum SlaUnit in vocabulary::SLA_UNITS {
+        Hours,
+        Days,
+        BusinessDays,
     }
 }
 

@@ -21,18 +21,10 @@ use crate::db::Db;
 use crate::error::{DomainError, FieldError, Result};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
-/// How a revocation was verified; the form offers these.
-pub const REVOCATION_METHODS: [(&str, &str); 6] = [
-    ("tool_user_list", "Checked the tool's user list"),
-    ("idp_report", "Identity provider or directory report"),
-    ("audit_log", "The tool's audit log shows the removal"),
-    ("api_query", "Queried the tool's API"),
-    ("sign_in_attempt", "Sign-in attempt refused"),
-    ("other", "Other (say how in the evidence)"),
-];
+pub use vocabulary::REVOCATION_METHODS;
 
 pub fn revocation_method_label(method: &str) -> &'static str {
-    REVOCATION_METHODS.iter().find(|(v, _)| *v == method).map(|(_, l)| *l).unwrap_or("Not recorded")
+    vocabulary::label_of(REVOCATION_METHODS, method).unwrap_or("Not recorded")
 }
 
 /// Reads a date and time as the browser's datetime-local field sends it ("2026-11-26T14:30"),
@@ -433,7 +425,7 @@ pub(crate) fn check_revocation(
             errors.push(FieldError::new("removed_at", "The removal cannot come before the grant."));
         }
     }
-    if !REVOCATION_METHODS.iter().any(|(v, _)| *v == input.method) {
+    if vocabulary::label_of(REVOCATION_METHODS, &input.method).is_none() {
         errors.push(FieldError::new("method", "Choose how you verified the removal."));
     }
     let evidence = clean_text(&input.evidence);

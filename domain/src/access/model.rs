@@ -3,31 +3,17 @@
 use super::checklist::SlaPolicy;
 use chrono::{DateTime, Duration, Utc};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TechnicianState {
-    Onboarding,
-    Active,
-    Offboarding,
-    Departed,
+vocabulary::words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum TechnicianState in vocabulary::TECHNICIAN_STATES {
+        Onboarding,
+        Active,
+        Offboarding,
+        Departed,
+    }
 }
 
 impl TechnicianState {
-    pub const ALL: [TechnicianState; 4] =
-        [TechnicianState::Onboarding, TechnicianState::Active, TechnicianState::Offboarding, TechnicianState::Departed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TechnicianState::Onboarding => "onboarding",
-            TechnicianState::Active => "active",
-            TechnicianState::Offboarding => "offboarding",
-            TechnicianState::Departed => "departed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<TechnicianState> {
-        TechnicianState::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-
     /// The lifecycle only moves forward: onboarding → active → offboarding → departed.
     pub fn can_become(self, next: TechnicianState) -> bool {
         use TechnicianState as S;
@@ -43,41 +29,18 @@ impl TechnicianState {
     }
 }
 
-pub const SYSTEMS: [(&str, &str); 10] = [
-    ("rmm", "RMM"),
-    ("psa", "PSA"),
-    ("remote_support", "Remote support"),
-    ("password_vault", "Password vault"),
-    ("m365_gdap", "Microsoft 365 / GDAP"),
-    ("firewall_vpn", "Firewall / VPN"),
-    ("backup_console", "Backup console"),
-    ("edr", "EDR"),
-    ("client_directory", "Client directory (AD / Entra)"),
-    ("other", "Other"),
-];
+pub use vocabulary::SYSTEMS;
 
 pub fn system_label(system: &str) -> &'static str {
-    SYSTEMS.iter().find(|(v, _)| *v == system).map(|(_, l)| *l).unwrap_or("Unknown")
+    vocabulary::label_of(SYSTEMS, system).unwrap_or("Unknown")
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Privilege {
-    Read,
-    Standard,
-    Admin,
-}
-
-impl Privilege {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Privilege::Read => "read",
-            Privilege::Standard => "standard",
-            Privilege::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Privilege> {
-        [Privilege::Read, Privilege::Standard, Privilege::Admin].into_iter().find(|p| p.as_str() == s)
+vocabulary::words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Privilege in vocabulary::PRIVILEGES {
+        Read,
+        Standard,
+        Admin,
     }
 }
 

@@ -3,28 +3,16 @@
 use crate::error::{DomainError, FieldError, Result};
 use chrono::{DateTime, Utc};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ImpactTier {
-    Standard,
-    Sensitive,
-    Critical,
+vocabulary::words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum ImpactTier in vocabulary::IMPACT_TIERS {
+        Standard,
+        Sensitive,
+        Critical,
+    }
 }
 
 impl ImpactTier {
-    pub const ALL: [ImpactTier; 3] = [ImpactTier::Standard, ImpactTier::Sensitive, ImpactTier::Critical];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ImpactTier::Standard => "standard",
-            ImpactTier::Sensitive => "sensitive",
-            ImpactTier::Critical => "critical",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ImpactTier> {
-        ImpactTier::ALL.into_iter().find(|t| t.as_str() == s.trim())
-    }
-
     /// The tiers' order, lowest impact first (for sorting). The portfolio priority's multiplier
     /// is not this but a setting of the score (`scoring::ScoreSettings`: 1, 1.25, 1.5).
     pub fn weight(self) -> i64 {
@@ -247,33 +235,20 @@ pub struct Client {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ClientSort {
-    #[default]
-    Name,
-    NameDesc,
-    /// Critical first, then by name.
-    Tier,
-    /// Most recently changed first.
-    Updated,
+vocabulary::words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum ClientSort in vocabulary::CLIENT_SORTS {
+        #[default]
+        Name,
+        NameDesc,
+        /// Critical first, then by name.
+        Tier,
+        /// Most recently changed first.
+        Updated,
+    }
 }
 
 impl ClientSort {
-    pub const ALL: [ClientSort; 4] = [ClientSort::Name, ClientSort::NameDesc, ClientSort::Tier, ClientSort::Updated];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClientSort::Name => "name",
-            ClientSort::NameDesc => "-name",
-            ClientSort::Tier => "tier",
-            ClientSort::Updated => "updated",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ClientSort> {
-        ClientSort::ALL.into_iter().find(|o| o.as_str() == s)
-    }
-
     pub(crate) fn order_by(self) -> &'static str {
         match self {
             ClientSort::Name => "lower(c.name), c.id",

@@ -3,53 +3,20 @@
 use crate::clients::ImpactTier;
 use chrono::{DateTime, Duration, Months, Utc};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ReviewFrequency {
-    Weekly,
-    Monthly,
-    Quarterly,
-    SemiAnnual,
-    Annual,
-    /// Re-attested when something happens (an onboarding, a leaver), not on a calendar.
-    PerEvent,
+vocabulary::words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ReviewFrequency in vocabulary::REVIEW_FREQUENCIES {
+        Weekly,
+        Monthly,
+        Quarterly,
+        SemiAnnual,
+        Annual,
+        /// Re-attested when something happens (an onboarding, a leaver), not on a calendar.
+        PerEvent,
+    }
 }
 
 impl ReviewFrequency {
-    pub const ALL: [ReviewFrequency; 6] = [
-        ReviewFrequency::Weekly,
-        ReviewFrequency::Monthly,
-        ReviewFrequency::Quarterly,
-        ReviewFrequency::SemiAnnual,
-        ReviewFrequency::Annual,
-        ReviewFrequency::PerEvent,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReviewFrequency::Weekly => "weekly",
-            ReviewFrequency::Monthly => "monthly",
-            ReviewFrequency::Quarterly => "quarterly",
-            ReviewFrequency::SemiAnnual => "semi-annual",
-            ReviewFrequency::Annual => "annual",
-            ReviewFrequency::PerEvent => "per-event",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ReviewFrequency::Weekly => "Weekly",
-            ReviewFrequency::Monthly => "Monthly",
-            ReviewFrequency::Quarterly => "Quarterly",
-            ReviewFrequency::SemiAnnual => "Every six months",
-            ReviewFrequency::Annual => "Yearly",
-            ReviewFrequency::PerEvent => "On each event",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ReviewFrequency> {
-        ReviewFrequency::ALL.into_iter().find(|f| f.as_str() == s)
-    }
-
     /// When a control verified at `verified` is due again; `None` for event-driven controls.
     pub fn next_due(self, verified: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let months = |n| verified.checked_add_months(Months::new(n));
@@ -64,77 +31,25 @@ impl ReviewFrequency {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AppliesTo {
-    /// The MSP's own estate and tooling.
-    Msp,
-    /// Each client's estate.
-    Client,
-    Both,
-}
-
-impl AppliesTo {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AppliesTo::Msp => "msp",
-            AppliesTo::Client => "client",
-            AppliesTo::Both => "both",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<AppliesTo> {
-        [AppliesTo::Msp, AppliesTo::Client, AppliesTo::Both].into_iter().find(|a| a.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            AppliesTo::Msp => "MSP",
-            AppliesTo::Client => "Client",
-            AppliesTo::Both => "MSP and client",
-        }
+vocabulary::words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum AppliesTo in vocabulary::APPLIES_TO {
+        /// The MSP's own estate and tooling.
+        Msp,
+        /// Each client's estate.
+        Client,
+        Both,
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ControlStatus {
-    Implemented,
-    Partial,
-    NotImplemented,
-    NotApplicable,
-    NotAssessed,
-}
-
-impl ControlStatus {
-    pub const ALL: [ControlStatus; 5] = [
-        ControlStatus::Implemented,
-        ControlStatus::Partial,
-        ControlStatus::NotImplemented,
-        ControlStatus::NotApplicable,
-        ControlStatus::NotAssessed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ControlStatus::Implemented => "implemented",
-            ControlStatus::Partial => "partial",
-            ControlStatus::NotImplemented => "not_implemented",
-            ControlStatus::NotApplicable => "not_applicable",
-            ControlStatus::NotAssessed => "not_assessed",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ControlStatus::Implemented => "Implemented",
-            ControlStatus::Partial => "Partial",
-            ControlStatus::NotImplemented => "Not implemented",
-            ControlStatus::NotApplicable => "Not applicable",
-            ControlStatus::NotAssessed => "Not assessed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ControlStatus> {
-        ControlStatus::ALL.into_iter().find(|c| c.as_str() == s)
+vocabulary::words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum ControlStatus in vocabulary::CONTROL_STATUSES {
+        Implemented,
+        Partial,
+        NotImplemented,
+        NotApplicable,
+        NotAssessed,
     }
 }
 

@@ -6,55 +6,22 @@ pub use crate::calendar::Calendar;
 use crate::clients::ImpactTier;
 use chrono::{DateTime, Months, NaiveDate, Utc};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ReviewKind {
-    /// The quarterly security and business review meeting with the client.
-    SecurityReview,
-    /// Recertification of every grant of the MSP's technicians to the client.
-    AccessReview,
-    /// Re-verifying the evidence of the client's controls.
-    ControlReverification,
-    IncidentResponseExercise,
-    ContractReview,
-    Custom,
+vocabulary::words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum ReviewKind in vocabulary::REVIEW_KINDS {
+        /// The quarterly security and business review meeting with the client.
+        SecurityReview,
+        /// Recertification of every grant of the MSP's technicians to the client.
+        AccessReview,
+        /// Re-verifying the evidence of the client's controls.
+        ControlReverification,
+        IncidentResponseExercise,
+        ContractReview,
+        Custom,
+    }
 }
 
 impl ReviewKind {
-    pub const ALL: [ReviewKind; 6] = [
-        ReviewKind::SecurityReview,
-        ReviewKind::AccessReview,
-        ReviewKind::ControlReverification,
-        ReviewKind::IncidentResponseExercise,
-        ReviewKind::ContractReview,
-        ReviewKind::Custom,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReviewKind::SecurityReview => "security_review",
-            ReviewKind::AccessReview => "access_review",
-            ReviewKind::ControlReverification => "control_reverification",
-            ReviewKind::IncidentResponseExercise => "ir_exercise",
-            ReviewKind::ContractReview => "contract_review",
-            ReviewKind::Custom => "custom",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ReviewKind::SecurityReview => "Security and business review",
-            ReviewKind::AccessReview => "Access review",
-            ReviewKind::ControlReverification => "Control re-verification",
-            ReviewKind::IncidentResponseExercise => "Incident-response exercise",
-            ReviewKind::ContractReview => "Contract review",
-            ReviewKind::Custom => "Custom review",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ReviewKind> {
-        ReviewKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     /// The default cadence for a client of `tier` (domain/reviews.md §4.1: access quarterly (CIS
     /// 5.1), security reviews quarterly, re-verification by risk, exercises and contracts yearly
     /// (CIS 15.4)).
@@ -82,39 +49,17 @@ impl ReviewKind {
     ];
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Cadence {
-    Monthly,
-    Quarterly,
-    SemiAnnual,
-    Annual,
+vocabulary::words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Cadence in vocabulary::CADENCES {
+        Monthly,
+        Quarterly,
+        SemiAnnual,
+        Annual,
+    }
 }
 
 impl Cadence {
-    pub const ALL: [Cadence; 4] = [Cadence::Monthly, Cadence::Quarterly, Cadence::SemiAnnual, Cadence::Annual];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Cadence::Monthly => "monthly",
-            Cadence::Quarterly => "quarterly",
-            Cadence::SemiAnnual => "semi_annual",
-            Cadence::Annual => "annual",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Cadence::Monthly => "Monthly",
-            Cadence::Quarterly => "Quarterly",
-            Cadence::SemiAnnual => "Every six months",
-            Cadence::Annual => "Yearly",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Cadence> {
-        Cadence::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-
     pub fn months(self) -> u32 {
         match self {
             Cadence::Monthly => 1,
@@ -132,41 +77,18 @@ impl Cadence {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OccurrenceState {
-    Planned,
-    InProgress,
-    Done,
-    /// Skipped, with a reason.
-    Skipped,
+vocabulary::words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum OccurrenceState in vocabulary::OCCURRENCE_STATES {
+        Planned,
+        InProgress,
+        Done,
+        /// Skipped, with a reason.
+        Skipped,
+    }
 }
 
 impl OccurrenceState {
-    pub const ALL: [OccurrenceState; 4] =
-        [OccurrenceState::Planned, OccurrenceState::InProgress, OccurrenceState::Done, OccurrenceState::Skipped];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OccurrenceState::Planned => "planned",
-            OccurrenceState::InProgress => "in_progress",
-            OccurrenceState::Done => "done",
-            OccurrenceState::Skipped => "skipped",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            OccurrenceState::Planned => "Planned",
-            OccurrenceState::InProgress => "In progress",
-            OccurrenceState::Done => "Done",
-            OccurrenceState::Skipped => "Skipped",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OccurrenceState> {
-        OccurrenceState::ALL.into_iter().find(|o| o.as_str() == s)
-    }
-
     /// Done or skipped: the next occurrence exists.
     pub fn is_closed(self) -> bool {
         matches!(self, OccurrenceState::Done | OccurrenceState::Skipped)

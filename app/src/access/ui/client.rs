@@ -1,5 +1,6 @@
 //! A client's access: who at the MSP can reach it, the portal's view of it, and its service levels.
 
+use crate::components::{columns, DataTable};
 use super::*;
 use crate::access::api::SaveClientSla;
 use crate::access::types::{ClientSlaView, GrantView};
@@ -55,33 +56,20 @@ pub(super) fn PortalAccess(grants: Vec<GrantView>) -> impl IntoView {
             view! { <p class="muted">"Nobody at the MSP holds access."</p> }.into_any()
         } else {
             view! {
-                <div class="table-wrap">
-                    <table class="data" aria-labelledby="current-access-heading">
-                        <thead>
+                <DataTable labelled_by="current-access-heading" columns=columns(["Technician", "System", "Privilege", "MFA", "Since"])>
+                    {current
+                        .into_iter()
+                        .map(|g| view! {
                             <tr>
-                                <th scope="col">"Technician"</th>
-                                <th scope="col">"System"</th>
-                                <th scope="col">"Privilege"</th>
-                                <th scope="col">"MFA"</th>
-                                <th scope="col">"Since"</th>
+                                <td>{g.technician_name} " " <StateBadge state=g.technician_state/></td>
+                                <td>{g.system}</td>
+                                <td>{g.privilege}</td>
+                                <td>{if g.mfa { "Yes" } else { "No" }}</td>
+                                <td><time datetime=g.granted.iso>{g.granted.absolute}</time></td>
                             </tr>
-                        </thead>
-                        <tbody>
-                            {current
-                                .into_iter()
-                                .map(|g| view! {
-                                    <tr>
-                                        <td>{g.technician_name} " " <StateBadge state=g.technician_state/></td>
-                                        <td>{g.system}</td>
-                                        <td>{g.privilege}</td>
-                                        <td>{if g.mfa { "Yes" } else { "No" }}</td>
-                                        <td><time datetime=g.granted.iso>{g.granted.absolute}</time></td>
-                                    </tr>
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                        })
+                        .collect_view()}
+                </DataTable>
             }
                 .into_any()
         }}
@@ -90,40 +78,28 @@ pub(super) fn PortalAccess(grants: Vec<GrantView>) -> impl IntoView {
             view! { <p class="muted">"No access was removed in the last 12 months."</p> }.into_any()
         } else {
             view! {
-                <div class="table-wrap">
-                    <table class="data" aria-labelledby="removed-access-heading">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Technician"</th>
-                                <th scope="col">"System"</th>
-                                <th scope="col">"Privilege"</th>
-                                <th scope="col">"Removed"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {removed
-                                .into_iter()
-                                .map(|g| {
-                                    let revoked = g.revoked.clone().unwrap_or_else(|| g.granted.clone());
-                                    view! {
-                                        <tr>
-                                            <td>{g.technician_name} " " <StateBadge state=g.technician_state/></td>
-                                            <td>{g.system}</td>
-                                            <td>{g.privilege}</td>
-                                            <td>
-                                                <time datetime=revoked.iso>{revoked.absolute}</time>
-                                                {g.time_to_revoke.map(|t| view! {
-                                                    <br/>
-                                                    <span class="muted">{format!("{t} after the technician's departure")}</span>
-                                                })}
-                                            </td>
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                <DataTable labelled_by="removed-access-heading" columns=columns(["Technician", "System", "Privilege", "Removed"])>
+                    {removed
+                        .into_iter()
+                        .map(|g| {
+                            let revoked = g.revoked.clone().unwrap_or_else(|| g.granted.clone());
+                            view! {
+                                <tr>
+                                    <td>{g.technician_name} " " <StateBadge state=g.technician_state/></td>
+                                    <td>{g.system}</td>
+                                    <td>{g.privilege}</td>
+                                    <td>
+                                        <time datetime=revoked.iso>{revoked.absolute}</time>
+                                        {g.time_to_revoke.map(|t| view! {
+                                            <br/>
+                                            <span class="muted">{format!("{t} after the technician's departure")}</span>
+                                        })}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </DataTable>
             }
                 .into_any()
         }}

@@ -1,5 +1,7 @@
 //! Access findings across the portfolio: grants that need attention and late checklists.
 
+use crate::components::EmptyState;
+use crate::components::{columns, DataTable};
 use super::*;
 use crate::access::api::{list_findings, ReviewGrant, RevokeGrant};
 use crate::access::types::LateChecklistView;
@@ -36,7 +38,7 @@ pub fn FindingsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match found.await {
                     Ok(found) if found.grants.is_empty() && found.late_checklists.is_empty() => {
-                        view! { <div class="empty-state"><h2>"No findings"</h2><p>"Every active grant and every checklist is in order."</p></div> }
+                        view! { <EmptyState heading="No findings" text="Every active grant and every checklist is in order."/> }
                             .into_any()
                     }
                     Ok(found) => {
@@ -79,40 +81,30 @@ pub(super) fn LateChecklists(late: Vec<LateChecklistView>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="late-heading">
             <h2 id="late-heading" class="card-title">"Checklists past their SLA"</h2>
-            <div class="table-wrap">
-                <table class="data" aria-label="Checklists past their SLA">
-                    <thead>
+            <DataTable label="Checklists past their SLA" columns=columns(["Technician", "Steps past their deadline"])>
+                {late
+                    .into_iter()
+                    .map(|l| view! {
                         <tr>
-                            <th scope="col">"Technician"</th>
-                            <th scope="col">"Steps past their deadline"</th>
+                            <td>
+                                <a href=format!("/technicians/{}", l.technician_id)>{l.technician_name}</a>
+                                " "
+                                <StateBadge state=l.technician_state/>
+                            </td>
+                            <td>
+                                <ul class="plain">
+                                    {l.overdue
+                                        .into_iter()
+                                        .map(|s| view! {
+                                            <li><strong>{s.code}</strong>" "{s.title}" · due "<TimeAgo when=s.due/></li>
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            </td>
                         </tr>
-                    </thead>
-                    <tbody>
-                        {late
-                            .into_iter()
-                            .map(|l| view! {
-                                <tr>
-                                    <td>
-                                        <a href=format!("/technicians/{}", l.technician_id)>{l.technician_name}</a>
-                                        " "
-                                        <StateBadge state=l.technician_state/>
-                                    </td>
-                                    <td>
-                                        <ul class="plain">
-                                            {l.overdue
-                                                .into_iter()
-                                                .map(|s| view! {
-                                                    <li><strong>{s.code}</strong>" "{s.title}" · due "<TimeAgo when=s.due/></li>
-                                                })
-                                                .collect_view()}
-                                        </ul>
-                                    </td>
-                                </tr>
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            </div>
+                    })
+                    .collect_view()}
+            </DataTable>
         </section>
     }
 }

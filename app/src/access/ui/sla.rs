@@ -1,8 +1,9 @@
 //! The MSP's service levels.
 
+use crate::components::{columns, DataTable};
 use super::*;
 use crate::access::api::{list_sla_settings, SaveSla};
-use crate::access::types::{SlaRowView, SLA_UNITS};
+use crate::access::types::SlaRowView;
 use crate::components::{ActionError, ErrorPanel, Loading, PageError, PageTitle};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -29,20 +30,9 @@ pub fn SlaSettingsPage() -> impl IntoView {
                     Ok(s) => {
                         let can_edit = s.can_edit;
                         view! {
-                            <div class="table-wrap">
-                                <table class="data" aria-label="Service levels">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Step"</th>
-                                            <th scope="col">"Proposed"</th>
-                                            <th scope="col">"In force"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {s.rows.into_iter().map(|row| view! { <SlaRow row can_edit save/> }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
+                            <DataTable label="Service levels" columns=columns(["Step", "Proposed", "In force"])>
+                                {s.rows.into_iter().map(|row| view! { <SlaRow row can_edit save/> }).collect_view()}
+                            </DataTable>
                         }
                             .into_any()
                     }
@@ -57,7 +47,7 @@ pub fn SlaSettingsPage() -> impl IntoView {
 #[component]
 pub(super) fn SlaRow(row: SlaRowView, can_edit: bool, save: ServerAction<SaveSla>) -> impl IntoView {
     let describe = |amount: i64, unit: &str| {
-        let unit = SLA_UNITS.iter().find(|(v, _)| *v == unit).map(|(_, l)| *l).unwrap_or(unit);
+        let unit = vocabulary::label_of(vocabulary::SLA_UNITS, unit).unwrap_or(unit);
         format!("{amount} {unit}")
     };
     let in_force = match &row.involuntary {

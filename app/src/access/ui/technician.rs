@@ -1,11 +1,12 @@
 //! One technician: the lifecycle checklists, offboarding, grants and granting access.
 
+use crate::components::{CheckField, Column, DataTable, SelectField, TextField};
 use super::*;
 use crate::access::api::{
     get_technician, ChangeRole, ChangeTechnicianState, CompleteStep, GrantAccess, ReviewGrant, RevokeGrant,
     StartOffboarding,
 };
-use crate::access::types::{OffboardingView, StepView, TechnicianDetail, PRIVILEGES, SYSTEMS};
+use crate::access::types::{OffboardingView, StepView, TechnicianDetail};
 use crate::components::{ActionError, FieldErrorText, Loading, PageError, PageTitle, TimeAgo};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -241,66 +242,53 @@ pub(super) fn ChecklistCard(
     view! {
         <section class="card" aria-labelledby=labelled_by>
             <h2 id=heading_id class="card-title">{title}" "<span class="muted">{format!("{done} of {total} done")}</span></h2>
-            <div class="table-wrap">
-                <table class="data" aria-label=title>
-                    <thead>
-                        <tr>
-                            <th scope="col">"Step"</th>
-                            <th scope="col">"SLA"</th>
-                            <th scope="col">"Due"</th>
-                            <th scope="col">"Done"</th>
-                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {steps
-                            .into_iter()
-                            .map(|s| {
-                                let id = s.id;
-                                let note_id = format!("step-note-{id}");
-                                let open = s.done.is_none();
-                                let label = format!("Mark {} done", s.code);
-                                view! {
-                                    <tr class:row-overdue=s.overdue>
-                                        <td>
-                                            <strong>{s.code.clone()}</strong>" "{s.title.clone()}
-                                            {s.gate.clone().map(|g| view! { <br/><span class="muted">{g}</span> })}
-                                            <br/><span class="muted small">{s.sources.clone()}</span>
-                                        </td>
-                                        <td>{s.sla_text.clone()}</td>
-                                        <td>
-                                            <TimeAgo when=s.due.clone()/>
-                                            {s.overdue.then(|| view! { " " <span class="badge badge-overdue">"Past SLA"</span> })}
-                                        </td>
-                                        <td>
-                                            {s.done.clone().map(|w| view! {
-                                                <TimeAgo when=w/>
-                                                {s.done_by.clone().map(|by| format!(" by {by}"))}
-                                                {s.done_late.then(|| view! { " " <span class="badge badge-overdue">"Late"</span> })}
-                                                {(!s.note.is_empty()).then(|| view! { <br/><span class="muted">{s.note.clone()}</span> })}
-                                            })}
-                                        </td>
-                                        <td>
-                                            {(manage && open).then(|| view! {
-                                                <details class="confirm">
-                                                    <summary class="btn btn-small">"Done…"</summary>
-                                                    <ActionForm action=action>
-                                                        <input type="hidden" name="technician_id" value=technician_id/>
-                                                        <input type="hidden" name="step_id" value=id/>
-                                                        <label for=note_id.clone()>"Note (what was done, where the record is)"</label>
-                                                        <input id=note_id name="note" maxlength="1000"/>
-                                                        <button type="submit" class="btn btn-small btn-primary" aria-label=label>"Mark done"</button>
-                                                    </ActionForm>
-                                                </details>
-                                            })}
-                                        </td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <DataTable label=title columns=vec!["Step".into(), "SLA".into(), "Due".into(), "Done".into(), Column::hidden("Actions")]>
+                {steps
+                    .into_iter()
+                    .map(|s| {
+                        let id = s.id;
+                        let note_id = format!("step-note-{id}");
+                        let open = s.done.is_none();
+                        let label = format!("Mark {} done", s.code);
+                        view! {
+                            <tr class:row-overdue=s.overdue>
+                                <td>
+                                    <strong>{s.code.clone()}</strong>" "{s.title.clone()}
+                                    {s.gate.clone().map(|g| view! { <br/><span class="muted">{g}</span> })}
+                                    <br/><span class="muted small">{s.sources.clone()}</span>
+                                </td>
+                                <td>{s.sla_text.clone()}</td>
+                                <td>
+                                    <TimeAgo when=s.due.clone()/>
+                                    {s.overdue.then(|| view! { " " <span class="badge badge-overdue">"Past SLA"</span> })}
+                                </td>
+                                <td>
+                                    {s.done.clone().map(|w| view! {
+                                        <TimeAgo when=w/>
+                                        {s.done_by.clone().map(|by| format!(" by {by}"))}
+                                        {s.done_late.then(|| view! { " " <span class="badge badge-overdue">"Late"</span> })}
+                                        {(!s.note.is_empty()).then(|| view! { <br/><span class="muted">{s.note.clone()}</span> })}
+                                    })}
+                                </td>
+                                <td>
+                                    {(manage && open).then(|| view! {
+                                        <details class="confirm">
+                                            <summary class="btn btn-small">"Done…"</summary>
+                                            <ActionForm action=action>
+                                                <input type="hidden" name="technician_id" value=technician_id/>
+                                                <input type="hidden" name="step_id" value=id/>
+                                                <label for=note_id.clone()>"Note (what was done, where the record is)"</label>
+                                                <input id=note_id name="note" maxlength="1000"/>
+                                                <button type="submit" class="btn btn-small btn-primary" aria-label=label>"Mark done"</button>
+                                            </ActionForm>
+                                        </details>
+                                    })}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </DataTable>
         </section>
     }
 }
@@ -316,44 +304,20 @@ pub(super) fn GrantForm(d: TechnicianDetail, grant: ServerAction<GrantAccess>) -
             <ActionForm action=grant attr:class="stack" attr:novalidate=true>
                 <input type="hidden" name="technician_id" value=d.technician.id/>
                 <div class="form-grid">
-                    <div class="field">
-                        <label for="grant-client">"Client"</label>
-                        <select id="grant-client" name="client_slug">
-                            {d.clients.into_iter().map(|(slug, name)| view! { <option value=slug>{name}</option> }).collect_view()}
-                        </select>
-                    </div>
-                    <div class="field">
-                        <label for="grant-system">"System"</label>
-                        <select id="grant-system" name="system">
-                            {SYSTEMS.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
-                        </select>
-                        <FieldErrorText id="grant-system-error".to_string() error=at("system")/>
-                    </div>
-                    <div class="field">
-                        <label for="grant-system-name">"Other system's name"</label>
-                        <input id="grant-system-name" name="system_name" maxlength="80"/>
-                        <FieldErrorText id="grant-system-name-error".to_string() error=at("system_name")/>
-                    </div>
-                    <div class="field">
-                        <label for="grant-privilege">"Privilege"</label>
-                        <select id="grant-privilege" name="privilege">
-                            {PRIVILEGES.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
-                        </select>
-                        <FieldErrorText id="grant-privilege-error".to_string() error=at("privilege")/>
-                    </div>
-                    <div class="field field-wide">
-                        <label for="grant-justification">"Justification"</label>
-                        <input id="grant-justification" name="justification" maxlength="1000"/>
-                        <FieldErrorText id="grant-justification-error".to_string() error=at("justification")/>
-                    </div>
-                    <div class="field">
-                        <label for="grant-expires">"Expires on"</label>
-                        <input id="grant-expires" name="expires_on" type="date"/>
-                        <FieldErrorText id="grant-expires-error".to_string() error=at("expires_on")/>
-                    </div>
-                    <div class="field field-check">
-                        <label><input type="checkbox" name="mfa" value="on" checked=true/>" MFA enforced"</label>
-                    </div>
+                    <SelectField id="grant-client" name="client_slug" label="Client" choices=d.clients/>
+                    <SelectField id="grant-system" name="system" label="System" choices=vocabulary::SYSTEMS error=at("system")/>
+                    <TextField id="grant-system-name" name="system_name" label="Other system's name" maxlength=80 error=at("system_name")/>
+                    <SelectField id="grant-privilege" name="privilege" label="Privilege" choices=vocabulary::PRIVILEGES error=at("privilege")/>
+                    <TextField
+                        id="grant-justification"
+                        name="justification"
+                        label="Justification"
+                        maxlength=1000
+                        error=at("justification")
+                        wide=true
+                    />
+                    <TextField id="grant-expires" name="expires_on" label="Expires on" kind="date" error=at("expires_on")/>
+                    <CheckField name="mfa" value="on" checked=true label="MFA enforced"/>
                 </div>
                 <FieldErrorText id="grant-technician-error".to_string() error=at("technician_id")/>
                 <div class="form-actions">

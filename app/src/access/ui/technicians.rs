@@ -1,5 +1,7 @@
 //! The technicians: the list, and adding one.
 
+use crate::components::EmptyState;
+use crate::components::{columns, DataTable};
 use super::*;
 use crate::access::api::{list_technicians, CreateTechnician};
 use crate::access::types::TechnicianList;
@@ -46,37 +48,25 @@ pub(super) fn TechnicianTable(list: TechnicianList, create: ServerAction<CreateT
     let at = move |field: &'static str| Signal::derive(move || error.get().and_then(|e| e.field_message(field)));
     view! {
         {if list.technicians.is_empty() {
-            view! { <div class="empty-state"><h2>"No technicians yet"</h2></div> }.into_any()
+            view! { <EmptyState heading="No technicians yet"/> }.into_any()
         } else {
             view! {
-                <div class="table-wrap">
-                    <table class="data" aria-label="Technicians">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Name"</th>
-                                <th scope="col">"Title"</th>
-                                <th scope="col">"State"</th>
-                                <th scope="col">"Started"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {list
-                                .technicians
-                                .into_iter()
-                                .map(|t| {
-                                    view! {
-                                        <tr>
-                                            <td><a href=format!("/technicians/{}", t.id)>{t.name}</a></td>
-                                            <td>{t.title}</td>
-                                            <td><StateBadge state=t.state/></td>
-                                            <td><TimeAgo when=t.started/></td>
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                <DataTable label="Technicians" columns=columns(["Name", "Title", "State", "Started"])>
+                    {list
+                        .technicians
+                        .into_iter()
+                        .map(|t| {
+                            view! {
+                                <tr>
+                                    <td><a href=format!("/technicians/{}", t.id)>{t.name}</a></td>
+                                    <td>{t.title}</td>
+                                    <td><StateBadge state=t.state/></td>
+                                    <td><TimeAgo when=t.started/></td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </DataTable>
             }
                 .into_any()
         }}

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::clients::api::{get_client, CreateClient, UpdateClient};
-use crate::clients::types::{ClientDetail, TIERS};
-use crate::components::{FieldErrorText, Loading, PageError, PageTitle, TextField};
+use crate::clients::types::ClientDetail;
+use crate::components::{Loading, PageError, PageTitle, SelectField, TextArea, TextField};
 use crate::error::AppError;
 use crate::layout::CurrentUser;
 use leptos::prelude::*;
@@ -67,42 +67,18 @@ pub(super) fn ClientFields(
                     "The client's address in links, e.g. acme-dental. Leave empty to make one from the name."
                 }
             />
-            <div class="field">
-                <label for="field-impact_tier">"Impact tier"</label>
-                <select
-                    id="field-impact_tier"
-                    name="impact_tier"
-                    aria-invalid=move || at("impact_tier").get().is_some().then_some("true")
-                    aria-describedby="field-impact_tier-hint"
-                >
-                    {TIERS
-                        .into_iter()
-                        .map(|(value, label)| {
-                            let selected = tier == value || (tier.is_empty() && value == "standard");
-                            view! { <option value=value selected=selected>{label}</option> }
-                        })
-                        .collect_view()}
-                </select>
-                <p class="hint" id="field-impact_tier-hint">
-                    "How much harm a compromise would do: it weighs the client's priority in the portfolio."
-                </p>
-                <FieldErrorText id="field-impact_tier-error".to_string() error=at("impact_tier")/>
-            </div>
-            <div class="field">
-                <label for="field-sector">"Sector"</label>
-                <input
-                    id="field-sector"
-                    name="sector"
-                    list="sectors"
-                    value=values.sector
-                    maxlength="60"
-                    aria-invalid=move || at("sector").get().is_some().then_some("true")
-                />
-                <datalist id="sectors">
-                    {SECTORS.into_iter().map(|s| view! { <option value=s></option> }).collect_view()}
-                </datalist>
-                <FieldErrorText id="field-sector-error".to_string() error=at("sector")/>
-            </div>
+            <SelectField
+                name="impact_tier"
+                label="Impact tier"
+                choices=vocabulary::IMPACT_TIERS
+                selected=if tier.is_empty() { "standard".to_string() } else { tier }
+                hint="How much harm a compromise would do: it weighs the client's priority in the portfolio."
+                error=at("impact_tier")
+            />
+            <TextField name="sector" label="Sector" list="sectors" value=values.sector maxlength=60 error=at("sector")/>
+            <datalist id="sectors">
+                {SECTORS.into_iter().map(|s| view! { <option value=s></option> }).collect_view()}
+            </datalist>
             <TextField
                 name="tags"
                 label="Tags"
@@ -128,21 +104,16 @@ pub(super) fn ClientFields(
                 maxlength=254
                 autocomplete="off"
             />
-            <div class="field field-wide">
-                <label for="field-notes">"Notes"</label>
-                <textarea
-                    id="field-notes"
-                    name="notes"
-                    rows="4"
-                    maxlength="4000"
-                    aria-describedby="field-notes-hint"
-                    aria-invalid=move || at("notes").get().is_some().then_some("true")
-                >
-                    {values.notes}
-                </textarea>
-                <p class="hint" id="field-notes-hint">"Internal: never shown in the client portal."</p>
-                <FieldErrorText id="field-notes-error".to_string() error=at("notes")/>
-            </div>
+            <TextArea
+                name="notes"
+                label="Notes"
+                rows=4
+                maxlength=4000
+                value=values.notes
+                hint="Internal: never shown in the client portal."
+                error=at("notes")
+                wide=true
+            />
         </div>
     }
 }

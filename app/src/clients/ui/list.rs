@@ -1,8 +1,10 @@
 //! The client list: search, filters, chips and the table.
 
 use crate::clients::api::list_clients;
-use crate::clients::types::{tier_label, ClientList, ClientQuery, SORTS, TIERS};
-use crate::components::{ErrorPanel, Loading, PageTitle, TierBadge, TimeAgo};
+use crate::clients::types::{tier_label, ClientList, ClientQuery};
+use crate::components::{
+    CheckField, Choices, EmptyState, ErrorPanel, FilterBar, Loading, NoMatch, PageTitle, SelectField, TextField, TierBadge, TimeAgo,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -68,31 +70,24 @@ pub(super) fn ClientListBody(list: ClientList, query: ClientQuery) -> impl IntoV
         <Chips query=query.clone()/>
         {if list.items.is_empty() {
             view! {
-                <div class="empty-state">
-                    {if filtered {
-                        view! {
-                            <h2>"No client matches these filters"</h2>
-                            <p>
-                                <a href="/clients">"Clear the filters"</a>
-                                " to see every client."
-                            </p>
-                        }
-                            .into_any()
-                    } else if list.can_create {
-                        view! {
-                            <h2>"No clients yet"</h2>
-                            <p>"Add the first organisation you look after."</p>
+                {if filtered {
+                    view! { <NoMatch what="client" clear="/clients" whole=" to see every client."/> }.into_any()
+                } else if list.can_create {
+                    view! {
+                        <EmptyState heading="No clients yet" text="Add the first organisation you look after.">
                             <a class="btn btn-primary" href="/clients/new">"Add your first client"</a>
-                        }
-                            .into_any()
-                    } else {
-                        view! {
-                            <h2>"No clients to show"</h2>
-                            <p>"No client has been assigned to you yet. Ask a manager to assign you."</p>
-                        }
-                            .into_any()
-                    }}
-                </div>
+                        </EmptyState>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <EmptyState
+                            heading="No clients to show"
+                            text="No client has been assigned to you yet. Ask a manager to assign you."
+                        />
+                    }
+                        .into_any()
+                }}
             }
                 .into_any()
         } else {
@@ -103,61 +98,32 @@ pub(super) fn ClientListBody(list: ClientList, query: ClientQuery) -> impl IntoV
 
 #[component]
 pub(super) fn FilterForm(query: ClientQuery, tags: Vec<String>) -> impl IntoView {
-    let tier = query.tier.clone().unwrap_or_default();
-    let tag = query.tag.clone().unwrap_or_default();
-    let sort = query.sort.clone().unwrap_or_else(|| "name".into());
     view! {
-        <form class="filters" method="get" action="/clients" aria-label="Filter clients">
-            <div class="field">
-                <label for="filter-q">"Search clients"</label>
-                <input id="filter-q" type="search" name="q" value=query.q.clone().unwrap_or_default() maxlength="100"/>
-            </div>
-            <div class="field">
-                <label for="filter-tier">"Impact tier"</label>
-                <select id="filter-tier" name="tier">
-                    <option value="" selected=tier.is_empty()>"All tiers"</option>
-                    {TIERS
-                        .into_iter()
-                        .map(|(value, label)| {
-                            view! { <option value=value selected=tier == value>{label}</option> }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="filter-tag">"Tag"</label>
-                <select id="filter-tag" name="tag">
-                    <option value="" selected=tag.is_empty()>"All tags"</option>
-                    {tags
-                        .into_iter()
-                        .map(|t| {
-                            let selected = t == tag;
-                            view! { <option value=t.clone() selected=selected>{t.clone()}</option> }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="filter-sort">"Sort by"</label>
-                <select id="filter-sort" name="sort">
-                    {SORTS
-                        .into_iter()
-                        .map(|(value, label)| {
-                            view! { <option value=value selected=sort == value>{label}</option> }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="field field-check">
-                <label>
-                    <input type="checkbox" name="archived" value="1" checked=query.archived/>
-                    " Show archived"
-                </label>
-            </div>
-            <div class="field">
-                <button type="submit" class="btn">"Apply"</button>
-            </div>
-        </form>
+        <FilterBar action="/clients" label="Filter clients">
+            <TextField id="filter-q" name="q" label="Search clients" kind="search" value=query.q.clone().unwrap_or_default() maxlength=100/>
+            <SelectField
+                id="filter-tier"
+                name="tier"
+                label="Impact tier"
+                choices=Choices::from(vocabulary::IMPACT_TIERS).with_empty("All tiers")
+                selected=query.tier.clone().unwrap_or_default()
+            />
+            <SelectField
+                id="filter-tag"
+                name="tag"
+                label="Tag"
+                choices=Choices::from(tags).with_empty("All tags")
+                selected=query.tag.clone().unwrap_or_default()
+            />
+            <SelectField
+                id="filter-sort"
+                name="sort"
+                label="Sort by"
+                choices=vocabulary::CLIENT_SORTS
+                selected=query.sort.clone().unwrap_or_else(|| "name".into())
+            />
+            <CheckField name="archived" label="Show archived" checked=query.archived/>
+        </FilterBar>
     }
 }
 

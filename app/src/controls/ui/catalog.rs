@@ -1,10 +1,11 @@
 //! The control catalog: every category with its controls and their references.
 
+use crate::components::{columns, Choices, DataTable, FilterBar, SelectField, TextField};
 use super::*;
 use crate::clients::types::tier_label;
 use crate::components::{ErrorPanel, Loading, PageTitle};
 use crate::controls::api::list_catalog;
-use crate::controls::types::{severity_label, CatalogView};
+use crate::controls::types::{severities, severity_label, CatalogView};
 use leptos::prelude::*;
 
 #[component]
@@ -69,6 +70,8 @@ fn CatalogBody(
     let count = format!("{} controls", shown.len());
     let selected_category = category.clone().unwrap_or_default();
     let can_manage = catalog.can_manage;
+    let category_choices =
+        Choices(catalog.categories.iter().map(|c| (c.id.clone(), c.name.clone())).collect()).with_empty("All categories");
     view! {
         {can_manage
             .then(|| {
@@ -78,39 +81,23 @@ fn CatalogBody(
                     </p>
                 }
             })}
-        <form class="filters" method="get" action="/catalog" aria-label="Filter controls">
-            <div class="field">
-                <label for="catalog-q">"Search controls"</label>
-                <input id="catalog-q" type="search" name="q" value=search.unwrap_or_default() maxlength="100"/>
-            </div>
-            <div class="field">
-                <label for="catalog-category">"Category"</label>
-                <select id="catalog-category" name="category">
-                    <option value="" selected=selected_category.is_empty()>"All categories"</option>
-                    {catalog
-                        .categories
-                        .iter()
-                        .map(|c| {
-                            let selected = c.id == selected_category;
-                            view! { <option value=c.id.clone() selected=selected>{c.name.clone()}</option> }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="catalog-severity">"Minimum severity"</label>
-                <select id="catalog-severity" name="severity">
-                    {(1..=5)
-                        .map(|s| {
-                            view! { <option value=s.to_string() selected=s == min_severity>{severity_label(s)}</option> }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <button type="submit" class="btn">"Apply"</button>
-            </div>
-        </form>
+        <FilterBar action="/catalog" label="Filter controls">
+            <TextField id="catalog-q" name="q" label="Search controls" kind="search" value=search.unwrap_or_default() maxlength=100/>
+            <SelectField
+                id="catalog-category"
+                name="category"
+                label="Category"
+                choices=category_choices
+                selected=selected_category
+            />
+            <SelectField
+                id="catalog-severity"
+                name="severity"
+                label="Minimum severity"
+                choices=severities()
+                selected=min_severity.to_string()
+            />
+        </FilterBar>
         <p class="muted">{count}</p>
         {catalog
             .categories
@@ -124,79 +111,64 @@ fn CatalogBody(
                         <section class="card" aria-labelledby=labelled_by>
                             <h2 id=heading_id class="card-title">{format!("{} · {}", cat.id, cat.name)}</h2>
                             <p class="muted">{cat.description}</p>
-                            <div class="table-wrap">
-                                <table class="data" aria-label=cat.name.clone()>
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"ID"</th>
-                                            <th scope="col">"Control"</th>
-                                            <th scope="col">"Severity"</th>
-                                            <th scope="col">"Review"</th>
-                                            <th scope="col">"Applies to"</th>
-                                            <th scope="col">"Baseline"</th>
-                                            <th scope="col">"References"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {controls
-                                            .into_iter()
-                                            .map(|c| {
-                                                view! {
-                                                    <tr>
-                                                        <td>
-                                                            <strong>{c.id.clone()}</strong>
-                                                            {(!c.built_in)
-                                                                .then(|| view! { <br/> <span class="badge badge-muted">"Custom"</span> })}
-                                                            {(!c.built_in && can_manage)
-                                                                .then(|| {
-                                                                    let href = format!("/catalog/{}/edit", c.id);
-                                                                    let label = format!("Edit {}", c.id);
-                                                                    view! { <br/> <a href=href aria-label=label>"Edit"</a> }
-                                                                })}
-                                                        </td>
-                                                        <td>
-                                                            <strong>{c.title}</strong>
-                                                            <br/>
-                                                            <span class="muted">{c.description}</span>
-                                                        </td>
-                                                        <td class="num">{severity_label(c.severity)}</td>
-                                                        <td>{c.review}</td>
-                                                        <td>{c.applies_to}</td>
-                                                        <td>{c.tiers.iter().map(|t| tier_label(t)).collect::<Vec<_>>().join(", ")}</td>
-                                                        <td>
-                                                            <ul class="references">
-                                                                {c
-                                                                    .references
-                                                                    .into_iter()
-                                                                    .map(|r| {
-                                                                        view! {
-                                                                            <li>
-                                                                                {format!("{} {}", r.source, r.item)}
-                                                                                {(!r.verified)
-                                                                                    .then(|| {
-                                                                                        view! {
-                                                                                            " "
-                                                                                            <span
-                                                                                                class="badge badge-muted"
-                                                                                                title="Not confirmed against the source text"
-                                                                                            >
-                                                                                                "unverified"
-                                                                                            </span>
-                                                                                        }
-                                                                                    })}
-                                                                            </li>
-                                                                        }
-                                                                    })
-                                                                    .collect_view()}
-                                                            </ul>
-                                                        </td>
-                                                    </tr>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
+                            <DataTable label=cat.name.clone() columns=columns(["ID", "Control", "Severity", "Review", "Applies to", "Baseline", "References"])>
+                                {controls
+                                    .into_iter()
+                                    .map(|c| {
+                                        view! {
+                                            <tr>
+                                                <td>
+                                                    <strong>{c.id.clone()}</strong>
+                                                    {(!c.built_in)
+                                                        .then(|| view! { <br/> <span class="badge badge-muted">"Custom"</span> })}
+                                                    {(!c.built_in && can_manage)
+                                                        .then(|| {
+                                                            let href = format!("/catalog/{}/edit", c.id);
+                                                            let label = format!("Edit {}", c.id);
+                                                            view! { <br/> <a href=href aria-label=label>"Edit"</a> }
+                                                        })}
+                                                </td>
+                                                <td>
+                                                    <strong>{c.title}</strong>
+                                                    <br/>
+                                                    <span class="muted">{c.description}</span>
+                                                </td>
+                                                <td class="num">{severity_label(c.severity)}</td>
+                                                <td>{c.review}</td>
+                                                <td>{c.applies_to}</td>
+                                                <td>{c.tiers.iter().map(|t| tier_label(t)).collect::<Vec<_>>().join(", ")}</td>
+                                                <td>
+                                                    <ul class="references">
+                                                        {c
+                                                            .references
+                                                            .into_iter()
+                                                            .map(|r| {
+                                                                view! {
+                                                                    <li>
+                                                                        {format!("{} {}", r.source, r.item)}
+                                                                        {(!r.verified)
+                                                                            .then(|| {
+                                                                                view! {
+                                                                                    " "
+                                                                                    <span
+                                                                                        class="badge badge-muted"
+                                                                                        title="Not confirmed against the source text"
+                                                                                    >
+                                                                                        "unverified"
+                                                                                    </span>
+                                                                                }
+                                                                            })}
+                                                                    </li>
+                                                                }
+                                                            })
+                                                            .collect_view()}
+                                                    </ul>
+                                                </td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </DataTable>
                         </section>
                     }
                 })

@@ -1,10 +1,13 @@
 //! A client's hardening checklist, with bulk changes.
 
+use crate::components::{Column, DataTable};
 use super::*;
 use crate::clients::types::tier_label;
-use crate::components::{FieldErrorText, Loading, PageError, PageTitle, TimeAgo};
+use crate::components::{
+    CheckField, Choices, FieldErrorText, FilterBar, Loading, NoMatch, PageError, PageTitle, SelectField, TextField, TimeAgo,
+};
 use crate::controls::api::{get_checklist, BulkUpdateControls};
-use crate::controls::types::{severity_label, ChecklistView, ItemView, STATUSES};
+use crate::controls::types::{severities, severity_label, ChecklistView, ItemView};
 use leptos::prelude::*;
 
 #[component]
@@ -48,7 +51,7 @@ fn ChecklistBody(
 ) -> impl IntoView {
     let can_edit = list.can_edit;
     let min_severity: i64 = severity.as_deref().and_then(|s| s.parse().ok()).unwrap_or(1);
-    let counts: Vec<(String, usize)> = STATUSES
+    let counts: Vec<(String, usize)> = vocabulary::CONTROL_STATUSES
         .iter()
         .map(|(value, label)| (label.to_string(), list.items.iter().filter(|i| i.status == *value).count()))
         .collect();
@@ -106,47 +109,26 @@ fn ChecklistBody(
                     .collect_view()}
             </div>
         </section>
-        <form class="filters" method="get" action=format!("/clients/{slug}/controls") aria-label="Filter controls">
-            <div class="field">
-                <label for="checklist-status">"Status"</label>
-                <select id="checklist-status" name="status">
-                    <option value="" selected=selected_status.is_empty()>"All statuses"</option>
-                    {STATUSES
-                        .into_iter()
-                        .map(|(value, label)| {
-                            view! { <option value=value selected=selected_status == value>{label}</option> }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="checklist-severity">"Minimum severity"</label>
-                <select id="checklist-severity" name="severity">
-                    {(1..=5)
-                        .map(|s| {
-                            view! { <option value=s.to_string() selected=s == min_severity>{severity_label(s)}</option> }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="field field-check">
-                <label>
-                    <input type="checkbox" name="overdue" value="1" checked=overdue/>
-                    " Overdue only"
-                </label>
-            </div>
-            <div class="field">
-                <button type="submit" class="btn">"Apply"</button>
-            </div>
-        </form>
+        <FilterBar action=format!("/clients/{slug}/controls") label="Filter controls">
+            <SelectField
+                id="checklist-status"
+                name="status"
+                label="Status"
+                choices=Choices::from(vocabulary::CONTROL_STATUSES).with_empty("All statuses")
+                selected=selected_status
+            />
+            <SelectField
+                id="checklist-severity"
+                name="severity"
+                label="Minimum severity"
+                choices=severities()
+                selected=min_severity.to_string()
+            />
+            <CheckField name="overdue" label="Overdue only" checked=overdue/>
+        </FilterBar>
         {if shown.is_empty() {
             view! {
-                <div class="empty-state">
-                    <h2>"No control matches these filters"</h2>
-                    <p>
-                        <a href=format!("/clients/{slug}/controls")>"Clear the filters"</a>
-                    </p>
-                </div>
+                <NoMatch what="control" clear=format!("/clients/{slug}/controls")/>
             }
                 .into_any()
         } else if can_edit {
@@ -182,27 +164,16 @@ fn BulkBar(bulk: ServerAction<BulkUpdateControls>) -> impl IntoView {
                     })
             }}
             <div class="filters">
-                <div class="field">
-                    <label for="bulk-status">"New status"</label>
-                    <select id="bulk-status" name="status">
-                        {STATUSES.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="bulk-justification">"Why not applicable"</label>
-                    <input id="bulk-justification" name="justification" maxlength="1000"/>
-                    <FieldErrorText id="bulk-justification-error".to_string() error=at("justification")/>
-                </div>
-                <div class="field">
-                    <label for="bulk-note">"Note for the history"</label>
-                    <input id="bulk-note" name="note" maxlength="1000"/>
-                </div>
-                <div class="field field-check">
-                    <label>
-                        <input type="checkbox" name="verified_now" value="on" checked=true/>
-                        " Verified now"
-                    </label>
-                </div>
+                <SelectField id="bulk-status" name="status" label="New status" choices=vocabulary::CONTROL_STATUSES/>
+                <TextField
+                    id="bulk-justification"
+                    name="justification"
+                    label="Why not applicable"
+                    maxlength=1000
+                    error=at("justification")
+                />
+                <TextField id="bulk-note" name="note" label="Note for the history" maxlength=1000/>
+                <CheckField name="verified_now" label="Verified now" value="on" checked=true/>
                 <div class="field">
                     <button type="submit" class="btn btn-primary">"Apply to selected"</button>
                 </div>
@@ -210,6 +181,12 @@ fn BulkBar(bulk: ServerAction<BulkUpdateControls>) -> impl IntoView {
             <FieldErrorText id="bulk-selected-error".to_string() error=at("selected")/>
         </section>
     }
+}
+
+fn checklist_columns(selectable: bool) -> Vec<Column> {
+    let mut columns = if selectable { vec![Column::hidden("Select")] } else { Vec::new() };
+    columns.extend(["Control", "Severity", "Status", "Verified", "Due"].map(Column::from));
+    columns
 }
 
 #[component]
@@ -230,63 +207,49 @@ fn ChecklistTables(
                 view! {
                     <section class="card" aria-labelledby=labelled_by>
                         <h2 id=heading_id class="card-title">{cat.name.clone()}</h2>
-                        <div class="table-wrap">
-                            <table class="data" aria-label=cat.name>
-                                <thead>
-                                    <tr>
-                                        {selectable.then(|| view! { <th scope="col"><span class="visually-hidden">"Select"</span></th> })}
-                                        <th scope="col">"Control"</th>
-                                        <th scope="col">"Severity"</th>
-                                        <th scope="col">"Status"</th>
-                                        <th scope="col">"Verified"</th>
-                                        <th scope="col">"Due"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    {items
-                                        .into_iter()
-                                        .map(|i| {
-                                            let href = format!("/clients/{}/controls/{}", slug, i.control_id);
-                                            let value = format!("{}:{}", i.control_id, i.version);
-                                            let select_label = format!("Select {}", i.control_id);
-                                            view! {
-                                                <tr>
-                                                    {selectable
-                                                        .then(|| {
-                                                            view! {
-                                                                <td>
-                                                                    <input type="checkbox" name="selected[]" value=value aria-label=select_label/>
-                                                                </td>
-                                                            }
-                                                        })}
-                                                    <td>
-                                                        <a href=href>{format!("{} {}", i.control_id, i.title)}</a>
-                                                    </td>
-                                                    <td class="num">{severity_label(i.severity)}</td>
-                                                    <td>
-                                                        <StatusBadge status=i.status.clone()/>
-                                                        {i
-                                                            .exception
-                                                            .clone()
-                                                            .filter(|e| e.state != "ended")
-                                                            .map(|exception| view! { " " <ExceptionBadge exception/> })}
-                                                    </td>
-                                                    <td>
-                                                        {match i.last_verified.clone() {
-                                                            Some(w) => view! { <TimeAgo when=w/> }.into_any(),
-                                                            None => view! { <span class="muted">"never"</span> }.into_any(),
-                                                        }}
-                                                    </td>
-                                                    <td>
-                                                        <DueText item=i.clone()/>
-                                                    </td>
-                                                </tr>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
+                        <DataTable label=cat.name columns=checklist_columns(selectable)>
+                            {items
+                                .into_iter()
+                                .map(|i| {
+                                    let href = format!("/clients/{}/controls/{}", slug, i.control_id);
+                                    let value = format!("{}:{}", i.control_id, i.version);
+                                    let select_label = format!("Select {}", i.control_id);
+                                    view! {
+                                        <tr>
+                                            {selectable
+                                                .then(|| {
+                                                    view! {
+                                                        <td>
+                                                            <input type="checkbox" name="selected[]" value=value aria-label=select_label/>
+                                                        </td>
+                                                    }
+                                                })}
+                                            <td>
+                                                <a href=href>{format!("{} {}", i.control_id, i.title)}</a>
+                                            </td>
+                                            <td class="num">{severity_label(i.severity)}</td>
+                                            <td>
+                                                <StatusBadge status=i.status.clone()/>
+                                                {i
+                                                    .exception
+                                                    .clone()
+                                                    .filter(|e| e.state != "ended")
+                                                    .map(|exception| view! { " " <ExceptionBadge exception/> })}
+                                            </td>
+                                            <td>
+                                                {match i.last_verified.clone() {
+                                                    Some(w) => view! { <TimeAgo when=w/> }.into_any(),
+                                                    None => view! { <span class="muted">"never"</span> }.into_any(),
+                                                }}
+                                            </td>
+                                            <td>
+                                                <DueText item=i.clone()/>
+                                            </td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </DataTable>
                     </section>
                 }
             })

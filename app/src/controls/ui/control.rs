@@ -1,9 +1,11 @@
 //! One control at one client: its status, evidence, history and risk acceptance.
 
+use crate::components::{columns, Column, DataTable};
 use super::*;
 use crate::components::{FieldErrorText, Loading, PageError, PageTitle, TimeAgo};
 use crate::controls::api::{get_client_control, ApproveException, EndException, RequestException, UpdateClientControl};
-use crate::controls::types::{severity_label, status_label, ControlDetailView, STATUSES};
+use crate::controls::types::{severity_label, status_label, ControlDetailView};
+use crate::components::{CheckField, SelectField, TextArea, TextField};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -137,29 +139,21 @@ fn ExceptionCard(d: ControlDetailView, actions: ExceptionActions) -> impl IntoVi
                             <input type="hidden" name="slug" value=slug.clone()/>
                             <input type="hidden" name="control_id" value=control_id.clone()/>
                             <div class="form-grid">
-                                <div class="field field-wide">
-                                    <label for="field-reason">"Reason for accepting the risk"</label>
-                                    <textarea
-                                        id="field-reason"
-                                        name="reason"
-                                        rows="2"
-                                        maxlength="1000"
-                                        aria-invalid=move || at("reason").get().is_some().then_some("true")
-                                    ></textarea>
-                                    <FieldErrorText id="field-reason-error".to_string() error=at("reason")/>
-                                </div>
-                                <div class="field">
-                                    <label for="field-expires_on">"Accepted until"</label>
-                                    <input
-                                        id="field-expires_on"
-                                        name="expires_on"
-                                        type="date"
-                                        aria-describedby="field-expires_on-hint"
-                                        aria-invalid=move || at("expires_on").get().is_some().then_some("true")
-                                    />
-                                    <p class="hint" id="field-expires_on-hint">"At most a year from today."</p>
-                                    <FieldErrorText id="field-expires_on-error".to_string() error=at("expires_on")/>
-                                </div>
+                                <TextArea
+                                    name="reason"
+                                    label="Reason for accepting the risk"
+                                    rows=2
+                                    maxlength=1000
+                                    error=at("reason")
+                                    wide=true
+                                />
+                                <TextField
+                                    name="expires_on"
+                                    label="Accepted until"
+                                    kind="date"
+                                    hint="At most a year from today."
+                                    error=at("expires_on")
+                                />
                             </div>
                             <div class="form-actions">
                                 <button type="submit" class="btn">"Ask for risk acceptance"</button>
@@ -295,41 +289,37 @@ fn ControlBody(
                 view! { <p class="muted">"No change recorded yet."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap">
-                        <table class="data" aria-label="History">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"When"</th>
-                                    <th scope="col">"Who"</th>
-                                    <th scope="col">"Change"</th>
-                                    {internal.then(|| view! { <th scope="col">"Note"</th> })}
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {d
-                                    .history
-                                    .into_iter()
-                                    .map(|h| {
-                                        view! {
-                                            <tr>
-                                                <td>
-                                                    <TimeAgo when=h.when/>
-                                                </td>
-                                                <td>{h.by}</td>
-                                                <td>{format!("{} → {}", status_label(&h.from), status_label(&h.to))}</td>
-                                                {internal.then(|| view! { <td>{h.note}</td> })}
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
+                    <DataTable label="History" columns=history_columns(internal)>
+                        {d
+                            .history
+                            .into_iter()
+                            .map(|h| {
+                                view! {
+                                    <tr>
+                                        <td>
+                                            <TimeAgo when=h.when/>
+                                        </td>
+                                        <td>{h.by}</td>
+                                        <td>{format!("{} → {}", status_label(&h.from), status_label(&h.to))}</td>
+                                        {internal.then(|| view! { <td>{h.note}</td> })}
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </DataTable>
                 }
                     .into_any()
             }}
         </section>
     }
+}
+
+fn history_columns(internal: bool) -> Vec<Column> {
+    let mut columns = columns(["When", "Who", "Change"]);
+    if internal {
+        columns.push("Note".into());
+    }
+    columns
 }
 
 #[component]
@@ -348,76 +338,44 @@ fn ControlForm(d: ControlDetailView, update: ServerAction<UpdateClientControl>) 
                 <input type="hidden" name="control_id" value=d.control.id.clone()/>
                 <input type="hidden" name="version" value=item.version/>
                 <div class="form-grid">
-                    <div class="field">
-                        <label for="field-status">"Status"</label>
-                        <select id="field-status" name="status">
-                            {STATUSES
-                                .into_iter()
-                                .map(|(value, label)| {
-                                    view! { <option value=value selected=item.status == value>{label}</option> }
-                                })
-                                .collect_view()}
-                        </select>
-                        <FieldErrorText id="field-status-error".to_string() error=at("status")/>
-                    </div>
-                    <div class="field">
-                        <label for="field-owner">"Owner"</label>
-                        <input id="field-owner" name="owner" value=item.owner.clone() maxlength="120"/>
-                        <FieldErrorText id="field-owner-error".to_string() error=at("owner")/>
-                    </div>
-                    <div class="field field-wide">
-                        <label for="field-justification">"Why it does not apply"</label>
-                        <textarea
-                            id="field-justification"
-                            name="justification"
-                            rows="2"
-                            maxlength="1000"
-                            aria-describedby="field-justification-hint"
-                            aria-invalid=move || at("justification").get().is_some().then_some("true")
-                        >
-                            {item.justification.clone()}
-                        </textarea>
-                        <p class="hint" id="field-justification-hint">"Required when the status is “Not applicable”."</p>
-                        <FieldErrorText id="field-justification-error".to_string() error=at("justification")/>
-                    </div>
-                    <div class="field field-wide">
-                        <label for="field-evidence_note">"Evidence"</label>
-                        <textarea id="field-evidence_note" name="evidence_note" rows="3" maxlength="4000">
-                            {item.evidence_note.clone()}
-                        </textarea>
-                        <FieldErrorText id="field-evidence_note-error".to_string() error=at("evidence_note")/>
-                    </div>
-                    <div class="field field-wide">
-                        <label for="field-evidence_links">"Evidence links"</label>
-                        <textarea
-                            id="field-evidence_links"
-                            name="evidence_links"
-                            rows="2"
-                            aria-describedby="field-evidence_links-hint"
-                            aria-invalid=move || at("evidence_links").get().is_some().then_some("true")
-                        >
-                            {item.evidence_links.join("\n")}
-                        </textarea>
-                        <p class="hint" id="field-evidence_links-hint">"One https:// link per line, at most ten."</p>
-                        <FieldErrorText id="field-evidence_links-error".to_string() error=at("evidence_links")/>
-                    </div>
-                    <div class="field field-check field-wide">
-                        <label>
-                            <input type="checkbox" name="share_evidence" value="on" checked=item.evidence_shared/>
-                            " Share the evidence (note and links) with the client in their portal"
-                        </label>
-                    </div>
-                    <div class="field field-wide">
-                        <label for="field-note">"Note for the history"</label>
-                        <input id="field-note" name="note" maxlength="1000"/>
-                        <FieldErrorText id="field-note-error".to_string() error=at("note")/>
-                    </div>
-                    <div class="field field-check field-wide">
-                        <label>
-                            <input type="checkbox" name="verified_now" value="on" checked=true/>
-                            " I verified this control now"
-                        </label>
-                    </div>
+                    <SelectField name="status" label="Status" choices=vocabulary::CONTROL_STATUSES selected=item.status.clone() error=at("status")/>
+                    <TextField name="owner" label="Owner" value=item.owner.clone() maxlength=120 error=at("owner")/>
+                    <TextArea
+                        name="justification"
+                        label="Why it does not apply"
+                        rows=2
+                        maxlength=1000
+                        value=item.justification.clone()
+                        hint="Required when the status is “Not applicable”."
+                        error=at("justification")
+                        wide=true
+                    />
+                    <TextArea
+                        name="evidence_note"
+                        label="Evidence"
+                        maxlength=4000
+                        value=item.evidence_note.clone()
+                        error=at("evidence_note")
+                        wide=true
+                    />
+                    <TextArea
+                        name="evidence_links"
+                        label="Evidence links"
+                        rows=2
+                        value=item.evidence_links.join("\n")
+                        hint="One https:// link per line, at most ten."
+                        error=at("evidence_links")
+                        wide=true
+                    />
+                    <CheckField
+                        name="share_evidence"
+                        value="on"
+                        checked=item.evidence_shared
+                        label="Share the evidence (note and links) with the client in their portal"
+                        wide=true
+                    />
+                    <TextField name="note" label="Note for the history" maxlength=1000 error=at("note") wide=true/>
+                    <CheckField name="verified_now" value="on" checked=true label="I verified this control now" wide=true/>
                 </div>
                 <div class="form-actions">
                     <button type="submit" class="btn btn-primary">"Save"</button>

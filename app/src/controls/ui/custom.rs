@@ -2,7 +2,8 @@
 
 use crate::components::{FieldErrorText, Loading, PageError, PageTitle};
 use crate::controls::api::{get_custom_control_form, RetireCustomControl, SaveCustomControl};
-use crate::controls::types::{severity_label, CustomControlForm, APPLIES_TO, REVIEWS};
+use crate::controls::types::{severities, CustomControlForm};
+use crate::components::{Choices, SelectField, TextArea, TextField};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -84,66 +85,48 @@ fn CustomControlEditor(form: CustomControlForm) -> impl IntoView {
             <ActionForm action=save attr:class="stack" attr:novalidate=true>
                 <input type="hidden" name="id" value=id.clone()/>
                 <div class="form-grid">
-                    <div class="field field-wide">
-                        <label for="field-title">"Title"</label>
-                        <input id="field-title" name="title" maxlength="70" value=title/>
-                        <FieldErrorText id="field-title-error".to_string() error=at("title")/>
-                    </div>
-                    <div class="field field-wide">
-                        <label for="field-description">"What must be true"</label>
-                        <textarea id="field-description" name="description" rows="3" maxlength="400">
-                            {description}
-                        </textarea>
-                        <FieldErrorText id="field-description-error".to_string() error=at("description")/>
-                    </div>
-                    <div class="field">
-                        <label for="field-category_id">"Category"</label>
-                        <select id="field-category_id" name="category_id">
-                            {form
-                                .categories
-                                .iter()
-                                .map(|cat| {
-                                    let selected = cat.id == category;
-                                    view! { <option value=cat.id.clone() selected=selected>{cat.name.clone()}</option> }
-                                })
-                                .collect_view()}
-                        </select>
-                        <FieldErrorText id="field-category_id-error".to_string() error=at("category_id")/>
-                    </div>
-                    <div class="field">
-                        <label for="field-severity">"Severity"</label>
-                        <select id="field-severity" name="severity">
-                            {(1..=5)
-                                .map(|s| view! { <option value=s.to_string() selected=s == severity>{severity_label(s)}</option> })
-                                .collect_view()}
-                        </select>
-                        <FieldErrorText id="field-severity-error".to_string() error=at("severity")/>
-                    </div>
-                    <div class="field">
-                        <label for="field-review">"Re-verified"</label>
-                        <select id="field-review" name="review">
-                            {REVIEWS
-                                .into_iter()
-                                .map(|(value, label)| view! { <option value=value selected=review == value>{label}</option> })
-                                .collect_view()}
-                        </select>
-                        <FieldErrorText id="field-review-error".to_string() error=at("review")/>
-                    </div>
-                    <div class="field">
-                        <label for="field-applies_to">"Applies to"</label>
-                        <select id="field-applies_to" name="applies_to">
-                            {APPLIES_TO
-                                .into_iter()
-                                .map(|(value, label)| view! { <option value=value selected=applies_to == value>{label}</option> })
-                                .collect_view()}
-                        </select>
-                        <FieldErrorText id="field-applies_to-error".to_string() error=at("applies_to")/>
-                    </div>
+                    <TextField name="title" label="Title" maxlength=70 value=title error=at("title") wide=true/>
+                    <TextArea
+                        name="description"
+                        label="What must be true"
+                        maxlength=400
+                        value=description
+                        error=at("description")
+                        wide=true
+                    />
+                    <SelectField
+                        name="category_id"
+                        label="Category"
+                        choices=Choices(form.categories.iter().map(|cat| (cat.id.clone(), cat.name.clone())).collect())
+                        selected=category
+                        error=at("category_id")
+                    />
+                    <SelectField
+                        name="severity"
+                        label="Severity"
+                        choices=severities()
+                        selected=severity.to_string()
+                        error=at("severity")
+                    />
+                    <SelectField
+                        name="review"
+                        label="Re-verified"
+                        choices=vocabulary::REVIEW_FREQUENCIES
+                        selected=review
+                        error=at("review")
+                    />
+                    <SelectField
+                        name="applies_to"
+                        label="Applies to"
+                        choices=vocabulary::APPLIES_TO
+                        selected=applies_to
+                        error=at("applies_to")
+                    />
                     <fieldset class="field field-wide">
                         <legend>"Baseline: impact tiers it applies to"</legend>
-                        {crate::clients::types::TIERS
-                            .into_iter()
-                            .map(|(value, label)| {
+                        {vocabulary::IMPACT_TIERS
+                            .iter()
+                            .map(|&(value, label)| {
                                 let checked = tiers.iter().any(|t| t == value);
                                 view! {
                                     <label>
@@ -157,14 +140,14 @@ fn CustomControlEditor(form: CustomControlForm) -> impl IntoView {
                             .collect_view()}
                         <FieldErrorText id="field-tiers-error".to_string() error=at("tiers")/>
                     </fieldset>
-                    <div class="field field-wide">
-                        <label for="field-references">"References"</label>
-                        <textarea id="field-references" name="references" rows="3" aria-describedby="field-references-hint">
-                            {references}
-                        </textarea>
-                        <p class="hint" id="field-references-hint">"One per line, as “Source: item”, e.g. “CIS v8: 12.2”."</p>
-                        <FieldErrorText id="field-references-error".to_string() error=at("references")/>
-                    </div>
+                    <TextArea
+                        name="references"
+                        label="References"
+                        value=references
+                        hint="One per line, as “Source: item”, e.g. “CIS v8: 12.2”."
+                        error=at("references")
+                        wide=true
+                    />
                 </div>
                 <div class="form-actions">
                     <button type="submit" class="btn btn-primary">{if editing { "Save control" } else { "Add control" }}</button>

@@ -1,5 +1,7 @@
 //! Evidence overdue across the portfolio.
 
+use crate::components::EmptyState;
+use crate::components::{columns, DataTable};
 use super::*;
 use crate::components::{Loading, PageError, PageTitle, TimeAgo};
 use crate::controls::api::list_overdue;
@@ -24,10 +26,7 @@ pub fn OverduePage() -> impl IntoView {
                 match overdue.await {
                     Ok(list) if list.items.is_empty() => {
                         view! {
-                            <div class="empty-state">
-                                <h2>"Nothing is overdue"</h2>
-                                <p>"Every recorded control was verified within its review period."</p>
-                            </div>
+                            <EmptyState heading="Nothing is overdue" text="Every recorded control was verified within its review period."/>
                         }
                             .into_any()
                     }
@@ -39,56 +38,42 @@ pub fn OverduePage() -> impl IntoView {
                         };
                         view! {
                             <p class="muted">{shown}</p>
-                            <div class="table-wrap">
-                                <table class="data" aria-label="Overdue evidence">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Client"</th>
-                                            <th scope="col">"Control"</th>
-                                            <th scope="col">"Severity"</th>
-                                            <th scope="col">"Status"</th>
-                                            <th scope="col">"Last verified"</th>
-                                            <th scope="col">"Due"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {list
-                                            .items
-                                            .into_iter()
-                                            .map(|i| {
-                                                let control_href = format!("/clients/{}/controls/{}", i.client_slug, i.control_id);
-                                                view! {
-                                                    <tr>
-                                                        <td>
-                                                            <a href=format!("/clients/{}", i.client_slug)>{i.client_name}</a>
-                                                            " "
-                                                            <crate::components::TierBadge tier=i.client_tier/>
-                                                        </td>
-                                                        <td>
-                                                            <a href=control_href>{format!("{} {}", i.control_id, i.title)}</a>
-                                                        </td>
-                                                        <td class="num">{severity_label(i.severity)}</td>
-                                                        <td>
-                                                            <StatusBadge status=i.status/>
-                                                        </td>
-                                                        <td>
-                                                            {match i.last_verified {
-                                                                Some(w) => view! { <TimeAgo when=w/> }.into_any(),
-                                                                None => view! { "never" }.into_any(),
-                                                            }}
-                                                        </td>
-                                                        <td>
-                                                            <span class="badge badge-overdue">"Overdue"</span>
-                                                            " "
-                                                            <TimeAgo when=i.due/>
-                                                        </td>
-                                                    </tr>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
+                            <DataTable label="Overdue evidence" columns=columns(["Client", "Control", "Severity", "Status", "Last verified", "Due"])>
+                                {list
+                                    .items
+                                    .into_iter()
+                                    .map(|i| {
+                                        let control_href = format!("/clients/{}/controls/{}", i.client_slug, i.control_id);
+                                        view! {
+                                            <tr>
+                                                <td>
+                                                    <a href=format!("/clients/{}", i.client_slug)>{i.client_name}</a>
+                                                    " "
+                                                    <crate::components::TierBadge tier=i.client_tier/>
+                                                </td>
+                                                <td>
+                                                    <a href=control_href>{format!("{} {}", i.control_id, i.title)}</a>
+                                                </td>
+                                                <td class="num">{severity_label(i.severity)}</td>
+                                                <td>
+                                                    <StatusBadge status=i.status/>
+                                                </td>
+                                                <td>
+                                                    {match i.last_verified {
+                                                        Some(w) => view! { <TimeAgo when=w/> }.into_any(),
+                                                        None => view! { "never" }.into_any(),
+                                                    }}
+                                                </td>
+                                                <td>
+                                                    <span class="badge badge-overdue">"Overdue"</span>
+                                                    " "
+                                                    <TimeAgo when=i.due/>
+                                                </td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </DataTable>
                         }
                             .into_any()
                     }

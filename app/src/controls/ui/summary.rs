@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::components::Loading;
-use crate::controls::types::{ChecklistSummary, STATUSES};
+use crate::controls::types::ChecklistSummary;
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -18,10 +18,10 @@ pub fn HardeningSummary(summary: Resource<Result<ChecklistSummary, AppError>>) -
                     .map(|summary| {
                         view! {
                             <ul class="status-summary" aria-label="Hardening status">
-                                {STATUSES
-                                    .into_iter()
+                                {vocabulary::CONTROL_STATUSES
+                                    .iter()
                                     .zip(summary.by_status)
-                                    .map(|((value, _), n)| {
+                                    .map(|(&(value, _), n)| {
                                         view! {
                                             <li>
                                                 <StatusBadge status=value.to_string()/>

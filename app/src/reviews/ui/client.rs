@@ -1,10 +1,10 @@
 //! A client's reviews on its page: the open ones, the latest closed, and starting series.
 
 use super::*;
-use crate::components::{ActionError, ErrorPanel, Loading};
+use crate::components::{ActionError, Choices, ErrorPanel, Loading, SelectField, TextField};
 use crate::error::AppError;
 use crate::reviews::api::{client_reviews, AddDefaultSeries, ChangeOccurrence, CreateSeries};
-use crate::reviews::types::{ClientReviewsView, CADENCES, KINDS};
+use crate::reviews::types::ClientReviewsView;
 use leptos::prelude::*;
 
 /// The data behind a client's reviews, created by the client's page.
@@ -89,21 +89,16 @@ pub(super) fn SeriesForms(
                 <summary class="btn btn-small">"New series…"</summary>
                 <ActionForm action=create attr:class="stack">
                     <input type="hidden" name="slug" value=create_slug/>
-                    <label for="series-kind">"Kind"</label>
-                    <select id="series-kind" name="kind">
-                        {KINDS.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
-                    </select>
-                    <label for="series-title">"Title (a custom review needs one)"</label>
-                    <input id="series-title" name="title" maxlength="120"/>
-                    <label for="series-cadence">"Cadence"</label>
-                    <select id="series-cadence" name="cadence">
-                        <option value="">"The default for this client's tier"</option>
-                        {CADENCES.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
-                    </select>
-                    <label for="series-owner">"Owner"</label>
-                    <input id="series-owner" name="owner" maxlength="120"/>
-                    <label for="series-start">"First due"</label>
-                    <input id="series-start" name="starts_on" type="date" value=create_today/>
+                    <SelectField id="series-kind" name="kind" label="Kind" choices=vocabulary::REVIEW_KINDS/>
+                    <TextField id="series-title" name="title" label="Title (a custom review needs one)" maxlength=120/>
+                    <SelectField
+                        id="series-cadence"
+                        name="cadence"
+                        label="Cadence"
+                        choices=Choices::from(vocabulary::CADENCES).with_empty("The default for this client's tier")
+                    />
+                    <TextField id="series-owner" name="owner" label="Owner" maxlength=120/>
+                    <TextField id="series-start" name="starts_on" label="First due" kind="date" value=create_today/>
                     <button type="submit" class="btn btn-small btn-primary">"Start series"</button>
                 </ActionForm>
             </details>

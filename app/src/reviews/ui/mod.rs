@@ -10,6 +10,7 @@ pub use client::{ClientReviews, ClientReviewsData};
 pub use review::ReviewPage;
 pub use schedule::SchedulePage;
 
+use crate::components::{Column, DataTable};
 use crate::components::TimeAgo;
 use crate::reviews::api::ChangeOccurrence;
 use crate::reviews::types::{kind_label, OccurrenceView};
@@ -42,6 +43,15 @@ fn ScheduleTabs(current: &'static str) -> impl IntoView {
 }
 
 /// Occurrences with their due day, state and, for those one may run, the actions.
+fn review_columns(show_client: bool) -> Vec<Column> {
+    let mut columns = vec![Column::from("Due")];
+    if show_client {
+        columns.push("Client".into());
+    }
+    columns.extend([Column::from("Review"), "State".into(), Column::hidden("Actions")]);
+    columns
+}
+
 #[component]
 fn ReviewTable(
     items: Vec<OccurrenceView>,
@@ -50,26 +60,13 @@ fn ReviewTable(
     change: ServerAction<ChangeOccurrence>,
 ) -> impl IntoView {
     view! {
-        <div class="table-wrap">
-            <table class="data" aria-label=label>
-                <thead>
-                    <tr>
-                        <th scope="col">"Due"</th>
-                        {show_client.then(|| view! { <th scope="col">"Client"</th> })}
-                        <th scope="col">"Review"</th>
-                        <th scope="col">"State"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    // Keyed, so that a row's open form never passes to another review when the list
-                    // changes (an unkeyed list would rebuild the rows in place, open <details> and all).
-                    <For each=move || items.clone() key=|o| (o.id, o.version) let:o>
-                        <ReviewRow o show_client change/>
-                    </For>
-                </tbody>
-            </table>
-        </div>
+        <DataTable label=label columns=review_columns(show_client)>
+            // Keyed, so that a row's open form never passes to another review when the list
+            // changes (an unkeyed list would rebuild the rows in place, open <details> and all).
+            <For each=move || items.clone() key=|o| (o.id, o.version) let:o>
+                <ReviewRow o show_client change/>
+            </For>
+        </DataTable>
     }
 }
 

@@ -1,10 +1,11 @@
 //! One review, with its access-review campaign.
 
+use crate::components::{columns, DataTable, SelectField, TextField};
 use super::*;
 use crate::components::{ActionError, Loading, PageError, PageTitle, TimeAgo};
 use crate::error::AppError;
 use crate::reviews::api::{get_review, ChangeOccurrence, Decide};
-use crate::reviews::types::{CampaignItemView, ReviewDetailView, DECISIONS};
+use crate::reviews::types::{CampaignItemView, ReviewDetailView};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -81,25 +82,11 @@ pub(super) fn CampaignCard(d: ReviewDetailView, decide: ServerAction<Decide>) ->
                     <p class="muted">
                         "Riskiest first. Keeping admin access needs a reason; revoking creates a revocation task in the access register. Sign off (mark done) once every grant is decided."
                     </p>
-                    <div class="table-wrap">
-                        <table class="data" aria-label="Grants under review">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Technician"</th>
-                                    <th scope="col">"System"</th>
-                                    <th scope="col">"Privilege"</th>
-                                    <th scope="col">"MFA"</th>
-                                    <th scope="col">"Last reviewed"</th>
-                                    <th scope="col">"Decision"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                <For each=move || d.items.clone() key=|i| (i.id, i.decision.clone()) let:item>
-                                    <CampaignRow item occurrence_id can_decide decide/>
-                                </For>
-                            </tbody>
-                        </table>
-                    </div>
+                    <DataTable label="Grants under review" columns=columns(["Technician", "System", "Privilege", "MFA", "Last reviewed", "Decision"])>
+                        <For each=move || d.items.clone() key=|i| (i.id, i.decision.clone()) let:item>
+                            <CampaignRow item occurrence_id can_decide decide/>
+                        </For>
+                    </DataTable>
                 }.into_any()
             }}
         </section>
@@ -135,7 +122,7 @@ pub(super) fn CampaignRow(
             </td>
             <td>
                 {item.decision.clone().map(|d| view! {
-                    <strong>{DECISIONS.iter().find(|(v, _)| *v == d).map(|(_, l)| *l).unwrap_or("?")}</strong>
+                    <strong>{vocabulary::label_of(vocabulary::DECISIONS, &d).unwrap_or("?")}</strong>
                     {item.decided_by.clone().map(|b| format!(" by {b}"))}
                     {(!item.reason.is_empty()).then(|| view! { <br/><span class="muted">{item.reason.clone()}</span> })}
                 })}
@@ -146,12 +133,8 @@ pub(super) fn CampaignRow(
                         <ActionForm action=decide>
                             <input type="hidden" name="occurrence_id" value=occurrence_id/>
                             <input type="hidden" name="item_id" value=id/>
-                            <label for=format!("decision-{id}")>"Decision"</label>
-                            <select id=format!("decision-{id}") name="decision">
-                                {DECISIONS.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
-                            </select>
-                            <label for=format!("reason-{id}")>"Reason"</label>
-                            <input id=format!("reason-{id}") name="reason" maxlength="1000"/>
+                            <SelectField id=format!("decision-{id}") name="decision" label="Decision" choices=vocabulary::DECISIONS/>
+                            <TextField id=format!("reason-{id}") name="reason" label="Reason" maxlength=1000/>
                             <button type="submit" class="btn btn-small btn-primary" aria-label=label>"Save decision"</button>
                         </ActionForm>
                     </details>

@@ -1,10 +1,12 @@
 //! The review schedule across the clients one sees, a page at a time.
 
+use crate::components::EmptyState;
 use super::*;
-use crate::components::{ActionError, ErrorPanel, Loading, PageError, PageTitle, Pager};
+use crate::components::{
+    ActionError, CheckField, Choices, ErrorPanel, FilterBar, Loading, PageError, PageTitle, Pager, SelectField, TextField,
+};
 use crate::error::AppError;
 use crate::reviews::api::{list_schedule, ChangeOccurrence};
-use crate::reviews::types::{KINDS, STATES};
 use leptos::prelude::*;
 
 #[component]
@@ -41,41 +43,25 @@ pub fn SchedulePage() -> impl IntoView {
             </div>
         </header>
         <ScheduleTabs current="list"/>
-        <form class="filters" method="get" action="/reviews" aria-label="Filter reviews">
-            <div class="field">
-                <label for="filter-kind">"Kind"</label>
-                <select id="filter-kind" name="kind">
-                    <option value="">"Any kind"</option>
-                    {move || KINDS.into_iter().map(|(v, l)| view! { <option value=v selected=kind.get() == v>{l}</option> }).collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="filter-state">"State"</label>
-                <select id="filter-state" name="state">
-                    <option value="">"Open (planned or in progress)"</option>
-                    <option value="any" selected=move || state.get() == "any">"Any state"</option>
-                    {move || STATES.into_iter().map(|(v, l)| view! { <option value=v selected=state.get() == v>{l}</option> }).collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="filter-from">"Due from"</label>
-                <input id="filter-from" name="from" type="date" value=move || from.get()/>
-            </div>
-            <div class="field">
-                <label for="filter-to">"Due until"</label>
-                <input id="filter-to" name="to" type="date" value=move || to.get()/>
-            </div>
-            <div class="field field-check">
-                <label><input type="checkbox" name="overdue" value="1" checked=move || !overdue.get().is_empty()/>" Overdue only"</label>
-            </div>
-            <button type="submit" class="btn">"Filter"</button>
-        </form>
+        <FilterBar action="/reviews" label="Filter reviews">
+            <SelectField
+                id="filter-kind"
+                name="kind"
+                label="Kind"
+                choices=Choices::from(vocabulary::REVIEW_KINDS).with_empty("Any kind")
+                selected=kind
+            />
+            <SelectField id="filter-state" name="state" label="State" choices=state_choices() selected=state/>
+            <TextField id="filter-from" name="from" label="Due from" kind="date" value=from.get_untracked()/>
+            <TextField id="filter-to" name="to" label="Due until" kind="date" value=to.get_untracked()/>
+            <CheckField name="overdue" label="Overdue only" checked=Signal::derive(move || !overdue.get().is_empty())/>
+        </FilterBar>
         {move || change.value().get().and_then(Result::err).map(|error| view! { <ActionError error/> })}
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match schedule.await {
                     Ok(s) if s.items.is_empty() => view! {
-                        <div class="empty-state"><h2>"No reviews match"</h2><p>"Change the filters, or start a client's series on its page."</p></div>
+                        <EmptyState heading="No reviews match" text="Change the filters, or start a client's series on its page."/>
                     }.into_any(),
                     Ok(s) => {
                         let prev = (s.page > 1).then(|| page_href(s.page - 1));
@@ -92,4 +78,11 @@ pub fn SchedulePage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// The states the schedule filters by: open by default, any, or one state.
+fn state_choices() -> Choices {
+    let mut choices = Choices::from(vocabulary::OCCURRENCE_STATES);
+    choices.0.insert(0, ("any".into(), "Any state".into()));
+    choices.with_empty("Open (planned or in progress)")
 }

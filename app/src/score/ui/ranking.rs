@@ -1,5 +1,6 @@
 //! The full ranking of clients by priority.
 
+use crate::components::{Column, DataTable};
 use super::*;
 use crate::components::{Loading, PageError, PageTitle, TierBadge};
 use crate::score::api::get_ranking;
@@ -10,45 +11,30 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub(super) fn RankTable(items: Vec<RankedView>, label: &'static str) -> impl IntoView {
     view! {
-        <div class="table-wrap">
-            <table class="data" aria-label=label>
-                <thead>
-                    <tr>
-                        <th scope="col" class="num">"#"</th>
-                        <th scope="col">"Client"</th>
-                        <th scope="col">"Tier"</th>
-                        <th scope="col" class="num">"Score"</th>
-                        <th scope="col">"Band"</th>
-                        <th scope="col" class="num">"Priority"</th>
-                        <th scope="col">"Largest reason"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {items
-                        .into_iter()
-                        .map(|c| {
-                            view! {
-                                <tr>
-                                    <td class="num">{c.rank}</td>
-                                    <td>
-                                        <a href=format!("/clients/{}", c.slug)>{c.name}</a>
-                                    </td>
-                                    <td>
-                                        <TierBadge tier=c.tier/>
-                                    </td>
-                                    <td class="num">{c.posture.map(|p| p.to_string()).unwrap_or_else(|| "–".into())}</td>
-                                    <td>
-                                        <BandBadge band=c.band label=c.band_label/>
-                                    </td>
-                                    <td class="num">{c.priority.unwrap_or_else(|| "–".into())}</td>
-                                    <td>{c.reason.unwrap_or_default()}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable label=label columns=vec![Column::num("#"), "Client".into(), "Tier".into(), Column::num("Score"), "Band".into(), Column::num("Priority"), "Largest reason".into()]>
+            {items
+                .into_iter()
+                .map(|c| {
+                    view! {
+                        <tr>
+                            <td class="num">{c.rank}</td>
+                            <td>
+                                <a href=format!("/clients/{}", c.slug)>{c.name}</a>
+                            </td>
+                            <td>
+                                <TierBadge tier=c.tier/>
+                            </td>
+                            <td class="num">{c.posture.map(|p| p.to_string()).unwrap_or_else(|| "–".into())}</td>
+                            <td>
+                                <BandBadge band=c.band label=c.band_label/>
+                            </td>
+                            <td class="num">{c.priority.unwrap_or_else(|| "–".into())}</td>
+                            <td>{c.reason.unwrap_or_default()}</td>
+                        </tr>
+                    }
+                })
+                .collect_view()}
+        </DataTable>
     }
 }
 
