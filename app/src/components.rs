@@ -103,9 +103,11 @@ pub fn TextField(
     #[prop(into, optional)] id: Option<String>,
     #[prop(optional)] placeholder: Option<&'static str>,
     /// The id of a `<datalist>` of suggestions.
-    #[prop(optional)] list: Option<&'static str>,
+    #[prop(optional)]
+    list: Option<&'static str>,
     /// Across the whole form grid.
-    #[prop(optional)] wide: bool,
+    #[prop(optional)]
+    wide: bool,
 ) -> impl IntoView {
     let id = id.unwrap_or_else(|| format!("field-{name}"));
     let described = described_by(&id, hint.is_some(), error);
@@ -258,8 +260,7 @@ fn described_by(id: &str, hint: bool, error: MaybeProp<String>) -> impl Fn() -> 
     let hint_id = hint.then(|| format!("{id}-hint"));
     let error_id = format!("{id}-error");
     move || {
-        let ids: Vec<String> =
-            hint_id.iter().cloned().chain(error.get().is_some().then(|| error_id.clone())).collect();
+        let ids: Vec<String> = hint_id.iter().cloned().chain(error.get().is_some().then(|| error_id.clone())).collect();
         (!ids.is_empty()).then(|| ids.join(" "))
     }
 }
@@ -335,7 +336,8 @@ pub fn SelectField(
     #[prop(into, optional)] error: MaybeProp<String>,
     #[prop(optional)] hint: Option<&'static str>,
     /// The label is read by screen readers only (a unit beside an amount, say).
-    #[prop(optional)] hidden_label: bool,
+    #[prop(optional)]
+    hidden_label: bool,
     #[prop(optional)] required: bool,
     #[prop(optional)] wide: bool,
 ) -> impl IntoView {
@@ -481,11 +483,30 @@ pub fn NoMatch(
     what: &'static str,
     #[prop(into)] clear: String,
     /// What the unfiltered list shows (" to see every client.").
-    #[prop(optional)] whole: &'static str,
+    #[prop(optional)]
+    whole: &'static str,
 ) -> impl IntoView {
     view! {
         <EmptyState heading=format!("No {what} matches these filters")>
             <p><a href=clear>"Clear the filters"</a>{whole}</p>
         </EmptyState>
     }
+}
+
+/// Where a page stands: links up the way (label, address), then the page itself.
+#[component]
+pub fn Breadcrumbs(trail: Vec<(String, String)>, #[prop(into)] here: String) -> impl IntoView {
+    view! {
+        <nav class="breadcrumbs" aria-label="Breadcrumb">
+            <ol>
+                {trail.into_iter().map(|(label, href)| view! { <li><a href=href>{label}</a></li> }).collect_view()}
+                <li aria-current="page">{here}</li>
+            </ol>
+        </nav>
+    }
+}
+
+/// A step of [`Breadcrumbs`].
+pub fn crumb(label: impl Into<String>, href: impl Into<String>) -> (String, String) {
+    (label.into(), href.into())
 }

@@ -5,7 +5,9 @@
 // One argument per form field, so that the settings form posts without JavaScript.
 #![allow(clippy::too_many_arguments)]
 
-use crate::components::{ActionError, CheckField, Choices, Loading, PageError, PageTitle, SelectField, TextArea, TextField, TimeAgo};
+use crate::components::{
+    ActionError, CheckField, Choices, Loading, PageError, PageTitle, SelectField, TextArea, TextField, TimeAgo,
+};
 use crate::error::AppError;
 use crate::time::When;
 use leptos::prelude::*;

@@ -6,6 +6,7 @@
 //! them from there.
 
 use crate::components::{columns, DataTable};
+use crate::components::{crumb, Breadcrumbs};
 use crate::components::{ActionError, Loading, PageError, PageTitle};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -237,12 +238,7 @@ fn ImportBody(
         move || preview.value().get().and_then(Result::err).or_else(|| commit.value().get().and_then(Result::err));
     view! {
         <PageTitle text="Import technicians and access"/>
-        <nav class="breadcrumbs" aria-label="Breadcrumb">
-            <ol>
-                <li><a href="/technicians">"Technicians"</a></li>
-                <li aria-current="page">"Import"</li>
-            </ol>
-        </nav>
+        <Breadcrumbs trail=vec![crumb("Technicians", "/technicians")] here="Import"/>
         <header class="page-header">
             <div>
                 <h1>"Import technicians and access"</h1>

@@ -173,4 +173,3 @@ pub struct ClientSlaView {
 pub fn technician_state_label(state: &str) -> &'static str {
     vocabulary::label_of(vocabulary::TECHNICIAN_STATES, state).unwrap_or("Unknown")
 }
-

@@ -110,4 +110,3 @@ pub struct ReviewDetailView {
 pub fn kind_label(kind: &str) -> &'static str {
     vocabulary::label_of(vocabulary::REVIEW_KINDS, kind).unwrap_or("Review")
 }
-

@@ -49,4 +49,3 @@ pub struct InvitationOffer {
     pub role_label: String,
     pub client_name: Option<String>,
 }
-

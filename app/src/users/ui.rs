@@ -2,12 +2,12 @@
 //! itself, coming back to the page (an invitation's link is then kept in the session and shown
 //! once).
 
-use crate::components::{columns, Choices, Column, DataTable, SelectField};
 use super::api::{
     list_people, open_invitation, AcceptInvitation, AssignPersonClients, ChangePersonRole, CreatePerson, DisablePerson,
     EnablePerson, InvitePerson, ResetPersonMfa, RevokeInvitation,
 };
 use super::types::{InvitationView, PersonView};
+use crate::components::{columns, Choices, Column, DataTable, SelectField};
 use crate::components::{ActionError, ErrorPanel, Loading, PageError, PageTitle};
 use crate::error::AppError;
 use leptos::prelude::*;

@@ -1,9 +1,9 @@
 //! A client's access: who at the MSP can reach it, the portal's view of it, and its service levels.
 
-use crate::components::{columns, DataTable};
 use super::*;
 use crate::access::api::SaveClientSla;
 use crate::access::types::{ClientSlaView, GrantView};
+use crate::components::{columns, DataTable};
 use crate::components::{ActionError, ErrorPanel, Loading};
 use crate::error::AppError;
 use leptos::prelude::*;

@@ -1,10 +1,10 @@
 //! Access findings across the portfolio: grants that need attention and late checklists.
 
-use crate::components::EmptyState;
-use crate::components::{columns, DataTable};
 use super::*;
 use crate::access::api::{list_findings, ReviewGrant, RevokeGrant};
 use crate::access::types::LateChecklistView;
+use crate::components::EmptyState;
+use crate::components::{columns, DataTable};
 use crate::components::{ActionError, ErrorPanel, Loading, PageError, PageTitle, Pager, TimeAgo};
 use crate::error::AppError;
 use leptos::prelude::*;

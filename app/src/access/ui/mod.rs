@@ -13,10 +13,10 @@ pub use sla::SlaSettingsPage;
 pub use technician::TechnicianPage;
 pub use technicians::TechniciansPage;
 
-use crate::components::{Column, DataTable};
 use crate::access::api::{get_client_sla, list_client_access, ReviewGrant, RevokeGrant, SaveClientSla};
 use crate::access::types::{technician_state_label, ClientSlaView, GrantView};
 use crate::components::{options, TimeAgo};
+use crate::components::{Column, DataTable};
 use crate::error::AppError;
 use leptos::prelude::*;
 

@@ -1,9 +1,9 @@
 //! The MSP's service levels.
 
-use crate::components::{columns, DataTable};
 use super::*;
 use crate::access::api::{list_sla_settings, SaveSla};
 use crate::access::types::SlaRowView;
+use crate::components::{columns, DataTable};
 use crate::components::{ActionError, ErrorPanel, Loading, PageError, PageTitle};
 use crate::error::AppError;
 use leptos::prelude::*;

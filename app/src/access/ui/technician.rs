@@ -1,13 +1,14 @@
 //! One technician: the lifecycle checklists, offboarding, grants and granting access.
 
-use crate::components::{CheckField, Column, DataTable, SelectField, TextField};
 use super::*;
 use crate::access::api::{
     get_technician, ChangeRole, ChangeTechnicianState, CompleteStep, GrantAccess, ReviewGrant, RevokeGrant,
     StartOffboarding,
 };
 use crate::access::types::{OffboardingView, StepView, TechnicianDetail};
+use crate::components::{crumb, Breadcrumbs};
 use crate::components::{ActionError, FieldErrorText, Loading, PageError, PageTitle, TimeAgo};
+use crate::components::{CheckField, Column, DataTable, SelectField, TextField};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -86,12 +87,7 @@ pub(super) fn TechnicianBody(d: TechnicianDetail, actions: TechnicianActions) ->
     let manage = d.can_manage;
     view! {
         <PageTitle text=t.name.clone()/>
-        <nav class="breadcrumbs" aria-label="Breadcrumb">
-            <ol>
-                <li><a href="/technicians">"Technicians"</a></li>
-                <li aria-current="page">{t.name.clone()}</li>
-            </ol>
-        </nav>
+        <Breadcrumbs trail=vec![crumb("Technicians", "/technicians")] here=t.name.clone()/>
         <header class="page-header">
             <div>
                 <h1>{t.name.clone()}</h1>

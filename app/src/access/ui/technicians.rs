@@ -1,10 +1,10 @@
 //! The technicians: the list, and adding one.
 
-use crate::components::EmptyState;
-use crate::components::{columns, DataTable};
 use super::*;
 use crate::access::api::{list_technicians, CreateTechnician};
 use crate::access::types::TechnicianList;
+use crate::components::EmptyState;
+use crate::components::{columns, DataTable};
 use crate::components::{ErrorPanel, FieldErrorText, Loading, PageTitle, TimeAgo};
 use leptos::prelude::*;
 

@@ -3,6 +3,7 @@
 use super::*;
 use crate::clients::api::{get_client, ArchiveClient, RestoreClient};
 use crate::clients::types::{tier_label, ClientDetail};
+use crate::components::{crumb, Breadcrumbs};
 use crate::components::{ErrorPanel, Loading, PageError, PageTitle, TierBadge, TimeAgo};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -51,14 +52,7 @@ pub(super) fn ClientBody(
     let slug = c.slug.clone();
     view! {
         <PageTitle text=c.name.clone()/>
-        <nav class="breadcrumbs" aria-label="Breadcrumb">
-            <ol>
-                <li>
-                    <a href="/clients">"Clients"</a>
-                </li>
-                <li aria-current="page">{c.name.clone()}</li>
-            </ol>
-        </nav>
+        <Breadcrumbs trail=vec![crumb("Clients", "/clients")] here=c.name.clone()/>
         <header class="page-header">
             <div>
                 <h1>{c.name.clone()}</h1>

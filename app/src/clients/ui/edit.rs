@@ -3,6 +3,7 @@
 use super::*;
 use crate::clients::api::{get_client, CreateClient, UpdateClient};
 use crate::clients::types::ClientDetail;
+use crate::components::{crumb, Breadcrumbs};
 use crate::components::{Loading, PageError, PageTitle, SelectField, TextArea, TextField};
 use crate::error::AppError;
 use crate::layout::CurrentUser;
@@ -141,14 +142,7 @@ pub(super) fn NewClientForm() -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     view! {
         <PageTitle text="New client"/>
-        <nav class="breadcrumbs" aria-label="Breadcrumb">
-            <ol>
-                <li>
-                    <a href="/clients">"Clients"</a>
-                </li>
-                <li aria-current="page">"New client"</li>
-            </ol>
-        </nav>
+        <Breadcrumbs trail=vec![crumb("Clients", "/clients")] here="New client"/>
         <header class="page-header">
             <h1>"New client"</h1>
         </header>
@@ -206,17 +200,7 @@ pub(super) fn EditClientForm(c: ClientDetail) -> impl IntoView {
     };
     view! {
         <PageTitle text=format!("Edit {}", c.name)/>
-        <nav class="breadcrumbs" aria-label="Breadcrumb">
-            <ol>
-                <li>
-                    <a href="/clients">"Clients"</a>
-                </li>
-                <li>
-                    <a href=format!("/clients/{}", c.slug)>{c.name.clone()}</a>
-                </li>
-                <li aria-current="page">"Edit"</li>
-            </ol>
-        </nav>
+        <Breadcrumbs trail=vec![crumb("Clients", "/clients"), crumb(c.name.clone(), format!("/clients/{}", c.slug))] here="Edit"/>
         <header class="page-header">
             <h1>{format!("Edit {}", c.name)}</h1>
         </header>

@@ -3,7 +3,8 @@
 use crate::clients::api::list_clients;
 use crate::clients::types::{tier_label, ClientList, ClientQuery};
 use crate::components::{
-    CheckField, Choices, EmptyState, ErrorPanel, FilterBar, Loading, NoMatch, PageTitle, SelectField, TextField, TierBadge, TimeAgo,
+    CheckField, Choices, EmptyState, ErrorPanel, FilterBar, Loading, NoMatch, PageTitle, SelectField, TextField,
+    TierBadge, TimeAgo,
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

@@ -1,8 +1,8 @@
 //! The control catalog: every category with its controls and their references.
 
-use crate::components::{columns, Choices, DataTable, FilterBar, SelectField, TextField};
 use super::*;
 use crate::clients::types::tier_label;
+use crate::components::{columns, Choices, DataTable, FilterBar, SelectField, TextField};
 use crate::components::{ErrorPanel, Loading, PageTitle};
 use crate::controls::api::list_catalog;
 use crate::controls::types::{severities, severity_label, CatalogView};
@@ -70,8 +70,8 @@ fn CatalogBody(
     let count = format!("{} controls", shown.len());
     let selected_category = category.clone().unwrap_or_default();
     let can_manage = catalog.can_manage;
-    let category_choices =
-        Choices(catalog.categories.iter().map(|c| (c.id.clone(), c.name.clone())).collect()).with_empty("All categories");
+    let category_choices = Choices(catalog.categories.iter().map(|c| (c.id.clone(), c.name.clone())).collect())
+        .with_empty("All categories");
     view! {
         {can_manage
             .then(|| {

@@ -1,11 +1,13 @@
 //! A client's hardening checklist, with bulk changes.
 
-use crate::components::{Column, DataTable};
 use super::*;
 use crate::clients::types::tier_label;
+use crate::components::{crumb, Breadcrumbs};
 use crate::components::{
-    CheckField, Choices, FieldErrorText, FilterBar, Loading, NoMatch, PageError, PageTitle, SelectField, TextField, TimeAgo,
+    CheckField, Choices, FieldErrorText, FilterBar, Loading, NoMatch, PageError, PageTitle, SelectField, TextField,
+    TimeAgo,
 };
+use crate::components::{Column, DataTable};
 use crate::controls::api::{get_checklist, BulkUpdateControls};
 use crate::controls::types::{severities, severity_label, ChecklistView, ItemView};
 use leptos::prelude::*;
@@ -68,17 +70,7 @@ fn ChecklistBody(
     let selected_status = status.clone().unwrap_or_default();
     view! {
         <PageTitle text=format!("Hardening · {}", list.client_name)/>
-        <nav class="breadcrumbs" aria-label="Breadcrumb">
-            <ol>
-                <li>
-                    <a href="/clients">"Clients"</a>
-                </li>
-                <li>
-                    <a href=format!("/clients/{slug}")>{list.client_name.clone()}</a>
-                </li>
-                <li aria-current="page">"Hardening"</li>
-            </ol>
-        </nav>
+        <Breadcrumbs trail=vec![crumb("Clients", "/clients"), crumb(list.client_name.clone(), format!("/clients/{slug}"))] here="Hardening"/>
         <header class="page-header">
             <div>
                 <h1>{format!("Hardening status of {}", list.client_name)}</h1>

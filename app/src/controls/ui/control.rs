@@ -1,11 +1,12 @@
 //! One control at one client: its status, evidence, history and risk acceptance.
 
-use crate::components::{columns, Column, DataTable};
 use super::*;
+use crate::components::{columns, Column, DataTable};
+use crate::components::{crumb, Breadcrumbs};
+use crate::components::{CheckField, SelectField, TextArea, TextField};
 use crate::components::{FieldErrorText, Loading, PageError, PageTitle, TimeAgo};
 use crate::controls::api::{get_client_control, ApproveException, EndException, RequestException, UpdateClientControl};
 use crate::controls::types::{severity_label, status_label, ControlDetailView};
-use crate::components::{CheckField, SelectField, TextArea, TextField};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -178,20 +179,7 @@ fn ControlBody(
     let internal = d.internal;
     view! {
         <PageTitle text=format!("{} · {}", c.id, d.client_name)/>
-        <nav class="breadcrumbs" aria-label="Breadcrumb">
-            <ol>
-                <li>
-                    <a href="/clients">"Clients"</a>
-                </li>
-                <li>
-                    <a href=format!("/clients/{slug}")>{d.client_name.clone()}</a>
-                </li>
-                <li>
-                    <a href=format!("/clients/{slug}/controls")>"Hardening"</a>
-                </li>
-                <li aria-current="page">{c.id.clone()}</li>
-            </ol>
-        </nav>
+        <Breadcrumbs trail=vec![crumb("Clients", "/clients"), crumb(d.client_name.clone(), format!("/clients/{slug}")), crumb("Hardening", format!("/clients/{slug}/controls"))] here=c.id.clone()/>
         <header class="page-header">
             <div>
                 <h1>{format!("{} {}", c.id, c.title)}</h1>

@@ -1,9 +1,10 @@
 //! Custom controls: adding, changing and retiring them.
 
+use crate::components::{crumb, Breadcrumbs};
+use crate::components::{Choices, SelectField, TextArea, TextField};
 use crate::components::{FieldErrorText, Loading, PageError, PageTitle};
 use crate::controls::api::{get_custom_control_form, RetireCustomControl, SaveCustomControl};
 use crate::controls::types::{severities, CustomControlForm};
-use crate::components::{Choices, SelectField, TextArea, TextField};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -69,14 +70,7 @@ fn CustomControlEditor(form: CustomControlForm) -> impl IntoView {
     let review = if form.review.is_empty() { "annual".to_string() } else { form.review.clone() };
     let applies_to = if form.applies_to.is_empty() { "client".to_string() } else { form.applies_to.clone() };
     view! {
-        <nav class="breadcrumbs" aria-label="Breadcrumb">
-            <ol>
-                <li>
-                    <a href="/catalog">"Catalog"</a>
-                </li>
-                <li aria-current="page">{if editing { "Edit" } else { "New control" }}</li>
-            </ol>
-        </nav>
+        <Breadcrumbs trail=vec![crumb("Catalog", "/catalog")] here=if editing { "Edit" } else { "New control" }.to_string()/>
         <header class="page-header">
             <h1>{heading}</h1>
         </header>

@@ -1,8 +1,8 @@
 //! Evidence overdue across the portfolio.
 
+use super::*;
 use crate::components::EmptyState;
 use crate::components::{columns, DataTable};
-use super::*;
 use crate::components::{Loading, PageError, PageTitle, TimeAgo};
 use crate::controls::api::list_overdue;
 use crate::controls::types::severity_label;

@@ -10,8 +10,8 @@ pub use client::{ClientReviews, ClientReviewsData};
 pub use review::ReviewPage;
 pub use schedule::SchedulePage;
 
-use crate::components::{Column, DataTable};
 use crate::components::TimeAgo;
+use crate::components::{Column, DataTable};
 use crate::reviews::api::ChangeOccurrence;
 use crate::reviews::types::{kind_label, OccurrenceView};
 use leptos::prelude::*;

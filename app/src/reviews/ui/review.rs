@@ -1,7 +1,8 @@
 //! One review, with its access-review campaign.
 
-use crate::components::{columns, DataTable, SelectField, TextField};
 use super::*;
+use crate::components::{columns, DataTable, SelectField, TextField};
+use crate::components::{crumb, Breadcrumbs};
 use crate::components::{ActionError, Loading, PageError, PageTitle, TimeAgo};
 use crate::error::AppError;
 use crate::reviews::api::{get_review, ChangeOccurrence, Decide};
@@ -32,13 +33,7 @@ pub fn ReviewPage() -> impl IntoView {
                 match detail.await {
                     Ok(d) => view! {
                         <PageTitle text=format!("{} · {}", d.occurrence.title, d.occurrence.client_name)/>
-                        <nav class="breadcrumbs" aria-label="Breadcrumb">
-                            <ol>
-                                <li><a href="/reviews">"Reviews"</a></li>
-                                <li><a href=format!("/clients/{}#reviews", d.occurrence.client_slug)>{d.occurrence.client_name.clone()}</a></li>
-                                <li aria-current="page">{d.occurrence.title.clone()}</li>
-                            </ol>
-                        </nav>
+                        <Breadcrumbs trail=vec![crumb("Reviews", "/reviews"), crumb(d.occurrence.client_name.clone(), format!("/clients/{}#reviews", d.occurrence.client_slug))] here=d.occurrence.title.clone()/>
                         <header class="page-header">
                             <div>
                                 <h1>{format!("{} · {}", d.occurrence.title, d.occurrence.client_name)}</h1>

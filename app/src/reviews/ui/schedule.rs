@@ -1,9 +1,10 @@
 //! The review schedule across the clients one sees, a page at a time.
 
-use crate::components::EmptyState;
 use super::*;
+use crate::components::EmptyState;
 use crate::components::{
-    ActionError, CheckField, Choices, ErrorPanel, FilterBar, Loading, PageError, PageTitle, Pager, SelectField, TextField,
+    ActionError, CheckField, Choices, ErrorPanel, FilterBar, Loading, PageError, PageTitle, Pager, SelectField,
+    TextField,
 };
 use crate::error::AppError;
 use crate::reviews::api::{list_schedule, ChangeOccurrence};

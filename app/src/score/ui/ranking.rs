@@ -1,7 +1,8 @@
 //! The full ranking of clients by priority.
 
-use crate::components::{Column, DataTable};
 use super::*;
+use crate::components::{crumb, Breadcrumbs};
+use crate::components::{Column, DataTable};
 use crate::components::{Loading, PageError, PageTitle, TierBadge};
 use crate::score::api::get_ranking;
 use crate::score::types::{RankedView, RankingView};
@@ -46,14 +47,7 @@ pub fn RankingPage() -> impl IntoView {
     let ranking = Resource::new(move || page.get(), get_ranking);
     view! {
         <PageTitle text="Clients by priority"/>
-        <nav class="breadcrumbs" aria-label="Breadcrumb">
-            <ol>
-                <li>
-                    <a href="/">"Portfolio"</a>
-                </li>
-                <li aria-current="page">"Clients by priority"</li>
-            </ol>
-        </nav>
+        <Breadcrumbs trail=vec![crumb("Portfolio", "/")] here="Clients by priority"/>
         <header class="page-header">
             <div>
                 <h1>"Clients by priority"</h1>
