@@ -157,7 +157,8 @@ fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
 #[component]
 pub fn ConfirmPage() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
-    let next = move || query.with(|q| q.get("next")).and_then(|n| crate::auth::safe_next(Some(&n))).unwrap_or_default();
+    // Passed on as given: the server follows it only if it stays on the site.
+    let next = move || query.with(|q| q.get("next")).unwrap_or_default();
     let action = ServerAction::<ConfirmIdentity>::new();
     let status = Resource::new(|| (), |_| mfa_status());
     let error = move || action.value().get().and_then(Result::err);

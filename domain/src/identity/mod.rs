@@ -21,6 +21,7 @@ pub mod admin;
 pub mod invitations;
 pub mod mfa;
 pub mod model;
+pub mod redirect;
 pub mod sso;
 pub mod step_up;
 mod store;

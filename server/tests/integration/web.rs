@@ -143,6 +143,47 @@ async fn a_plain_form_sign_in_redirects_home_and_a_failed_one_back_with_the_erro
     .await;
 }
 
+/// `next` is followed as a browser reads it: tabs and newlines removed, `\` read as `/`, dots
+/// resolved. What would leave the site goes home instead, and no character makes the redirect
+/// fail after a correct password.
+#[tokio::test]
+async fn after_sign_in_the_browser_goes_only_to_a_page_of_this_site() {
+    on_each_backend(|app| async move {
+        app.add_user(MANAGER, "manager", &[]).await;
+        let sign_in = |next: &'static str| {
+            let client = app.client();
+            let request = client
+                .post(app.url("/api/auth/sign_in"))
+                .header("accept", "text/html")
+                .header("origin", &app.base)
+                .header("referer", app.url("/login"))
+                .form(&[("email", MANAGER), ("password", PASSWORD), ("next", next)]);
+            async move {
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), 302, "{next:?}");
+                response.headers()["location"].to_str().unwrap().to_owned()
+            }
+        };
+        let home = sign_in("").await;
+        assert!(!home.is_empty() && home.starts_with('/'), "{home}");
+        for away in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "/.//evil.example",
+            "/%2e//evil.example",
+            "https://evil.example/",
+            "/login?next=//evil.example",
+        ] {
+            assert_eq!(sign_in(away).await, home, "{away:?} must go home");
+        }
+        assert_eq!(sign_in("/clients?q=a b").await, "/clients?q=a%20b");
+        assert_eq!(sign_in("/clients/é").await, "/clients/%C3%A9");
+        assert_eq!(sign_in("/clients/\u{1}").await, "/clients/%01");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn cross_site_state_changes_are_refused_and_write_nothing() {
     on_each_backend(|app| async move {
