@@ -156,12 +156,13 @@ impl ExceptionInfo {
             && self.state == ExceptionState::Pending
     }
 
-    /// Whether `actor` may end it now (on its client): withdraw their own request, or revoke as
-    /// someone who may approve, while it has not ended. The rule of [`end_exception`].
+    /// Whether `actor` may end it now (on its client): withdraw their own request while they may
+    /// still ask for one, or revoke as someone who may approve, while it has not ended. The rule of [`end_exception`].
     pub fn may_end(&self, actor: &Actor, client_id: i64) -> bool {
         actor.may_change()
             && self.state != ExceptionState::Ended
-            && (self.asked_by(actor) || actor.can_on_client(Permission::ApproveException, client_id))
+            && ((self.asked_by(actor) && actor.can_on_client(Permission::RequestException, client_id))
+                || actor.can_on_client(Permission::ApproveException, client_id))
     }
 
     fn of(row: store::ExceptionRow, now: DateTime<Utc>) -> ExceptionInfo {
@@ -1004,9 +1005,10 @@ pub async fn end_exception(db: &Db, actor: &Actor, id: i64, now: DateTime<Utc>) 
     let row = visible_exception(db, actor, id).await?;
     let own_request = ExceptionInfo::of(row.clone(), now).asked_by(actor);
     actor.require_may_change()?;
-    if !own_request {
-        actor.require_on_client(Permission::ApproveException, row.client_id)?;
-    }
+    // Withdrawing one's own request needs the right to ask still (a role changed since is asked
+    // again); revoking anyone's needs the right to approve.
+    let needed = if own_request { Permission::RequestException } else { Permission::ApproveException };
+    actor.require_on_client(needed, row.client_id)?;
     if row.ended_at.is_some() {
         return Err(DomainError::conflict(None, "This risk acceptance has already ended."));
     }
