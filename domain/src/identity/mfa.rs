@@ -167,17 +167,19 @@ pub async fn verify_code(db: &Db, user_id: i64, code: &str, address: Option<&str
     let email = user.email.clone();
     let from = address.map(|a| format!(" from {a}")).unwrap_or_default();
     let object = format!("user:{email}");
-    if let Some(minutes) = throttle::wait_minutes(db, &email, address, now).await? {
-        let record = Record::anonymous(&email, "auth.sign_in_throttled", object.clone())
-            .summary(format!("refused: too many failed sign-ins{from}; allowed again in {minutes} min"));
-        audit::record(db, record).await?;
-        return Err(DomainError::Throttled { minutes });
-    }
+    let attempt = match throttle::admit(db, &email, address, now).await? {
+        throttle::Admission::Admitted(attempt) => attempt,
+        throttle::Admission::Refused { minutes } => {
+            tracing::info!(address = address.unwrap_or("-"), minutes, "two-factor code refused: too many attempts");
+            return Err(DomainError::Throttled { minutes });
+        }
+    };
     let signed_in = |summary: String| Record {
         actor_user_id: Some(user_id),
         ..Record::anonymous(&email, "auth.sign_in", object.clone()).summary(summary)
     };
     if !is_enrolled(db, user_id).await? {
+        throttle::forget(db, &attempt).await?;
         return Err(DomainError::Unauthenticated);
     }
     let used = Record {
@@ -187,13 +189,18 @@ pub async fn verify_code(db: &Db, user_id: i64, code: &str, address: Option<&str
     };
     let app_code = signed_in(format!("signed in with a password and an app code{from}"));
     if consume_code(db, user_id, code, now, &app_code, &used).await? {
+        throttle::forget(db, &attempt).await?;
         throttle::clear_account(db, &email).await?;
         return Ok(());
     }
-    let failed = Record::anonymous(&email, "auth.sign_in_failed", object)
+    // The account exists and its password was right: every wrong code is recorded (at most
+    // the limit per window), and the one that fills the window once more.
+    let failed = Record::anonymous(&email, "auth.sign_in_failed", object.clone())
         .summary(format!("wrong or already used two-factor code{from}"));
     audit::record(db, failed).await?;
-    throttle::record_failure(db, &email, address, now).await?;
+    if attempt.fills {
+        audit::record(db, super::throttled(&email, &from)).await?;
+    }
     Err(DomainError::invalid("code", "That code is not right, or was used already."))
 }
 

@@ -98,9 +98,14 @@ pub async fn sign_in(db: &Db, email: &str, password: &str) -> Result<i64> {
 }
 
 /// Checks an email and password tried from `address` (the client's IP address) at `now`;
-/// returns the user id to keep in the session. Success and failure are both audited (a failure
-/// with the address tried and why, never the password), and so is a throttled attempt, which
-/// is refused before the password is looked at.
+/// returns the user id to keep in the session. The attempt is counted before the password is
+/// looked at (see [`throttle`]); past the limit it is refused unchecked.
+///
+/// Audited so that no stranger can grow the log one entry per request: a success always; a
+/// failure when it is the first from its address within the window, or concerns an existing
+/// account (at most the limit per window); the failure that fills a window once more, as
+/// `auth.sign_in_throttled`. Refused attempts are logged, not audited: the entry of the attempt
+/// that filled the window stands for the burst.
 pub async fn sign_in_from(
     db: &Db,
     email: &str,
@@ -110,34 +115,69 @@ pub async fn sign_in_from(
 ) -> Result<i64> {
     let email = email.trim().to_lowercase();
     let from = address.map(|a| format!(" from {a}")).unwrap_or_default();
-    let failed = |reason: &str| {
-        Record::anonymous(&email, "auth.sign_in_failed", format!("user:{email}")).summary(format!("{reason}{from}"))
+    let attempt = match throttle::admit(db, &email, address, now).await? {
+        throttle::Admission::Admitted(attempt) => attempt,
+        throttle::Admission::Refused { minutes } => {
+            tracing::info!(address = address.unwrap_or("-"), minutes, "sign-in refused: too many attempts");
+            return Err(DomainError::Throttled { minutes });
+        }
     };
-    if let Some(minutes) = throttle::wait_minutes(db, &email, address, now).await? {
-        let record = Record::anonymous(&email, "auth.sign_in_throttled", format!("user:{email}"))
-            .summary(format!("refused: too many failed sign-ins{from}; allowed again in {minutes} min"));
-        audit::record(db, record).await?;
-        return Err(DomainError::Throttled { minutes });
+    match check_password(db, &email, password).await? {
+        Checked::Accepted { user_id, enrolled } => {
+            // With two-factor sign-in, the user is signed in only after the code (mfa.rs).
+            let (action, summary) = if enrolled {
+                ("auth.password_accepted", "password accepted; the two-factor code is asked next")
+            } else {
+                ("auth.sign_in", "signed in with a password")
+            };
+            let record =
+                Record { actor_user_id: Some(user_id), ..Record::anonymous(&email, action, format!("user:{email}")) }
+                    .summary(summary);
+            audit::record(db, record).await?;
+            throttle::forget(db, &attempt).await?;
+            // A sign-in completed by the password clears the count; with two-factor sign-in only
+            // the code completes it (else a known password would reset the count of wrong codes).
+            if !enrolled {
+                throttle::clear_account(db, &email).await?;
+            }
+            Ok(user_id)
+        }
+        Checked::Refused { reason, known } => {
+            if attempt.first || known {
+                let record = Record::anonymous(&email, "auth.sign_in_failed", format!("user:{email}"))
+                    .summary(format!("{reason}{from}"));
+                audit::record(db, record).await?;
+            }
+            if attempt.fills {
+                audit::record(db, throttled(&email, &from)).await?;
+            }
+            Err(DomainError::BadCredentials)
+        }
     }
-    let result = check_password(db, &email, password, &failed).await;
-    match &result {
-        // A sign-in completed by the password clears the count; with two-factor sign-in only
-        // the code completes it (else a known password would reset the count of wrong codes).
-        Ok(user_id) if !mfa::is_enrolled(db, *user_id).await? => throttle::clear_account(db, &email).await?,
-        Ok(_) => {}
-        Err(DomainError::BadCredentials) => throttle::record_failure(db, &email, address, now).await?,
-        Err(_) => {}
-    }
-    result
 }
 
-async fn check_password(db: &Db, email: &str, password: &str, failed: &(dyn Fn(&str) -> Record + Sync)) -> Result<i64> {
-    let email = email.to_owned();
+/// The entry of the failure that filled a throttling window: further attempts are refused for
+/// the window's length.
+fn throttled(email: &str, from: &str) -> Record {
+    Record::anonymous(email, "auth.sign_in_throttled", format!("user:{email}")).summary(format!(
+        "too many failed sign-ins{from}: further attempts refused for up to {} min",
+        throttle::WINDOW.num_minutes()
+    ))
+}
+
+/// What checking a password found.
+enum Checked {
+    Accepted { user_id: i64, enrolled: bool },
+    /// Why (for the audit log, never for the browser), and whether the account exists.
+    Refused { reason: &'static str, known: bool },
+}
+
+async fn check_password(db: &Db, email: &str, password: &str) -> Result<Checked> {
     if email.is_empty() || password.is_empty() || password.chars().count() > model::MAX_PASSWORD {
-        audit::record(db, failed("no email or password, or a password longer than any allowed")).await?;
-        return Err(DomainError::BadCredentials);
+        let reason = "no email or password, or a password longer than any allowed";
+        return Ok(Checked::Refused { reason, known: false });
     }
-    let credentials = store::find_credentials(db, &email).await?;
+    let credentials = store::find_credentials(db, email).await?;
     let known = credentials.is_some();
     let (hash, user) = match credentials {
         Some(c) => match c.password_hash {
@@ -147,34 +187,12 @@ async fn check_password(db: &Db, email: &str, password: &str, failed: &(dyn Fn(&
         None => (dummy_hash().await?, None),
     };
     let matches = verify_password(hash, password).await?;
-    match user {
-        Some((user_id, false)) if matches => {
-            // With two-factor sign-in, the user is signed in only after the code (mfa.rs).
-            let (action, summary) = if mfa::is_enrolled(db, user_id).await? {
-                ("auth.password_accepted", "password accepted; the two-factor code is asked next")
-            } else {
-                ("auth.sign_in", "signed in with a password")
-            };
-            let record =
-                Record { actor_user_id: Some(user_id), ..Record::anonymous(&email, action, format!("user:{email}")) }
-                    .summary(summary);
-            audit::record(db, record).await?;
-            Ok(user_id)
-        }
-        Some((_, true)) if matches => {
-            audit::record(db, failed("the user is disabled")).await?;
-            Err(DomainError::BadCredentials)
-        }
-        Some(_) => {
-            audit::record(db, failed("wrong password")).await?;
-            Err(DomainError::BadCredentials)
-        }
-        None => {
-            let reason = if known { "the user has no password" } else { "unknown email" };
-            audit::record(db, failed(reason)).await?;
-            Err(DomainError::BadCredentials)
-        }
-    }
+    Ok(match user {
+        Some((user_id, false)) if matches => Checked::Accepted { user_id, enrolled: mfa::is_enrolled(db, user_id).await? },
+        Some((_, true)) if matches => Checked::Refused { reason: "the user is disabled", known },
+        Some(_) => Checked::Refused { reason: "wrong password", known },
+        None => Checked::Refused { reason: if known { "the user has no password" } else { "unknown email" }, known },
+    })
 }
 
 /// Records that the signed-in user signed out (the session itself is ended by the caller).

@@ -41,28 +41,37 @@ pub async fn confirm(
     let email = actor.email.clone();
     let object = format!("user:{email}");
     let from = address.map(|a| format!(" from {a}")).unwrap_or_default();
-    if let Some(minutes) = throttle::wait_minutes(db, &email, address, now).await? {
-        let record = Record::by(actor, "auth.step_up_throttled", object.clone())
-            .summary(format!("refused: too many failed sign-ins{from}; allowed again in {minutes} min"));
-        audit::record(db, record).await?;
-        return Err(DomainError::Throttled { minutes });
-    }
+    let attempt = match throttle::admit(db, &email, address, now).await? {
+        throttle::Admission::Admitted(attempt) => attempt,
+        throttle::Admission::Refused { minutes } => {
+            tracing::info!(user = %email, minutes, "confirmation refused: too many attempts");
+            return Err(DomainError::Throttled { minutes });
+        }
+    };
+    // Each failure is the signed-in user's own (at most the limit per window), and the one that
+    // fills the window once more.
     let failed = |why: &str| Record::by(actor, "auth.step_up_failed", object.clone()).summary(format!("{why}{from}"));
+    let throttled = attempt.fills.then(|| {
+        Record::by(actor, "auth.step_up_throttled", object.clone()).summary(format!(
+            "too many failed confirmations{from}: further attempts refused for up to {} min",
+            throttle::WINDOW.num_minutes()
+        ))
+    });
     let credentials = store::find_credentials(db, &email).await?.ok_or(DomainError::Unauthenticated)?;
     let Some(hash) = credentials.password_hash else {
-        audit::record(db, failed("no password to confirm with")).await?;
-        return Err(DomainError::invalid("password", "Your account has no password; sign in again instead."));
+        let error = DomainError::invalid("password", "Your account has no password; sign in again instead.");
+        return refuse(db, failed("no password to confirm with"), throttled, error).await;
     };
     if password.is_empty()
         || password.chars().count() > super::model::MAX_PASSWORD
         || !verify_password(hash, password).await?
     {
-        audit::record(db, failed("wrong password")).await?;
-        throttle::record_failure(db, &email, address, now).await?;
-        return Err(DomainError::invalid("password", "That password is not right."));
+        let error = DomainError::invalid("password", "That password is not right.");
+        return refuse(db, failed("wrong password"), throttled, error).await;
     }
     if mfa::is_enrolled(db, user_id).await? {
         if code.trim().is_empty() {
+            throttle::forget(db, &attempt).await?;
             return Err(DomainError::invalid("code", "Enter the code from your app, or a recovery code."));
         }
         let by_app = Record::by(actor, "auth.step_up", object.clone())
@@ -70,13 +79,23 @@ pub async fn confirm(
         let by_recovery = Record::by(actor, "mfa.recovery_code_used", object.clone())
             .summary(format!("confirmed with a password and a recovery code{from}"));
         if !mfa::consume_code(db, user_id, code, now, &by_app, &by_recovery).await? {
-            audit::record(db, failed("wrong or already used two-factor code")).await?;
-            throttle::record_failure(db, &email, address, now).await?;
-            return Err(DomainError::invalid("code", "That code is not right, or was used already."));
+            let error = DomainError::invalid("code", "That code is not right, or was used already.");
+            return refuse(db, failed("wrong or already used two-factor code"), throttled, error).await;
         }
     } else {
         let record = Record::by(actor, "auth.step_up", object).summary(format!("confirmed with a password{from}"));
         audit::record(db, record).await?;
     }
+    throttle::forget(db, &attempt).await?;
     Ok(())
+}
+
+/// Records a failed confirmation (and, when it filled the window, that the throttle began) and
+/// answers with `error`.
+async fn refuse(db: &Db, failed: Record, throttled: Option<Record>, error: DomainError) -> Result<()> {
+    audit::record(db, failed).await?;
+    if let Some(throttled) = throttled {
+        audit::record(db, throttled).await?;
+    }
+    Err(error)
 }

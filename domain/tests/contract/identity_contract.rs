@@ -59,13 +59,67 @@ contract_test!(five_failures_lock_an_account_for_fifteen_minutes_known_or_not, |
         Err(DomainError::BadCredentials)
     ));
     assert!(attempt(&db, "manager@example.test", PASSWORD, "10.0.1.1", after).await.is_ok());
+    // The failure that filled each account's window is recorded once; the refusals after it are
+    // not (a stranger cannot grow the log one entry per request).
     let log = actions(&db).await;
-    assert_eq!(log.iter().filter(|a| *a == "auth.sign_in_throttled").count(), 4, "{log:?}");
+    assert_eq!(log.iter().filter(|a| *a == "auth.sign_in_throttled").count(), 2, "{log:?}");
     let throttled =
         audit::all_entries(&db).await.unwrap().into_iter().find(|e| e.action == "auth.sign_in_throttled").unwrap();
-    assert!(throttled.summary.contains("from 10.0.1.1"), "{}", throttled.summary);
+    assert!(throttled.summary.contains("from 10.0.0.4"), "{}", throttled.summary);
     assert_eq!(throttled.actor, "manager@example.test");
 });
+
+/// Sign-in attempts for `email` all at once (from different addresses, at one instant), spread
+/// over `servers`: how many were checked (a wrong password) and how many refused unchecked.
+async fn burst(servers: &[Db], email: &str, attempts: usize) -> (i64, i64) {
+    let now = Utc::now();
+    let tasks: Vec<_> = (0..attempts)
+        .map(|n| {
+            let db = servers[n % servers.len()].clone();
+            let (email, address) = (email.to_owned(), format!("10.9.{}.{}", n / 200, n % 200));
+            tokio::spawn(async move { identity::sign_in_from(&db, &email, "wrong", Some(&address), now).await })
+        })
+        .collect();
+    let (mut checked, mut refused) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Err(DomainError::BadCredentials) => checked += 1,
+            Err(DomainError::Throttled { .. }) => refused += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    (checked, refused)
+}
+
+contract_test!(a_burst_at_once_gets_at_most_the_limit_checked, |db| {
+    testing::user(&db, "burst@example.test", "manager", &[]).await;
+    for email in ["burst@example.test", "nobody@example.test"] {
+        let (checked, refused) = burst(&[db.clone()], email, 60).await;
+        assert_eq!((checked, refused), (throttle::ACCOUNT_LIMIT, 60 - throttle::ACCOUNT_LIMIT), "{email}");
+    }
+    // And the log holds a bounded number of entries for the 120 requests: the failures of the
+    // existing account, the first failure of each address for the unknown one, the two fills.
+    let log = actions(&db).await;
+    let auth = log.iter().filter(|a| a.starts_with("auth.")).count() as i64;
+    assert_eq!(auth, 2 * throttle::ACCOUNT_LIMIT + 2, "{log:?}");
+});
+
+/// Two servers on one PostgreSQL (two pools of their own) share the count exactly.
+#[tokio::test]
+async fn a_burst_through_two_servers_on_postgres_gets_at_most_the_limit_checked() {
+    let Some(test) = testing::postgres().await else {
+        eprintln!("skipped: set {} to run on PostgreSQL", testing::POSTGRES_URL_VAR);
+        return;
+    };
+    let second = rampart_domain::setup::connect(&test.url).await.expect("a second server's pool");
+    test.run(|db| async move {
+        testing::user(&db, "burst@example.test", "manager", &[]).await;
+        let (checked, refused) = burst(&[db.clone(), second.clone()], "burst@example.test", 80).await;
+        assert_eq!((checked, refused), (throttle::ACCOUNT_LIMIT, 80 - throttle::ACCOUNT_LIMIT));
+        second.close().await;
+    })
+    .await;
+}
 
 contract_test!(twenty_failures_from_one_address_lock_that_address_only, |db| {
     testing::user(&db, "tech@example.test", "technician", &[]).await;
