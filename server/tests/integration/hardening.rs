@@ -112,6 +112,28 @@ async fn repeated_failures_are_refused_with_429_and_the_same_message_for_any_acc
     .await;
 }
 
+/// A loop of anonymous requests cannot grow the append-only audit log one entry per request:
+/// single sign-on callbacks with a made-up state (single sign-on not even set up), and sign-ins
+/// with no password for ever new accounts from one address, leave the entries of one burst.
+#[tokio::test]
+async fn a_flood_of_anonymous_requests_leaves_a_bounded_trace_in_the_audit_log() {
+    on_each_backend(|app| async move {
+        let before = domain::audit::all_entries(&app.db).await.unwrap().len();
+        let client = app.client();
+        for n in 0..30 {
+            let callback = format!("/auth/sso/callback?state=made-up-{n}&code=nothing");
+            assert!(app.page(&client, &callback).await.status().is_redirection());
+            let (status, _) = sign_in_answer(&app, &client, &format!("stranger{n}@example.test"), "").await;
+            assert!(status == 401 || status == 429, "{status}");
+        }
+        let entries = domain::audit::all_entries(&app.db).await.unwrap();
+        let added: Vec<&str> = entries[before..].iter().map(|e| e.action.as_str()).collect();
+        // The first failure from the address, and the one that filled its window.
+        assert_eq!(added, ["auth.sign_in_failed", "auth.sign_in_throttled"], "{added:?}");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn many_failures_from_one_address_lock_that_address() {
     on_each_backend(|app| async move {

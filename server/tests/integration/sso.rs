@@ -245,8 +245,10 @@ async fn a_user_is_linked_by_a_verified_address_once_then_known_by_issuer_and_su
         // The person cancels at the provider.
         idp.sign_in_as_nobody();
         assert_eq!(sign_in_through(&app, &app.client(), "", |c| c).await.0, Outcome::Refused("cancelled".into()));
+        // Refusals of an identity the provider vouched for are audited; a cancellation (which
+        // anyone can send to the public callback) is logged only.
         let failures = audit_actions(&app).await.into_iter().filter(|(a, _)| a == "auth.sign_in_failed").count();
-        assert_eq!(failures, 4);
+        assert_eq!(failures, 3);
     })
     .await;
 }
@@ -289,7 +291,9 @@ async fn tampered_answers_are_refused_and_sign_nobody_in() {
         let audit = audit_actions(&app).await;
         let refused: Vec<_> =
             audit.iter().filter(|(a, _)| a == "auth.sign_in_failed").map(|(_, s)| s.clone()).collect();
-        assert_eq!(refused.len(), 3 + 5, "{refused:?}");
+        // The five ID tokens that failed their checks are audited; a wrong state, another
+        // browser and a replay (anyone can send those to the public callback) are logged only.
+        assert_eq!(refused.len(), 5, "{refused:?}");
         assert!(refused.iter().all(|s| !s.contains("code-")), "no code in the audit log: {refused:?}");
     })
     .await;

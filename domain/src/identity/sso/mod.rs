@@ -231,10 +231,17 @@ impl SsoFailure {
 
 /// Finishes a sign-in: checks the state against the sign-in under way (used once, this browser
 /// only, within [`LOGIN_SECONDS`]), exchanges the code and verifies the ID token, then finds,
-/// links or creates the user and applies the role mapping. Success and every refusal are
-/// audited (with the reason; never a code or token).
+/// links or creates the user and applies the role mapping. Success and every refusal of an
+/// identity the provider vouched for are audited (with the reason; never a code or token).
+/// What anyone can send without the provider's word (an unknown or stale state, another
+/// browser, an error or no code, a code the provider does not honour) is logged, not audited:
+/// the callback is public, and a loop of such requests must not grow the audit log.
 pub async fn finish_sign_in(db: &Db, callback: &Callback, now: DateTime<Utc>) -> Result<SignedIn, SsoFailure> {
     let from = callback.address.as_deref().map(|a| format!(" from {a}")).unwrap_or_default();
+    let dismiss = |reason: String, failure: SsoFailure| {
+        tracing::info!(address = callback.address.as_deref().unwrap_or("-"), %reason, "single sign-on callback refused");
+        Err::<SignedIn, SsoFailure>(failure)
+    };
     let refuse = |label: &str, reason: String, failure: SsoFailure| {
         let record = Record::anonymous(label, "auth.sign_in_failed", format!("user:{label}"))
             .summary(format!("single sign-on refused: {reason}{from}"));
@@ -249,31 +256,34 @@ pub async fn finish_sign_in(db: &Db, callback: &Callback, now: DateTime<Utc>) ->
         None => None,
     };
     let Some(login) = login else {
-        return refuse("sso", "no sign-in under way with this state".into(), SsoFailure::Expired).await;
+        return dismiss("no sign-in under way with this state".into(), SsoFailure::Expired);
     };
     let same_browser = callback.browser_token.as_deref().is_some_and(|t| hash(t) == login.browser_hash);
     if !same_browser {
-        return refuse("sso", "the sign-in was started in another browser".into(), SsoFailure::Expired).await;
+        return dismiss("the sign-in was started in another browser".into(), SsoFailure::Expired);
     }
     if now.timestamp() - login.created_at > LOGIN_SECONDS {
-        return refuse("sso", "the sign-in took longer than 10 minutes".into(), SsoFailure::Expired).await;
+        return dismiss("the sign-in took longer than 10 minutes".into(), SsoFailure::Expired);
     }
     let Some(settings) = store::load_settings(db).await?.filter(|s| s.enabled) else {
-        return refuse("sso", "single sign-on is off".into(), SsoFailure::Failed).await;
+        return dismiss("single sign-on is off".into(), SsoFailure::Failed);
     };
     let provider = settings.display_name.clone();
     if let Some(error) = &callback.error {
         let error: String = error.chars().filter(|c| c.is_ascii_graphic()).take(80).collect();
-        return refuse("sso", format!("{provider} answered “{error}”"), SsoFailure::Cancelled).await;
+        return dismiss(format!("{provider} answered “{error}”"), SsoFailure::Cancelled);
     }
     let Some(code) = callback.code.as_deref() else {
-        return refuse("sso", format!("{provider} sent no code"), SsoFailure::Failed).await;
+        return dismiss(format!("{provider} sent no code"), SsoFailure::Failed);
     };
     let identity = match oidc::exchange(&settings, &login.redirect_uri, code, &login.pkce_verifier, &login.nonce).await
     {
         Ok(identity) => identity,
         Err(e) => {
             tracing::warn!(error = %e, "single sign-on refused");
+            if e.is_refused_code() {
+                return dismiss(format!("{provider}: {e}"), SsoFailure::Failed);
+            }
             return refuse("sso", format!("{provider}: {e}"), SsoFailure::Failed).await;
         }
     };

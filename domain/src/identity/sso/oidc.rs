@@ -73,6 +73,17 @@ type OidcClient = Client<
 #[error("{0}")]
 pub struct OidcError(pub String);
 
+/// The start of the message of a code the token endpoint did not honour.
+const EXCHANGE_FAILED: &str = "the code exchange failed";
+
+impl OidcError {
+    /// The provider's token endpoint refused the code: anyone can send a made-up code, so this
+    /// says nothing about an identity (unlike an ID token that fails its checks).
+    pub fn is_refused_code(&self) -> bool {
+        self.0.starts_with(EXCHANGE_FAILED)
+    }
+}
+
 fn fail(what: &str, e: impl std::fmt::Display) -> OidcError {
     OidcError(format!("{what}: {e}"))
 }
@@ -197,7 +208,7 @@ pub async fn exchange(
         .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
         .request_async(&http_client()?)
         .await
-        .map_err(|e| fail("the code exchange failed", e))?;
+        .map_err(|e| fail(EXCHANGE_FAILED, e))?;
     let id_token = tokens.id_token().ok_or_else(|| OidcError("the provider sent no ID token".into()))?;
     let verifier = client.id_token_verifier();
     let nonce = Nonce::new(nonce.to_owned());
