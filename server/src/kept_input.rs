@@ -7,6 +7,12 @@
 //! values. So the fields of a refused post are kept in the session, and the page it comes back
 //! to gets them written back into that form, once.
 //!
+//! The error itself travels the same way, never in the address: Leptos would show any error
+//! written into a link's `__err` as the form's result, so a crafted link could put any text in
+//! the sign-in page's red alert. The redirect's `__path` and `__err` are moved into the session
+//! (so into this browser's cookie only) and written back into the address of the one page
+//! request that follows; an `__err` or `__path` that arrives in an address is dropped.
+//!
 //! One place does this for every form, present and future, by rewriting the page's HTML: the
 //! form is the one posting to `__path` whose hidden fields (which row it is about) agree with
 //! what was posted. Passwords, secrets and invitation tokens are never kept, and password and
@@ -28,6 +34,20 @@ use tower_sessions::Session;
 
 /// The session key of the fields waiting for their page.
 pub const KEY: &str = "rampart.kept_input";
+
+/// The session key of the error of a refused post, waiting for its page.
+pub const ERROR_KEY: &str = "rampart.refused";
+
+/// The error of a refused post, as Leptos wrote it into the redirect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptError {
+    /// The page the browser is sent back to (its path).
+    pub page: String,
+    /// The server function (Leptos' `__path`).
+    pub path: String,
+    /// The encoded error (Leptos' `__err`).
+    pub error: String,
+}
 
 /// Fields beyond this size are not kept (a pasted CSV file of a megabyte, say): the session is
 /// not a file store, and the file is still on the user's disk.
@@ -55,12 +75,97 @@ pub async fn keep_form_input(session: Session, request: Request, next: Next) -> 
         return keep_if_refused(session, request, next).await;
     }
     if request.method() == Method::GET {
-        if let Some(path) = refused_path(request.uri().query()) {
-            return write_back_into_page(session, path, request, next).await;
+        let mut request = request;
+        // An error in the address came from a link, not from this server: it is dropped.
+        if let Some(uri) = without_error(request.uri()) {
+            *request.uri_mut() = uri;
         }
+        if let Some(kept) = take_error(&session, request.uri().path()).await {
+            if let Some(uri) = with_error(request.uri(), &kept) {
+                *request.uri_mut() = uri;
+                return write_back_into_page(session, kept.path, request, next).await;
+            }
+        }
+        return next.run(request).await;
     }
     next.run(request).await
 }
+
+/// The address without Leptos' `__path` and `__err`, or `None` when it has neither.
+fn without_error(uri: &axum::http::Uri) -> Option<axum::http::Uri> {
+    let query = uri.query()?;
+    let is_error = |key: &str| key == "__path" || key == "__err";
+    if !form_urlencoded::parse(query.as_bytes()).any(|(key, _)| is_error(&key)) {
+        return None;
+    }
+    let kept: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .filter(|(key, _)| !is_error(key))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut rebuilt = uri.path().to_owned();
+    if !kept.is_empty() {
+        rebuilt.push('?');
+        rebuilt.push_str(&form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish());
+    }
+    rebuilt.parse().ok()
+}
+
+/// The address with the kept error added, as Leptos reads it.
+fn with_error(uri: &axum::http::Uri, kept: &KeptError) -> Option<axum::http::Uri> {
+    let added = form_urlencoded::Serializer::new(String::new())
+        .append_pair("__path", &kept.path)
+        .append_pair("__err", &kept.error)
+        .finish();
+    let rebuilt = match uri.query() {
+        Some(query) if !query.is_empty() => format!("{}?{query}&{added}", uri.path()),
+        _ => format!("{}?{added}", uri.path()),
+    };
+    rebuilt.parse().ok()
+}
+
+/// The error kept for `page`, taken out of the session (once, whichever page asks first).
+async fn take_error(session: &Session, page: &str) -> Option<KeptError> {
+    match session.remove::<KeptError>(ERROR_KEY).await {
+        Ok(kept) => kept.filter(|kept| kept.page == page),
+        Err(e) => {
+            tracing::warn!(error = %e, "a refused form's error could not be read from the session");
+            None
+        }
+    }
+}
+
+/// Splits a refusal's redirect: the address without `__path` and `__err` (absolute or not, as
+/// given), and the error, for the page it names.
+pub fn split_refusal(location: &str) -> Option<(String, KeptError)> {
+    let base = url::Url::parse("http://rampart.invalid/").ok()?;
+    let mut url = base.join(location).ok()?;
+    let (mut path, mut error) = (None, None);
+    let mut others = Vec::new();
+    for (key, value) in url.query_pairs() {
+        match key.as_ref() {
+            "__path" => path = Some(value.into_owned()),
+            "__err" => error = Some(value.into_owned()),
+            _ => others.push((key.into_owned(), value.into_owned())),
+        }
+    }
+    let kept = KeptError { page: url.path().to_owned(), path: path?, error: error? };
+    url.set_query(None);
+    if !others.is_empty() {
+        url.query_pairs_mut().extend_pairs(others);
+    }
+    let rebuilt = if location.starts_with('/') {
+        let mut local = url.path().to_owned();
+        if let Some(query) = url.query() {
+            local.push('?');
+            local.push_str(query);
+        }
+        local
+    } else {
+        url.to_string()
+    };
+    Some((rebuilt, kept))
+}
+
 
 /// A form the browser posts itself to a server function: URL-encoded, and expecting a page.
 fn is_plain_form_post(request: &Request) -> bool {
@@ -71,21 +176,6 @@ fn is_plain_form_post(request: &Request) -> bool {
         && request.uri().path().starts_with("/api/")
         && header_has(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         && header_has(header::ACCEPT, "text/html")
-}
-
-/// The server function a page's address says was refused (Leptos' `__path` beside `__err`).
-fn refused_path(query: Option<&str>) -> Option<String> {
-    let pairs = form_urlencoded::parse(query?.as_bytes());
-    let mut path = None;
-    let mut refused = false;
-    for (key, value) in pairs {
-        match key.as_ref() {
-            "__path" => path = Some(value.into_owned()),
-            "__err" => refused = true,
-            _ => {}
-        }
-    }
-    path.filter(|_| refused)
 }
 
 async fn keep_if_refused(session: Session, request: Request, next: Next) -> Response {
@@ -101,15 +191,25 @@ async fn keep_if_refused(session: Session, request: Request, next: Next) -> Resp
         .filter(|(name, _)| !never_kept(name))
         .map(|(name, value)| (name.into_owned(), value.into_owned()))
         .collect();
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-    let refused = response.status().is_redirection()
-        && response
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|location| location.contains("__err="));
+    let mut response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let refusal = response
+        .status()
+        .is_redirection()
+        .then(|| response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).and_then(split_refusal))
+        .flatten();
+    let Some((location, error)) = refusal else { return response };
+    // The error goes to this browser's session, not into an address anyone could write.
+    match (session.insert(ERROR_KEY, error).await, header::HeaderValue::from_str(&location)) {
+        (Ok(()), Ok(location)) => {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        (stored, _) => {
+            tracing::error!(error = ?stored.err(), "a refused form's error could not be kept");
+            return error_response(&path, AppError::Internal);
+        }
+    }
     let size: usize = fields.iter().map(|(n, v)| n.len() + v.len()).sum();
-    if refused && size <= MAX_KEPT_BYTES {
+    if size <= MAX_KEPT_BYTES {
         if let Err(e) = session.insert(KEY, KeptInput { path, fields }).await {
             tracing::warn!(error = %e, "the fields of a refused form could not be kept in the session");
         }
@@ -365,9 +465,19 @@ mod tests {
     }
 
     #[test]
-    fn the_refused_function_is_read_from_the_address_only_beside_an_error() {
-        assert_eq!(refused_path(Some("page=2&__path=%2Fapi%2Fx&__err=abc")), Some("/api/x".into()));
-        assert_eq!(refused_path(Some("__path=%2Fapi%2Fx")), None);
-        assert_eq!(refused_path(None), None);
+    fn a_refusal_is_split_from_its_redirect_and_written_back_for_its_page_only() {
+        let (location, kept) =
+            split_refusal("http://127.0.0.1:3000/clients?page=2&__path=%2Fapi%2Fx&__err=abc").unwrap();
+        assert_eq!(location, "http://127.0.0.1:3000/clients?page=2");
+        assert_eq!(kept, KeptError { page: "/clients".into(), path: "/api/x".into(), error: "abc".into() });
+        let (location, _) = split_refusal("/login?__path=%2Fapi%2Fauth%2Fsign_in&__err=e").unwrap();
+        assert_eq!(location, "/login");
+        assert_eq!(split_refusal("/clients?page=2"), None, "no error, nothing to keep");
+
+        let uri: axum::http::Uri = "/login?next=%2Fclients&__err=forged&__path=%2Fapi%2Fauth%2Fsign_in".parse().unwrap();
+        assert_eq!(without_error(&uri).unwrap(), "/login?next=%2Fclients");
+        assert_eq!(without_error(&"/login?next=%2Fclients".parse().unwrap()), None);
+        let back = with_error(&"/login?next=%2Fclients".parse().unwrap(), &kept).unwrap();
+        assert_eq!(back, "/login?next=%2Fclients&__path=%2Fapi%2Fx&__err=abc");
     }
 }

@@ -132,9 +132,13 @@ async fn a_plain_form_sign_in_redirects_home_and_a_failed_one_back_with_the_erro
         let failed = post("wrong password!").await.unwrap();
         assert_eq!(failed.status(), 302);
         let back = failed.headers()["location"].to_str().unwrap().to_owned();
-        assert!(back.starts_with(&app.url("/login?")) && back.contains("__err="), "{back}");
+        // The error waits in this browser's session, not in an address.
+        assert!(back.starts_with(&app.url("/login")) && !back.contains("__err"), "{back}");
         let page = app.page(&client, &back[app.base.len()..]).await;
         assert!(page.text().await.unwrap().contains("The email or password is not correct."));
+        // Once: the same address again shows a plain form.
+        let again = app.page(&client, &back[app.base.len()..]).await.text().await.unwrap();
+        assert!(!again.contains("The email or password is not correct."));
 
         let ok = post(PASSWORD).await.unwrap();
         assert_eq!(ok.status(), 302);
@@ -180,6 +184,30 @@ async fn after_sign_in_the_browser_goes_only_to_a_page_of_this_site() {
         assert_eq!(sign_in("/clients?q=a b").await, "/clients?q=a%20b");
         assert_eq!(sign_in("/clients/é").await, "/clients/%C3%A9");
         assert_eq!(sign_in("/clients/\u{1}").await, "/clients/%01");
+    })
+    .await;
+}
+
+/// Leptos shows an error written into a page's address (`__err`) as its form's result: a link
+/// must not put its own words into the sign-in page's alert. Only what the server refused for
+/// this browser is shown.
+#[tokio::test]
+async fn an_error_written_into_a_link_is_not_shown() {
+    on_each_backend(|app| async move {
+        let forged = app::error::AppError::Validation(vec![app::error::FieldMessage {
+            field: "password".into(),
+            message: "Your session expired: call +1 555 0100 to unlock your account".into(),
+        }]);
+        let link = leptos::server_fn::error::ServerFnUrlError::new("/api/auth/sign_in", forged)
+            .to_url(&app.url("/login"))
+            .unwrap()
+            .to_string();
+        assert!(link.contains("__err="), "{link}");
+        let page = app.page(&app.client(), &link[app.base.len()..]).await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(!html.contains("555 0100"), "the link's text is not shown");
+        assert!(!html.contains("alert-error"), "no alert at all");
     })
     .await;
 }
