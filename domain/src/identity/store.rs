@@ -165,16 +165,6 @@ pub async fn insert_user(db: &Db, user: &UserRecord<'_>, now: DateTime<Utc>, aud
     })
 }
 
-/// Active admins other than `email`, to keep at least one.
-pub async fn count_other_active_admins(db: &Db, email: &str) -> Result<i64> {
-    Ok(on_pool!(db, |pool| {
-        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND email <> $1")
-            .bind(email)
-            .fetch_one(pool)
-            .await?
-    }))
-}
-
 /// Ends every session of a user and appends `audit`; returns how many sessions ended.
 pub async fn end_sessions(db: &Db, user_id: i64, audit: &Record) -> Result<u64> {
     let done: std::result::Result<u64, sqlx::Error> = audited!(db, |tx| {

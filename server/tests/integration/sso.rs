@@ -240,6 +240,12 @@ async fn a_user_is_linked_by_a_verified_address_once_then_known_by_issuer_and_su
         unverified.email_verified = Some(false);
         idp.sign_in_as(unverified);
         assert_eq!(sign_in_through(&app, &app.client(), "", |c| c).await.0, Outcome::Refused("not_allowed".into()));
+        // Nor one whose verification the provider does not state (linking by address needs
+        // `email_verified: true`: some providers let anyone set any address).
+        let mut unstated = Person::new("sub-unstated", ADMIN);
+        unstated.email_verified = None;
+        idp.sign_in_as(unstated);
+        assert_eq!(sign_in_through(&app, &app.client(), "", |c| c).await.0, Outcome::Refused("not_allowed".into()));
         idp.sign_in_as(Person::new("sub-outsider", "someone@elsewhere.example"));
         assert_eq!(sign_in_through(&app, &app.client(), "", |c| c).await.0, Outcome::Refused("not_allowed".into()));
         // The person cancels at the provider.
@@ -248,7 +254,7 @@ async fn a_user_is_linked_by_a_verified_address_once_then_known_by_issuer_and_su
         // Refusals of an identity the provider vouched for are audited; a cancellation (which
         // anyone can send to the public callback) is logged only.
         let failures = audit_actions(&app).await.into_iter().filter(|(a, _)| a == "auth.sign_in_failed").count();
-        assert_eq!(failures, 3);
+        assert_eq!(failures, 4);
     })
     .await;
 }

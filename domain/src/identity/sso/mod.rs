@@ -288,7 +288,7 @@ pub async fn finish_sign_in(db: &Db, callback: &Callback, now: DateTime<Utc>) ->
         }
     };
     let subject_label = format!("sso:{}", identity.subject);
-    let Some(email) = model::vouched_email(
+    let Some(vouched) = model::vouched_email(
         identity.email.as_deref(),
         identity.email_verified,
         identity.preferred_username.as_deref(),
@@ -296,6 +296,7 @@ pub async fn finish_sign_in(db: &Db, callback: &Callback, now: DateTime<Utc>) ->
         let reason = format!("{provider} vouched for no verified e-mail address");
         return refuse(&subject_label, reason, SsoFailure::NotAllowed).await;
     };
+    let email = vouched.email;
     if !settings.allows_email(&email) {
         return refuse(&email, "the address is not in the allowed domains".into(), SsoFailure::NotAllowed).await;
     }
@@ -333,6 +334,10 @@ pub async fn finish_sign_in(db: &Db, callback: &Callback, now: DateTime<Utc>) ->
                 )
                 .await;
             }
+            if linked.is_none() && !vouched.verified {
+                let reason = format!("{provider} did not verify the address, so it is not linked to an account");
+                return refuse(&email, reason, SsoFailure::NotAllowed).await;
+            }
             if linked.is_none() {
                 let theirs = store::list_identities(db, user_id).await?;
                 if theirs.iter().any(|(issuer, _)| issuer == &identity.issuer) {
@@ -342,24 +347,19 @@ pub async fn finish_sign_in(db: &Db, callback: &Callback, now: DateTime<Utc>) ->
             }
             (store::Who::Existing(user_id), Some((user.role, user.email)))
         }
-        None if settings.jit_enabled => {
+        // Accounts are made only for allowed domains (settings refuse the one without the other;
+        // this holds for settings stored before that rule too).
+        None if settings.jit_enabled && !settings.allowed_domains.is_empty() => {
             let role = mapped.unwrap_or(settings.jit_role);
             (store::Who::New { email: &email, display_name: &display_name, role }, None)
         }
         None => return refuse(&email, "no Rampart user has this address".into(), SsoFailure::NoAccount).await,
     };
 
-    // The role: the provider's, when a claim is configured (never demoting the last admin).
-    let mut notes = Vec::new();
+    // The role: the provider's, when a claim is configured (never demoting the last admin: the
+    // write checks that in its transaction).
     let new_role = match (&role_before, mapped) {
-        (Some((before, user_email)), Some(role)) if role != *before => {
-            if *before == Role::Admin && users::count_other_active_admins(db, user_email).await? == 0 {
-                notes.push(format!("kept admin: the claim gives {} but this is the last active admin", role.as_str()));
-                None
-            } else {
-                Some(role)
-            }
-        }
+        (Some((before, _)), Some(role)) if role != *before => Some(role),
         _ => None,
     };
     let user_id_hint = match who {
@@ -373,8 +373,12 @@ pub async fn finish_sign_in(db: &Db, callback: &Callback, now: DateTime<Utc>) ->
     let object = format!("user:{email}");
     let write =
         store::SignInWrite { who, issuer: &identity.issuer, subject: &identity.subject, email: &email, new_role, now };
-    let records = |user_id: i64| {
+    let records = |user_id: i64, applied: Option<Role>| {
         let mut records = Vec::new();
+        let mut notes = Vec::new();
+        if let (Some(role), None) = (new_role, applied) {
+            notes.push(format!("kept admin: the claim gives {} but this is the last active admin", role.as_str()));
+        }
         if user_id_hint.is_none() {
             let role = mapped.unwrap_or(settings.jit_role);
             records.push(Record::system("user.add", object.clone()).summary(format!(
@@ -388,7 +392,7 @@ pub async fn finish_sign_in(db: &Db, callback: &Callback, now: DateTime<Utc>) ->
                     .summary(format!("linked to the identity {} at {}", identity.subject, identity.issuer)),
             );
         }
-        if let (Some(role), Some((before, _))) = (new_role, &role_before) {
+        if let (Some(role), Some((before, _))) = (applied, &role_before) {
             records.push(Record::system("user.role_change", object.clone()).summary(format!(
                 "role {} → {} from the claim “{}” at single sign-on; their sessions ended",
                 before.as_str(),

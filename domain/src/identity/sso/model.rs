@@ -279,6 +279,12 @@ pub fn validate(input: &SsoInput, stored: Option<&SsoSettings>) -> Result<SsoSet
     if !role_claim.is_empty() && input.role_mapping.trim().is_empty() {
         errors.push(FieldError::new("role_mapping", "Map at least one value of the claim to a role."));
     }
+    if input.jit_enabled && input.allowed_domains.trim().is_empty() {
+        errors.push(FieldError::new(
+            "allowed_domains",
+            "Name the domains whose people may get an account at their first sign-in.",
+        ));
+    }
     let jit_role = match parse_sso_role(&input.jit_role) {
         Some(role) => role,
         None => {
@@ -306,15 +312,29 @@ pub fn validate(input: &SsoInput, stored: Option<&SsoSettings>) -> Result<SsoSet
     })
 }
 
-/// The e-mail address a sign-in vouches for: the `email` claim, else `preferred_username` when
-/// it is an address (Microsoft Entra ID sends that). `None` when the provider says the address
-/// is not verified, or gives none.
-pub fn vouched_email(email: Option<&str>, verified: Option<bool>, preferred_username: Option<&str>) -> Option<String> {
+/// The e-mail address a sign-in names, and whether the provider verified it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vouched {
+    pub email: String,
+    /// The `email` claim with `email_verified: true`. Only a verified address may be linked to
+    /// an existing account: some providers let a user set any address (the "nOAuth" flaw), and
+    /// a missing `email_verified` is no promise.
+    pub verified: bool,
+}
+
+/// The e-mail address a sign-in names: the `email` claim, else `preferred_username` when it is
+/// an address (Microsoft Entra ID sends that; never verified). `None` when the provider says
+/// the address is not verified, or gives none.
+pub fn vouched_email(email: Option<&str>, verified: Option<bool>, preferred_username: Option<&str>) -> Option<Vouched> {
     if verified == Some(false) {
         return None;
     }
-    let candidate = email.or(preferred_username)?.trim().to_lowercase();
-    looks_like_email(&candidate).then_some(candidate)
+    let (candidate, verified) = match email {
+        Some(email) => (email, verified == Some(true)),
+        None => (preferred_username?, false),
+    };
+    let candidate = candidate.trim().to_lowercase();
+    looks_like_email(&candidate).then_some(Vouched { email: candidate, verified })
 }
 
 #[cfg(test)]
@@ -435,10 +455,21 @@ mod tests {
     }
 
     #[test]
-    fn only_verified_or_unstated_addresses_are_vouched_for() {
-        assert_eq!(vouched_email(Some("Ada@MSP.example"), Some(true), None), Some("ada@msp.example".into()));
+    fn only_an_address_verified_in_so_many_words_counts_as_verified() {
+        let vouched = |email: &str, verified| Some(Vouched { email: email.into(), verified });
+        assert_eq!(vouched_email(Some("Ada@MSP.example"), Some(true), None), vouched("ada@msp.example", true));
         assert_eq!(vouched_email(Some("ada@msp.example"), Some(false), None), None);
-        assert_eq!(vouched_email(None, None, Some("ada@msp.example")), Some("ada@msp.example".into()));
+        assert_eq!(vouched_email(Some("ada@msp.example"), None, None), vouched("ada@msp.example", false));
+        assert_eq!(vouched_email(None, None, Some("ada@msp.example")), vouched("ada@msp.example", false));
+        assert_eq!(vouched_email(None, Some(true), Some("ada@msp.example")), vouched("ada@msp.example", false));
         assert_eq!(vouched_email(None, None, Some("ada")), None);
+    }
+
+    #[test]
+    fn accounts_made_at_first_sign_in_need_allowed_domains() {
+        let open = SsoInput { jit_enabled: true, allowed_domains: " ".into(), ..input() };
+        let errors = validate(&open, None).unwrap_err();
+        assert!(errors.iter().any(|e| e.field == "allowed_domains"), "{errors:?}");
+        assert!(validate(&SsoInput { jit_enabled: true, ..input() }, None).is_ok());
     }
 }

@@ -219,7 +219,15 @@ pub struct SignInWrite<'a> {
 }
 
 /// `audits` gives the entries to append once the user's id is known.
-pub async fn write_sign_in(db: &Db, write: &SignInWrite<'_>, audits: impl Fn(i64) -> Vec<Record>) -> Result<i64> {
+/// Writes a single sign-on: the user (new or existing), the identity link, the role the claim
+/// gives (never demoting the last active admin: checked in this transaction, which holds the
+/// audit chain's lock like every audited write, so that two sign-ins cannot both demote), and
+/// the entries `audits` makes for the user and the role applied.
+pub async fn write_sign_in(
+    db: &Db,
+    write: &SignInWrite<'_>,
+    audits: impl Fn(i64, Option<Role>) -> Vec<Record>,
+) -> Result<i64> {
     let done: std::result::Result<i64, sqlx::Error> = audited!(db, |tx| {
         let user_id: i64 =
             match &write.who {
@@ -258,16 +266,24 @@ pub async fn write_sign_in(db: &Db, write: &SignInWrite<'_>, audits: impl Fn(i64
             .execute(&mut *tx)
             .await?;
         }
+        let mut applied = None;
         if let Some(role) = write.new_role {
-            sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
-                .bind(role.as_str())
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-            // A changed role ends the user's sessions; this sign-in starts a new one.
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            let changed = sqlx::query(
+                "UPDATE users SET role = $1 WHERE id = $2 AND (role <> 'admin' OR EXISTS \
+                 (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.disabled_at IS NULL AND o.id <> $2))",
+            )
+            .bind(role.as_str())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 1 {
+                applied = Some(role);
+                // A changed role ends the user's sessions; this sign-in starts a new one.
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            }
         }
-        for audit in audits(user_id) {
+        for audit in audits(user_id, applied) {
             tx.append(&audit).await?;
         }
         user_id
