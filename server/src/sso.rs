@@ -173,8 +173,11 @@ async fn sign_in_session(
         return Ok("/login/code".into());
     }
     session.insert(app::auth::USER_ID_KEY, signed_in.user_id).await?;
-    // A sign-in at the provider counts as a confirmation for step-up, as a password does.
-    session.insert(app::auth::STEP_UP_KEY, now).await?;
+    // Only a confirmation at the provider (started as one, authenticated just now) counts for
+    // step-up; a sign-in that rode a live session there does not.
+    if signed_in.confirmed {
+        session.insert(app::auth::STEP_UP_KEY, now).await?;
+    }
     // Single sign-on never signs in a client viewer, so everyone starts at the portfolio.
     Ok(signed_in.next.clone().unwrap_or_else(|| "/".into()))
 }

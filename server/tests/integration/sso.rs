@@ -424,25 +424,67 @@ async fn disabled_users_and_client_viewers_do_not_sign_in_and_sso_off_shows_no_b
     .await;
 }
 
+/// Saving the settings needs a recent confirmation; answers the status of an attempt.
+async fn save_status(app: &TestApp, browser: &reqwest::Client, idp: &Provider) -> u16 {
+    let settings: serde_json::Value = app.call(browser, "/api/sso/settings", &[]).await.json().await.unwrap();
+    let version = settings["version"].as_i64().unwrap().to_string();
+    let form = [
+        ("enabled", "on"),
+        ("display_name", "Renamed IdP"),
+        ("issuer", idp.issuer.as_str()),
+        ("client_id", crate::provider::CLIENT_ID),
+        ("allowed_domains", "msp.example"),
+        ("jit_role", "technician"),
+        ("version", version.as_str()),
+    ];
+    app.call(browser, "/api/sso/save_settings", &form).await.status().as_u16()
+}
+
+/// A confirmation through the provider: start as one, the provider, the callback.
+async fn confirm_through(app: &TestApp, browser: &reqwest::Client) -> Outcome {
+    let start = app.page(browser, "/auth/sso/start?confirm=1&next=/audit").await;
+    assert_eq!(start.status(), 303);
+    let authorize = location(&start);
+    assert!(authorize.contains("prompt=login") && authorize.contains("max_age=0"), "{authorize}");
+    let at_provider = browser.get(&authorize).send().await.unwrap();
+    callback_outcome(browser, &location(&at_provider)).await
+}
+
 #[tokio::test]
-async fn a_sign_in_at_the_provider_counts_as_a_confirmation_and_confirming_asks_the_provider_again() {
+async fn only_a_confirmation_at_the_provider_with_a_fresh_authentication_confirms() {
     on_each_backend(|app| async move {
         let (idp, _) = setup(&app).await;
-        // The admin signs in through the provider (no password typed in Rampart) and may at once
-        // do what needs a recent confirmation: saving these very settings.
+        // The admin signs in through the provider, which answers from its own session (nobody
+        // need be at the keyboard): signed in, but that confirms nothing.
         let browser = app.client();
         idp.sign_in_as(Person::new("sub-admin", ADMIN));
         let (outcome, _) = sign_in_through(&app, &browser, "", |c| c).await;
         assert_eq!(outcome, Outcome::Continue("/".into()));
-        configure(&app, &browser, &idp, &[("display_name", "Renamed IdP")]).await;
-
-        // A plain sign-in lets the provider answer from its own session; a confirmation makes it
-        // ask the person again.
+        assert_eq!(me(&app, &browser).await["email"], ADMIN);
         let plain = location(&app.page(&app.client(), "/auth/sso/start").await);
-        assert!(!plain.contains("prompt="), "{plain}");
-        let confirming = app.page(&browser, "/auth/sso/start?confirm=1&next=/audit").await;
-        assert_eq!(confirming.status(), 303);
-        assert!(location(&confirming).contains("prompt=login"), "{}", location(&confirming));
+        assert!(!plain.contains("prompt=") && !plain.contains("max_age"), "{plain}");
+        assert_eq!(save_status(&app, &browser, &idp).await, 403, "a plain sign-in is no confirmation");
+
+        // A provider that ignores max_age answers a confirmation from its old session: the
+        // auth_time shows it, and nothing is confirmed.
+        idp.ignore_max_age();
+        let stale = app.client();
+        assert_eq!(sign_in_through(&app, &stale, "", |c| c).await.0, Outcome::Continue("/".into()));
+        assert_eq!(confirm_through(&app, &stale).await, Outcome::Continue("/audit".into()));
+        assert_eq!(save_status(&app, &stale, &idp).await, 403, "an old authentication confirms nothing");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_confirmation_at_the_provider_that_authenticates_now_allows_sensitive_actions() {
+    on_each_backend(|app| async move {
+        let (idp, _) = setup(&app).await;
+        let browser = app.client();
+        idp.sign_in_as(Person::new("sub-admin", ADMIN));
+        assert_eq!(sign_in_through(&app, &browser, "", |c| c).await.0, Outcome::Continue("/".into()));
+        assert_eq!(confirm_through(&app, &browser).await, Outcome::Continue("/audit".into()));
+        assert_eq!(save_status(&app, &browser, &idp).await, 200);
     })
     .await;
 }

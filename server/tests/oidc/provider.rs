@@ -3,6 +3,10 @@
 //! (no login form), and a token endpoint that checks the client's credentials, the code (once),
 //! the redirect address and the PKCE verifier, and signs an ID token with an RSA key.
 //!
+//! It sends `auth_time`: just now when asked to authenticate the person (`max_age=0`, or
+//! `prompt=login`), else an hour ago, as from a live session at the provider;
+//! `ignore_max_age` makes it answer from that session whatever it is asked.
+//!
 //! `Tamper` makes it send a wrong ID token the next time (another issuer, audience or nonce,
 //! expired, or signed with a key it does not publish), which Rampart must refuse.
 
@@ -68,6 +72,8 @@ pub enum Tamper {
 
 struct Pending {
     person: Person,
+    /// Asked to authenticate the person now (`max_age=0` or `prompt=login`).
+    fresh: bool,
     nonce: Option<String>,
     challenge: Option<String>,
     redirect_uri: String,
@@ -79,6 +85,8 @@ struct Inner {
     tamper: Option<Tamper>,
     codes: HashMap<String, Pending>,
     next_code: u64,
+    /// Answers from its own session even when asked to authenticate now.
+    ignores_max_age: bool,
 }
 
 #[derive(Clone)]
@@ -96,6 +104,12 @@ impl Provider {
     /// Nobody signs in: the provider answers access_denied (the person cancelled).
     pub fn sign_in_as_nobody(&self) {
         self.inner.lock().unwrap().person = None;
+    }
+
+    /// From now on, answers every authorization from the person's session at the provider (an
+    /// hour old), even when asked to authenticate them now.
+    pub fn ignore_max_age(&self) {
+        self.inner.lock().unwrap().ignores_max_age = true;
     }
 
     /// The next ID token is wrong in this way.
@@ -166,6 +180,9 @@ async fn authorize(State(p): State<Provider>, Query(q): Query<HashMap<String, St
         code.clone(),
         Pending {
             person,
+            fresh: !inner.ignores_max_age
+                && (q.get("max_age").map(String::as_str) == Some("0")
+                    || q.get("prompt").is_some_and(|p| p.split(' ').any(|p| p == "login"))),
             nonce: q.get("nonce").cloned(),
             challenge: q.get("code_challenge").cloned(),
             redirect_uri: redirect_uri.clone(),
@@ -215,7 +232,7 @@ async fn token(State(p): State<Provider>, headers: HeaderMap, Form(form): Form<T
     if pending.challenge.as_deref() != Some(challenge.as_str()) {
         return oauth_error("invalid_grant");
     }
-    let person = pending.person;
+    let person = pending.person.clone();
     let now = chrono::Utc::now();
     let issuer =
         if tamper == Some(Tamper::Issuer) { "http://127.0.0.1:9/another-issuer".into() } else { p.issuer.clone() };
@@ -244,6 +261,8 @@ async fn token(State(p): State<Provider>, headers: HeaderMap, Form(form): Form<T
         extra,
     )
     .set_nonce(nonce.map(Nonce::new))
+    // The person authenticated just now when asked to, else an hour ago (their session here).
+    .set_auth_time(Some(if pending.fresh { now } else { now - chrono::Duration::hours(1) }))
     .set_auth_method_refs(Some(person.amr.iter().map(|m| AuthenticationMethodReference::new(m.clone())).collect()));
     let signer = if tamper == Some(Tamper::Signature) { key(OTHER_KEY) } else { key(KEY) };
     let id_token = RampartIdToken::new(claims, &signer, CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, None, None)

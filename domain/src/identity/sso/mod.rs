@@ -158,6 +158,7 @@ pub async fn start_sign_in(
     let authorization = oidc::authorize(&settings, redirect_uri, fresh).await.map_err(DomainError::internal)?;
     let browser_token = random_token();
     let login = store::Login {
+        confirming: fresh,
         browser_hash: hash(&browser_token),
         nonce: authorization.nonce,
         pkce_verifier: authorization.pkce_verifier,
@@ -188,6 +189,19 @@ pub struct SignedIn {
     /// Rampart's two-factor code is asked next (the user is not signed in until then).
     pub ask_code: bool,
     pub next: Option<String>,
+    /// A confirmation of who one is (step-up): started as one, and the provider authenticated
+    /// the person just now (`auth_time`). Any other sign-in through the provider may have
+    /// ridden a live session there, with nobody at the keyboard.
+    pub confirmed: bool,
+}
+
+/// How recent the provider's `auth_time` must be for a confirmation (its clock may differ a
+/// little from ours).
+pub const CONFIRMATION_SECONDS: i64 = 300;
+
+/// Whether an ID token's `auth_time` shows an authentication just now.
+pub fn authenticated_just_now(auth_time: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    auth_time.is_some_and(|at| (now - at).num_seconds().abs() <= CONFIRMATION_SECONDS)
 }
 
 /// Why a sign-in through the provider was refused; `code()` is what the sign-in page is told.
@@ -417,7 +431,11 @@ pub async fn finish_sign_in(db: &Db, callback: &Callback, now: DateTime<Utc>) ->
     if actor_for_user(db, user_id).await?.is_none() {
         return Err(SsoFailure::NoAccount);
     }
-    Ok(SignedIn { user_id, ask_code, next: login.next_path })
+    let confirmed = login.confirming && authenticated_just_now(identity.auth_time, now);
+    if login.confirming && !confirmed {
+        tracing::info!(user = %email, "single sign-on confirmation without a fresh authentication at the provider");
+    }
+    Ok(SignedIn { user_id, ask_code, next: login.next_path, confirmed })
 }
 
 /// The identities (issuer, subject) linked to a user, for the command line and tests.

@@ -165,7 +165,9 @@ pub async fn authorize(settings: &SsoSettings, redirect_uri: &str, fresh: bool) 
         .add_scope(Scope::new("profile".into()))
         .set_pkce_challenge(challenge);
     if fresh {
-        request = request.add_prompt(CoreAuthPrompt::Login);
+        // A confirmation: the person must authenticate now, not ride a live session at the
+        // provider (the ID token's auth_time is checked on return).
+        request = request.add_prompt(CoreAuthPrompt::Login).set_max_age(std::time::Duration::ZERO);
     }
     let (url, state, nonce) = request.url();
     Ok(Authorization {
@@ -187,6 +189,8 @@ pub struct VerifiedIdentity {
     pub name: Option<String>,
     /// Authentication methods (`amr`), e.g. ["pwd", "mfa"].
     pub amr: Vec<String>,
+    /// When the person last authenticated at the provider (`auth_time`), if it says.
+    pub auth_time: Option<chrono::DateTime<chrono::Utc>>,
     /// The value of the configured role claim, if the token has it.
     pub role_claim: Option<serde_json::Value>,
 }
@@ -221,6 +225,7 @@ pub async fn exchange(
         email_verified: claims.email_verified(),
         preferred_username: claims.preferred_username().map(|u| u.as_str().to_owned()),
         name,
+        auth_time: claims.auth_time(),
         amr: claims.auth_method_refs().map(|m| m.iter().map(|r| r.as_str().to_owned()).collect()).unwrap_or_default(),
         role_claim: (!settings.role_claim.is_empty())
             .then(|| claims.additional_claims().other.get(&settings.role_claim).cloned())

@@ -138,6 +138,8 @@ pub struct Login {
     pub redirect_uri: String,
     pub next_path: Option<String>,
     pub created_at: i64,
+    /// Started to confirm who one is (step-up), not to sign in.
+    pub confirming: bool,
 }
 
 /// Stores a sign-in under way, and forgets those older than `expired_before` (Unix seconds).
@@ -148,7 +150,7 @@ pub async fn insert_login(db: &Db, state_hash: &str, login: &Login, expired_befo
             sqlx::query("DELETE FROM sso_logins WHERE created_at < $1").bind(expired_before).execute(&mut *tx).await?;
             sqlx::query(
                 "INSERT INTO sso_logins (state_hash, browser_hash, nonce, pkce_verifier, redirect_uri, next_path, \
-                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 created_at, confirming) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(state_hash)
             .bind(&login.browser_hash)
@@ -157,6 +159,7 @@ pub async fn insert_login(db: &Db, state_hash: &str, login: &Login, expired_befo
             .bind(&login.redirect_uri)
             .bind(&login.next_path)
             .bind(login.created_at)
+            .bind(login.confirming)
             .execute(&mut *tx)
             .await?;
             tx.commit().await
@@ -168,23 +171,24 @@ pub async fn insert_login(db: &Db, state_hash: &str, login: &Login, expired_befo
 
 /// Takes (reads and deletes, so that it is used once) the sign-in with this state.
 pub async fn take_login(db: &Db, state_hash: &str) -> Result<Option<Login>> {
-    type Row = (String, String, String, String, Option<String>, i64);
+    type Row = (String, String, String, String, Option<String>, i64, bool);
     let row: Option<Row> = on_pool!(db, |pool| {
         sqlx::query_as(
             "DELETE FROM sso_logins WHERE state_hash = $1 \
-             RETURNING browser_hash, nonce, pkce_verifier, redirect_uri, next_path, created_at",
+             RETURNING browser_hash, nonce, pkce_verifier, redirect_uri, next_path, created_at, confirming",
         )
         .bind(state_hash)
         .fetch_optional(pool)
         .await?
     });
-    Ok(row.map(|(browser_hash, nonce, pkce_verifier, redirect_uri, next_path, created_at)| Login {
+    Ok(row.map(|(browser_hash, nonce, pkce_verifier, redirect_uri, next_path, created_at, confirming)| Login {
         browser_hash,
         nonce,
         pkce_verifier,
         redirect_uri,
         next_path,
         created_at,
+        confirming,
     }))
 }
 
