@@ -17,6 +17,7 @@
  *   RAMPART_TEST_CLOCK_FILE  set here: the file through which tests move the server's clock.
  *   RAMPART_E2E_OIDC_URL  where the test OpenID provider (oidc/provider.mjs, started here next
  *                      to Rampart) listens (default http://127.0.0.1:3112); sso.spec.ts uses it.
+ *   RAMPART_SSO_ALLOW_LOOPBACK  set here: the test OpenID provider runs on loopback.
  *   RAMPART_MFA_REQUIRED_ROLES  set here to "none": the tests sign in as admins and managers
  *                      without setting up two-factor sign-in (production requires it of
  *                      them by default); account.spec.ts sets it up and signs in with a code.
@@ -125,6 +126,8 @@ export default defineConfig({
           LEPTOS_SITE_ROOT: siteRoot,
           RAMPART_TEST_CLOCK_FILE: clockFile,
           RAMPART_MFA_REQUIRED_ROLES: "none",
+          // The test OpenID provider runs on this machine, which production refuses.
+          RAMPART_SSO_ALLOW_LOOPBACK: "true",
           RUST_LOG: "warn",
         },
       },

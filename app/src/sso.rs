@@ -141,11 +141,20 @@ pub async fn save_sso_settings(
     Ok(saved.settings.version)
 }
 
-/// Reads the discovery document of an issuer (admins); changes nothing.
+/// Reads the discovery document of an issuer (admins); changes nothing. A server function, so a
+/// POST from this site only: a GET (a link) never makes this server reach out.
 #[server(prefix = "/api", endpoint = "sso/test")]
 pub async fn test_sso_configuration(issuer: String) -> Result<SsoTestView, AppError> {
     let actor = crate::auth::current_actor().await?;
     let found = domain::identity::sso::test_discovery(&actor, &issuer).await?;
+    crate::flash::after_plain_post(format!(
+        "The provider answered. Issuer: {}; authorization endpoint: {}; token endpoint: {}; signing keys: {}.",
+        found.issuer,
+        found.authorization_endpoint,
+        found.token_endpoint.as_deref().unwrap_or("none (sign-in cannot work)"),
+        found.signing_keys
+    ))
+    .await;
     Ok(SsoTestView {
         issuer: found.issuer,
         authorization_endpoint: found.authorization_endpoint,
@@ -356,61 +365,31 @@ fn SsoForm(s: SsoSettingsView, save: ServerAction<SaveSsoSettings>) -> impl Into
 
 /// "Test configuration": reads the provider's discovery document and keys. A plain GET form
 /// (the test changes nothing), so that it works without JavaScript too.
+/// "Test configuration": a form posted to the server (never a link: reading a provider is a
+/// request this server makes, so a GET must not start one); the answer comes back as the
+/// page's message, a refusal beside the form.
 #[component]
 fn SsoTest(issuer: String) -> impl IntoView {
-    let query = use_query_map();
-    let asked = Memo::new(move |_| query.read().get("test_issuer").filter(|i| !i.trim().is_empty()));
-    let result = Resource::new(
-        move || asked.get(),
-        |asked| async move {
-            match asked {
-                Some(issuer) => Some(test_sso_configuration(issuer).await),
-                None => None,
-            }
-        },
-    );
-    let value = move || asked.get().unwrap_or_else(|| issuer.clone());
+    let test = ServerAction::<TestSsoConfiguration>::new();
+    let error = Signal::derive(move || test.value().get().and_then(Result::err));
     view! {
         <section class="card" aria-labelledby="sso-test">
             <h2 id="sso-test">"Test configuration"</h2>
             <p>"Reads the issuer's discovery document and signing keys, as a sign-in would. Nothing is saved."</p>
-            <form method="get" action="/settings/sso" class="stack">
-                <div class="field">
-                    <label for="sso-test-issuer">"Issuer to test"</label>
-                    <input id="sso-test-issuer" name="test_issuer" value=value/>
-                </div>
+            {move || {
+                error
+                    .get()
+                    .map(|e| {
+                        let text = e.field_message("issuer").unwrap_or_else(|| e.to_string());
+                        view! { <div class="alert alert-error" role="alert">{text}</div> }
+                    })
+            }}
+            <ActionForm action=test attr:class="stack">
+                <TextField id="sso-test-issuer" name="issuer" label="Issuer to test" value=issuer/>
                 <div class="form-actions">
                     <button type="submit" class="btn">"Test configuration"</button>
                 </div>
-            </form>
-            <Suspense fallback=Loading>
-                {move || Suspend::new(async move {
-                    match result.await {
-                        None => ().into_any(),
-                        Some(Err(e)) => {
-                            let text = e.field_message("issuer").unwrap_or_else(|| e.to_string());
-                            view! { <div class="alert alert-error" role="alert">{text}</div> }.into_any()
-                        }
-                        Some(Ok(found)) => {
-                            view! {
-                                <div class="alert alert-success" role="status">
-                                    <p>"The provider answered."</p>
-                                    <dl class="facts">
-                                        <div><dt>"Issuer"</dt><dd>{found.issuer}</dd></div>
-                                        <div><dt>"Authorization endpoint"</dt><dd>{found.authorization_endpoint}</dd></div>
-                                        <div>
-                                            <dt>"Token endpoint"</dt>
-                                            <dd>{found.token_endpoint.unwrap_or_else(|| "none (sign-in cannot work)".into())}</dd>
-                                        </div>
-                                        <div><dt>"Signing keys"</dt><dd>{found.signing_keys}</dd></div>
-                                    </dl>
-                                </div>
-                            }
-                                .into_any()
-                        }
-                    }
-                })}
-            </Suspense>
+            </ActionForm>
         </section>
     }
 }

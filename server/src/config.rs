@@ -37,6 +37,10 @@ pub struct Config {
     pub invitation_days: i64,
     /// RAMPART_MSP_NAME and RAMPART_MSP_LOGO_URL: the MSP's name and logo on every review pack.
     pub branding: Branding,
+    /// RAMPART_SSO_ALLOW_LOOPBACK: for development and tests only, a single sign-on provider on
+    /// this machine (127.0.0.1, localhost) may be used. Off: providers on loopback or link-local
+    /// addresses are refused, whatever their discovery documents name.
+    pub sso_allow_loopback: bool,
     /// RAMPART_AUDIT_SYSLOG, RAMPART_AUDIT_WEBHOOK_URL, RAMPART_AUDIT_WEBHOOK_SECRET: where the
     /// audit log is forwarded (see `domain::audit::forward`); its `Debug` hides the secret.
     pub audit_forwarding: domain::audit::forward::Settings,
@@ -65,6 +69,7 @@ impl std::fmt::Debug for Config {
             .field("invitation_days", &self.invitation_days)
             .field("branding", &self.branding)
             .field("audit_forwarding", &self.audit_forwarding)
+            .field("sso_allow_loopback", &self.sso_allow_loopback)
             .field("time_zone", &self.time_zone)
             .finish()
     }
@@ -153,6 +158,8 @@ impl Config {
                         || (u.starts_with('/') && !u.starts_with("//"))
                 }),
             },
+            sso_allow_loopback: var("RAMPART_SSO_ALLOW_LOOPBACK")
+                .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes")),
             audit_forwarding: domain::audit::forward::Settings {
                 syslog: var("RAMPART_AUDIT_SYSLOG").map(|v| v.trim().to_owned()),
                 webhook_url: var("RAMPART_AUDIT_WEBHOOK_URL").map(|v| v.trim().to_owned()),
@@ -208,6 +215,7 @@ mod tests {
             invitation_days: 7,
             branding: Branding::default(),
             audit_forwarding: Default::default(),
+            sso_allow_loopback: false,
         }
     }
 

@@ -64,6 +64,7 @@ pub fn route_list() -> &'static [AxumRouteListing] {
 
 /// The whole application for one database.
 pub fn build_router(config: &Config, db: Db) -> Router {
+    domain::identity::sso::oidc::allow_loopback(config.sso_allow_loopback);
     let leptos_options = leptos_options(config);
     let state = ServerState {
         leptos_options,

@@ -200,6 +200,16 @@ async fn an_admin_configures_the_provider_and_the_secret_never_comes_back() {
         let wrong = app.call(&admin, "/api/sso/test", &[("issuer", &format!("{}/nothing-here", idp.issuer))]).await;
         assert_eq!(wrong.status(), 422);
         assert!(wrong.text().await.unwrap().contains("discovery document"));
+        // A discovery document may not send this server to a link-local address (where cloud
+        // metadata services answer): refused, in plain words, without the address.
+        idp.name_signing_keys_at("http://169.254.169.254/latest/meta-data/");
+        let metadata = app.call(&admin, "/api/sso/test", &[("issuer", &idp.issuer)]).await;
+        assert_eq!(metadata.status(), 422);
+        let text = metadata.text().await.unwrap();
+        assert!(text.contains("could not read the provider's discovery document") && !text.contains("169.254"), "{text}");
+        // A GET never starts a test: the page only shows the form.
+        let page = app.page(&admin, &format!("/settings/sso?test_issuer={}", idp.issuer)).await.text().await.unwrap();
+        assert!(!page.contains("The provider answered") && !page.contains("could not read"), "a GET reads nothing");
         // Only admins.
         let manager = app.signed_in(MANAGER).await;
         assert_eq!(app.call(&manager, "/api/sso/settings", &[]).await.status(), 403);

@@ -87,6 +87,8 @@ struct Inner {
     next_code: u64,
     /// Answers from its own session even when asked to authenticate now.
     ignores_max_age: bool,
+    /// Where its discovery document says the signing keys are, when not its own.
+    jwks_uri: Option<String>,
 }
 
 #[derive(Clone)]
@@ -110,6 +112,11 @@ impl Provider {
     /// hour old), even when asked to authenticate them now.
     pub fn ignore_max_age(&self) {
         self.inner.lock().unwrap().ignores_max_age = true;
+    }
+
+    /// From now on, its discovery document names `url` as the place of its signing keys.
+    pub fn name_signing_keys_at(&self, url: &str) {
+        self.inner.lock().unwrap().jwks_uri = Some(url.to_owned());
     }
 
     /// The next ID token is wrong in this way.
@@ -140,7 +147,8 @@ async fn discovery(State(p): State<Provider>) -> Json<CoreProviderMetadata> {
     let meta = CoreProviderMetadata::new(
         IssuerUrl::new(p.issuer.clone()).unwrap(),
         AuthUrl::new(format!("{}/authorize", p.issuer)).unwrap(),
-        JsonWebKeySetUrl::new(format!("{}/jwks", p.issuer)).unwrap(),
+        JsonWebKeySetUrl::new(p.inner.lock().unwrap().jwks_uri.clone().unwrap_or_else(|| format!("{}/jwks", p.issuer)))
+            .unwrap(),
         vec![ResponseTypes::new(vec![CoreResponseType::Code])],
         vec![CoreSubjectIdentifierType::Public],
         vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256],

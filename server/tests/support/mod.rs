@@ -143,6 +143,8 @@ pub async fn spawn_app_serving(test: &TestDatabase, served: Db, change: impl FnO
         invitation_days: 7,
         branding: Default::default(),
         audit_forwarding: Default::default(),
+        // The test OpenID provider (tests/oidc/provider.rs) runs on loopback.
+        sso_allow_loopback: true,
     };
     let mut config = config;
     change(&mut config);

@@ -151,7 +151,7 @@ impl std::fmt::Debug for SsoInput {
 /// Checks an issuer address: https, or http on this machine only (for tests); no query, no
 /// fragment, no user name; and never one of Microsoft's multi-tenant endpoints, which would let
 /// anyone with any Microsoft account through.
-pub fn parse_issuer(text: &str) -> Result<String, String> {
+pub fn parse_issuer(text: &str, loopback_allowed: bool) -> Result<String, String> {
     // Kept exactly as typed (less spaces): the provider's metadata must name the same issuer,
     // trailing slash and all.
     let text = text.trim();
@@ -170,6 +170,9 @@ pub fn parse_issuer(text: &str) -> Result<String, String> {
         "https" => {}
         "http" if loopback => {}
         _ => return Err("The issuer's address must start with https://.".into()),
+    }
+    if loopback && !loopback_allowed {
+        return Err("A provider on this machine is for development only; enter the provider's own address.".into());
     }
     if host.is_empty() || !url.username().is_empty() || url.password().is_some() {
         return Err("Enter the issuer's address without a user name or password.".into());
@@ -244,7 +247,9 @@ pub fn validate(input: &SsoInput, stored: Option<&SsoSettings>) -> Result<SsoSet
         errors
             .push(FieldError::new("display_name", format!("Enter a name of 1 to {MAX_NAME} characters, like “Okta”.")));
     }
-    let issuer = parse_issuer(&input.issuer).map_err(|m| errors.push(FieldError::new("issuer", m))).unwrap_or_default();
+    let issuer = parse_issuer(&input.issuer, super::oidc::loopback_allowed())
+        .map_err(|m| errors.push(FieldError::new("issuer", m)))
+        .unwrap_or_default();
     let client_id = input.client_id.trim().to_owned();
     if client_id.is_empty()
         || client_id.chars().count() > MAX_CLIENT_ID
@@ -401,8 +406,12 @@ mod tests {
 
     #[test]
     fn issuers_are_https_or_loopback_and_never_a_microsoft_multi_tenant_endpoint() {
-        assert!(parse_issuer("https://login.microsoftonline.com/2f1c0e4a-0000-4000-8000-000000000000/v2.0").is_ok());
-        assert!(parse_issuer("http://127.0.0.1:4010").is_ok());
+        let parse = |text| parse_issuer(text, false);
+        assert!(parse("https://login.microsoftonline.com/2f1c0e4a-0000-4000-8000-000000000000/v2.0").is_ok());
+        // This machine only where development allows it.
+        assert!(parse_issuer("http://127.0.0.1:4010", true).is_ok());
+        assert!(parse("http://127.0.0.1:4010").is_err());
+        assert!(parse("https://localhost:8443").is_err());
         for bad in [
             "http://idp.example.com",
             "https://login.microsoftonline.com/common/v2.0",
@@ -411,7 +420,7 @@ mod tests {
             "https://idp.example.com/?tenant=1",
             "",
         ] {
-            assert!(parse_issuer(bad).is_err(), "{bad}");
+            assert!(parse(bad).is_err(), "{bad}");
         }
     }
 

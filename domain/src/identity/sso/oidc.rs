@@ -20,7 +20,10 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use openidconnect::{AsyncHttpClient, HttpClientError, HttpRequest, HttpResponse};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Claims of the ID token beyond the standard ones (the role claim, `groups`, …), read by name.
@@ -88,8 +91,63 @@ fn fail(what: &str, e: impl std::fmt::Display) -> OidcError {
     OidcError(format!("{what}: {e}"))
 }
 
-/// The HTTP client for every request to a provider: rustls, no redirects followed, a timeout.
-pub fn http_client() -> Result<reqwest::Client, OidcError> {
+/// Whether providers on this machine's addresses may be used: for development and tests only
+/// (`RAMPART_SSO_ALLOW_LOOPBACK`), set once at start.
+static ALLOW_LOOPBACK: AtomicBool = AtomicBool::new(false);
+
+/// Allows (or not) providers on loopback addresses, from the server's settings.
+pub fn allow_loopback(allowed: bool) {
+    ALLOW_LOOPBACK.store(allowed, Ordering::Relaxed);
+}
+
+pub fn loopback_allowed() -> bool {
+    ALLOW_LOOPBACK.load(Ordering::Relaxed)
+}
+
+/// An address no request to a provider may reach, whatever a discovery document names: this
+/// machine (unless allowed for development), link-local addresses (where cloud metadata
+/// services answer), the unspecified address and multicast.
+pub fn forbidden(ip: IpAddr) -> bool {
+    let ip = ip.to_canonical();
+    let link_local = match ip {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+    };
+    (ip.is_loopback() && !loopback_allowed()) || link_local || ip.is_unspecified() || ip.is_multicast()
+}
+
+/// Resolves providers' host names, refusing a name that resolves to a forbidden address.
+struct GuardedResolver;
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if let Some(refused) = addresses.iter().find(|a| forbidden(a.ip())) {
+                return Err(format!("{host} resolves to {}, which a provider may not use", refused.ip()).into());
+            }
+            Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Sends one request to a provider (discovery, signing keys, token) through [`http_client`],
+/// refusing a forbidden address written as a number (names are checked as they resolve).
+async fn send(request: HttpRequest) -> Result<HttpResponse, HttpClientError<reqwest::Error>> {
+    let host = request.uri().host().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        if forbidden(ip) {
+            return Err(HttpClientError::Other(format!("{ip} is an address a provider may not use")));
+        }
+    }
+    let client = http_client().map_err(|e| HttpClientError::Other(e.0))?;
+    client.call(request).await
+}
+
+/// The HTTP client for every request to a provider: rustls, no redirects followed, a timeout,
+/// and no forbidden address reached by name.
+fn http_client() -> Result<reqwest::Client, OidcError> {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     if let Some(client) = CLIENT.get() {
         return Ok(client.clone());
@@ -98,6 +156,7 @@ pub fn http_client() -> Result<reqwest::Client, OidcError> {
     // after 5 s), and a request sent on one it is closing fails ("Request failed", seen in the
     // browser tests). A sign-in makes three requests; a new connection each costs little.
     let client = reqwest::Client::builder()
+        .dns_resolver(Arc::new(GuardedResolver))
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(0)
@@ -118,7 +177,7 @@ pub struct Discovery {
 async fn metadata(issuer: &str) -> Result<CoreProviderMetadata, OidcError> {
     let issuer = IssuerUrl::new(issuer.to_owned()).map_err(|e| fail("the issuer is not an address", e))?;
     // Discovery checks that the document names this very issuer, and fetches the signing keys.
-    CoreProviderMetadata::discover_async(issuer, &http_client()?).await.map_err(|e| fail("discovery failed", e))
+    CoreProviderMetadata::discover_async(issuer, &send).await.map_err(|e| fail("discovery failed", e))
 }
 
 /// Reads the provider's discovery document and signing keys.
@@ -210,7 +269,7 @@ pub async fn exchange(
         .exchange_code(AuthorizationCode::new(code.to_owned()))
         .map_err(|e| fail("the provider has no token endpoint", e))?
         .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
-        .request_async(&http_client()?)
+        .request_async(&send)
         .await
         .map_err(|e| fail(EXCHANGE_FAILED, e))?;
     let id_token = tokens.id_token().ok_or_else(|| OidcError("the provider sent no ID token".into()))?;
@@ -231,4 +290,24 @@ pub async fn exchange(
             .then(|| claims.additional_claims().other.get(&settings.role_claim).cloned())
             .flatten(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forbidden;
+    use std::net::IpAddr;
+
+    #[test]
+    fn link_local_and_this_machine_are_no_place_for_a_provider() {
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        for refused in ["169.254.169.254", "fe80::1", "0.0.0.0", "::", "224.0.0.1", "::ffff:169.254.1.1"] {
+            assert!(forbidden(ip(refused)), "{refused}");
+        }
+        // Loopback is refused unless development allows it (no test here allows it).
+        assert!(forbidden(ip("127.0.0.1")) && forbidden(ip("::1")) && forbidden(ip("::ffff:127.0.0.1")));
+        // A provider on the MSP's own network is fine (self-hosted Keycloak, say).
+        for allowed in ["10.0.0.5", "192.168.1.20", "203.0.113.7", "2001:db8::1"] {
+            assert!(!forbidden(ip(allowed)), "{allowed}");
+        }
+    }
 }
