@@ -37,6 +37,21 @@ const TABLES: &[(&str, &str)] = &[
 /// (and never by the portal): identity, not client data.
 const IDENTITY_TABLES: &[&str] = &["users", "user_clients", "invitation_clients"];
 
+/// Identity and sign-in tables: a client's scope sees none of their rows (migration 0018).
+const UNSCOPED_ONLY: &[&str] = &[
+    "users",
+    "user_clients",
+    "invitations",
+    "invitation_clients",
+    "mfa_totp",
+    "mfa_recovery_codes",
+    "sessions",
+    "sign_in_failures",
+    "sso_settings",
+    "sso_logins",
+    "user_identities",
+];
+
 /// Gives a client a row in every table that holds client data.
 async fn fill(db: &Db, slug: &str, technician: i64) -> i64 {
     let cli = Actor::command_line();
@@ -184,6 +199,21 @@ async fn a_client_scope_shows_the_application_role_no_other_clients_rows() {
         for (table, total, mine) in &expected {
             assert_eq!(count(&app, table).await, *total, "{table}: no scope, every row");
             assert_eq!(count(&scoped, table).await, *mine, "{table}: alpha's scope, alpha's rows only");
+        }
+
+        // Identity and sign-in tables: every row without a scope, none in alpha's, not even
+        // alpha's own viewer.
+        testing::user(&db, "viewer@alpha.example", "client_viewer", &["alpha"]).await;
+        testing::user(&db, "tech@msp.example", "technician", &["alpha", "beta"]).await;
+        rampart_domain::identity::sign_in_from(&db, "viewer@alpha.example", "wrong", Some("192.0.2.1"), now)
+            .await
+            .unwrap_err();
+        for table in UNSCOPED_ONLY {
+            let unscoped = count(&app, table).await;
+            assert_eq!(count(&scoped, table).await, 0, "{table}: nothing in a client's scope");
+            if ["users", "user_clients", "sign_in_failures"].contains(table) {
+                assert!(unscoped > 0, "{table}: rows exist without a scope");
+            }
         }
 
         // The services themselves, with an actor who may see everything: the scope still decides.
