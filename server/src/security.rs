@@ -13,6 +13,68 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower::ServiceExt;
 use tower_sessions::Session;
 
+/// Which `Host` a request may name.
+#[derive(Clone, Debug)]
+pub struct HostPolicy {
+    /// The public address's host and port ("rampart.example.com"), when one is configured.
+    pub public_host: Option<String>,
+}
+
+impl HostPolicy {
+    pub fn of_public_url(public_url: Option<&str>) -> HostPolicy {
+        let public_host = public_url
+            .and_then(|u| u.split_once("://"))
+            .map(|(_, rest)| rest.split('/').next().unwrap_or("").to_ascii_lowercase())
+            .filter(|h| !h.is_empty());
+        HostPolicy { public_host }
+    }
+
+    /// Whether a request may name `host` ("name:port"): the public address's host, an address
+    /// written as a number, or localhost. A name anyone else controls can be made to point at
+    /// this server (DNS rebinding) and so is refused: the page it serves would be read by that
+    /// name's site as its own.
+    pub fn allows(&self, host: &str) -> bool {
+        let host = host.trim().to_ascii_lowercase();
+        if self.public_host.as_deref() == Some(host.as_str()) {
+            return true;
+        }
+        // Without the port ("[::1]:3000" → "[::1]", "127.0.0.1:3000" → "127.0.0.1").
+        let name = match host.rsplit_once(':') {
+            Some((name, port)) if !name.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !name.ends_with(':') => {
+                name
+            }
+            _ => host.as_str(),
+        };
+        if let Some(public) = &self.public_host {
+            if public.as_str() == name {
+                return true;
+            }
+        }
+        let literal = name.trim_start_matches('[').trim_end_matches(']');
+        name == "localhost" || literal.parse::<std::net::IpAddr>().is_ok()
+    }
+}
+
+/// Refuses a request whose `Host` this server does not answer to (see [`HostPolicy::allows`]).
+pub async fn known_host(State(policy): State<HostPolicy>, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()))
+        .unwrap_or("");
+    if !policy.allows(host) {
+        tracing::warn!(host, path = %request.uri().path(), "refused a request for an unknown host");
+        return (
+            StatusCode::MISDIRECTED_REQUEST,
+            "This server does not answer to that address. Its administrator sets the address users reach it at \
+             in RAMPART_PUBLIC_URL.",
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
 /// Where state-changing requests may come from.
 #[derive(Clone, Debug)]
 pub struct OriginPolicy {
@@ -343,5 +405,26 @@ mod tests {
     #[test]
     fn next_is_encoded() {
         assert_eq!(encode("/clients?q=a b&tier=x"), "/clients%3Fq%3Da%20b%26tier%3Dx");
+    }
+}
+
+#[cfg(test)]
+mod host_tests {
+    use super::HostPolicy;
+
+    #[test]
+    fn a_request_may_name_the_public_host_a_numeric_address_or_localhost_only() {
+        let none = HostPolicy::of_public_url(None);
+        for allowed in ["127.0.0.1:3000", "localhost:3000", "LOCALHOST", "[::1]:3000", "10.0.0.7:8080", "[2001:db8::1]"] {
+            assert!(none.allows(allowed), "{allowed}");
+        }
+        for refused in ["evil.example", "evil.example:3000", "rebind.127.0.0.1.nip.io:3000", "", "localhost.evil.example"] {
+            assert!(!none.allows(refused), "{refused}");
+        }
+        let public = HostPolicy::of_public_url(Some("https://Rampart.Example.com"));
+        assert!(public.allows("rampart.example.com") && public.allows("rampart.example.com:443"));
+        assert!(!public.allows("other.example.com"));
+        let with_port = HostPolicy::of_public_url(Some("http://rampart.lan:8080"));
+        assert!(with_port.allows("rampart.lan:8080") && !with_port.allows("rampart.lan:9090"));
     }
 }

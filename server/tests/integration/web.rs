@@ -212,6 +212,23 @@ async fn an_error_written_into_a_link_is_not_shown() {
     .await;
 }
 
+/// DNS rebinding: a name someone else controls, pointed at this server, must not get its pages
+/// (their script would read them as its own site's). Without a public address configured,
+/// only localhost and numeric addresses are answered.
+#[tokio::test]
+async fn a_request_for_a_name_this_server_does_not_answer_to_is_refused() {
+    on_each_backend(|app| async move {
+        let client = app.client();
+        for (host, status) in [("rebound.evil.example", 421), ("localhost", 200), ("127.0.0.1", 200)] {
+            let answer = client.get(app.url("/login")).header("host", host).send().await.unwrap();
+            assert_eq!(answer.status(), status, "{host}");
+        }
+        let anonymous = client.post(app.url("/api/sso/option")).header("host", "rebound.evil.example").send();
+        assert_eq!(anonymous.await.unwrap().status(), 421, "anonymous endpoints too");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn cross_site_state_changes_are_refused_and_write_nothing() {
     on_each_backend(|app| async move {
