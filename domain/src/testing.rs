@@ -186,6 +186,27 @@ pub async fn backdate_sessions(db: &Db, started_at: i64) {
     });
 }
 
+/// Drops the time of the last confirmation of identity (step-up) from every session, as if each
+/// had been confirmed long ago (the key is the web layer's `step_up_at`).
+pub async fn forget_confirmations(db: &Db) {
+    crate::on_pool!(db, |pool| {
+        let sessions: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, data FROM sessions").fetch_all(pool).await.expect("the sessions");
+        for (id, data) in sessions {
+            let mut data: serde_json::Value = serde_json::from_str(&data).expect("a session's data");
+            if let Some(fields) = data.as_object_mut() {
+                fields.remove("step_up_at");
+            }
+            sqlx::query("UPDATE sessions SET data = $1 WHERE id = $2")
+                .bind(data.to_string())
+                .bind(&id)
+                .execute(pool)
+                .await
+                .expect("a session without its confirmation");
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::{postgres_url, with_database};

@@ -1606,6 +1606,89 @@ async fn every_role_gets_exactly_what_the_rule_table_allows() {
     .await;
 }
 
+/// The step-up column of the matrix: the endpoints whose service needs a recent confirmation of
+/// identity, and what they answer an allowed user whose confirmation is old (a server function
+/// refuses with 403 StepUpRequired; a download opened in the browser is sent to confirm first).
+/// Every other endpoint answers as in the matrix.
+const NEEDS_CONFIRMATION: &[(&str, u16)] = &[
+    ("/api/auth/start_mfa_enrolment", 403),
+    ("/api/users/change_role", 403),
+    ("/api/users/assign_clients", 403),
+    ("/api/users/disable", 403),
+    ("/api/users/enable", 403),
+    ("/api/users/reset_mfa", 403),
+    ("/api/sso/save_settings", 403),
+    (rampart_server::export::REGISTER_PATH, 303),
+    (rampart_server::export::AUDIT_PATH, 303),
+];
+
+/// What an endpoint answers `who` when their confirmation is old, given what it answers when
+/// it is recent.
+fn unconfirmed_status(endpoint: &str, confirmed: u16) -> u16 {
+    match NEEDS_CONFIRMATION.iter().find(|(e, _)| *e == endpoint) {
+        Some((_, refused)) if ![401, 403].contains(&confirmed) => *refused,
+        _ => confirmed,
+    }
+}
+
+#[tokio::test]
+async fn exactly_the_sensitive_actions_need_a_recent_confirmation_and_write_nothing_without() {
+    on_each_backend(|app| async move {
+        set_up(&app).await;
+        let mut failures = Vec::new();
+        for who in [Who::Admin, Who::Manager] {
+            for (endpoint, row) in rows() {
+                let client = app.signed_in(who.email().unwrap()).await;
+                domain::testing::forget_confirmations(&app.db).await;
+                let target = Target::Own;
+                let (confirmed, response, before) = match &row {
+                    Row::Call { form, expect } => {
+                        let form = form();
+                        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                        (expect(who), app.call(&client, endpoint, &form).await, None)
+                    }
+                    Row::ClientCall { form, expect, prepare: how } => {
+                        let version = prepare(&app, target, *how).await;
+                        let before = domain::audit::all_entries(&app.db).await.unwrap().len();
+                        let form = form(target.slug(), version);
+                        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                        (expect(who, target), app.call(&client, endpoint, &form).await, Some(before))
+                    }
+                    Row::Page { path, expect } => (expect(who), app.page(&client, path).await, None),
+                    Row::ClientPage { path, expect } => {
+                        let path = path.replace("{slug}", target.slug());
+                        (expect(who, target), app.page(&client, &path).await, None)
+                    }
+                    Row::MeetingPage { path, expect } => {
+                        let id = prepare(&app, target, Prepare::Meeting).await;
+                        let path = path.replace("{id}", &id.to_string());
+                        (expect(who, target), app.page(&client, &path).await, None)
+                    }
+                };
+                let wanted = unconfirmed_status(endpoint, confirmed);
+                let status = response.status().as_u16();
+                if status != wanted {
+                    failures.push(format!("{who:?} {endpoint}: expected {wanted} without a recent confirmation, got {status}"));
+                }
+                if wanted == 303 && status == 303 {
+                    let to = response.headers()["location"].to_str().unwrap_or("").to_owned();
+                    if !to.starts_with("/account/confirm?next=") {
+                        failures.push(format!("{who:?} {endpoint}: sent to {to}, not to confirm"));
+                    }
+                }
+                if let Some(before) = before {
+                    if wanted != confirmed && domain::audit::all_entries(&app.db).await.unwrap().len() != before {
+                        failures.push(format!("{who:?} {endpoint}: refused, but something was written"));
+                    }
+                    prepare(&app, target, Prepare::Active).await;
+                }
+            }
+        }
+        assert!(failures.is_empty(), "step-up column failures:\n{}", failures.join("\n"));
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn limited_users_list_only_their_own_clients() {
     on_each_backend(|app| async move {
