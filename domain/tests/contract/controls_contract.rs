@@ -243,7 +243,7 @@ contract_test!(a_risk_acceptance_needs_a_second_person_and_an_expiry, |db| {
     assert!(matches!(controls::end_exception(&db, &tech, renewed.id, now).await, Err(DomainError::Forbidden)));
     // Who asked, and has since lost the right to ask (moved to auditor), may not withdraw.
     let mut moved = manager.clone();
-    moved.role = domain::authz::Role::Auditor;
+    moved.role = rampart_domain::Role::Auditor;
     assert!(matches!(controls::end_exception(&db, &moved, renewed.id, now).await, Err(DomainError::Forbidden)));
     let withdrawn = controls::end_exception(&db, &manager, renewed.id, now).await.unwrap();
     assert_eq!(withdrawn.state, ExceptionState::Ended, "who asked may withdraw");

@@ -184,13 +184,14 @@ async fn authorize(State(p): State<Provider>, Query(q): Query<HashMap<String, St
     }
     inner.next_code += 1;
     let code = format!("code-{}", inner.next_code);
+    let fresh = !inner.ignores_max_age
+        && (q.get("max_age").map(String::as_str) == Some("0")
+            || q.get("prompt").is_some_and(|p| p.split(' ').any(|p| p == "login")));
     inner.codes.insert(
         code.clone(),
         Pending {
             person,
-            fresh: !inner.ignores_max_age
-                && (q.get("max_age").map(String::as_str) == Some("0")
-                    || q.get("prompt").is_some_and(|p| p.split(' ').any(|p| p == "login"))),
+            fresh,
             nonce: q.get("nonce").cloned(),
             challenge: q.get("code_challenge").cloned(),
             redirect_uri: redirect_uri.clone(),
