@@ -401,4 +401,3 @@ pub async fn current_user() -> Result<Option<Me>, AppError> {
         None => Ok(None),
     }
 }
-

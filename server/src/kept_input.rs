@@ -166,7 +166,6 @@ pub fn split_refusal(location: &str) -> Option<(String, KeptError)> {
     Some((rebuilt, kept))
 }
 
-
 /// A form the browser posts itself to a server function: URL-encoded, and expecting a page.
 fn is_plain_form_post(request: &Request) -> bool {
     let header_has = |name: header::HeaderName, wanted: &str| {
@@ -474,7 +473,8 @@ mod tests {
         assert_eq!(location, "/login");
         assert_eq!(split_refusal("/clients?page=2"), None, "no error, nothing to keep");
 
-        let uri: axum::http::Uri = "/login?next=%2Fclients&__err=forged&__path=%2Fapi%2Fauth%2Fsign_in".parse().unwrap();
+        let uri: axum::http::Uri =
+            "/login?next=%2Fclients&__err=forged&__path=%2Fapi%2Fauth%2Fsign_in".parse().unwrap();
         assert_eq!(without_error(&uri).unwrap(), "/login?next=%2Fclients");
         assert_eq!(without_error(&"/login?next=%2Fclients".parse().unwrap()), None);
         let back = with_error(&"/login?next=%2Fclients".parse().unwrap(), &kept).unwrap();

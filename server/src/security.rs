@@ -40,7 +40,9 @@ impl HostPolicy {
         }
         // Without the port ("[::1]:3000" → "[::1]", "127.0.0.1:3000" → "127.0.0.1").
         let name = match host.rsplit_once(':') {
-            Some((name, port)) if !name.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !name.ends_with(':') => {
+            Some((name, port))
+                if !name.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !name.ends_with(':') =>
+            {
                 name
             }
             _ => host.as_str(),
@@ -415,10 +417,13 @@ mod host_tests {
     #[test]
     fn a_request_may_name_the_public_host_a_numeric_address_or_localhost_only() {
         let none = HostPolicy::of_public_url(None);
-        for allowed in ["127.0.0.1:3000", "localhost:3000", "LOCALHOST", "[::1]:3000", "10.0.0.7:8080", "[2001:db8::1]"] {
+        for allowed in ["127.0.0.1:3000", "localhost:3000", "LOCALHOST", "[::1]:3000", "10.0.0.7:8080", "[2001:db8::1]"]
+        {
             assert!(none.allows(allowed), "{allowed}");
         }
-        for refused in ["evil.example", "evil.example:3000", "rebind.127.0.0.1.nip.io:3000", "", "localhost.evil.example"] {
+        for refused in
+            ["evil.example", "evil.example:3000", "rebind.127.0.0.1.nip.io:3000", "", "localhost.evil.example"]
+        {
             assert!(!none.allows(refused), "{refused}");
         }
         let public = HostPolicy::of_public_url(Some("https://Rampart.Example.com"));

@@ -167,9 +167,15 @@ fn throttled(email: &str, from: &str) -> Record {
 
 /// What checking a password found.
 enum Checked {
-    Accepted { user_id: i64, enrolled: bool },
+    Accepted {
+        user_id: i64,
+        enrolled: bool,
+    },
     /// Why (for the audit log, never for the browser), and whether the account exists.
-    Refused { reason: &'static str, known: bool },
+    Refused {
+        reason: &'static str,
+        known: bool,
+    },
 }
 
 async fn check_password(db: &Db, email: &str, password: &str) -> Result<Checked> {
@@ -188,7 +194,9 @@ async fn check_password(db: &Db, email: &str, password: &str) -> Result<Checked>
     };
     let matches = verify_password(hash, password).await?;
     Ok(match user {
-        Some((user_id, false)) if matches => Checked::Accepted { user_id, enrolled: mfa::is_enrolled(db, user_id).await? },
+        Some((user_id, false)) if matches => {
+            Checked::Accepted { user_id, enrolled: mfa::is_enrolled(db, user_id).await? }
+        }
         Some((_, true)) if matches => Checked::Refused { reason: "the user is disabled", known },
         Some(_) => Checked::Refused { reason: "wrong password", known },
         None => Checked::Refused { reason: if known { "the user has no password" } else { "unknown email" }, known },

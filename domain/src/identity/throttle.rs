@@ -63,7 +63,9 @@ pub(super) struct Attempt {
 pub(super) enum Admission {
     Admitted(Attempt),
     /// Refused without counting; allowed again in this many whole minutes (at least one).
-    Refused { minutes: i64 },
+    Refused {
+        minutes: i64,
+    },
 }
 
 /// Counts an attempt for `email` from `address` at `now`, or refuses it when the window of the

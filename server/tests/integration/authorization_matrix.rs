@@ -1668,7 +1668,9 @@ async fn exactly_the_sensitive_actions_need_a_recent_confirmation_and_write_noth
                 let wanted = unconfirmed_status(endpoint, confirmed);
                 let status = response.status().as_u16();
                 if status != wanted {
-                    failures.push(format!("{who:?} {endpoint}: expected {wanted} without a recent confirmation, got {status}"));
+                    failures.push(format!(
+                        "{who:?} {endpoint}: expected {wanted} without a recent confirmation, got {status}"
+                    ));
                 }
                 if wanted == 303 && status == 303 {
                     let to = response.headers()["location"].to_str().unwrap_or("").to_owned();

@@ -206,7 +206,10 @@ async fn an_admin_configures_the_provider_and_the_secret_never_comes_back() {
         let metadata = app.call(&admin, "/api/sso/test", &[("issuer", &idp.issuer)]).await;
         assert_eq!(metadata.status(), 422);
         let text = metadata.text().await.unwrap();
-        assert!(text.contains("could not read the provider's discovery document") && !text.contains("169.254"), "{text}");
+        assert!(
+            text.contains("could not read the provider's discovery document") && !text.contains("169.254"),
+            "{text}"
+        );
         // A GET never starts a test: the page only shows the form.
         let page = app.page(&admin, &format!("/settings/sso?test_issuer={}", idp.issuer)).await.text().await.unwrap();
         assert!(!page.contains("The provider answered") && !page.contains("could not read"), "a GET reads nothing");

@@ -112,7 +112,8 @@ fn stale() -> DomainError {
 /// nothing. A provider that cannot be read is a validation error on the issuer, in words.
 pub async fn test_discovery(actor: &Actor, issuer: &str) -> Result<oidc::Discovery> {
     actor.require(Permission::ManageSettings)?;
-    let issuer = model::parse_issuer(issuer, oidc::loopback_allowed()).map_err(|m| DomainError::invalid("issuer", m))?;
+    let issuer =
+        model::parse_issuer(issuer, oidc::loopback_allowed()).map_err(|m| DomainError::invalid("issuer", m))?;
     oidc::discover(&issuer).await.map_err(|e| {
         // The library's words (and the addresses it tried) are for the server's log only.
         tracing::warn!(error = %e, %issuer, "single sign-on test: the provider could not be read");
