@@ -475,16 +475,26 @@ async fn run() -> Result<(), Error> {
     let met = stats.errors == 0 && stats.p99_ms <= 20.0;
     rows.push(row("write (control status change + audit entry)", "p99 ≤ 20 ms", stats, None, Some(met)));
 
-    // Sign-in: a password check (Argon2) and a new session each time.
+    // Sign-in: a password check (Argon2) and a new session each time. Each worker signs in as
+    // one of the demo's people: an account's attempts in flight count against its throttle
+    // (at most 5 checked at once), as a burst of guesses would.
     eprintln!("bench: sign-in… (memory so far: {})", memory_now(pid));
     let signing: Request = {
         let base = base.clone();
-        Arc::new(move |_, _| {
+        Arc::new(move |worker, _| {
             let base = base.clone();
+            const PEOPLE: [&str; 6] = [
+                "admin@rampart.example",
+                "manager@rampart.example",
+                "tech@rampart.example",
+                "tech.limited@rampart.example",
+                "auditor@rampart.example",
+                "viewer@rampart.example",
+            ];
             Box::pin(async move {
                 let fresh = reqwest::Client::new();
                 let form = [
-                    ("email", "manager@rampart.example".to_string()),
+                    ("email", PEOPLE[worker % PEOPLE.len()].to_string()),
                     ("password", "rampart-demo-password".to_string()),
                     ("next", String::new()),
                 ];
