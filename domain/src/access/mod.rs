@@ -246,7 +246,7 @@ pub(crate) fn check_grant_fields(
     errors: &mut Vec<FieldError>,
 ) -> Option<CheckedGrantFields> {
     let before = errors.len();
-    if vocabulary::label_of(SYSTEMS, &f.system).is_none() {
+    if vocabulary::label_of(SYSTEMS, f.system).is_none() {
         errors.push(FieldError::new("system", "Choose a system."));
     }
     let system_name = clients::model::clean_line(f.system_name);

@@ -94,7 +94,7 @@ async fn burst(servers: &[Db], email: &str, attempts: usize) -> (i64, i64) {
 contract_test!(a_burst_at_once_gets_at_most_the_limit_checked, |db| {
     testing::user(&db, "burst@example.test", "manager", &[]).await;
     for email in ["burst@example.test", "nobody@example.test"] {
-        let (checked, refused) = burst(&[db.clone()], email, 60).await;
+        let (checked, refused) = burst(std::slice::from_ref(&db), email, 60).await;
         assert_eq!((checked, refused), (throttle::ACCOUNT_LIMIT, 60 - throttle::ACCOUNT_LIMIT), "{email}");
     }
     // And the log holds a bounded number of entries for the 120 requests: the failures of the
