@@ -183,7 +183,9 @@ async fn after_sign_in_the_browser_goes_only_to_a_page_of_this_site() {
         }
         assert_eq!(sign_in("/clients?q=a b").await, "/clients?q=a%20b");
         assert_eq!(sign_in("/clients/é").await, "/clients/%C3%A9");
-        assert_eq!(sign_in("/clients/\u{1}").await, "/clients/%01");
+        assert_eq!(sign_in("/clients/a\u{1}b").await, "/clients/a%01b");
+        // Leading and trailing control characters are dropped, as the browser drops them.
+        assert_eq!(sign_in("/clients/\u{1}").await, "/clients/");
     })
     .await;
 }
