@@ -123,15 +123,21 @@ fn with_error(uri: &axum::http::Uri, kept: &KeptError) -> Option<axum::http::Uri
     rebuilt.parse().ok()
 }
 
-/// The error kept for `page`, taken out of the session (once, whichever page asks first).
+/// The error kept for `page`, taken out of the session (once, whichever page asks first). A
+/// session without one is only read: removing marks a session changed, and a session is saved
+/// at most once a minute (`security::keep_session_alive`).
 async fn take_error(session: &Session, page: &str) -> Option<KeptError> {
-    match session.remove::<KeptError>(ERROR_KEY).await {
-        Ok(kept) => kept.filter(|kept| kept.page == page),
+    let kept = match session.get::<KeptError>(ERROR_KEY).await {
+        Ok(kept) => kept?,
         Err(e) => {
             tracing::warn!(error = %e, "a refused form's error could not be read from the session");
-            None
+            return None;
         }
+    };
+    if let Err(e) = session.remove::<KeptError>(ERROR_KEY).await {
+        tracing::warn!(error = %e, "a refused form's error could not be removed from the session");
     }
+    Some(kept).filter(|kept| kept.page == page)
 }
 
 /// Splits a refusal's redirect: the address without `__path` and `__err` (absolute or not, as
