@@ -123,12 +123,13 @@ fn with_error(uri: &axum::http::Uri, kept: &KeptError) -> Option<axum::http::Uri
     rebuilt.parse().ok()
 }
 
-/// The error kept for `page`, taken out of the session (once, whichever page asks first). A
-/// session without one is only read: removing marks a session changed, and a session is saved
-/// at most once a minute (`security::keep_session_alive`).
+/// The error kept for `page`, taken out of the session (once). Any other request (an icon, a
+/// script, another page) leaves it, and a session without one is only read: removing marks a
+/// session changed, and a session is saved at most once a minute
+/// (`security::keep_session_alive`).
 async fn take_error(session: &Session, page: &str) -> Option<KeptError> {
     let kept = match session.get::<KeptError>(ERROR_KEY).await {
-        Ok(kept) => kept?,
+        Ok(kept) => kept.filter(|kept| kept.page == page)?,
         Err(e) => {
             tracing::warn!(error = %e, "a refused form's error could not be read from the session");
             return None;
@@ -137,7 +138,7 @@ async fn take_error(session: &Session, page: &str) -> Option<KeptError> {
     if let Err(e) = session.remove::<KeptError>(ERROR_KEY).await {
         tracing::warn!(error = %e, "a refused form's error could not be removed from the session");
     }
-    Some(kept).filter(|kept| kept.page == page)
+    Some(kept)
 }
 
 /// Splits a refusal's redirect: the address without `__path` and `__err` (absolute or not, as

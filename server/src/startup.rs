@@ -132,11 +132,12 @@ pub fn build_router(config: &Config, db: Db) -> Router {
         .layer(axum::middleware::from_fn(crate::kept_input::keep_form_input))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(config.client_ip_header.clone(), security::client_address))
-        .layer(axum::middleware::from_fn_with_state(header_policy, security::security_headers))
+        // Inside the headers' layer, so that a refused host's answer carries them too.
         .layer(axum::middleware::from_fn_with_state(
             security::HostPolicy::of_public_url(config.public_url.as_deref()),
             security::known_host,
         ))
+        .layer(axum::middleware::from_fn_with_state(header_policy, security::security_headers))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(security::limit_body))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))

@@ -104,6 +104,7 @@ pub(super) async fn admit(db: &Db, email: &str, address: Option<&str>, now: Date
                 rows.push(id);
             }
             let (mut wait, mut first, mut fills) = (0, true, false);
+            let burst_key = if address.is_some() { Scope::Address } else { Scope::Account };
             for ((scope, key), own) in keys.iter().zip(&rows) {
                 let earlier: Vec<i64> = sqlx::query_scalar(
                     "SELECT at FROM sign_in_failures WHERE scope = $1 AND key = $2 AND at > $3 AND id <> $4 ORDER BY at",
@@ -116,7 +117,6 @@ pub(super) async fn admit(db: &Db, email: &str, address: Option<&str>, now: Date
                 .await?;
                 wait = wait.max(seconds_until_free(&earlier, scope.limit(), now));
                 fills |= earlier.len() as i64 + 1 == scope.limit();
-                let burst_key = if address.is_some() { Scope::Address } else { Scope::Account };
                 if *scope == burst_key && !earlier.is_empty() {
                     first = false;
                 }
@@ -147,11 +147,15 @@ fn seconds_until_free(earlier: &[i64], limit: i64, now: DateTime<Utc>) -> i64 {
 
 /// Forgets an attempt that succeeded (a right password, a right code): it was not a failure.
 pub(super) async fn forget(db: &Db, attempt: &Attempt) -> Result<()> {
-    for id in &attempt.rows {
-        on_pool!(db, |pool| {
-            sqlx::query("DELETE FROM sign_in_failures WHERE id = $1").bind(id).execute(pool).await?;
-        });
-    }
+    // One row for the account, one for the address when there is one.
+    let (account, address) = (attempt.rows.first().copied(), attempt.rows.get(1).copied());
+    on_pool!(db, |pool| {
+        sqlx::query("DELETE FROM sign_in_failures WHERE id = $1 OR id = $2")
+            .bind(account)
+            .bind(address)
+            .execute(pool)
+            .await?;
+    });
     Ok(())
 }
 

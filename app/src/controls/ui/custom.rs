@@ -10,27 +10,22 @@ use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn NewControlPage() -> impl IntoView {
-    let form = Resource::new(|| (), |_| get_custom_control_form(String::new()));
-    view! {
-        <PageTitle text="New control"/>
-        <Suspense fallback=Loading>
-            {move || Suspend::new(async move {
-                match form.await {
-                    Ok(form) => view! { <CustomControlEditor form/> }.into_any(),
-                    Err(error) => view! { <PageError error/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    view! { <ControlFormPage title="New control" id=Signal::stored(String::new())/> }
 }
 
 #[component]
 pub fn EditControlPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    view! { <ControlFormPage title="Edit control" id=id.into()/> }
+}
+
+/// The form of a custom control: a new one (`id` empty) or the one named.
+#[component]
+fn ControlFormPage(title: &'static str, id: Signal<String>) -> impl IntoView {
     let form = Resource::new(move || id.get(), get_custom_control_form);
     view! {
-        <PageTitle text="Edit control"/>
+        <PageTitle text=title/>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match form.await {
