@@ -1,16 +1,28 @@
 //! "Your account": who is signed in, two-factor sign-in (setting up a TOTP app, recovery codes),
 //! and signing out of every session at once; and the sign-in page's second step.
 
-use crate::auth::{mfa_status, ConfirmIdentity, ConfirmMfaEnrolment, SignInCode, SignOutEverywhere, StartMfaEnrolment};
-use crate::components::{ActionError, ErrorPanel, Loading, PageTitle};
+use crate::auth::{
+    mfa_status, ConfirmIdentity, ConfirmMfaEnrolment, MfaState, SignInCode, SignOutEverywhere, StartMfaEnrolment,
+};
+use crate::components::{columns, ActionError, DataTable, ErrorPanel, Loading, PageTitle, TimeAgo};
 use crate::error::AppError;
 use crate::layout::CurrentUser;
+use crate::passkeys::{pending_sign_in, Ceremony, PasskeyButton, PasskeyRemove};
 use leptos::prelude::*;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let me = expect_context::<CurrentUser>().0;
     let everywhere = ServerAction::<SignOutEverywhere>::new();
+    // One reading of the user's two-factor state for both sections (it hands out new recovery
+    // codes once), read again after any of their actions.
+    let start = ServerAction::<StartMfaEnrolment>::new();
+    let confirm = ServerAction::<ConfirmMfaEnrolment>::new();
+    let remove = ServerAction::<PasskeyRemove>::new();
+    let status = Resource::new(
+        move || (confirm.version().get(), start.version().get(), remove.version().get()),
+        |_| mfa_status(),
+    );
     view! {
         <PageTitle text="Your account"/>
         <h1>"Your account"</h1>
@@ -43,7 +55,8 @@ pub fn AccountPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <TwoFactor/>
+        <TwoFactor start confirm status/>
+        <Passkeys remove status/>
         <section class="card" aria-labelledby="sessions">
             <h2 id="sessions">"Sessions"</h2>
             <p>
@@ -62,10 +75,11 @@ pub fn AccountPage() -> impl IntoView {
 /// is shown again on the reloaded page, and the recovery codes are kept in the session until
 /// the page shows them.
 #[component]
-fn TwoFactor() -> impl IntoView {
-    let start = ServerAction::<StartMfaEnrolment>::new();
-    let confirm = ServerAction::<ConfirmMfaEnrolment>::new();
-    let status = Resource::new(move || (confirm.version().get(), start.version().get()), |_| mfa_status());
+fn TwoFactor(
+    start: ServerAction<StartMfaEnrolment>,
+    confirm: ServerAction<ConfirmMfaEnrolment>,
+    status: Resource<Result<MfaState, AppError>>,
+) -> impl IntoView {
     let codes = move || confirm.value().get().and_then(Result::ok);
     let confirm_error = move || confirm.value().get().and_then(Result::err);
     view! {
@@ -74,11 +88,13 @@ fn TwoFactor() -> impl IntoView {
             {move || codes().map(|codes| view! { <RecoveryCodes codes/> })}
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
-                    match status.await {
+                    let status = status.await;
+                    // Issued to a plain form post, or with a first passkey: shown on this answer only.
+                    let fresh = status.as_ref().map(|s| s.new_recovery_codes.clone()).unwrap_or_default();
+                    let fresh = (!fresh.is_empty()).then(|| view! { <RecoveryCodes codes=fresh/> });
+                    let state = match status {
                         Ok(s) if s.enrolled => {
-                            let fresh = s.new_recovery_codes.clone();
                             view! {
-                                {(!fresh.is_empty()).then(|| view! { <RecoveryCodes codes=fresh/> })}
                                 <p>
                                     {format!(
                                         "On: signing in asks for a code from your app. {} recovery codes left.",
@@ -90,8 +106,16 @@ fn TwoFactor() -> impl IntoView {
                         }
                         Ok(s) => {
                             let pending = s.pending.clone();
+                            let state = if s.passkeys.is_empty() {
+                                "Off: signing in asks only for your password.".to_string()
+                            } else {
+                                format!(
+                                    "No app: after your password, signing in asks for one of your passkeys. {} recovery codes left.",
+                                    s.unused_recovery_codes,
+                                )
+                            };
                             view! {
-                                <p>"Off: signing in asks only for your password."</p>
+                                <p>{state}</p>
                                 {move || start.value().get().and_then(Result::err).map(|error| view! { <ActionError error/> })}
                                 {move || match start.value().get().and_then(Result::ok).or_else(|| pending.clone()) {
                                     None => {
@@ -126,6 +150,81 @@ fn TwoFactor() -> impl IntoView {
                                             .into_any()
                                     }
                                 }}
+                            }
+                                .into_any()
+                        }
+                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                    };
+                    view! { {fresh} {state} }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The signed-in user's passkeys: the list, removing one (a plain form: no JavaScript needed),
+/// and adding one (the island; it needs JavaScript).
+#[component]
+fn Passkeys(remove: ServerAction<PasskeyRemove>, status: Resource<Result<MfaState, AppError>>) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="passkeys">
+            <h2 id="passkeys">"Passkeys"</h2>
+            <p>
+                "A passkey signs you in with your device's screen lock or a security key: nothing to type, and a look-alike site cannot use it. Use one instead of your password, or after it instead of a code."
+            </p>
+            {move || remove.value().get().and_then(Result::err).map(|error| view! { <ActionError error/> })}
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(s) => {
+                            let list = if s.passkeys.is_empty() {
+                                view! { <p>"No passkeys yet."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <DataTable label="Your passkeys" columns=columns(["Name", "Added", "Last used", "Actions"])>
+                                        {s.passkeys.into_iter().map(|p| {
+                                            let label = format!("Remove {}", p.name);
+                                            view! {
+                                                <tr>
+                                                    <td>{p.name}</td>
+                                                    <td><TimeAgo when=p.added/></td>
+                                                    <td>
+                                                        {match p.last_used {
+                                                            Some(when) => view! { <TimeAgo when/> }.into_any(),
+                                                            None => view! { "never" }.into_any(),
+                                                        }}
+                                                    </td>
+                                                    <td>
+                                                        <ActionForm action=remove>
+                                                            <input type="hidden" name="id" value=p.id/>
+                                                            <button type="submit" class="btn btn-danger btn-small" aria-label=label>"Remove"</button>
+                                                        </ActionForm>
+                                                    </td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </DataTable>
+                                }
+                                    .into_any()
+                            };
+                            let add = if s.passkeys_available {
+                                view! { <PasskeyButton ceremony=Ceremony::Register label="Add a passkey".to_string() next=String::new()/> }.into_any()
+                            } else {
+                                view! {
+                                    <p class="muted">
+                                        "Passkeys work only where Rampart is reached at a host name: ask whoever runs it to set RAMPART_PUBLIC_URL."
+                                    </p>
+                                }
+                                    .into_any()
+                            };
+                            view! {
+                                {s.must_add_passkey.then(|| view! {
+                                    <div class="alert alert-info" role="status">
+                                        <p><strong>"Add a passkey first."</strong>" Your role must sign in with one; until you add it, you can change nothing."</p>
+                                    </div>
+                                })}
+                                {list}
+                                {add}
                             }
                                 .into_any()
                         }
@@ -193,6 +292,14 @@ pub fn ConfirmPage() -> impl IntoView {
                     <button type="submit" class="btn btn-primary">"Confirm"</button>
                 </div>
             </ActionForm>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    status.await.ok().filter(|s| !s.passkeys.is_empty() && s.passkeys_available).map(|_| view! {
+                        <h2 class="card-title">"Or with a passkey"</h2>
+                        <PasskeyButton ceremony=Ceremony::Confirm label="Confirm with a passkey".to_string() next=next()/>
+                    })
+                })}
+            </Suspense>
             <crate::sso::SsoConfirm next=Signal::derive(next)/>
         </section>
     }
@@ -203,12 +310,29 @@ pub fn ConfirmPage() -> impl IntoView {
 pub fn LoginCodePage() -> impl IntoView {
     let action = ServerAction::<SignInCode>::new();
     let error = move || action.value().get().and_then(Result::err);
+    let pending = Resource::new(|| (), |_| pending_sign_in());
     view! {
         <PageTitle text="Sign in"/>
         <main id="main" class="login-page">
             <div class="login-card">
                 <h1>"Enter your code"</h1>
-                <p>"Enter the 6-digit code from your authenticator app, or one of your recovery codes."</p>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let pending = pending.await.ok();
+                        let app = pending.as_ref().is_none_or(|p| p.app);
+                        let passkey = pending.as_ref().is_some_and(|p| p.passkey);
+                        view! {
+                            <p>
+                                {if app {
+                                    "Enter the 6-digit code from your authenticator app, or one of your recovery codes."
+                                } else {
+                                    "Use your passkey, or enter one of your recovery codes."
+                                }}
+                            </p>
+                            {passkey.then(|| view! { <PasskeyButton ceremony=Ceremony::SignIn label="Use a passkey".to_string() next=String::new()/> })}
+                        }
+                    })}
+                </Suspense>
                 {move || {
                     error()
                         .map(|e| {

@@ -132,7 +132,7 @@ pub async fn actor_of_session(
     // whether this deployment requires two-factor sign-in of their role (the domain decides).
     let confirmed_at: Option<i64> = session.get(STEP_UP_KEY).await.ok().flatten();
     let confirmed_at = confirmed_at.and_then(|at| chrono::DateTime::from_timestamp(at, 0));
-    Ok(Some(actor.in_session(confirmed_at, &state.two_factor_roles)))
+    Ok(Some(actor.in_session(confirmed_at, &state.two_factor_roles).requiring_passkey(&state.passkey_roles)))
 }
 
 #[cfg(feature = "ssr")]
@@ -157,8 +157,8 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     let user_id =
         domain::identity::sign_in_from(&state.db, &email, &password, address.as_deref(), domain::clock::now()).await?;
     let session = session().await?;
-    if domain::identity::mfa::is_enrolled(&state.db, user_id).await? {
-        // The password was right; the code comes next, in a new session that is not signed in.
+    if domain::identity::mfa::has_second_factor(&state.db, user_id).await? {
+        // The password was right; the code (or a passkey) comes next, in a new session that is not signed in.
         let pending = (user_id, domain::clock::now().timestamp(), safe_next(next.as_deref()));
         let stored = async {
             session.cycle_id().await?;
@@ -195,7 +195,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 pub const PENDING_KEY: &str = "mfa_pending";
 /// How long the code may take after the password.
 #[cfg(feature = "ssr")]
-const PENDING_SECONDS: i64 = 300;
+pub(crate) const PENDING_SECONDS: i64 = 300;
 
 /// The second step of signing in for a user with two-factor sign-in: a code from their app or
 /// a recovery code.
@@ -212,7 +212,9 @@ pub async fn sign_in_code(code: String) -> Result<(), AppError> {
     let Some((user_id, _, next)) = pending.filter(|(_, since, _)| now.timestamp() - since <= PENDING_SECONDS) else {
         return Err(AppError::Unauthenticated.with_status());
     };
-    domain::identity::mfa::verify_code(&state.db, user_id, &code, client_address().as_deref(), now).await?;
+    let address = client_address();
+    domain::identity::mfa::verify_code_for(&state.db, user_id, &code, address.as_deref(), now, &state.passkey_roles)
+        .await?;
     session.cycle_id().await.map_err(failed)?;
     session.remove::<(i64, i64, Option<String>)>(PENDING_KEY).await.map_err(failed)?;
     session.insert(USER_ID_KEY, user_id).await.map_err(failed)?;
@@ -323,7 +325,14 @@ pub(crate) fn me_of(actor: &domain::Actor) -> Me {
 /// Two-factor sign-in of the signed-in user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MfaState {
+    /// An app is set up.
     pub enrolled: bool,
+    /// Their passkeys, oldest first.
+    pub passkeys: Vec<crate::passkeys::PasskeyView>,
+    /// Passkeys can be used at this site's address.
+    pub passkeys_available: bool,
+    /// Their role must use a passkey and they have none yet.
+    pub must_add_passkey: bool,
     pub unused_recovery_codes: i64,
     /// An enrolment started and waiting for its first code (so that a page reloaded after a
     /// plain form post shows the key again).
@@ -345,7 +354,7 @@ pub struct MfaSetup {
 
 /// The session key of recovery codes issued to a plain form post, until the page shows them.
 #[cfg(feature = "ssr")]
-const NEW_CODES_KEY: &str = "mfa_new_codes";
+pub(crate) const NEW_CODES_KEY: &str = "mfa_new_codes";
 
 #[server(prefix = "/api", endpoint = "auth/mfa_status")]
 pub async fn mfa_status() -> Result<MfaState, AppError> {
@@ -362,7 +371,10 @@ pub async fn mfa_status() -> Result<MfaState, AppError> {
         AppError::Internal
     })?;
     Ok(MfaState {
-        enrolled: actor.two_factor,
+        enrolled: domain::identity::mfa::is_enrolled(&state.db, user_id).await?,
+        passkeys: crate::passkeys::passkeys_of(&state, &actor).await?,
+        passkeys_available: state.passkeys.is_some(),
+        must_add_passkey: actor.must_add_passkey(),
         unused_recovery_codes: domain::identity::mfa::unused_recovery_codes(&state.db, user_id).await?,
         pending,
         new_recovery_codes: new_recovery_codes.unwrap_or_default(),

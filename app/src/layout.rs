@@ -227,6 +227,7 @@ pub fn LoginPage() -> impl IntoView {
                         <button type="submit" class="btn btn-primary">"Sign in"</button>
                     </div>
                 </ActionForm>
+                <crate::passkeys::PasskeyButton ceremony=crate::passkeys::Ceremony::SignIn label="Sign in with a passkey".to_string() next=next()/>
                 <crate::sso::SsoSignIn/>
             </div>
         </main>

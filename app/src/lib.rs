@@ -13,6 +13,7 @@ pub mod error;
 pub mod flash;
 pub mod html;
 pub mod layout;
+pub mod passkeys;
 pub mod portfolio;
 pub mod reviews;
 pub mod score;

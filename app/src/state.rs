@@ -12,6 +12,11 @@ pub struct AppState {
     /// Roles that must use two-factor sign-in (RAMPART_MFA_REQUIRED_ROLES): the actor carries
     /// it, and the domain refuses their changes until they have set it up.
     pub two_factor_roles: Vec<domain::Role>,
+    /// Roles that must use a passkey (RAMPART_PASSKEY_REQUIRED_ROLES): an app is not enough.
+    pub passkey_roles: Vec<domain::Role>,
+    /// This site as WebAuthn's relying party (from the public address); `None` where browsers
+    /// allow no passkeys (a numeric address other than loopback).
+    pub passkeys: Option<domain::identity::passkeys::RelyingParty>,
     /// The address users reach Rampart at (RAMPART_PUBLIC_URL, or where it listens), for the
     /// links it writes; never guessed from a request's headers.
     pub public_url: String,

@@ -280,6 +280,10 @@ pub struct Actor {
     pub two_factor: bool,
     /// Whether the deployment requires two-factor sign-in of this user's role.
     pub two_factor_required: bool,
+    /// Whether the user has registered a passkey (which counts as two-factor sign-in too).
+    pub passkey: bool,
+    /// Whether the deployment requires a passkey of this user's role (an app is not enough).
+    pub passkey_required: bool,
 }
 
 impl Actor {
@@ -296,6 +300,8 @@ impl Actor {
             confirmed_at: None,
             two_factor: false,
             two_factor_required: false,
+            passkey: false,
+            passkey_required: false,
         }
     }
 
@@ -305,9 +311,20 @@ impl Actor {
         Actor { confirmed_at, two_factor_required: two_factor_roles.contains(&self.role), ..self }
     }
 
-    /// Whether the user must set up two-factor sign-in before they may change anything.
+    /// The actor of a session in a deployment that requires a passkey of `passkey_roles`.
+    pub fn requiring_passkey(self, passkey_roles: &[Role]) -> Actor {
+        Actor { passkey_required: passkey_roles.contains(&self.role), ..self }
+    }
+
+    /// Whether the user must set up two-factor sign-in (or, where their role needs one, a
+    /// passkey) before they may change anything.
     pub fn must_set_up_two_factor(&self) -> bool {
-        self.two_factor_required && !self.two_factor
+        (self.two_factor_required && !self.two_factor) || self.must_add_passkey()
+    }
+
+    /// Whether the user's role needs a passkey and they have none yet.
+    pub fn must_add_passkey(&self) -> bool {
+        self.passkey_required && !self.passkey
     }
 
     /// Whether the actor may change something now (for views: a form the actor could not use
@@ -582,6 +599,8 @@ mod tests {
             confirmed_at: None,
             two_factor: false,
             two_factor_required: false,
+            passkey: false,
+            passkey_required: false,
         }
     }
 
@@ -600,6 +619,14 @@ mod tests {
         assert!(enrolled.require(P::CreateClient).is_ok() && enrolled.may(P::CreateClient));
         let technician = actor(Role::Technician, ClientScope::All).in_session(None, &[Role::Admin, Role::Manager]);
         assert!(technician.require_on_client(P::EditControls, 3).is_ok(), "a role not required to use it");
+        // Where the role needs a passkey, an app is not enough: a passkey is.
+        let admin = Actor { two_factor: true, ..actor(Role::Admin, ClientScope::All) }
+            .in_session(None, &[Role::Admin])
+            .requiring_passkey(&[Role::Admin]);
+        assert!(admin.must_add_passkey() && !admin.may_change());
+        assert!(matches!(admin.require(P::CreateClient), Err(DomainError::TwoFactorRequired)));
+        let with_passkey = Actor { passkey: true, ..admin };
+        assert!(!with_passkey.must_set_up_two_factor() && with_passkey.require(P::CreateClient).is_ok());
         for permission in Permission::ALL {
             let reads = format!("{permission:?}").starts_with("View");
             assert_eq!(permission.changes(), !reads, "{permission:?}");

@@ -27,6 +27,9 @@ pub struct Config {
     /// RAMPART_MFA_REQUIRED_ROLES: roles that must set up two-factor sign-in (comma-separated,
     /// or "none"); signed in without it, they are sent to /account until they do.
     pub mfa_required_roles: Vec<domain::Role>,
+    /// RAMPART_PASSKEY_REQUIRED_ROLES: roles that must use a passkey, not only an app
+    /// (comma-separated, or "none", the default); until they add one they change nothing.
+    pub passkey_required_roles: Vec<domain::Role>,
     /// RAMPART_TEST_CLOCK_FILE: for browser tests only, a file holding seconds to add to the
     /// clock (see domain/src/clock.rs). Never set it in production.
     pub test_clock_file: Option<std::path::PathBuf>,
@@ -65,6 +68,7 @@ impl std::fmt::Debug for Config {
             .field("session_max_hours", &self.session_max_hours)
             .field("client_ip_header", &self.client_ip_header)
             .field("mfa_required_roles", &self.mfa_required_roles)
+            .field("passkey_required_roles", &self.passkey_required_roles)
             .field("test_clock_file", &self.test_clock_file)
             .field("invitation_days", &self.invitation_days)
             .field("branding", &self.branding)
@@ -87,6 +91,8 @@ pub enum ConfigError {
     ClientIpHeader(String),
     #[error("RAMPART_MFA_REQUIRED_ROLES {0:?} is not a list of roles like admin,manager (or none)")]
     MfaRoles(String),
+    #[error("RAMPART_PASSKEY_REQUIRED_ROLES {0:?} is not a list of roles like admin (or none)")]
+    PasskeyRoles(String),
     #[error("RAMPART_PUBLIC_URL {0:?} must start with http:// or https://")]
     PublicUrl(String),
     #[error("RAMPART_TIME_ZONE {0:?} is not a time zone name like Europe/Berlin or America/New_York")]
@@ -121,6 +127,9 @@ impl Config {
         };
         let roles_text = var("RAMPART_MFA_REQUIRED_ROLES").unwrap_or_else(|| "admin,manager".into());
         let mfa_required_roles = parse_roles(&roles_text).ok_or(ConfigError::MfaRoles(roles_text.clone()))?;
+        let passkey_text = var("RAMPART_PASSKEY_REQUIRED_ROLES").unwrap_or_else(|| "none".into());
+        let passkey_required_roles =
+            parse_roles(&passkey_text).ok_or(ConfigError::PasskeyRoles(passkey_text.clone()))?;
         let public_url = var("RAMPART_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
         if let Some(url) = &public_url {
             if !url.starts_with("http://") && !url.starts_with("https://") {
@@ -136,6 +145,7 @@ impl Config {
             session_max_hours,
             client_ip_header,
             mfa_required_roles,
+            passkey_required_roles,
             test_clock_file: var("RAMPART_TEST_CLOCK_FILE").map(std::path::PathBuf::from),
             time_zone: match var("RAMPART_TIME_ZONE") {
                 None => chrono_tz::Tz::UTC,
@@ -210,6 +220,7 @@ mod tests {
             session_max_hours: 12,
             client_ip_header: None,
             mfa_required_roles: Vec::new(),
+            passkey_required_roles: Vec::new(),
             test_clock_file: None,
             time_zone: chrono_tz::Tz::UTC,
             invitation_days: 7,

@@ -183,6 +183,8 @@ pub async fn sign_in_first(session: Session, request: Request, next: Next) -> Re
 #[derive(Clone, Debug)]
 pub struct MfaPolicy {
     pub roles: Vec<domain::Role>,
+    /// Roles that must use a passkey (an app is not enough).
+    pub passkey_roles: Vec<domain::Role>,
     pub db: domain::Db,
 }
 
@@ -193,13 +195,19 @@ pub async fn enrol_first(State(policy): State<MfaPolicy>, session: Session, requ
     let path = request.uri().path();
     // /account/confirm too: setting it up may ask for the password again first.
     let setting_up = path == "/account" || path == "/account/confirm";
-    if policy.roles.is_empty() || request.method() != Method::GET || is_public(path) || setting_up {
+    if (policy.roles.is_empty() && policy.passkey_roles.is_empty())
+        || request.method() != Method::GET
+        || is_public(path)
+        || setting_up
+    {
         return next.run(request).await;
     }
     let Ok(Some(user_id)) = session.get::<i64>(app::auth::USER_ID_KEY).await else { return next.run(request).await };
     // The domain's rule, with what the user read holds (whether two-factor sign-in is set up).
     let must = match domain::identity::actor_for_user(&policy.db, user_id).await {
-        Ok(Some(actor)) => actor.in_session(None, &policy.roles).must_set_up_two_factor(),
+        Ok(Some(actor)) => {
+            actor.in_session(None, &policy.roles).requiring_passkey(&policy.passkey_roles).must_set_up_two_factor()
+        }
         _ => false,
     };
     if must {

@@ -71,6 +71,8 @@ pub fn build_router(config: &Config, db: Db) -> Router {
         app: AppState {
             db: db.clone(),
             two_factor_roles: config.mfa_required_roles.clone(),
+            passkey_roles: config.passkey_required_roles.clone(),
+            passkeys: domain::identity::passkeys::RelyingParty::for_public_url(&config.public_base()),
             public_url: config.public_base(),
         },
         branding: config.branding.clone(),
@@ -123,7 +125,11 @@ pub fn build_router(config: &Config, db: Db) -> Router {
         .with_state(state)
         // Layers run from the bottom up: limits first, then the session, then the checks.
         .layer(axum::middleware::from_fn_with_state(
-            MfaPolicy { roles: config.mfa_required_roles.clone(), db: db.clone() },
+            MfaPolicy {
+                roles: config.mfa_required_roles.clone(),
+                passkey_roles: config.passkey_required_roles.clone(),
+                db: db.clone(),
+            },
             security::enrol_first,
         ))
         .layer(axum::middleware::from_fn(security::sign_in_first))

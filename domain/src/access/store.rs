@@ -2,7 +2,7 @@
 
 use super::checklist::{Sla, SlaPolicy, SlaSetting, SlaUnit, Step};
 use super::model::{Grant, Privilege, Technician, TechnicianState};
-use crate::audit::store::audited;
+use crate::audit::store::{audited, audited_one};
 use crate::audit::Record;
 use crate::db::unique::{GRANT_ACTIVE, TECHNICIAN_EMAIL};
 use crate::db::Db;
@@ -338,11 +338,13 @@ pub struct Revocation<'a> {
 /// Revokes a grant that is not revoked yet, and appends `audit`; false (nothing written) when
 /// it already was.
 pub async fn revoke_grant(db: &Db, id: i64, r: &Revocation<'_>, audit: &Record) -> Result<bool> {
-    let done: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
-        let revoked = sqlx::query(
+    let done: std::result::Result<bool, sqlx::Error> = audited_one!(
+        db,
+        audit,
+        sqlx::query(
             "UPDATE grants SET revoked_at = $1, revoked_by = $2, revoked_by_user = $3, revocation_method = $4, \
-         revocation_note = $5, revocation_recorded_at = $6, reapproval_due_at = NULL \
-         WHERE id = $7 AND revoked_at IS NULL",
+             revocation_note = $5, revocation_recorded_at = $6, reapproval_due_at = NULL \
+             WHERE id = $7 AND revoked_at IS NULL"
         )
         .bind(r.removed_at)
         .bind(r.by)
@@ -351,38 +353,24 @@ pub async fn revoke_grant(db: &Db, id: i64, r: &Revocation<'_>, audit: &Record) 
         .bind(r.evidence)
         .bind(r.recorded_at)
         .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if revoked != 1 {
-            return Ok(false);
-        }
-        tx.append(audit).await?;
-        true
-    });
+    );
     Ok(done?)
 }
 
 /// Records a review (or a mover's re-approval) of an active grant, and appends `audit`; false
 /// (nothing written) when it is revoked.
 pub async fn review_grant(db: &Db, id: i64, by: &str, now: DateTime<Utc>, audit: &Record) -> Result<bool> {
-    let done: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
-        let reviewed = sqlx::query(
+    let done: std::result::Result<bool, sqlx::Error> = audited_one!(
+        db,
+        audit,
+        sqlx::query(
             "UPDATE grants SET last_reviewed_at = $1, last_reviewed_by = $2, reapproval_due_at = NULL \
-         WHERE id = $3 AND revoked_at IS NULL",
+             WHERE id = $3 AND revoked_at IS NULL"
         )
         .bind(now)
         .bind(by)
         .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if reviewed != 1 {
-            return Ok(false);
-        }
-        tx.append(audit).await?;
-        true
-    });
+    );
     Ok(done?)
 }
 
@@ -445,25 +433,19 @@ pub async fn complete_step(
     now: DateTime<Utc>,
     audit: &Record,
 ) -> Result<bool> {
-    let done: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
-        let completed = sqlx::query(
+    let done: std::result::Result<bool, sqlx::Error> = audited_one!(
+        db,
+        audit,
+        sqlx::query(
             "UPDATE lifecycle_steps SET done_at = $1, done_by = $2, done_by_user = $3, note = $4 \
-         WHERE id = $5 AND done_at IS NULL",
+             WHERE id = $5 AND done_at IS NULL"
         )
         .bind(now)
         .bind(by)
         .bind(by_user)
         .bind(note)
         .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if completed != 1 {
-            return Ok(false);
-        }
-        tx.append(audit).await?;
-        true
-    });
+    );
     Ok(done?)
 }
 

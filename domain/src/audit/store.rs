@@ -165,7 +165,22 @@ macro_rules! audited {
     }};
 }
 
-pub(crate) use {append, audited, lock_chain};
+/// One conditional statement and its audit entry in one transaction: `record` is appended only
+/// when the statement (a query with its binds) changed exactly one row; otherwise nothing is
+/// written. Evaluates to `Result<bool, sqlx::Error>` (false: nothing changed).
+macro_rules! audited_one {
+    ($db:expr, $record:expr, $query:expr) => {
+        $crate::audit::store::audited!($db, |tx| {
+            if $query.execute(&mut *tx).await?.rows_affected() != 1 {
+                return Ok(false);
+            }
+            tx.append($record).await?;
+            true
+        })
+    };
+}
+
+pub(crate) use {append, audited, audited_one, lock_chain};
 
 /// Appends records in a transaction of their own (sign-in, sign-out, exports: nothing else
 /// changes). All or none.

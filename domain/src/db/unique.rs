@@ -54,9 +54,12 @@ pub const REVIEW_SERIES_KIND: Unique =
 /// One meeting per review.
 pub const MEETING_OCCURRENCE: Unique =
     Unique { postgres: "meetings_occurrence_id_key", table: "meetings", columns: &["occurrence_id"] };
+/// A passkey belongs to one account.
+pub const PASSKEY_CREDENTIAL: Unique =
+    Unique { postgres: "passkeys_credential_id_key", table: "passkeys", columns: &["credential_id"] };
 
 /// Every constraint above, for the schema test.
-pub const ALL: [Unique; 8] = [
+pub const ALL: [Unique; 9] = [
     CLIENT_SLUG,
     USER_EMAIL,
     USER_IDENTITY,
@@ -65,4 +68,5 @@ pub const ALL: [Unique; 8] = [
     EXCEPTION_OPEN,
     REVIEW_SERIES_KIND,
     MEETING_OCCURRENCE,
+    PASSKEY_CREDENTIAL,
 ];

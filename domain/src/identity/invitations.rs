@@ -22,7 +22,7 @@
 use super::admin::{self, Placement};
 use super::model::{self, Email};
 use super::{hash_password, store as users};
-use crate::audit::store::audited;
+use crate::audit::store::{audited, audited_one};
 use crate::audit::Record;
 use crate::authz::{Actor, Permission, Role};
 use crate::clients;
@@ -272,21 +272,13 @@ pub async fn revoke_invitation(db: &Db, actor: &Actor, id: i64, now: DateTime<Ut
     }
     let audit = Record::by(actor, "invitation.revoke", format!("invitation:{}", row.email))
         .summary(format!("revoked the invitation of {} as {}", row.email, row.role));
-    let done: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
-        let changed = sqlx::query(
-            "UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed != 1 {
-            return Ok(false);
-        }
-        tx.append(&audit).await?;
-        true
-    });
+    let done: std::result::Result<bool, sqlx::Error> = audited_one!(
+        db,
+        &audit,
+        sqlx::query("UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+    );
     if done? {
         Ok(())
     } else {

@@ -13,9 +13,9 @@
 //! a user's app.
 
 use super::{store as users, throttle, totp};
-use crate::audit::store::audited;
+use crate::audit::store::{audited, audited_one};
 use crate::audit::{self, Record};
-use crate::authz::{Actor, Permission};
+use crate::authz::{Actor, Permission, Role};
 use crate::db::Db;
 use crate::error::{DomainError, Result};
 use crate::on_pool;
@@ -129,9 +129,9 @@ pub async fn reset(db: &Db, actor: &Actor, email: &str, now: DateTime<Utc>) -> R
         ));
     }
     let audit = Record::by(actor, "mfa.reset", format!("user:{email}"))
-        .summary("removed the two-factor app and recovery codes; their sessions end");
+        .summary("removed the two-factor app, passkeys and recovery codes; their sessions end");
     let done: std::result::Result<(), sqlx::Error> = audited!(db, |tx| {
-        for table in ["mfa_totp", "mfa_recovery_codes", "sessions"] {
+        for table in ["mfa_totp", "passkeys", "mfa_recovery_codes", "sessions"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
                 .bind(credentials.user_id)
                 .execute(&mut *tx)
@@ -142,9 +142,15 @@ pub async fn reset(db: &Db, actor: &Actor, email: &str, now: DateTime<Utc>) -> R
     Ok(done?)
 }
 
-/// Whether the user has an active TOTP app (sign-in then asks for a code).
+/// Whether the user has an active TOTP app.
 pub async fn is_enrolled(db: &Db, user_id: i64) -> Result<bool> {
     Ok(find_secret(db, user_id).await?.is_some_and(|(_, confirmed)| confirmed))
+}
+
+/// Whether signing in asks the user for a second step after the password: an active app or a
+/// passkey (with either, a recovery code also does).
+pub async fn has_second_factor(db: &Db, user_id: i64) -> Result<bool> {
+    Ok(is_enrolled(db, user_id).await? || super::passkeys::has_passkey(db, user_id).await?)
 }
 
 /// Recovery codes the user has not used yet.
@@ -160,6 +166,26 @@ pub async fn unused_recovery_codes(db: &Db, user_id: i64) -> Result<i64> {
 /// The second step of signing in: a code from the user's app, or one of their recovery codes.
 /// Throttled and counted like passwords; success and failure are audited.
 pub async fn verify_code(db: &Db, user_id: i64, code: &str, address: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+    verify_code_for(db, user_id, code, address, now, &[]).await
+}
+
+/// Whether a code from the user's app may be the second step of their sign-in: not where their
+/// role must use a passkey (`passkey_roles`) and they have one (a recovery code still may).
+pub async fn app_codes_accepted(db: &Db, user_id: i64, passkey_roles: &[Role]) -> Result<bool> {
+    let Some((user, _)) = users::find_user(db, user_id).await? else { return Ok(false) };
+    Ok(is_enrolled(db, user_id).await? && !(passkey_roles.contains(&user.role) && user.passkey))
+}
+
+/// [`verify_code`] in a deployment whose `passkey_roles` must use a passkey: for those who
+/// have one, a code from an app is refused like a wrong one (a recovery code still works).
+pub async fn verify_code_for(
+    db: &Db,
+    user_id: i64,
+    code: &str,
+    address: Option<&str>,
+    now: DateTime<Utc>,
+    passkey_roles: &[Role],
+) -> Result<()> {
     let (user, _) = users::find_user(db, user_id).await?.ok_or(DomainError::Unauthenticated)?;
     if user.disabled_at.is_some() {
         return Err(DomainError::Unauthenticated);
@@ -178,7 +204,7 @@ pub async fn verify_code(db: &Db, user_id: i64, code: &str, address: Option<&str
         actor_user_id: Some(user_id),
         ..Record::anonymous(&email, "auth.sign_in", object.clone()).summary(summary)
     };
-    if !is_enrolled(db, user_id).await? {
+    if !has_second_factor(db, user_id).await? {
         throttle::forget(db, &attempt).await?;
         return Err(DomainError::Unauthenticated);
     }
@@ -188,7 +214,8 @@ pub async fn verify_code(db: &Db, user_id: i64, code: &str, address: Option<&str
             .summary(format!("signed in with a password and a recovery code{from}"))
     };
     let app_code = signed_in(format!("signed in with a password and an app code{from}"));
-    if consume_code(db, user_id, code, now, &app_code, &used).await? {
+    let app = !(passkey_roles.contains(&user.role) && user.passkey);
+    if consume_code(db, user_id, code, now, app.then_some(&app_code), &used).await? {
         throttle::forget(db, &attempt).await?;
         throttle::clear_account(db, &email).await?;
         return Ok(());
@@ -204,23 +231,30 @@ pub async fn verify_code(db: &Db, user_id: i64, code: &str, address: Option<&str
     Err(DomainError::invalid("code", "That code is not right, or was used already."))
 }
 
-/// Accepts a code from the user's active app (appending `app_audit`) or one of their unused
-/// recovery codes (appending `recovery_audit`); false, with nothing written, for a wrong or
-/// already used code. Callers audit and count failures.
+/// Accepts a code from the user's active app (appending `app_audit`; `None`: no app code is
+/// accepted) or one of their unused
+/// recovery codes (appending `recovery_audit`; a user with passkeys and no app has them too);
+/// false, with nothing written, for a wrong or already used code. Callers audit and count
+/// failures.
 pub(crate) async fn consume_code(
     db: &Db,
     user_id: i64,
     code: &str,
     now: DateTime<Utc>,
-    app_audit: &Record,
+    app_audit: Option<&Record>,
     recovery_audit: &Record,
 ) -> Result<bool> {
-    let Some((secret, true)) = find_secret(db, user_id).await? else { return Ok(false) };
-    let bytes = totp::base32_decode(&secret).ok_or_else(|| DomainError::internal(BadSecret))?;
-    match totp::matching_step(&bytes, code, now.timestamp()) {
-        Some(step) => accept_step(db, user_id, step, app_audit).await,
-        None => use_recovery_code(db, user_id, &hash_code(&normalize(code)), now, recovery_audit).await,
+    let secret = match app_audit {
+        Some(audit) => find_secret(db, user_id).await?.filter(|(_, confirmed)| *confirmed).map(|(s, _)| (s, audit)),
+        None => None,
+    };
+    if let Some((secret, app_audit)) = secret {
+        let bytes = totp::base32_decode(&secret).ok_or_else(|| DomainError::internal(BadSecret))?;
+        if let Some(step) = totp::matching_step(&bytes, code, now.timestamp()) {
+            return accept_step(db, user_id, step, app_audit).await;
+        }
     }
+    use_recovery_code(db, user_id, &hash_code(&normalize(code)), now, recovery_audit).await
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -228,7 +262,7 @@ pub(crate) async fn consume_code(
 struct BadSecret;
 
 /// A recovery code: 10 characters of an alphabet without look-alikes, shown as xxxxx-xxxxx.
-fn recovery_code() -> String {
+pub(super) fn recovery_code() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut bytes = [0u8; 10];
     OsRng.fill_bytes(&mut bytes);
@@ -246,7 +280,7 @@ fn normalize(code: &str) -> String {
     }
 }
 
-fn hash_code(code: &str) -> String {
+pub(super) fn hash_code(code: &str) -> String {
     Sha256::digest(code.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -317,42 +351,30 @@ async fn save_confirmed(
 
 /// Accepts `step` when it is later than the last accepted one (so a code works once).
 async fn accept_step(db: &Db, user_id: i64, step: i64, audit: &Record) -> Result<bool> {
-    let done: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
-        let changed = sqlx::query(
-            "UPDATE mfa_totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1 AND confirmed_at IS NOT NULL",
+    let done: std::result::Result<bool, sqlx::Error> = audited_one!(
+        db,
+        audit,
+        sqlx::query(
+            "UPDATE mfa_totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1 AND confirmed_at IS NOT NULL"
         )
         .bind(step)
         .bind(user_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed != 1 {
-            return Ok(false);
-        }
-        tx.append(audit).await?;
-        true
-    });
+    );
     Ok(done?)
 }
 
 /// Marks an unused recovery code used; false when there is none with this hash.
 async fn use_recovery_code(db: &Db, user_id: i64, hash: &str, now: DateTime<Utc>, audit: &Record) -> Result<bool> {
-    let done: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
-        let changed = sqlx::query(
-            "UPDATE mfa_recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+    let done: std::result::Result<bool, sqlx::Error> = audited_one!(
+        db,
+        audit,
+        sqlx::query(
+            "UPDATE mfa_recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL"
         )
         .bind(now)
         .bind(user_id)
         .bind(hash)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            return Ok(false);
-        }
-        tx.append(audit).await?;
-        true
-    });
+    );
     Ok(done?)
 }
 

@@ -21,6 +21,7 @@ pub mod admin;
 pub mod invitations;
 pub mod mfa;
 pub mod model;
+pub mod passkeys;
 pub mod redirect;
 pub mod sso;
 pub mod step_up;
@@ -195,7 +196,7 @@ async fn check_password(db: &Db, email: &str, password: &str) -> Result<Checked>
     let matches = verify_password(hash, password).await?;
     Ok(match user {
         Some((user_id, false)) if matches => {
-            Checked::Accepted { user_id, enrolled: mfa::is_enrolled(db, user_id).await? }
+            Checked::Accepted { user_id, enrolled: mfa::has_second_factor(db, user_id).await? }
         }
         Some((_, true)) if matches => Checked::Refused { reason: "the user is disabled", known },
         Some(_) => Checked::Refused { reason: "wrong password", known },
@@ -241,6 +242,8 @@ pub async fn actor_for_user(db: &Db, user_id: i64) -> Result<Option<Actor>> {
         confirmed_at: None,
         two_factor: user.two_factor,
         two_factor_required: false,
+        passkey: user.passkey,
+        passkey_required: false,
     }))
 }
 

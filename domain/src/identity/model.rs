@@ -57,8 +57,11 @@ pub struct User {
     pub assigned: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub disabled_at: Option<DateTime<Utc>>,
-    /// Whether the user has set up two-factor sign-in (their app's first code was confirmed).
+    /// Whether the user has set up two-factor sign-in (their app's first code was confirmed,
+    /// or they registered a passkey).
     pub two_factor: bool,
+    /// Whether the user has registered a passkey.
+    pub passkey: bool,
 }
 
 /// A new user, as asked for by an admin or the command line.

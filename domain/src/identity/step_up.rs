@@ -78,7 +78,7 @@ pub async fn confirm(
             .summary(format!("confirmed with a password and an app code{from}"));
         let by_recovery = Record::by(actor, "mfa.recovery_code_used", object.clone())
             .summary(format!("confirmed with a password and a recovery code{from}"));
-        if !mfa::consume_code(db, user_id, code, now, &by_app, &by_recovery).await? {
+        if !mfa::consume_code(db, user_id, code, now, Some(&by_app), &by_recovery).await? {
             let error = DomainError::invalid("code", "That code is not right, or was used already.");
             return refuse(db, failed("wrong or already used two-factor code"), throttled, error).await;
         }

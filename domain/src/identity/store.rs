@@ -12,7 +12,9 @@ use chrono::{DateTime, Utc};
 
 const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.role, u.client_id, c.slug AS client_slug, u.all_clients, \
      u.created_at, u.disabled_at, \
-     EXISTS (SELECT 1 FROM mfa_totp m WHERE m.user_id = u.id AND m.confirmed_at IS NOT NULL) AS two_factor";
+     (EXISTS (SELECT 1 FROM mfa_totp m WHERE m.user_id = u.id AND m.confirmed_at IS NOT NULL) \
+      OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id)) AS two_factor, \
+     EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id) AS passkey";
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -26,6 +28,7 @@ struct UserRow {
     created_at: DateTime<Utc>,
     disabled_at: Option<DateTime<Utc>>,
     two_factor: bool,
+    passkey: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +52,7 @@ impl TryFrom<UserRow> for User {
             created_at: row.created_at,
             disabled_at: row.disabled_at,
             two_factor: row.two_factor,
+            passkey: row.passkey,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Meeting storage. Callers authorize; see `meetings.rs`.
 
-use crate::audit::store::audited;
+use crate::audit::store::{audited, audited_one};
 use crate::audit::Record;
 use crate::db::unique::MEETING_OCCURRENCE;
 use crate::db::Db;
@@ -132,10 +132,12 @@ pub struct MeetingEdit<'a> {
 
 /// Saves a draft meeting still at `version`; false (nothing written) otherwise.
 pub async fn update_meeting(db: &Db, e: &MeetingEdit<'_>, audit: &Record) -> Result<bool> {
-    let changed: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
-        let written = sqlx::query(
+    let changed: std::result::Result<bool, sqlx::Error> = audited_one!(
+        db,
+        audit,
+        sqlx::query(
             "UPDATE meetings SET held_on = $1, attendees_msp = $2, attendees_client = $3, agenda = $4, minutes = $5, \
-             version = version + 1 WHERE id = $6 AND version = $7 AND state = 'draft'",
+             version = version + 1 WHERE id = $6 AND version = $7 AND state = 'draft'"
         )
         .bind(e.held_on)
         .bind(e.attendees_msp)
@@ -144,15 +146,7 @@ pub async fn update_meeting(db: &Db, e: &MeetingEdit<'_>, audit: &Record) -> Res
         .bind(e.minutes)
         .bind(e.id)
         .bind(e.version)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if written != 1 {
-            return Ok(false);
-        }
-        tx.append(audit).await?;
-        true
-    });
+    );
     Ok(changed?)
 }
 
@@ -276,24 +270,18 @@ pub async fn complete_action(
     now: DateTime<Utc>,
     audit: &Record,
 ) -> Result<bool> {
-    let changed: std::result::Result<bool, sqlx::Error> = audited!(db, |tx| {
-        let written = sqlx::query(
+    let changed: std::result::Result<bool, sqlx::Error> = audited_one!(
+        db,
+        audit,
+        sqlx::query(
             "UPDATE action_items SET state = 'done', done_at = $1, done_by = $2, done_in_meeting_id = $3 \
-             WHERE id = $4 AND state = 'open'",
+             WHERE id = $4 AND state = 'open'"
         )
         .bind(now)
         .bind(by)
         .bind(in_meeting)
         .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if written != 1 {
-            return Ok(false);
-        }
-        tx.append(audit).await?;
-        true
-    });
+    );
     Ok(changed?)
 }
 

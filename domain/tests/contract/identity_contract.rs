@@ -280,6 +280,47 @@ contract_test!(a_totp_app_is_enrolled_with_a_code_and_each_code_and_recovery_cod
     assert!(actions(&db).await.contains(&"mfa.reset".to_string()));
 });
 
+/// A passkey row as registration writes it, but for the credential (a real one comes only from
+/// an authenticator: the browser tests make them).
+async fn stored_passkey(db: &Db, user_id: i64) {
+    let sql = "INSERT INTO passkeys (user_id, user_handle, credential_id, name, passkey, created_at) \
+               VALUES ($1, 'handle', $2, 'Laptop', '{}', $3)";
+    let credential = format!("credential-{user_id}");
+    match db {
+        Db::Sqlite(pool) => {
+            sqlx::query(sql).bind(user_id).bind(&credential).bind(t0()).execute(pool).await.unwrap();
+        }
+        Db::Postgres(pool) => {
+            sqlx::query(sql).bind(user_id).bind(&credential).bind(t0()).execute(pool).await.unwrap();
+        }
+    }
+}
+
+contract_test!(where_a_role_must_use_a_passkey_an_app_code_no_longer_signs_in, |db| {
+    use identity::{mfa, passkeys};
+    use rampart_domain::Role;
+    let user = testing::user(&db, "alice@example.test", "admin", &[]).await.in_session(Some(t0()), &[]);
+    let id = user.user_id.unwrap();
+    let setup = mfa::start_enrolment(&db, &user, t0()).await.unwrap();
+    let codes = mfa::confirm_enrolment(&db, &user, &code_at(&setup.secret, t0()), t0()).await.unwrap();
+    let required = [Role::Admin];
+    assert!(mfa::app_codes_accepted(&db, id, &required).await.unwrap(), "no passkey yet: the app still counts");
+
+    stored_passkey(&db, id).await;
+    assert!(passkeys::has_passkey(&db, id).await.unwrap() && mfa::has_second_factor(&db, id).await.unwrap());
+    assert!(!mfa::app_codes_accepted(&db, id, &required).await.unwrap());
+    assert!(mfa::app_codes_accepted(&db, id, &[]).await.unwrap(), "a role not required to use one");
+    let at = t0() + Duration::seconds(30);
+    let refused = mfa::verify_code_for(&db, id, &code_at(&setup.secret, at), None, at, &required).await;
+    assert!(matches!(refused, Err(DomainError::Validation(_))), "{refused:?}");
+    // A recovery code is the way back in when the passkey is lost.
+    mfa::verify_code_for(&db, id, &codes[0], None, at, &required).await.unwrap();
+    // The acting user carries the passkey, and the role's need of one.
+    let actor = identity::actor_for_user(&db, id).await.unwrap().unwrap();
+    assert!(actor.passkey && actor.two_factor);
+    assert!(!actor.requiring_passkey(&required).must_set_up_two_factor());
+});
+
 contract_test!(a_request_in_flight_does_not_bring_back_an_ended_session, |db| {
     let store = DbSessionStore::new(db.clone());
     let alice = testing::user(&db, "alice@example.test", "manager", &[]).await;

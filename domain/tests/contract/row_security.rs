@@ -44,6 +44,7 @@ const UNSCOPED_ONLY: &[&str] = &[
     "invitations",
     "invitation_clients",
     "mfa_totp",
+    "passkeys",
     "mfa_recovery_codes",
     "sessions",
     "sign_in_failures",

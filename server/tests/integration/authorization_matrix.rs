@@ -411,6 +411,30 @@ fn rows() -> Vec<(&'static str, Row)> {
                 expect: |who| if who == Who::Anonymous { 401 } else { 422 },
             },
         ),
+        // Passkeys. What the second step of sign-in asks for: public (it reads only this
+        // browser's waiting sign-in).
+        ("/api/auth/pending_sign_in", Row::Call { form: Vec::new, expect: |_| 200 }),
+        // Adding a passkey: every signed-in user, for themselves (after a recent confirmation).
+        (
+            "/api/auth/passkey_begin",
+            Row::Call {
+                form: || vec![("ceremony", "Register".into())],
+                expect: |who| if who == Who::Anonymous { 401 } else { 200 },
+            },
+        ),
+        // An answer with no ceremony waiting: "start again", whoever sends it.
+        (
+            "/api/auth/passkey_finish",
+            Row::Call { form: || vec![("ceremony", "SignIn".into()), ("credential", "{}".into())], expect: |_| 409 },
+        ),
+        // Removing a passkey: one's own only; one that does not exist is not found.
+        (
+            "/api/auth/passkey_remove",
+            Row::Call {
+                form: || vec![("id", "999999".into())],
+                expect: |who| if who == Who::Anonymous { 401 } else { 404 },
+            },
+        ),
         ("/api/auth/me", Row::Call { form: Vec::new, expect: |_| 200 }),
         // The caller's own session's message, if any: everyone, signed in or not.
         ("/api/flash/take", Row::Call { form: Vec::new, expect: |_| 200 }),
@@ -1613,6 +1637,8 @@ async fn every_role_gets_exactly_what_the_rule_table_allows() {
 const NEEDS_CONFIRMATION: &[(&str, u16)] = &[
     ("/api/auth/start_mfa_enrolment", 403),
     ("/api/auth/confirm_mfa_enrolment", 403),
+    ("/api/auth/passkey_begin", 403),
+    ("/api/auth/passkey_remove", 403),
     ("/api/users/change_role", 403),
     ("/api/users/assign_clients", 403),
     ("/api/users/disable", 403),

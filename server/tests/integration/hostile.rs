@@ -183,6 +183,7 @@ const WITHOUT_INPUT: &[&str] = &[
     "/api/access/technicians",
     "/api/auth/me",
     "/api/auth/mfa_status",
+    "/api/auth/pending_sign_in",
     "/api/auth/sign_out",
     "/api/auth/sign_out_everywhere",
     "/api/auth/start_mfa_enrolment",

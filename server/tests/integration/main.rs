@@ -20,6 +20,7 @@ mod docs;
 mod hardening;
 mod hostile;
 mod meetings_http;
+mod passkeys;
 mod score_http;
 mod sso;
 mod users_http;

@@ -138,6 +138,7 @@ pub async fn spawn_app_serving(test: &TestDatabase, served: Db, change: impl FnO
         client_ip_header: None,
         // Tests that need the policy set it (see hardening.rs).
         mfa_required_roles: Vec::new(),
+        passkey_required_roles: Vec::new(),
         test_clock_file: None,
         time_zone: chrono_tz::Tz::UTC,
         invitation_days: 7,
