@@ -259,7 +259,7 @@ pub fn PasskeyButton(ceremony: Ceremony, label: String, next: String) -> impl In
             })}
             {move || error.get().map(|e| view! { <div class="alert alert-error" role="alert"><p>{e}</p></div> })}
             {move || awake.get().then(|| view! {
-                <form class="stack" on:submit=move |ev| run(ev)>
+                <form class="stack" on:submit=run>
                     {registering.then(|| view! {
                         <div class="field">
                             <label for="passkey-name">"Name of the passkey"</label>

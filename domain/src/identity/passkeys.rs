@@ -85,7 +85,7 @@ impl RelyingParty {
 }
 
 /// A passkey as its owner sees it in their list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PasskeyInfo {
     pub id: i64,
     pub name: String,
@@ -124,16 +124,12 @@ pub enum Purpose {
 /// The actor's passkeys, oldest first.
 pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<PasskeyInfo>> {
     let user_id = actor.user_id.ok_or(DomainError::Unauthenticated)?;
-    let rows: Vec<(i64, String, DateTime<Utc>, Option<DateTime<Utc>>)> = on_pool!(db, |pool| {
+    Ok(on_pool!(db, |pool| {
         sqlx::query_as("SELECT id, name, created_at, last_used_at FROM passkeys WHERE user_id = $1 ORDER BY id")
             .bind(user_id)
             .fetch_all(pool)
             .await?
-    });
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, created_at, last_used_at)| PasskeyInfo { id, name, created_at, last_used_at })
-        .collect())
+    }))
 }
 
 /// Whether the user has a passkey.
