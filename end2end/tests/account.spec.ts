@@ -57,7 +57,7 @@ test.describe("two-factor sign-in", () => {
     await open(page, "/account");
     await expect(page.getByText(/^Off:/)).toBeVisible();
     await page.getByRole("button", { name: "Set up two-factor sign-in", exact: true }).click();
-    const secret = (await page.getByLabel("Key").textContent())?.trim() ?? "";
+    const secret = (await page.getByLabel("Key", { exact: true }).textContent())?.trim() ?? "";
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
     // The key as a QR code, drawn on the server as inline SVG.
     const qr = page.getByRole("img", { name: "QR code for your authenticator app" });
