@@ -244,3 +244,46 @@ async fn a_credential_is_registered_to_one_account_only() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_role_that_must_use_a_passkey_changes_nothing_until_it_has_one() {
+    crate::support::on_each_backend_with(
+        |config| config.passkey_required_roles = vec![domain::Role::Admin],
+        |app| async move {
+            app.add_user(ADA, "admin", &[]).await;
+            app.add_user(BOB, "manager", &[]).await;
+            let bob = app.signed_in(BOB).await;
+            assert_eq!(app.page(&bob, "/clients").await.status(), 200, "managers need none here");
+
+            let ada = app.signed_in(ADA).await;
+            let page = app.page(&ada, "/clients").await;
+            assert_eq!(page.status(), 303);
+            assert_eq!(page.headers()["location"], "/account");
+            let account = app.page(&ada, "/account").await.text().await.unwrap();
+            assert!(account.contains("Add a passkey first."), "the account page says why");
+            let status: serde_json::Value = app.call(&ada, "/api/auth/mfa_status", &[]).await.json().await.unwrap();
+            assert_eq!(status["must_add_passkey"], true);
+            let form = [
+                ("name", "Refused Ltd"),
+                ("slug", "refused"),
+                ("impact_tier", "standard"),
+                ("sector", ""),
+                ("tags", ""),
+                ("contact_name", ""),
+                ("contact_email", ""),
+                ("notes", ""),
+            ];
+            let refused = app.call(&ada, "/api/clients/create", &form).await;
+            assert_eq!(refused.status(), 403, "no change by any door");
+            assert!(refused.text().await.unwrap().contains("TwoFactorRequired"));
+            // Starting to add one stays allowed.
+            let begun = app.call(&ada, "/api/auth/passkey_begin", &[("ceremony", "Register")]).await;
+            assert_eq!(begun.status(), 200);
+
+            // With a passkey (registered in the browser; its row here), the admin may act.
+            stored_passkey(&app.db, ADA, "Key").await;
+            assert_eq!(app.page(&ada, "/clients").await.status(), 200);
+        },
+    )
+    .await;
+}
