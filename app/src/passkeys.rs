@@ -180,9 +180,10 @@ pub async fn passkey_finish(
     let user_id =
         passkeys::finish_authentication(&state.db, &rp, kept, &credential, purpose, None, address.as_deref(), now)
             .await?;
+    let waiting = pending.is_some();
     let next = next.or_else(|| pending.and_then(|(_, next)| next));
     session.cycle_id().await.map_err(session_failed)?;
-    if purpose == Purpose::SecondFactor {
+    if waiting {
         session.remove_value(crate::auth::PENDING_KEY).await.map_err(session_failed)?;
     }
     session.insert(crate::auth::USER_ID_KEY, user_id).await.map_err(session_failed)?;

@@ -50,17 +50,7 @@ async fn auditors_read_filter_verify_and_export_the_log_and_the_export_is_record
         app.add_user("auditor@example.test", "auditor", &[]).await;
         app.add_user("manager@example.test", "manager", &[]).await;
         let manager = app.signed_in("manager@example.test").await;
-        let form = [
-            ("slug", "acme"),
-            ("version", "1"),
-            ("name", "Acme Dental Group"),
-            ("impact_tier", "critical"),
-            ("sector", ""),
-            ("tags", ""),
-            ("contact_name", ""),
-            ("contact_email", ""),
-            ("notes", ""),
-        ];
+        let form = crate::support::edit_client_form("acme", "1", "Acme Dental Group", "critical");
         assert_eq!(app.call(&manager, "/api/clients/update", &form).await.status(), 200);
         // Managers do not see the log at all.
         assert_eq!(app.page(&manager, "/audit").await.status(), 403);

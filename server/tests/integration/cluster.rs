@@ -8,17 +8,7 @@ use domain::{identity, Actor, Db};
 use std::time::Duration;
 
 fn client_form<'a>(name: &'a str, version: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("slug", "shared"),
-        ("version", version),
-        ("name", name),
-        ("impact_tier", "standard"),
-        ("sector", ""),
-        ("tags", ""),
-        ("contact_name", ""),
-        ("contact_email", ""),
-        ("notes", ""),
-    ]
+    crate::support::edit_client_form("shared", version, name, "standard")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

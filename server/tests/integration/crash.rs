@@ -12,16 +12,7 @@ use std::time::Duration;
 async fn create(client: &reqwest::Client, base: &str, n: usize) -> bool {
     let name = format!("Crash Test {n}");
     let slug = format!("crash-{n}");
-    let form = [
-        ("name", name.as_str()),
-        ("slug", slug.as_str()),
-        ("impact_tier", "standard"),
-        ("sector", ""),
-        ("tags", ""),
-        ("contact_name", ""),
-        ("contact_email", ""),
-        ("notes", ""),
-    ];
+    let form = crate::support::new_client_form(name.as_str(), slug.as_str());
     matches!(crate::process::call(client, base, "/api/clients/create", &form).await, Ok(r) if r.status() == 200)
 }
 
@@ -134,16 +125,7 @@ async fn sigterm_finishes_what_is_in_flight_and_exits_cleanly() {
         let (client, base) = (client.clone(), base.clone());
         calls.push(tokio::spawn(async move {
             let slug = format!("term-{n}");
-            let form = [
-                ("name", slug.as_str()),
-                ("slug", slug.as_str()),
-                ("impact_tier", "standard"),
-                ("sector", ""),
-                ("tags", ""),
-                ("contact_name", ""),
-                ("contact_email", ""),
-                ("notes", ""),
-            ];
+            let form = crate::support::new_client_form(slug.as_str(), slug.as_str());
             (n, crate::process::call(&client, &base, "/api/clients/create", &form).await.map(|r| r.status().as_u16()))
         }));
     }

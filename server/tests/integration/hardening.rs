@@ -298,16 +298,7 @@ async fn roles_that_must_use_two_factor_sign_in_are_sent_to_set_it_up() {
 
             // Not only pages: no server function changes anything until it is set up, and
             // reading stays allowed.
-            let client = [
-                ("name", "Refused Ltd"),
-                ("slug", "refused"),
-                ("impact_tier", "standard"),
-                ("sector", ""),
-                ("tags", ""),
-                ("contact_name", ""),
-                ("contact_email", ""),
-                ("notes", ""),
-            ];
+            let client = crate::support::new_client_form("Refused Ltd", "refused");
             let refused = app.call(&manager, "/api/clients/create", &client).await;
             assert_eq!(refused.status(), 403);
             let body = refused.text().await.unwrap();

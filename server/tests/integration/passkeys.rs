@@ -263,16 +263,7 @@ async fn a_role_that_must_use_a_passkey_changes_nothing_until_it_has_one() {
             assert!(account.contains("Add a passkey first."), "the account page says why");
             let status: serde_json::Value = app.call(&ada, "/api/auth/mfa_status", &[]).await.json().await.unwrap();
             assert_eq!(status["must_add_passkey"], true);
-            let form = [
-                ("name", "Refused Ltd"),
-                ("slug", "refused"),
-                ("impact_tier", "standard"),
-                ("sector", ""),
-                ("tags", ""),
-                ("contact_name", ""),
-                ("contact_email", ""),
-                ("notes", ""),
-            ];
+            let form = crate::support::new_client_form("Refused Ltd", "refused");
             let refused = app.call(&ada, "/api/clients/create", &form).await;
             assert_eq!(refused.status(), 403, "no change by any door");
             assert!(refused.text().await.unwrap().contains("TwoFactorRequired"));

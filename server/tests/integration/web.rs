@@ -236,16 +236,7 @@ async fn cross_site_state_changes_are_refused_and_write_nothing() {
     on_each_backend(|app| async move {
         app.add_user(MANAGER, "manager", &[]).await;
         let client = app.signed_in(MANAGER).await;
-        let form = [
-            ("name", "Forged Ltd"),
-            ("slug", "forged"),
-            ("impact_tier", "standard"),
-            ("sector", ""),
-            ("tags", ""),
-            ("contact_name", ""),
-            ("contact_email", ""),
-            ("notes", ""),
-        ];
+        let form = crate::support::new_client_form("Forged Ltd", "forged");
         for (header, value) in
             [("sec-fetch-site", "cross-site"), ("origin", "https://evil.example"), ("sec-fetch-site", "same-site")]
         {
@@ -354,17 +345,7 @@ async fn a_stale_edit_is_a_conflict_not_a_silent_overwrite() {
         let client = app.signed_in(MANAGER).await;
         let (app, client) = (&app, &client);
         let update = |name: &'static str| async move {
-            let form = [
-                ("slug", "acme"),
-                ("version", "1"),
-                ("name", name),
-                ("impact_tier", "critical"),
-                ("sector", ""),
-                ("tags", ""),
-                ("contact_name", ""),
-                ("contact_email", ""),
-                ("notes", ""),
-            ];
+            let form = crate::support::edit_client_form("acme", "1", name, "critical");
             app.call(client, "/api/clients/update", &form).await
         };
         assert_eq!(update("Acme One").await.status(), 200);

@@ -10,6 +10,24 @@ use std::future::Future;
 
 pub const PASSWORD: &str = "a long enough test password";
 
+/// The client form's optional fields, empty, as the pages post them.
+const CLIENT_EXTRAS: [(&str, &str); 5] =
+    [("sector", ""), ("tags", ""), ("contact_name", ""), ("contact_email", ""), ("notes", "")];
+
+/// The form of a new client as its page posts it: a name, a slug, the standard tier.
+pub fn new_client_form<'a>(name: &'a str, slug: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![("name", name), ("slug", slug), ("impact_tier", "standard")];
+    form.extend(CLIENT_EXTRAS);
+    form
+}
+
+/// The form of a client's edit page, saving `name` and `tier` over `version`.
+pub fn edit_client_form<'a>(slug: &'a str, version: &'a str, name: &'a str, tier: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![("slug", slug), ("version", version), ("name", name), ("impact_tier", tier)];
+    form.extend(CLIENT_EXTRAS);
+    form
+}
+
 pub struct TestApp {
     pub base: String,
     pub db: Db,
