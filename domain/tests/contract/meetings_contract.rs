@@ -5,9 +5,9 @@ use chrono::{Duration, TimeZone, Utc};
 use rampart_domain::authz::Actor;
 use rampart_domain::clients::{self, ClientInput};
 use rampart_domain::controls::{self, ControlUpdate};
-use rampart_domain::identity::{self, NewUser};
 use rampart_domain::meetings::{self, ActionInput, MeetingInput};
 use rampart_domain::reviews::{self, Calendar, NewSeries, OccurrenceState, ScheduleFilter};
+use rampart_domain::testing::user;
 use rampart_domain::{contract_test, scoring, Db, DomainError};
 
 fn cli() -> Actor {
@@ -23,18 +23,6 @@ async fn client(db: &Db, slug: &str) {
         ..Default::default()
     };
     clients::create_client(db, &cli(), &input, chrono::Utc::now()).await.unwrap();
-}
-
-async fn user(db: &Db, email: &str, role: &str, clients: &[&str]) -> Actor {
-    let new = NewUser {
-        email: email.into(),
-        display_name: format!("{role} user"),
-        role: role.into(),
-        clients: clients.iter().map(|s| s.to_string()).collect(),
-        password: "a long enough password".into(),
-    };
-    let user = identity::add_user(db, &cli(), &new, chrono::Utc::now()).await.unwrap();
-    identity::actor_for_user(db, user.id).await.unwrap().unwrap()
 }
 
 fn status(s: &str, version: i64) -> ControlUpdate {

@@ -4,10 +4,11 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use rampart_domain::authz::Actor;
 use rampart_domain::clients::{self, ClientInput};
-use rampart_domain::identity::{self, NewUser};
+use rampart_domain::identity;
 use rampart_domain::reviews::{
     self, Calendar, NewSeries, OccurrenceInput, OccurrenceState, ReviewKind, ScheduleFilter,
 };
+use rampart_domain::testing::user;
 use rampart_domain::{contract_test, Db, DomainError};
 
 fn cli() -> Actor {
@@ -18,18 +19,6 @@ async fn client(db: &Db, slug: &str, tier: &str) {
     let input =
         ClientInput { name: format!("{slug} Ltd"), slug: slug.into(), impact_tier: tier.into(), ..Default::default() };
     clients::create_client(db, &cli(), &input, chrono::Utc::now()).await.unwrap();
-}
-
-async fn user(db: &Db, email: &str, role: &str, clients: &[&str]) -> Actor {
-    let new = NewUser {
-        email: email.into(),
-        display_name: format!("{role} user"),
-        role: role.into(),
-        clients: clients.iter().map(|s| s.to_string()).collect(),
-        password: "a long enough password".into(),
-    };
-    let user = identity::add_user(db, &cli(), &new, chrono::Utc::now()).await.unwrap();
-    identity::actor_for_user(db, user.id).await.unwrap().unwrap()
 }
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
