@@ -267,7 +267,7 @@ pub fn ConfirmPage() -> impl IntoView {
         <h1>"Confirm it is you"</h1>
         <section class="card" aria-labelledby="confirm-why">
             <p id="confirm-why">
-                "Changing roles, resetting two-factor sign-in, disabling people and exporting everything need your password again (and a code, with two-factor sign-in), at most ten minutes before. You come back to where you were."
+                "Changing roles, resetting two-factor sign-in, disabling people and exporting everything need your password again (and a code, with two-factor sign-in) or a passkey, at most ten minutes before. You come back to where you were."
             </p>
             {move || error().filter(|e| !matches!(e, AppError::Validation(_))).map(|error| view! { <ActionError error/> })}
             <ActionForm action=action attr:class="stack">

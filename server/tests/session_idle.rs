@@ -4,24 +4,9 @@
 
 mod support;
 
-use support::{on_each_backend, TestApp};
+use support::{move_clock, on_each_backend, TestApp};
 
 const MANAGER: &str = "manager@example.test";
-
-fn clock_file() -> std::path::PathBuf {
-    static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    FILE.get_or_init(|| {
-        let path = std::env::temp_dir().join(format!("rampart-session-idle-clock-{}", std::process::id()));
-        std::fs::write(&path, "0").expect("the clock file");
-        domain::clock::shift_by_file(path.clone());
-        path
-    })
-    .clone()
-}
-
-fn move_clock(minutes: i64) {
-    std::fs::write(clock_file(), (minutes * 60).to_string()).expect("the clock file");
-}
 
 fn minute() -> i64 {
     domain::clock::now().timestamp().div_euclid(60)
@@ -47,7 +32,7 @@ async fn seen_minutes(app: &TestApp) -> Vec<i64> {
 
 #[tokio::test]
 async fn a_session_in_use_is_renewed_once_a_minute_and_not_written_in_between() {
-    clock_file();
+    move_clock(0);
     on_each_backend(|app| async move {
         move_clock(0);
         app.add_user(MANAGER, "manager", &[]).await;

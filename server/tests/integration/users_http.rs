@@ -2,27 +2,10 @@
 //! and exports (with the server's clock moved past the window), sessions ended by privilege
 //! changes, and an invitation accepted through its link.
 
-use crate::support::{on_each_backend, TestApp, PASSWORD};
+use crate::support::{move_clock, on_each_backend, TestApp, PASSWORD};
 
 const ADMIN: &str = "admin@example.test";
 const MANAGER: &str = "manager@example.test";
-
-/// The server's clock is shifted by the seconds in this file (domain::clock); one file for the
-/// whole test binary, so the test that moves it runs its stories one after the other.
-fn clock_file() -> std::path::PathBuf {
-    static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    FILE.get_or_init(|| {
-        let path = std::env::temp_dir().join(format!("rampart-users-http-clock-{}", std::process::id()));
-        std::fs::write(&path, "0").expect("the clock file");
-        domain::clock::shift_by_file(path.clone());
-        path
-    })
-    .clone()
-}
-
-fn move_clock(minutes: i64) {
-    std::fs::write(clock_file(), (minutes * 60).to_string()).expect("the clock file");
-}
 
 async fn audit_seq(app: &TestApp) -> i64 {
     domain::audit::all_entries(&app.db).await.unwrap().last().map(|e| e.seq).unwrap_or(0)
@@ -30,7 +13,7 @@ async fn audit_seq(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn sensitive_actions_need_a_recent_confirmation_and_privilege_changes_end_sessions() {
-    clock_file();
+    move_clock(0);
     on_each_backend(|app| async move {
         move_clock(0);
         app.add_client("Own Client Ltd", "own-client").await;

@@ -10,6 +10,19 @@ use std::future::Future;
 
 pub const PASSWORD: &str = "a long enough test password";
 
+/// Moves the server's clock `minutes` from now (domain::clock reads the shift from a file, one
+/// per test binary; the tests that move it run their stories one after the other).
+pub fn move_clock(minutes: i64) {
+    static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let file = FILE.get_or_init(|| {
+        let path = std::env::temp_dir().join(format!("rampart-test-clock-{}", std::process::id()));
+        std::fs::write(&path, "0").expect("the clock file");
+        domain::clock::shift_by_file(path.clone());
+        path
+    });
+    std::fs::write(file, (minutes * 60).to_string()).expect("the clock file");
+}
+
 /// The client form's optional fields, empty, as the pages post them.
 const CLIENT_EXTRAS: [(&str, &str); 5] =
     [("sector", ""), ("tags", ""), ("contact_name", ""), ("contact_email", ""), ("notes", "")];
