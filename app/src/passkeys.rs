@@ -99,16 +99,12 @@ pub async fn passkey_begin(ceremony: Ceremony) -> Result<String, AppError> {
     let session = crate::auth::session().await?;
     let now = domain::clock::now();
     match ceremony {
-        Ceremony::SignIn => {
-            let user = pending_user(&session).await?.map(|(id, _)| id);
+        Ceremony::SignIn | Ceremony::Confirm => {
+            let user = match ceremony {
+                Ceremony::Confirm => crate::auth::current_actor().await?.user_id,
+                _ => pending_user(&session).await?.map(|(id, _)| id),
+            };
             let (options, kept) = domain::identity::passkeys::start_authentication(&state.db, &rp, user).await?;
-            session.insert(keys::AUTHENTICATION, (ceremony, kept)).await.map_err(session_failed)?;
-            Ok(options)
-        }
-        Ceremony::Confirm => {
-            let actor = crate::auth::current_actor().await?;
-            let (options, kept) =
-                domain::identity::passkeys::start_authentication(&state.db, &rp, actor.user_id).await?;
             session.insert(keys::AUTHENTICATION, (ceremony, kept)).await.map_err(session_failed)?;
             Ok(options)
         }

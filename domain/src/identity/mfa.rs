@@ -105,8 +105,7 @@ pub async fn confirm_enrolment(db: &Db, actor: &Actor, code: &str, now: DateTime
     let Some(step) = totp::matching_step(&bytes, code, now.timestamp()) else {
         return Err(DomainError::invalid("code", "That code is not right. Enter the 6 digits your app shows now."));
     };
-    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
-    let hashes: Vec<String> = codes.iter().map(|c| hash_code(c)).collect();
+    let (codes, hashes) = new_recovery_codes();
     let audit = Record::by(actor, "mfa.enrol", format!("user:{}", actor.email))
         .summary(format!("set up two-factor sign-in; {RECOVERY_CODES} recovery codes issued"));
     save_confirmed(db, user_id, step, &hashes, now, &audit).await?;
@@ -261,8 +260,15 @@ pub(crate) async fn consume_code(
 #[error("a stored TOTP secret is not base32")]
 struct BadSecret;
 
+/// A fresh set of recovery codes, to show once, and their hashes, to store.
+pub(super) fn new_recovery_codes() -> (Vec<String>, Vec<String>) {
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
+    let hashes = codes.iter().map(|c| hash_code(c)).collect();
+    (codes, hashes)
+}
+
 /// A recovery code: 10 characters of an alphabet without look-alikes, shown as xxxxx-xxxxx.
-pub(super) fn recovery_code() -> String {
+fn recovery_code() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut bytes = [0u8; 10];
     OsRng.fill_bytes(&mut bytes);
@@ -280,7 +286,7 @@ fn normalize(code: &str) -> String {
     }
 }
 
-pub(super) fn hash_code(code: &str) -> String {
+fn hash_code(code: &str) -> String {
     Sha256::digest(code.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -134,11 +134,13 @@ pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<PasskeyInfo>> {
 
 /// Whether the user has a passkey.
 pub async fn has_passkey(db: &Db, user_id: i64) -> Result<bool> {
+    Ok(count(db, user_id).await? > 0)
+}
+
+/// How many passkeys the user has.
+async fn count(db: &Db, user_id: i64) -> Result<i64> {
     Ok(on_pool!(db, |pool| {
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM passkeys WHERE user_id = $1)")
-            .bind(user_id)
-            .fetch_one(pool)
-            .await?
+        sqlx::query_scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = $1").bind(user_id).fetch_one(pool).await?
     }))
 }
 
@@ -201,15 +203,14 @@ pub async fn finish_registration(
         tracing::info!(error = %e, user = %actor.email, "passkey registration refused");
         DomainError::invalid("credential", "The passkey could not be added: the browser's answer did not check out.")
     })?;
-    if stored(db, user_id).await?.len() >= MAX_PER_USER {
+    if count(db, user_id).await? >= MAX_PER_USER as i64 {
         return Err(DomainError::conflict(None, format!("You have {MAX_PER_USER} passkeys already.")));
     }
-    let codes = if mfa::unused_recovery_codes(db, user_id).await? == 0 {
-        (0..mfa::RECOVERY_CODES).map(|_| mfa::recovery_code()).collect()
+    let (codes, hashes) = if mfa::unused_recovery_codes(db, user_id).await? == 0 {
+        mfa::new_recovery_codes()
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
-    let hashes: Vec<String> = codes.iter().map(|c: &String| mfa::hash_code(c)).collect();
     let issued = if codes.is_empty() { String::new() } else { format!("; {} recovery codes issued", codes.len()) };
     let audit = Record::by(actor, "mfa.passkey_added", format!("user:{}", actor.email))
         .summary(format!("added the passkey \"{name}\"{issued}"));

@@ -12,8 +12,7 @@ use chrono::{DateTime, Utc};
 
 const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.role, u.client_id, c.slug AS client_slug, u.all_clients, \
      u.created_at, u.disabled_at, \
-     (EXISTS (SELECT 1 FROM mfa_totp m WHERE m.user_id = u.id AND m.confirmed_at IS NOT NULL) \
-      OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id)) AS two_factor, \
+     EXISTS (SELECT 1 FROM mfa_totp m WHERE m.user_id = u.id AND m.confirmed_at IS NOT NULL) AS app, \
      EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id) AS passkey";
 
 #[derive(sqlx::FromRow)]
@@ -27,7 +26,7 @@ struct UserRow {
     all_clients: bool,
     created_at: DateTime<Utc>,
     disabled_at: Option<DateTime<Utc>>,
-    two_factor: bool,
+    app: bool,
     passkey: bool,
 }
 
@@ -51,7 +50,8 @@ impl TryFrom<UserRow> for User {
             assigned: Vec::new(),
             created_at: row.created_at,
             disabled_at: row.disabled_at,
-            two_factor: row.two_factor,
+            // An app or a passkey: either is two-factor sign-in.
+            two_factor: row.app || row.passkey,
             passkey: row.passkey,
         })
     }
