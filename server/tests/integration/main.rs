@@ -1,7 +1,8 @@
 //! The server's integration tests, linked as one binary: the real application on a free port
 //! (HTTP, the authorization matrix, the canary crawl, single sign-on against a real OpenID
 //! provider, hostile input) and whole server processes (a crash, two servers on one
-//! PostgreSQL). `session_idle.rs` is a binary of its own: it moves the process's clock.
+//! PostgreSQL). `moved_clock.rs` is a binary of its own: it moves the process's clock, which
+//! would move under every test here.
 
 #[path = "../support/process.rs"]
 mod process;

@@ -11,7 +11,8 @@ use std::future::Future;
 pub const PASSWORD: &str = "a long enough test password";
 
 /// Moves the server's clock `minutes` from now (domain::clock reads the shift from a file, one
-/// per test binary; the tests that move it run their stories one after the other).
+/// per test binary; the tests that move it run their stories one after the other). Only for a
+/// binary whose every test expects it: `moved_clock.rs`.
 pub fn move_clock(minutes: i64) {
     static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     let file = FILE.get_or_init(|| {
