@@ -2,14 +2,16 @@
 //!
 //! It generates the large demo set into a fresh database, starts the release server on it
 //! (timing the cold start to a ready `/readyz`), signs in as the demo manager and drives each
-//! scenario at a fixed concurrency for a fixed time: p50, p99 and throughput. Beside each page
+//! scenario at a fixed concurrency for a fixed time: p50, p99 and throughput (the portfolio also
+//! while changes and sign-ins are made beside the readers, and its first load right after
+//! each change and each sign-in, timed one by one). Beside each page
 //! it measures the ceiling: the same bytes served from memory by a bare axum server in this
 //! process. It samples the server's resident memory under load, measures the wasm raw, gzip
 //! and brotli, and prints a Markdown table with the budgets, also written to a file.
 //!
 //! Settings (environment): BENCH_BIN (the rampart binary), BENCH_SITE_ROOT (the release site),
 //! BENCH_OUT (the table's file), BENCH_SECONDS per scenario (10), BENCH_CONCURRENCY (8),
-//! BENCH_SEED (1), BENCH_PORT (3299), BENCH_DATABASE_URL (default: a SQLite file in a
+//! BENCH_SEED (1), BENCH_SIZE (large, or xlarge: 10,000 clients), BENCH_PORT (3299), BENCH_DATABASE_URL (default: a SQLite file in a
 //! temporary folder; a PostgreSQL URL names an empty database to fill).
 
 use std::fmt::Write as _;
@@ -32,6 +34,8 @@ struct Settings {
     seconds: f64,
     concurrency: usize,
     seed: u64,
+    /// The demo set: "large" (2,000 clients) or "xlarge" (10,000).
+    size: String,
     port: u16,
     database_url: Option<String>,
 }
@@ -45,6 +49,10 @@ impl Settings {
             seconds: env_or("BENCH_SECONDS", "10").parse()?,
             concurrency: env_or("BENCH_CONCURRENCY", "8").parse()?,
             seed: env_or("BENCH_SEED", "1").parse()?,
+            size: match env_or("BENCH_SIZE", "large").as_str() {
+                size @ ("large" | "xlarge") => size.to_string(),
+                other => return Err(format!("BENCH_SIZE is large or xlarge, not {other}").into()),
+            },
             port: env_or("BENCH_PORT", "3299").parse()?,
             database_url: std::env::var("BENCH_DATABASE_URL").ok().filter(|v| !v.is_empty()),
         })
@@ -217,6 +225,65 @@ fn single(what: &str, budget: &str, value: String, met: Option<bool>) -> Row {
     }
 }
 
+/// The portfolio's budget: (p50, p99) in ms.
+const PORTFOLIO: (f64, f64) = (10.0, 50.0);
+
+/// How many first loads after a change (and after a sign-in) are timed.
+const FIRST_LOADS: usize = 40;
+
+/// A control whose status the harness changes back and forth, with its version.
+struct ChangedControl {
+    slug: String,
+    control: String,
+    version: i64,
+    n: u64,
+}
+
+impl ChangedControl {
+    /// Changes the status (as the control's form does); false when refused.
+    async fn change(&mut self, client: &reqwest::Client, base: &str) -> bool {
+        let status = if self.n.is_multiple_of(2) { "implemented" } else { "partial" };
+        self.n += 1;
+        let form = [
+            ("slug", self.slug.clone()),
+            ("control_id", self.control.clone()),
+            ("version", self.version.to_string()),
+            ("status", status.to_string()),
+            ("owner", "Bench".to_string()),
+            ("evidence_note", "Benchmark change beside the readers".to_string()),
+            ("evidence_links", String::new()),
+            ("justification", String::new()),
+            ("note", String::new()),
+        ];
+        let ok = call(client, base, "controls/update", &form).await.is_ok();
+        if ok {
+            self.version += 1;
+        }
+        ok
+    }
+}
+
+/// The version of a client's control as the server has it.
+async fn current_version(client: &reqwest::Client, base: &str, slug: &str, control: &str) -> Result<i64, Error> {
+    let checklist = call(client, base, "controls/checklist", &[("slug", slug.to_string())]).await?;
+    let checklist: serde_json::Value = serde_json::from_str(&checklist)?;
+    checklist["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["control_id"].as_str() == Some(control)))
+        .and_then(|i| i["version"].as_i64())
+        .ok_or_else(|| format!("{control} is not on the checklist").into())
+}
+
+/// The demo admin signs in (a password check and a new session, in a client of its own).
+async fn sign_in_as_admin(base: &str) -> bool {
+    let form = [
+        ("email", "admin@rampart.example".to_string()),
+        ("password", "rampart-demo-password".to_string()),
+        ("next", String::new()),
+    ];
+    call(&reqwest::Client::new(), base, "auth/sign_in", &form).await.is_ok()
+}
+
 #[tokio::main]
 async fn main() {
     if let Err(e) = run().await {
@@ -244,10 +311,10 @@ async fn run() -> Result<(), Error> {
     let mut rows = Vec::new();
 
     // The large data set.
-    eprintln!("bench: generating the large demo set (seed {})…", settings.seed);
+    eprintln!("bench: generating the {} demo set (seed {})…", settings.size, settings.seed);
     let started = Instant::now();
     let demo = Command::new(&settings.bin)
-        .args(["demo", "--size", "large", "--seed", &settings.seed.to_string()])
+        .args(["demo", "--size", &settings.size, "--seed", &settings.seed.to_string()])
         .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
         .output()?;
     if !demo.status.success() {
@@ -256,9 +323,14 @@ async fn run() -> Result<(), Error> {
     let generated = started.elapsed();
     let demo_out = String::from_utf8_lossy(&demo.stdout);
     eprintln!("{}", demo_out.lines().next().unwrap_or_default());
-    let budget = if database_url.starts_with("postgres") { 60.0 } else { 30.0 };
+    let budget = match (settings.size.as_str(), database_url.starts_with("postgres")) {
+        ("xlarge", true) => 240.0,
+        ("xlarge", false) => 120.0,
+        (_, true) => 60.0,
+        (_, false) => 30.0,
+    };
     rows.push(single(
-        "generate the large set (`rampart demo --size large`)",
+        &format!("generate the {} set (`rampart demo --size {}`)", settings.size, settings.size),
         &format!("≤ {budget:.0} s"),
         format!("{:.1} s", generated.as_secs_f64()),
         Some(generated.as_secs_f64() <= budget),
@@ -347,13 +419,19 @@ async fn run() -> Result<(), Error> {
     // (what, budget, path, accept, (p50, p99) limits in ms)
     type Page = (&'static str, &'static str, String, &'static str, Option<(f64, f64)>);
     let pages: Vec<Page> = vec![
-        ("portfolio page `/`", "p50 ≤ 25 ms, p99 ≤ 100 ms", "/".into(), "text/html", Some((25.0, 100.0))),
+        (
+            "portfolio page `/`",
+            "p50 ≤ 10 ms, p99 ≤ 50 ms; first ≤ 500 ms; ≥ 20% of the ceiling's req/s",
+            "/".into(),
+            "text/html",
+            Some(PORTFOLIO),
+        ),
         (
             "client page `/clients/{slug}`",
-            "p50 ≤ 15 ms",
+            "p50 ≤ 10 ms",
             format!("/clients/{slug}"),
             "text/html",
-            Some((15.0, f64::INFINITY)),
+            Some((10.0, f64::INFINITY)),
         ),
         (
             "chart (trend SVG)",
@@ -372,7 +450,8 @@ async fn run() -> Result<(), Error> {
         client.get(format!("{base}{path}")).header("accept", *accept).send().await?.bytes().await?;
         let first_ms = started.elapsed().as_secs_f64() * 1000.0;
         let stats = load(c, s, get(&client, format!("{base}{path}"), accept)).await;
-        let met = limits.map(|(p50, p99)| stats.errors == 0 && stats.p50_ms <= p50 && stats.p99_ms <= p99);
+        let first_met = path != "/" || first_ms <= 500.0;
+        let met = limits.map(|(p50, p99)| stats.errors == 0 && stats.p50_ms <= p50 && stats.p99_ms <= p99 && first_met);
         // The same bytes, as the server sent them, for the ceiling.
         let r = client.get(format!("{base}{path}")).header("accept", *accept).send().await?;
         let content_type =
@@ -381,49 +460,80 @@ async fn run() -> Result<(), Error> {
         rows.push(Row { first_ms: Some(first_ms), ..row(what, budget, stats, None, met) });
     }
 
-    // The portfolio while data changes: a control's status changed every second beside the
-    // readers, so that the portfolio-wide results kept between changes are computed again.
-    eprintln!("bench: portfolio while data changes… (memory so far: {})", memory_now(pid));
-    let changing = Arc::new(AtomicBool::new(true));
-    let changer = {
-        let (client, base, slug, changing) = (client.clone(), base.clone(), slug.clone(), changing.clone());
-        let (control, mut version) = items[c].clone();
-        tokio::spawn(async move {
-            let mut n = 0u64;
-            let mut changes = 0u64;
-            while changing.load(Ordering::Relaxed) {
-                let status = if n.is_multiple_of(2) { "implemented" } else { "partial" };
-                let form = [
-                    ("slug", slug.clone()),
-                    ("control_id", control.clone()),
-                    ("version", version.to_string()),
-                    ("status", status.to_string()),
-                    ("owner", "Bench".to_string()),
-                    ("evidence_note", "Benchmark change beside the readers".to_string()),
-                    ("evidence_links", String::new()),
-                    ("justification", String::new()),
-                    ("note", String::new()),
-                ];
-                if call(&client, &base, "controls/update", &form).await.is_ok() {
-                    version += 1;
-                    changes += 1;
+    // The portfolio while data changes: ten control changes a second beside the readers (each
+    // recomputes its client's kept score), then fifty sign-ins a minute (which reach no client).
+    for (what, every, signing_in) in [
+        ("while 10 changes a second are made", Duration::from_millis(100), false),
+        ("while 50 sign-ins a minute are made", Duration::from_millis(1200), true),
+    ] {
+        eprintln!("bench: portfolio {what}… (memory so far: {})", memory_now(pid));
+        let busy = Arc::new(AtomicBool::new(true));
+        let beside = {
+            let (client, base, slug, busy) = (client.clone(), base.clone(), slug.clone(), busy.clone());
+            let (control, version) = items[c].clone();
+            tokio::spawn(async move {
+                let mut control = ChangedControl { slug, control, version, n: 0 };
+                let mut done = 0u64;
+                while busy.load(Ordering::Relaxed) {
+                    let next = tokio::time::Instant::now() + every;
+                    let ok =
+                        if signing_in { sign_in_as_admin(&base).await } else { control.change(&client, &base).await };
+                    done += u64::from(ok);
+                    tokio::time::sleep_until(next).await;
                 }
-                n += 1;
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                done
+            })
+        };
+        let stats = load(c, s, get(&client, format!("{base}/"), "text/html")).await;
+        busy.store(false, Ordering::Relaxed);
+        let done = beside.await.unwrap_or(0);
+        let met = stats.errors == 0 && stats.p50_ms <= PORTFOLIO.0 && stats.p99_ms <= PORTFOLIO.1;
+        rows.push(row(
+            &format!("portfolio page `/` {what} ({done} made)"),
+            "p50 ≤ 10 ms, p99 ≤ 50 ms",
+            stats,
+            None,
+            Some(met),
+        ));
+    }
+
+    // The manager's first load of the portfolio right after a change, and right after someone
+    // else signed in: timed one by one (a closed loop of readers hides the few slow loads among
+    // the many fast ones), and held to the portfolio's p99.
+    for after_sign_in in [false, true] {
+        let what = if after_sign_in { "someone else's sign-in" } else { "a control change" };
+        eprintln!("bench: first load after {what}… (memory so far: {})", memory_now(pid));
+        let control = items[c].0.clone();
+        // The control's version as the server has it now (the scenarios before changed it).
+        let version = current_version(&client, &base, &slug, &control).await?;
+        let mut control = ChangedControl { slug: slug.clone(), control, version, n: 0 };
+        let mut times = Vec::new();
+        let mut errors = 0;
+        let started = Instant::now();
+        for _ in 0..FIRST_LOADS {
+            let ok = if after_sign_in { sign_in_as_admin(&base).await } else { control.change(&client, &base).await };
+            let t = Instant::now();
+            let answered = client.get(format!("{base}/")).header("accept", "text/html").send().await;
+            let read = match answered {
+                Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                Err(_) => false,
+            };
+            if ok && read {
+                times.push(t.elapsed().as_micros() as u64);
+            } else {
+                errors += 1;
             }
-            changes
-        })
-    };
-    let stats = load(c, s, get(&client, format!("{base}/"), "text/html")).await;
-    changing.store(false, Ordering::Relaxed);
-    let changes = changer.await.unwrap_or(0);
-    rows.push(row(
-        &format!("portfolio page `/` while a change is made every second ({changes} changes)"),
-        "— (p50 ≤ 25 ms, p99 ≤ 100 ms asked of `/`)",
-        stats,
-        None,
-        None,
-    ));
+        }
+        let stats = Stats::of(times, errors, started.elapsed());
+        let met = stats.errors == 0 && stats.p99_ms <= PORTFOLIO.1;
+        rows.push(row(
+            &format!("portfolio page `/`, the first load after {what} ({FIRST_LOADS} times)"),
+            "p99 ≤ 50 ms",
+            stats,
+            None,
+            Some(met),
+        ));
+    }
 
     // A server-function read: one control with its history, as JSON.
     eprintln!("bench: server function read… (memory so far: {})", memory_now(pid));
@@ -472,8 +582,14 @@ async fn run() -> Result<(), Error> {
         })
     };
     let stats = load(c, s, write).await;
-    let met = stats.errors == 0 && stats.p99_ms <= 20.0;
-    rows.push(row("write (control status change + audit entry)", "p99 ≤ 20 ms", stats, None, Some(met)));
+    let met = stats.errors == 0 && stats.p99_ms <= 25.0;
+    rows.push(row(
+        "write (control status change + audit entry + its client's score)",
+        "p99 ≤ 25 ms",
+        stats,
+        None,
+        Some(met),
+    ));
 
     // Sign-in: a password check (Argon2) and a new session each time. Each worker signs in as
     // one of the demo's people: an account's attempts in flight count against its throttle
@@ -512,9 +628,9 @@ async fn run() -> Result<(), Error> {
     let peak_kib = peak.load(Ordering::Relaxed);
     rows.push(single(
         "resident memory under load (peak VmRSS / VmHWM)",
-        "≤ 150 MB",
+        "≤ 200 MB",
         format!("{:.0} MB / {:.0} MB (idle after start {:.0} MB)", mib(peak_kib), mib(hwm), mib(rss_idle)),
-        Some(mib(hwm) <= 150.0),
+        Some(mib(hwm) <= 200.0),
     ));
     drop(server);
 
@@ -524,7 +640,13 @@ async fn run() -> Result<(), Error> {
     for (i, (path, _, _)) in ceilings.iter().enumerate() {
         eprintln!("bench: ceiling of {path}…");
         let stats = load(c, s, get(&plain, format!("{ceiling_base}{path}"), "*/*")).await;
-        rows[2 + i].ceiling = Some(stats);
+        let page = &mut rows[2 + i];
+        if path == "/" {
+            // The portfolio serves at least a fifth of what bare bytes from memory do.
+            let served = page.stats.as_ref().map_or(0.0, |p| p.per_second);
+            page.met = page.met.map(|met| met && served >= 0.2 * stats.per_second);
+        }
+        page.ceiling = Some(stats);
     }
 
     // The wasm, raw and compressed.
@@ -655,9 +777,10 @@ fn render(rows: &[Row], settings: &Settings, wasm: &std::path::Path, demo_out: &
     let _ = writeln!(
         t,
         "Load: {} concurrent connections for {} s per scenario, from this harness on the same machine \
-         (loopback, no TLS, no compression asked); large demo set, seed {}; wasm `{}`.",
+         (loopback, no TLS, no compression asked); {} demo set, seed {}; wasm `{}`.",
         settings.concurrency,
         settings.seconds,
+        settings.size,
         settings.seed,
         wasm.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default()
     );

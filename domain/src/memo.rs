@@ -1,12 +1,12 @@
-//! Results across the whole portfolio, kept while nothing they depend on changed: the ranking,
-//! the governance debt and the portfolio's key figures.
+//! Results kept while nothing they depend on changed: the catalog, a client's score and charts,
+//! and the portfolio's lists of the coming days (the portfolio's scores and counts are kept per
+//! client instead: [`crate::scoring::live`]).
 //!
-//! Each reads every client's checklist, grants or reviews (2,000 clients: over 100,000 rows),
-//! for a page that managers load many times a day between changes. A result is kept under a key
-//! made of
+//! A result is kept under a key made of
 //! - the audit log's head (seq and hash): every change of data appends an entry in its own
 //!   transaction, so an unmoved head means unchanged data (on any server sharing the database;
-//!   the hash tells two databases apart);
+//!   the hash tells two databases apart); or, for results that change only with clients' data,
+//!   the version of the kept scores ([`Key::of_kept_scores`]);
 //! - the minute of `now`: time alone moves staleness, deadlines and overdue reviews, so a
 //!   result is never older than a minute of the clock;
 //! - what the reader may see (the visibility's binds);
@@ -18,7 +18,6 @@
 //! each other, a computation for each new head would start before the last one ended). Requests
 //! for other scopes (another reader's visibility, another database) do not wait for it.
 
-use crate::authz::Actor;
 use crate::db::Db;
 use crate::error::Result;
 use chrono::{DateTime, Utc};
@@ -49,12 +48,6 @@ impl Key {
         self.seq == other.seq && self.hash == other.hash && self.minute == other.minute
     }
 
-    /// The key of a result over what `actor` may see (their visibility's binds).
-    pub(crate) async fn for_actor(db: &Db, now: DateTime<Utc>, actor: &Actor) -> Result<Key> {
-        let (assigned_to, only_client) = crate::clients::visibility(actor).binds();
-        Key::of(db, now, assigned_to, only_client).await
-    }
-
     pub(crate) async fn of(
         db: &Db,
         now: DateTime<Utc>,
@@ -71,6 +64,38 @@ impl Key {
             only_client,
             detail: String::new(),
         })
+    }
+
+    /// The key of a result that changes with what the clients' kept scores change with (see
+    /// [`crate::scoring::live`]): their version and generation stand for the head. Sign-ins and
+    /// other changes that reach no client leave it where it was.
+    pub(crate) fn of_kept_scores(
+        db: &Db,
+        version: i64,
+        generation: i64,
+        now: DateTime<Utc>,
+        assigned_to: Option<i64>,
+        only_client: Option<i64>,
+    ) -> Key {
+        Key {
+            database: db.identity(),
+            seq: version,
+            hash: format!("kept scores, generation {generation}"),
+            minute: now.timestamp().div_euclid(60),
+            assigned_to,
+            only_client,
+            detail: String::new(),
+        }
+    }
+
+    /// The key of the catalog: every change of it (a load at start, a custom control) moves the
+    /// kept scores' generation (see [`crate::scoring::live`]), which changes of clients' data
+    /// leave where it was.
+    pub(crate) async fn of_catalog(db: &Db, now: DateTime<Utc>) -> Result<Key> {
+        let generation: i64 = crate::on_pool!(db, |pool| {
+            sqlx::query_scalar("SELECT generation FROM score_state WHERE id = 1").fetch_one(pool).await?
+        });
+        Ok(Key::of_kept_scores(db, 0, generation, now, None, None).with_detail("catalog"))
     }
 
     /// The same key, told apart by something else the result depends on.

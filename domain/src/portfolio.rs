@@ -1,9 +1,10 @@
 //! The portfolio's key figures: clients by tier, evidence overdue, access findings, reviews
 //! overdue and due soon, across the clients the actor may see.
 //!
-//! Each figure reads every client's rows (at 2,000 clients: every control state, all 30,000
-//! grants with their finding rules, every open review), so the figures are kept like the
-//! ranking: while no data changed and within the same minute (see [`crate::memo`]).
+//! The counts come from the clients' kept scores (see [`crate::scoring::live`]): a change
+//! recomputes the clients it reaches, and the figures are sums over the kept rows. The client
+//! counts and the reviews due soon are kept while no client's data changed and within the
+//! minute (see [`crate::memo`]).
 
 use crate::authz::{Actor, Permission};
 use crate::clients::{self, ClientCounts};
@@ -30,18 +31,48 @@ pub struct Figures {
     pub reviews_soon: Vec<Occurrence>,
 }
 
-/// The key figures of what the actor may see; kept between changes (see the module).
+/// The key figures of what the actor may see (see the module). Overdue reviews are counted in
+/// the MSP's calendar (`clock::calendar`); `calendar` says which days are "soon".
 pub async fn figures(db: &Db, actor: &Actor, calendar: &Calendar, now: DateTime<Utc>) -> Result<Arc<Figures>> {
-    static FIGURES: memo::Memo<Figures> = memo::Memo::new();
+    static LISTED: memo::Memo<(ClientCounts, Vec<Occurrence>)> = memo::Memo::new();
     actor.require(Permission::ViewPortfolio)?;
-    let key = memo::Key::for_actor(db, now, actor).await?.with_detail(calendar.zone.name());
-    FIGURES.get_or_compute(key, || compute(db, actor, calendar, now)).await
+    let (assigned_to, only_client) = clients::visibility(actor).binds();
+    let kept = crate::scoring::live::kept_facts(db, assigned_to, only_client, now).await?;
+    let key = memo::Key::of_kept_scores(db, kept.version, kept.generation, now, assigned_to, only_client)
+        .with_detail(format!("clients {}, {}", kept.scope, calendar.zone.name()));
+    let listed = LISTED.get_or_compute(key, || listed(db, actor, calendar, now)).await?;
+    let (counts, reviews_soon) = listed.as_ref().clone();
+    Ok(Arc::new(Figures {
+        counts,
+        overdue_evidence: kept.stale_evidence,
+        access_findings: kept.access_findings,
+        reviews_overdue: kept.overdue_reviews,
+        reviews_soon,
+    }))
 }
 
-async fn compute(db: &Db, actor: &Actor, calendar: &Calendar, now: DateTime<Utc>) -> Result<Figures> {
+/// The client counts and the reviews due soon.
+async fn listed(
+    db: &Db,
+    actor: &Actor,
+    calendar: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<(ClientCounts, Vec<Occurrence>)> {
     let counts = clients::count_clients(db, actor).await?;
-    // The governance debt counts the same overdue evidence, and is kept too.
-    let overdue_evidence = crate::scoring::get_governance_debt(db, actor, now).await?.stale_evidence;
+    let (_, soon) = reviews::due_soon(db, actor, calendar, DUE_SOON_DAYS, now).await?;
+    Ok((counts, soon))
+}
+
+/// The key figures computed from scratch, as the kept ones must equal (see
+/// `scoring::live::kept_equals_recomputed`).
+pub(crate) async fn figures_recomputed(
+    db: &Db,
+    actor: &Actor,
+    calendar: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<Figures> {
+    let counts = clients::count_clients(db, actor).await?;
+    let (_, overdue_evidence) = crate::controls::list_overdue(db, actor, now, 1).await?;
     let access_findings = crate::access::count_findings(db, actor, now).await?;
     let (late, soon) = reviews::due_soon(db, actor, calendar, DUE_SOON_DAYS, now).await?;
     Ok(Figures { counts, overdue_evidence, access_findings, reviews_overdue: late.len() as i64, reviews_soon: soon })

@@ -109,6 +109,8 @@ pub enum Size {
     Small,
     /// The benchmark set: 2,000 clients, 300 technicians, 30,000 grants, three years of history.
     Large,
+    /// The portfolio at scale: 10,000 clients, 1,500 technicians, 150,000 grants, three years.
+    Xlarge,
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,17 +239,17 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     result
 }
 
-async fn run_large_demo(db: &Db, seed: u64) -> Result<(), String> {
+async fn run_large_demo(db: &Db, shape: demo::large::LargeShape, seed: u64) -> Result<(), String> {
     let started = std::time::Instant::now();
-    let shape = demo::large::LargeShape::FULL;
     let summary = demo::large::fill(db, shape, seed, domain::clock::now()).await.map_err(|e| describe(&e))?;
     if !summary.filled {
         println!("The database already has clients; no demo data was added.");
         return Ok(());
     }
     println!(
-        "Large demo data added in {:.1} s: {} clients, {} checklist rows ({} history entries), {} technicians, \
+        "{} demo data added in {:.1} s: {} clients, {} checklist rows ({} history entries), {} technicians, \
          {} grants, {} daily score snapshots, {} reviews, {} meetings ({} rows in all).",
+        if shape.clients > demo::large::LargeShape::FULL.clients { "Extra large" } else { "Large" },
         started.elapsed().as_secs_f64(),
         summary.clients,
         summary.controls,
@@ -269,7 +271,8 @@ async fn run_large_demo(db: &Db, seed: u64) -> Result<(), String> {
 async fn run_demo(db: &Db, size: Size, seed: u64) -> Result<(), String> {
     let size = match size {
         Size::Small => demo::DemoSize::Small,
-        Size::Large => return run_large_demo(db, seed).await,
+        Size::Large => return run_large_demo(db, demo::large::LargeShape::FULL, seed).await,
+        Size::Xlarge => return run_large_demo(db, demo::large::LargeShape::XLARGE, seed).await,
     };
     let summary = demo::fill(db, size, seed).await.map_err(|e| describe(&e))?;
     if summary.filled {

@@ -22,6 +22,27 @@ pub fn spawn_daily_jobs(db: Db) {
     });
 }
 
+/// How often a server recomputes the kept scores that time alone has changed (evidence going
+/// stale, a deadline passing) and those a stopped server left out of date.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// Starts the sweep of the kept scores (see `domain::scoring::live`): every [`SWEEP_EVERY`].
+/// Several servers may sweep at once: each due client is taken by one of them.
+pub fn spawn_score_sweep(db: Db) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SWEEP_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match domain::scoring::live::sweep(&db, domain::clock::now()).await {
+                Ok(0) => {}
+                Ok(recomputed) => tracing::debug!(recomputed, "kept scores recomputed"),
+                Err(error) => tracing::warn!(error = %error, "the sweep of the kept scores failed; retrying later"),
+            }
+        }
+    });
+}
+
 /// Runs whatever of today's jobs no server has run yet.
 pub async fn run_daily_jobs(db: &Db, runner: &str) {
     match domain::scoring::take_daily_snapshots(db, domain::clock::now(), runner).await {

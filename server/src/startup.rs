@@ -200,6 +200,7 @@ pub async fn serve(config: Config, db: Db) -> std::io::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "Rampart is listening");
     spawn_session_cleanup(db.clone());
     crate::jobs::spawn_daily_jobs(db.clone());
+    crate::jobs::spawn_score_sweep(db.clone());
     let router = build_router(&config, db.clone());
     // The peer address is kept for throttling sign-in per client address.
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())

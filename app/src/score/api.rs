@@ -187,6 +187,7 @@ pub async fn get_portfolio_score() -> Result<PortfolioScoreView, AppError> {
     });
     let heatmap = ranking.heatmap();
     Ok(PortfolioScoreView {
+        updating: ranking.updating,
         total: ranking.clients.len(),
         not_rated: ranking.clients.len() - rated.len(),
         average_posture,
@@ -242,6 +243,7 @@ pub async fn get_ranking(page: Option<u32>) -> Result<RankingView, AppError> {
     let page = page.unwrap_or(1).clamp(1, pages);
     let skip = (page as usize - 1) * RANKING_PAGE_SIZE;
     Ok(RankingView {
+        updating: ranking.updating,
         items: ranking
             .clients
             .iter()

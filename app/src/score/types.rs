@@ -100,6 +100,9 @@ pub struct RankedView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RankingView {
+    /// Scores are being recomputed after a change of every client's (settings, service levels,
+    /// the catalog): those shown are from before it.
+    pub updating: bool,
     pub items: Vec<RankedView>,
     pub total: usize,
     pub page: u32,
@@ -140,6 +143,8 @@ pub struct DebtView {
 /// debt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortfolioScoreView {
+    /// As [`RankingView::updating`].
+    pub updating: bool,
     pub total: usize,
     pub not_rated: usize,
     pub average_posture: Option<i64>,

@@ -18,7 +18,9 @@
 //! serialised, so every entry follows the one committed before it. The body runs once per
 //! backend (its queries are typed by the backend); when it ends with a value the transaction
 //! commits, and when it returns early (`?`, or `return Ok(…)` for "nothing to change") it rolls
-//! back, taking its entries and their sequence numbers with it.
+//! back, taking its entries and their sequence numbers with it. Each entry also counts the
+//! change in the kept scores of the clients it reaches, in the same transaction, and once
+//! committed those clients' scores are recomputed ([`crate::scoring::live`]).
 
 use super::model::{Entry, Record};
 use crate::db::BeginWrite;
@@ -55,12 +57,13 @@ macro_rules! lock_chain {
     };
 }
 
-/// Appends `record` to the chain in the transaction, and moves the head. Evaluates to
-/// `Result<(), sqlx::Error>`.
+/// Appends `record` to the chain in the transaction, moves the head, and counts the change in
+/// the kept scores of the clients it reaches ([`crate::scoring::live`]). Evaluates to
+/// `Result<Vec<i64>, sqlx::Error>`: the clients to recompute once the transaction commits.
 macro_rules! append {
     ($tx:expr, $chain:expr, $record:expr) => {{
         let entry = $chain.push($record);
-        let appended: std::result::Result<(), sqlx::Error> = async {
+        let appended: std::result::Result<Vec<i64>, sqlx::Error> = async {
             sqlx::query(
                 "INSERT INTO audit_log (seq, at, actor_user_id, actor, client_id, object, action, summary, prev_hash, hash) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -82,7 +85,8 @@ macro_rules! append {
                 .bind(&entry.hash)
                 .execute(&mut *$tx)
                 .await?;
-            Ok(())
+            // The change counts in the kept scores of the clients it reaches.
+            $crate::scoring::live::mark!($tx, $record)
         }
         .await;
         appended
@@ -94,6 +98,8 @@ macro_rules! append {
 pub struct AuditedTx<DB: sqlx::Database> {
     tx: crate::db::WriteTx<DB>,
     chain: Chain,
+    /// The clients whose scores the appended changes reach, to recompute after the commit.
+    reached: Vec<i64>,
 }
 
 impl<DB: sqlx::Database> std::ops::Deref for AuditedTx<DB> {
@@ -128,18 +134,22 @@ macro_rules! audited_tx_for {
             async fn begin_audited(&self) -> std::result::Result<AuditedTx<$backend>, sqlx::Error> {
                 let mut tx = self.begin_write().await?;
                 let chain = lock_chain!(tx)?;
-                Ok(AuditedTx { tx, chain })
+                Ok(AuditedTx { tx, chain, reached: Vec::new() })
             }
         }
 
         impl AuditedTx<$backend> {
             /// Appends `record` to the chain, in this transaction.
             pub async fn append(&mut self, record: &Record) -> std::result::Result<(), sqlx::Error> {
-                append!(self.tx, self.chain, record)
+                let reached = append!(self.tx, self.chain, record)?;
+                self.reached.extend(reached);
+                Ok(())
             }
 
-            pub async fn commit(self) -> std::result::Result<(), sqlx::Error> {
-                self.tx.commit().await
+            /// Commits; returns the clients whose scores the changes reached.
+            pub async fn commit(self) -> std::result::Result<Vec<i64>, sqlx::Error> {
+                self.tx.commit().await?;
+                Ok(self.reached)
             }
         }
     };
@@ -152,15 +162,19 @@ audited_tx_for!(sqlx::Postgres, sqlx::PgPool);
 /// `Result<T, sqlx::Error>`, where `T` is the body's value.
 macro_rules! audited {
     ($db:expr, |$tx:ident| $body:expr) => {{
-        let done: std::result::Result<_, sqlx::Error> = $crate::on_pool!($db, |pool| {
+        let db: &$crate::db::Db = $db;
+        let mut reached: Vec<i64> = Vec::new();
+        let done: std::result::Result<_, sqlx::Error> = $crate::on_pool!(db, |pool| {
             async {
                 let mut $tx = $crate::audit::store::BeginAudited::begin_audited(pool).await?;
                 let value = $body;
-                $tx.commit().await?;
+                reached = $tx.commit().await?;
                 Ok(value)
             }
             .await
         });
+        // Once committed, the scores of the clients the change reached are recomputed.
+        $crate::scoring::live::after_change(db, &reached).await;
         done
     }};
 }

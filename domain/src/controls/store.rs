@@ -136,11 +136,12 @@ pub async fn list_categories(db: &Db) -> Result<Vec<Category>> {
 }
 
 /// Every control (retired ones too), in catalog order, with tiers and references. Kept while
-/// no data changed (see [`crate::memo`]): every page about a client's controls or score reads
-/// the whole catalog (three queries), which changes a few times a year.
+/// the catalog did not change (see [`crate::memo::Key::of_catalog`]): every page about a
+/// client's controls or score, and every recomputation of a client's kept score after a
+/// change, reads the whole catalog (three queries), which changes a few times a year.
 pub async fn list_controls(db: &Db) -> Result<Vec<Control>> {
     static CATALOG: crate::memo::Memo<Vec<Control>> = crate::memo::Memo::new();
-    let key = crate::memo::Key::of(db, crate::clock::now(), None, None).await?;
+    let key = crate::memo::Key::of_catalog(db, crate::clock::now()).await?;
     Ok(CATALOG.get_or_compute(key, || load_controls(db, None)).await?.as_ref().clone())
 }
 

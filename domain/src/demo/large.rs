@@ -1,4 +1,5 @@
-//! The large demo data set, for benchmarks: `rampart demo --size large --seed N`.
+//! The large demo data sets, for benchmarks: `rampart demo --size large --seed N` (and
+//! `--size xlarge`, five times as many clients, technicians and grants).
 //!
 //! 2,000 clients with about 60 controls each and their history, 300 technicians, 30,000 grants,
 //! three years of daily score snapshots, reviews and their meetings: the same for the same seed
@@ -38,6 +39,8 @@ pub struct LargeShape {
 impl LargeShape {
     /// The benchmark set of the issue: 2,000 clients, 300 technicians, 30,000 grants, three years.
     pub const FULL: LargeShape = LargeShape { clients: 2000, technicians: 300, grants: 30_000, days: 3 * 365 };
+    /// The portfolio at scale: 10,000 clients, 1,500 technicians, 150,000 grants, three years.
+    pub const XLARGE: LargeShape = LargeShape { clients: 10_000, technicians: 1500, grants: 150_000, days: 3 * 365 };
 }
 
 /// What [`fill`] wrote.
@@ -364,6 +367,9 @@ pub async fn fill(db: &Db, shape: LargeShape, seed: u64, now: DateTime<Utc>) -> 
         identity::add_user(db, &cli, &new, now).await?;
         summary.users.push((email.to_string(), role));
     }
+    // Every client's kept score (see `scoring::live`), so that the first portfolio after start
+    // reads them rather than computing them.
+    crate::scoring::live::sweep(db, crate::clock::now()).await?;
     Ok(summary)
 }
 

@@ -22,6 +22,7 @@
 //! settings (the score explains itself); only admins change them (`ManageSettings`).
 
 pub mod charts;
+pub mod live;
 pub mod model;
 pub mod sources;
 pub(crate) mod store;
@@ -455,6 +456,9 @@ pub struct Ranking {
     pub settings: ScoreSettings,
     /// The portfolio heatmap, made with the ranking (every portfolio load shows it).
     heatmap: Chart,
+    /// Scores computed before a change of every client's (settings, service levels, the
+    /// catalog) are shown while the new ones are computed in the background (see [`live`]).
+    pub updating: bool,
 }
 
 /// Every active client the actor may see, scored and ranked: priority first, then the lower
@@ -463,16 +467,16 @@ pub async fn rank_clients(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<
     Ok(ranking(db, actor, now).await?.as_ref().clone())
 }
 
-/// [`rank_clients`], shared: kept while no data changed and the minute is the same (see
-/// [`memo`]), so that the portfolio does not score every client at every load.
+/// [`rank_clients`], shared: read from the scores kept per client (see [`live`]), so that the
+/// portfolio does not score every client at every load.
 pub async fn ranking(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Arc<Ranking>> {
-    static RANKINGS: memo::Memo<Ranking> = memo::Memo::new();
     actor.require(Permission::ViewPortfolio)?;
     let (assigned_to, only_client) = clients::visibility(actor).binds();
-    let key = memo::Key::of(db, now, assigned_to, only_client).await?;
-    RANKINGS.get_or_compute(key, || compute_ranking(db, assigned_to, only_client, now)).await
+    live::ranking(db, assigned_to, only_client, now).await
 }
 
+/// The ranking computed from scratch: every client in view scored at `now` (what the kept
+/// scores must equal; see [`live`]).
 async fn compute_ranking(
     db: &Db,
     assigned_to: Option<i64>,
@@ -487,22 +491,35 @@ async fn compute_ranking(
     let mut ranked: Vec<RankedClient> = rows
         .into_iter()
         .map(|c| {
-            let tier = ImpactTier::parse(&c.impact_tier).unwrap_or(ImpactTier::Standard);
-            let score = inputs.score(c.id, tier, now);
-            cells.insert(
-                c.id,
-                inputs.categories.iter().map(|k| score.category(&k.id).and_then(|s| s.coverage)).collect(),
-            );
-            RankedClient {
-                priority_hundredths: model::priority_hundredths(score.posture, tier, &inputs.settings),
-                id: c.id,
-                slug: c.slug,
-                name: c.name,
-                impact_tier: tier,
-                score: RankedScore::of(score),
-            }
+            let id = c.id;
+            let (client, row) = rank_one(&inputs, c, now);
+            cells.insert(id, row);
+            client
         })
         .collect();
+    sort_ranked(&mut ranked);
+    let heatmap = heatmap_of(&ranked, cells, &inputs.categories, &inputs.settings);
+    Ok(Ranking { clients: ranked, categories: inputs.categories, settings: inputs.settings, heatmap, updating: false })
+}
+
+/// One client of the ranking, and its heatmap row (coverage by category, in the inputs' order).
+fn rank_one(inputs: &Inputs, c: store::ClientRow, now: DateTime<Utc>) -> (RankedClient, Vec<Option<i64>>) {
+    let tier = ImpactTier::parse(&c.impact_tier).unwrap_or(ImpactTier::Standard);
+    let score = inputs.score(c.id, tier, now);
+    let cells = inputs.categories.iter().map(|k| score.category(&k.id).and_then(|s| s.coverage)).collect();
+    let client = RankedClient {
+        priority_hundredths: model::priority_hundredths(score.posture, tier, &inputs.settings),
+        id: c.id,
+        slug: c.slug,
+        name: c.name,
+        impact_tier: tier,
+        score: RankedScore::of(score),
+    };
+    (client, cells)
+}
+
+/// The ranking's order: priority first, then the lower posture, then the name.
+fn sort_ranked(ranked: &mut [RankedClient]) {
     ranked.sort_by(|a, b| {
         b.priority_hundredths
             .cmp(&a.priority_hundredths)
@@ -510,8 +527,6 @@ async fn compute_ranking(
             .then(a.name.cmp(&b.name))
             .then(a.id.cmp(&b.id))
     });
-    let heatmap = heatmap_of(&ranked, cells, &inputs.categories, &inputs.settings);
-    Ok(Ranking { clients: ranked, categories: inputs.categories, settings: inputs.settings, heatmap })
 }
 
 /// The portfolio heatmap: clients × categories, the highest priority one per row and the rest
@@ -576,15 +591,47 @@ pub struct GovernanceDebt {
 /// Days ahead in which an expiring risk acceptance counts as governance debt.
 pub const EXPIRING_WITHIN_DAYS: i64 = 30;
 
-/// Governance lapses across the clients the actor may see; kept like the ranking (see [`memo`]).
+/// Governance lapses across the clients the actor may see. The counts and the leavers are
+/// summed from the clients' kept scores (see [`live`]); the lists of the coming days (expiring
+/// acceptances, next week's meetings) are kept while no client's data changed and within the
+/// minute (see [`memo`]).
 pub async fn get_governance_debt(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<GovernanceDebt> {
-    static DEBTS: memo::Memo<GovernanceDebt> = memo::Memo::new();
+    static COMING: memo::Memo<(Vec<controls::ExpiringException>, i64, Vec<Meeting>)> = memo::Memo::new();
     actor.require(Permission::ViewPortfolio)?;
-    let key = memo::Key::for_actor(db, now, actor).await?;
-    Ok(DEBTS.get_or_compute(key, || compute_governance_debt(db, actor, now)).await?.as_ref().clone())
+    let (assigned_to, only_client) = clients::visibility(actor).binds();
+    let kept = live::kept_facts(db, assigned_to, only_client, now).await?;
+    let key = memo::Key::of_kept_scores(db, kept.version, kept.generation, now, assigned_to, only_client)
+        .with_detail(format!("clients {}", kept.scope));
+    let coming = COMING.get_or_compute(key, || coming_days(db, actor, now)).await?;
+    let (expiring_exceptions, expiring_total, meetings_next_week) = coming.as_ref().clone();
+    Ok(GovernanceDebt {
+        overdue_reviews: kept.overdue_reviews,
+        leavers_past_sla: kept.leavers,
+        stale_evidence: kept.stale_evidence,
+        expiring_exceptions,
+        expiring_total,
+        meetings_next_week,
+    })
 }
 
-async fn compute_governance_debt(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<GovernanceDebt> {
+/// The governance debt's lists of the coming days: approved risk acceptances expiring within
+/// [`EXPIRING_WITHIN_DAYS`] (the first ten, and their total), and next week's meetings.
+async fn coming_days(
+    db: &Db,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(Vec<controls::ExpiringException>, i64, Vec<Meeting>)> {
+    let (expiring, total) = controls::list_expiring_exceptions(db, actor, now, EXPIRING_WITHIN_DAYS, 10).await?;
+    let (assigned_to, only_client) = clients::visibility(actor).binds();
+    let ids: Vec<i64> = store::list_active_clients(db, assigned_to, only_client).await?.iter().map(|c| c.id).collect();
+    let today = crate::clock::calendar().today(now);
+    let meetings = sources::meetings_between(db, &ids, today, today + Duration::days(7)).await?;
+    Ok((expiring, total, meetings))
+}
+
+/// The governance debt computed from scratch, as the kept one must equal (see
+/// [`live::kept_equals_recomputed`]).
+pub(crate) async fn governance_debt_recomputed(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<GovernanceDebt> {
     let (grants, policy) = access::findings_inputs(db, actor, now).await?;
     let mut leavers: BTreeMap<i64, LeaverDebt> = BTreeMap::new();
     for grant in grants.iter() {

@@ -54,6 +54,34 @@ pub async fn overdue_reviews(db: &Db, client_ids: &[i64], now: DateTime<Utc>) ->
     Ok(counts)
 }
 
+/// When each client's overdue count next grows by time alone: the end of the due day (in the
+/// MSP's calendar) of its earliest open review not yet overdue at `now`; clients with none are
+/// left out. (The kept scores recompute a client then; see [`super::live`].)
+pub async fn review_deadlines(db: &Db, client_ids: &[i64], now: DateTime<Utc>) -> Result<HashMap<i64, DateTime<Utc>>> {
+    let calendar = crate::clock::calendar();
+    let query = OccurrenceQuery {
+        client_id: (client_ids.len() == 1).then(|| client_ids[0]),
+        open_only: true,
+        // A day ends after `now` only if it is today or later (a day earlier has ended).
+        due_from: Some(calendar.today(now) - chrono::Duration::days(1)),
+        limit: i64::MAX,
+        ..Default::default()
+    };
+    let wanted: HashSet<i64> = client_ids.iter().copied().collect();
+    let mut deadlines: HashMap<i64, DateTime<Utc>> = HashMap::new();
+    for o in review_store::list_occurrences(db, query).await? {
+        if !wanted.contains(&o.client_id) || o.state.is_closed() {
+            continue;
+        }
+        let end = calendar.end_of(o.due_on);
+        if end > now {
+            let earliest = deadlines.entry(o.client_id).or_insert(end);
+            *earliest = (*earliest).min(end);
+        }
+    }
+    Ok(deadlines)
+}
+
 /// Known-exploited vulnerabilities open past their SLA per client. No KEV source exists yet,
 /// so the count is 0 for every client: the map is empty.
 pub async fn kev_items_past_sla(_db: &Db, _client_ids: &[i64], _now: DateTime<Utc>) -> Result<HashMap<i64, i64>> {

@@ -17,5 +17,6 @@ mod reviews_contract;
 mod row_security;
 mod schema;
 mod scoring_contract;
+mod scoring_live;
 mod storage_contract;
 mod users_admin_contract;

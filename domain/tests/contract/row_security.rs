@@ -24,6 +24,7 @@ const TABLES: &[(&str, &str)] = &[
     ("grants", "client_id = $1"),
     ("sla_settings", "client_id IS NULL OR client_id = $1"),
     ("score_snapshots", "client_id = $1"),
+    ("client_scores", "client_id = $1"),
     ("review_series", "client_id = $1"),
     ("review_occurrences", "client_id = $1"),
     ("access_review_items", "occurrence_id IN (SELECT id FROM review_occurrences WHERE client_id = $1)"),
@@ -37,7 +38,8 @@ const TABLES: &[(&str, &str)] = &[
 /// (and never by the portal): identity, not client data.
 const IDENTITY_TABLES: &[&str] = &["users", "user_clients", "invitation_clients"];
 
-/// Identity and sign-in tables: a client's scope sees none of their rows (migration 0018).
+/// Identity and sign-in tables, and the kept scores' shared state: a client's scope sees none of
+/// their rows (migrations 0018, 0020).
 const UNSCOPED_ONLY: &[&str] = &[
     "users",
     "user_clients",
@@ -51,6 +53,7 @@ const UNSCOPED_ONLY: &[&str] = &[
     "sso_settings",
     "sso_logins",
     "user_identities",
+    "score_state",
 ];
 
 /// Gives a client a row in every table that holds client data.

@@ -19,6 +19,20 @@ use crate::score::api::get_client_score;
 use crate::score::types::{ChartView, ScoreView};
 use leptos::prelude::*;
 
+/// Said above a ranking while every client's score is recomputed after a change of the
+/// settings, the service levels or the catalog (the scores shown are from before it).
+#[component]
+pub(super) fn UpdatingNote(updating: bool) -> impl IntoView {
+    updating.then(|| {
+        view! {
+            <p class="alert alert-info" role="status">
+                "Scores are being recomputed after a change of the score settings, service levels or catalog: "
+                "those shown are from before it. Reload in a minute."
+            </p>
+        }
+    })
+}
+
 /// A band as text with an icon (from the style) and colour, never colour alone.
 #[component]
 pub fn BandBadge(band: String, label: String) -> impl IntoView {

@@ -29,6 +29,7 @@ pub fn PortfolioScore(score: Resource<Result<Option<PortfolioScoreView>, AppErro
 pub(super) fn PortfolioScoreBody(m: PortfolioScoreView) -> impl IntoView {
     let shown = m.top.len();
     view! {
+        <super::UpdatingNote updating=m.updating/>
         <section aria-labelledby="score-kpi-heading">
             <h2 id="score-kpi-heading" class="visually-hidden">"Risk at a glance"</h2>
             <div class="kpis">

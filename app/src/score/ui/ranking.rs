@@ -97,6 +97,7 @@ pub(super) fn RankingBody(r: RankingView) -> impl IntoView {
         }
     });
     view! {
+        <super::UpdatingNote updating=r.updating/>
         <p class="muted">{format!("{} clients", r.total)}</p>
         <RankTable items=r.items label="Clients by priority"/>
         {pager}
