@@ -322,25 +322,6 @@ pub(crate) fn me_of(actor: &domain::Actor) -> Me {
     }
 }
 
-/// Two-factor sign-in of the signed-in user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MfaState {
-    /// An app is set up.
-    pub enrolled: bool,
-    /// Their passkeys, oldest first.
-    pub passkeys: Vec<crate::passkeys::PasskeyView>,
-    /// Passkeys can be used at this site's address.
-    pub passkeys_available: bool,
-    /// Their role must use a passkey and they have none yet.
-    pub must_add_passkey: bool,
-    pub unused_recovery_codes: i64,
-    /// An enrolment started and waiting for its first code (so that a page reloaded after a
-    /// plain form post shows the key again).
-    pub pending: Option<MfaSetup>,
-    /// Recovery codes just issued by a plain form post, shown on this one answer only.
-    pub new_recovery_codes: Vec<String>,
-}
-
 /// A TOTP secret waiting for its first code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MfaSetup {
@@ -355,31 +336,6 @@ pub struct MfaSetup {
 /// The session key of recovery codes issued to a plain form post, until the page shows them.
 #[cfg(feature = "ssr")]
 pub(crate) const NEW_CODES_KEY: &str = "mfa_new_codes";
-
-#[server(prefix = "/api", endpoint = "auth/mfa_status")]
-pub async fn mfa_status() -> Result<MfaState, AppError> {
-    let state = crate::state::AppState::get()?;
-    let actor = current_actor().await?;
-    let user_id = actor.user_id.ok_or(AppError::Internal)?;
-    let pending = domain::identity::mfa::pending_enrolment(&state.db, &actor).await?.map(|e| MfaSetup {
-        secret: e.secret,
-        uri: e.uri,
-        qr_svg: e.qr_svg,
-    });
-    let new_recovery_codes = take_once::<Vec<String>>(&session().await?, NEW_CODES_KEY).await.map_err(|e| {
-        tracing::error!(error = %e, "session could not be read");
-        AppError::Internal
-    })?;
-    Ok(MfaState {
-        enrolled: domain::identity::mfa::is_enrolled(&state.db, user_id).await?,
-        passkeys: crate::passkeys::passkeys_of(&state, &actor).await?,
-        passkeys_available: state.passkeys.is_some(),
-        must_add_passkey: actor.must_add_passkey(),
-        unused_recovery_codes: domain::identity::mfa::unused_recovery_codes(&state.db, user_id).await?,
-        pending,
-        new_recovery_codes: new_recovery_codes.unwrap_or_default(),
-    })
-}
 
 #[server(prefix = "/api", endpoint = "auth/start_mfa_enrolment")]
 pub async fn start_mfa_enrolment() -> Result<MfaSetup, AppError> {

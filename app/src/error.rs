@@ -107,7 +107,7 @@ impl FromServerFnError for AppError {
         #[cfg(feature = "ssr")]
         {
             tracing::info!(?value, "server function request failed before it ran");
-            crate::state::set_status(&error);
+            set_status(&error);
         }
         error
     }
@@ -134,7 +134,33 @@ impl From<domain::DomainError> for AppError {
                 AppError::Internal
             }
         };
-        crate::state::set_status(&error);
+        set_status(&error);
         error
     }
+}
+
+/// Answers the current request with the error's status, except for a plain HTML form post:
+/// that is redirected back to its page with the error in the URL, and a status would break
+/// the redirect.
+#[cfg(feature = "ssr")]
+pub fn set_status(error: &AppError) {
+    let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() else { return };
+    if !is_plain_form_post() {
+        response
+            .set_status(http::StatusCode::from_u16(error.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
+    }
+}
+
+/// Whether the current request is an HTML form posted without JavaScript (the browser then
+/// follows a redirect rather than reading the server function's answer).
+#[cfg(feature = "ssr")]
+pub fn is_plain_form_post() -> bool {
+    leptos::prelude::use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts.method == http::Method::POST
+            && parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+    })
 }

@@ -1,12 +1,11 @@
-//! Results kept while nothing they depend on changed: the catalog, a client's score and charts,
-//! and the portfolio's lists of the coming days (the portfolio's scores and counts are kept per
-//! client instead: [`crate::scoring::live`]).
+//! Results kept while nothing they depend on changed: the catalog, a client's score and charts
+//! (the portfolio's scores and counts are kept per client instead: [`crate::scoring::live`]).
 //!
 //! A result is kept under a key made of
 //! - the audit log's head (seq and hash): every change of data appends an entry in its own
 //!   transaction, so an unmoved head means unchanged data (on any server sharing the database;
-//!   the hash tells two databases apart); or, for results that change only with clients' data,
-//!   the version of the kept scores ([`Key::of_kept_scores`]);
+//!   the hash tells two databases apart); or, for the catalog, the kept scores' generation,
+//!   which every change of the catalog moves ([`Key::of_catalog`]);
 //! - the minute of `now`: time alone moves staleness, deadlines and overdue reviews, so a
 //!   result is never older than a minute of the clock;
 //! - what the reader may see (the visibility's binds);

@@ -3,17 +3,14 @@
 //!
 //! The counts come from the clients' kept scores (see [`crate::scoring::live`]): a change
 //! recomputes the clients it reaches, and the figures are sums over the kept rows. The client
-//! counts and the reviews due soon are kept while no client's data changed and within the
-//! minute (see [`crate::memo`]).
+//! counts and the soonest reviews due are a query each, by index.
 
 use crate::authz::{Actor, Permission};
 use crate::clients::{self, ClientCounts};
 use crate::db::Db;
 use crate::error::Result;
-use crate::memo;
 use crate::reviews::{self, Calendar, Occurrence};
 use chrono::{DateTime, Utc};
-use std::sync::Arc;
 
 /// The days ahead in which a review counts as due soon.
 pub const DUE_SOON_DAYS: i64 = 14;
@@ -27,44 +24,35 @@ pub struct Figures {
     pub access_findings: i64,
     /// Open reviews past their due day.
     pub reviews_overdue: i64,
-    /// Open reviews due in the next [`DUE_SOON_DAYS`] days, soonest first.
+    /// Open reviews due in the next [`DUE_SOON_DAYS`] days, soonest first: the first
+    /// [`DUE_SOON_SHOWN`], and how many in all.
     pub reviews_soon: Vec<Occurrence>,
+    pub reviews_soon_total: i64,
 }
+
+/// How many of the reviews due soon the figures list (the soonest; all are counted).
+pub const DUE_SOON_SHOWN: usize = 12;
 
 /// The key figures of what the actor may see (see the module). Overdue reviews are counted in
 /// the MSP's calendar (`clock::calendar`); `calendar` says which days are "soon".
-pub async fn figures(db: &Db, actor: &Actor, calendar: &Calendar, now: DateTime<Utc>) -> Result<Arc<Figures>> {
-    static LISTED: memo::Memo<(ClientCounts, Vec<Occurrence>)> = memo::Memo::new();
+pub async fn figures(db: &Db, actor: &Actor, calendar: &Calendar, now: DateTime<Utc>) -> Result<Figures> {
     actor.require(Permission::ViewPortfolio)?;
     let (assigned_to, only_client) = clients::visibility(actor).binds();
     let kept = crate::scoring::live::kept_facts(db, assigned_to, only_client, now).await?;
-    let key = memo::Key::of_kept_scores(db, kept.version, kept.generation, now, assigned_to, only_client)
-        .with_detail(format!("clients {}, {}", kept.scope, calendar.zone.name()));
-    let listed = LISTED.get_or_compute(key, || listed(db, actor, calendar, now)).await?;
-    let (counts, reviews_soon) = listed.as_ref().clone();
-    Ok(Arc::new(Figures {
-        counts,
+    let (reviews_soon, reviews_soon_total) =
+        reviews::due_soon_first(db, actor, calendar, DUE_SOON_DAYS, DUE_SOON_SHOWN, now).await?;
+    Ok(Figures {
+        counts: clients::count_clients(db, actor).await?,
         overdue_evidence: kept.stale_evidence,
         access_findings: kept.access_findings,
         reviews_overdue: kept.overdue_reviews,
         reviews_soon,
-    }))
-}
-
-/// The client counts and the reviews due soon.
-async fn listed(
-    db: &Db,
-    actor: &Actor,
-    calendar: &Calendar,
-    now: DateTime<Utc>,
-) -> Result<(ClientCounts, Vec<Occurrence>)> {
-    let counts = clients::count_clients(db, actor).await?;
-    let (_, soon) = reviews::due_soon(db, actor, calendar, DUE_SOON_DAYS, now).await?;
-    Ok((counts, soon))
+        reviews_soon_total,
+    })
 }
 
 /// The key figures computed from scratch, as the kept ones must equal (see
-/// `scoring::live::kept_equals_recomputed`).
+/// `testing::kept_equals_recomputed`).
 pub(crate) async fn figures_recomputed(
     db: &Db,
     actor: &Actor,
@@ -74,6 +62,15 @@ pub(crate) async fn figures_recomputed(
     let counts = clients::count_clients(db, actor).await?;
     let (_, overdue_evidence) = crate::controls::list_overdue(db, actor, now, 1).await?;
     let access_findings = crate::access::count_findings(db, actor, now).await?;
-    let (late, soon) = reviews::due_soon(db, actor, calendar, DUE_SOON_DAYS, now).await?;
-    Ok(Figures { counts, overdue_evidence, access_findings, reviews_overdue: late.len() as i64, reviews_soon: soon })
+    let (late, mut soon) = reviews::due_soon(db, actor, calendar, DUE_SOON_DAYS, now).await?;
+    let reviews_soon_total = soon.len() as i64;
+    soon.truncate(DUE_SOON_SHOWN);
+    Ok(Figures {
+        counts,
+        overdue_evidence,
+        access_findings,
+        reviews_overdue: late.len() as i64,
+        reviews_soon: soon,
+        reviews_soon_total,
+    })
 }

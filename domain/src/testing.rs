@@ -1,8 +1,10 @@
 //! Fresh databases for tests: a SQLite file in a temporary folder always, and a PostgreSQL
 //! database of its own when `RAMPART_TEST_POSTGRES_URL` names a server (created per test,
-//! dropped afterwards, even when the test panics).
+//! dropped afterwards, even when the test panics); people to act as; and the check that the
+//! portfolio's kept results equal a full recomputation.
 
 use crate::db::Db;
+use chrono::{DateTime, Utc};
 use sqlx::Connection;
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -205,6 +207,40 @@ pub async fn forget_confirmations(db: &Db) {
                 .expect("a session without its confirmation");
         }
     });
+}
+
+/// Whether the portfolio's kept ranking, governance debt and key figures (see
+/// [`crate::scoring::live`]) equal a full recomputation at `now`; the difference, if not.
+pub async fn kept_equals_recomputed(
+    db: &Db,
+    now: DateTime<Utc>,
+) -> crate::error::Result<std::result::Result<(), String>> {
+    let kept = crate::scoring::live::ranking(db, None, None, now).await?;
+    let full = crate::scoring::compute_ranking(db, None, None, now).await?;
+    let line = |c: &crate::scoring::RankedClient| {
+        format!("{} {:?} {:?} {:?}", c.slug, c.priority_hundredths, c.score, c.impact_tier)
+    };
+    let kept_lines: Vec<String> = kept.clients.iter().map(line).collect();
+    let full_lines: Vec<String> = full.clients.iter().map(line).collect();
+    if kept_lines != full_lines {
+        return Ok(Err(format!("kept:\n{}\nrecomputed:\n{}", kept_lines.join("\n"), full_lines.join("\n"))));
+    }
+    if kept.heatmap() != full.heatmap() {
+        return Ok(Err("the heatmaps differ".into()));
+    }
+    let everyone = crate::Actor::command_line();
+    let debt = crate::scoring::get_governance_debt(db, &everyone, now).await?;
+    let debt_full = crate::scoring::governance_debt_recomputed(db, &everyone, now).await?;
+    if debt != debt_full {
+        return Ok(Err(format!("governance debt kept:\n{debt:?}\nrecomputed:\n{debt_full:?}")));
+    }
+    let calendar = crate::clock::calendar();
+    let figures = crate::portfolio::figures(db, &everyone, &calendar, now).await?;
+    let figures_full = crate::portfolio::figures_recomputed(db, &everyone, &calendar, now).await?;
+    if figures != figures_full {
+        return Ok(Err(format!("key figures kept:\n{figures:?}\nrecomputed:\n{figures_full:?}")));
+    }
+    Ok(Ok(()))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! unknown or rotated secret (or a disabled user) is simply not found.
 
 use crate::security::error_response;
-use crate::startup::ServerState;
+use crate::state::ServerState;
 use app::error::AppError;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};

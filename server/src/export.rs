@@ -4,7 +4,7 @@
 
 use crate::security::error_response;
 use crate::signed_in::SignedIn;
-use crate::startup::ServerState;
+use crate::state::ServerState;
 use app::error::AppError;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};

@@ -15,3 +15,4 @@ pub mod security;
 pub mod signed_in;
 pub mod sso;
 pub mod startup;
+pub mod state;

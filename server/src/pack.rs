@@ -14,7 +14,7 @@
 use crate::config::Branding;
 use crate::security::error_response;
 use crate::signed_in::SignedIn;
-use crate::startup::ServerState;
+use crate::state::ServerState;
 use app::error::AppError;
 use app::html::escape;
 use axum::extract::{Path, State};

@@ -4,7 +4,7 @@
 //! same actor, with the same confirmation and two-factor facts the domain's rules need.
 
 use crate::security::{error_response, to_sign_in};
-use crate::startup::ServerState;
+use crate::state::ServerState;
 use app::error::AppError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

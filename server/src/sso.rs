@@ -17,7 +17,7 @@
 //! provider's MFA and its ID token says "mfa" (see the domain module).
 
 use crate::config::Config;
-use crate::startup::ServerState;
+use crate::state::ServerState;
 use app::auth::{safe_next, ClientAddress};
 use app::html::escape;
 use axum::extract::{Query, Request, State};

@@ -5,7 +5,7 @@ use crate::export;
 use crate::security::{self, HeaderPolicy, MfaPolicy, OriginPolicy};
 use app::state::AppState;
 use app::{shell, App};
-use axum::extract::{FromRef, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
@@ -26,20 +26,7 @@ pub use crate::security::{MAX_BODY_BYTES, MAX_IMPORT_BODY_BYTES};
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const SESSION_COOKIE: &str = "rampart_session";
 
-/// The router's state: what Leptos needs to render, and what server functions need.
-#[derive(Clone)]
-pub struct ServerState {
-    pub leptos_options: LeptosOptions,
-    pub app: AppState,
-    /// The MSP's name and logo on the review packs.
-    pub branding: crate::config::Branding,
-}
-
-impl FromRef<ServerState> for LeptosOptions {
-    fn from_ref(state: &ServerState) -> Self {
-        state.leptos_options.clone()
-    }
-}
+pub use crate::state::ServerState;
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()

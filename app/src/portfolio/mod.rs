@@ -30,7 +30,7 @@ pub struct Portfolio {
 pub async fn get_portfolio() -> Result<Portfolio, AppError> {
     let (state, actor) = crate::auth::acting().await?;
     let (now, calendar) = (domain::clock::now(), domain::clock::calendar());
-    // Kept between changes (every figure reads the whole portfolio).
+    // Sums of the clients' kept scores (see domain::scoring::live).
     let figures = domain::portfolio::figures(&state.db, &actor, &calendar, now).await?;
     let counts = &figures.counts;
     Ok(Portfolio {
@@ -40,10 +40,9 @@ pub async fn get_portfolio() -> Result<Portfolio, AppError> {
         reviews_soon: figures
             .reviews_soon
             .iter()
-            .take(12)
             .map(|o| crate::reviews::api::convert::occurrence(&actor, o.clone(), &calendar, now))
             .collect(),
-        reviews_soon_total: figures.reviews_soon.len() as i64,
+        reviews_soon_total: figures.reviews_soon_total,
         active: counts.active,
         standard: counts.standard,
         sensitive: counts.sensitive,

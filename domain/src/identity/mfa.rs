@@ -149,7 +149,8 @@ pub async fn is_enrolled(db: &Db, user_id: i64) -> Result<bool> {
 /// Whether signing in asks the user for a second step after the password: an active app or a
 /// passkey (with either, a recovery code also does).
 pub async fn has_second_factor(db: &Db, user_id: i64) -> Result<bool> {
-    Ok(is_enrolled(db, user_id).await? || super::passkeys::has_passkey(db, user_id).await?)
+    let passkey = users::find_user(db, user_id).await?.is_some_and(|(user, _)| user.passkey);
+    Ok(passkey || is_enrolled(db, user_id).await?)
 }
 
 /// Recovery codes the user has not used yet.
@@ -203,7 +204,7 @@ pub async fn verify_code_for(
         actor_user_id: Some(user_id),
         ..Record::anonymous(&email, "auth.sign_in", object.clone()).summary(summary)
     };
-    if !has_second_factor(db, user_id).await? {
+    if !(user.passkey || is_enrolled(db, user_id).await?) {
         throttle::forget(db, &attempt).await?;
         return Err(DomainError::Unauthenticated);
     }

@@ -36,7 +36,7 @@ use crate::db::{BeginWrite, Db};
 use crate::error::Result;
 use crate::on_pool;
 use crate::scoring::ScoreSettings;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -208,6 +208,10 @@ pub(crate) struct Facts {
     pub access_findings: i64,
     /// Grants past their revocation deadline: (technician id, technician name, the deadline).
     pub overdue_revocations: Vec<(i64, String, DateTime<Utc>)>,
+    /// Meetings on days that a week ahead may still show (see `sources::coming_meetings`):
+    /// (day, title). The week's are picked at reading, in the reader's calendar day.
+    #[serde(default)]
+    pub meetings: Vec<(NaiveDate, String)>,
 }
 
 /// A client's facts from its inputs at `now`.
@@ -350,7 +354,9 @@ async fn compute(db: &Db, ids: Option<&[i64]>, now: DateTime<Utc>) -> Result<Vec
             let all: Vec<i64> = rows.iter().map(|c| c.id).collect();
             let inputs = super::load_inputs(db, None, None, &all, now).await?;
             let deadlines = super::sources::review_deadlines(db, &all, now).await?;
-            let mut computed: Vec<Computed> = rows.into_iter().map(|c| computed(&inputs, c, &deadlines, now)).collect();
+            let mut meetings = super::sources::coming_meetings(db, &all, now).await?;
+            let mut computed: Vec<Computed> =
+                rows.into_iter().map(|c| computed(&inputs, c, &deadlines, &mut meetings, now)).collect();
             // Archived clients keep the facts of their grants (access not revoked still counts).
             let archived: HashMap<i64, (String, String)> =
                 archived_clients(db, None).await?.into_iter().map(|(id, slug, name)| (id, (slug, name))).collect();
@@ -396,7 +402,8 @@ async fn compute(db: &Db, ids: Option<&[i64]>, now: DateTime<Utc>) -> Result<Vec
                 };
                 let inputs = super::load_inputs(db, None, Some(id), &[id], now).await?;
                 let deadlines = super::sources::review_deadlines(db, &[id], now).await?;
-                computed.push(self::computed(&inputs, row, &deadlines, now));
+                let mut meetings = super::sources::coming_meetings(db, &[id], now).await?;
+                computed.push(self::computed(&inputs, row, &deadlines, &mut meetings, now));
             }
             Ok(computed)
         }
@@ -425,13 +432,14 @@ fn computed(
     inputs: &Inputs,
     row: store::ClientRow,
     deadlines: &HashMap<i64, DateTime<Utc>>,
+    meetings: &mut HashMap<i64, Vec<(NaiveDate, String)>>,
     now: DateTime<Utc>,
 ) -> Computed {
     let id = row.id;
     let next_check = next_check(inputs, id, deadlines.get(&id).copied(), now);
     let (ranked, cells) = super::rank_one(inputs, row, now);
     let cells = inputs.categories.iter().map(|c| c.id.clone()).zip(cells).collect();
-    let facts = facts_of(inputs, id, now);
+    let facts = Facts { meetings: meetings.remove(&id).unwrap_or_default(), ..facts_of(inputs, id, now) };
     Computed { client_id: id, stored: Some(Stored::of(&ranked, cells, facts)), next_check }
 }
 
@@ -729,6 +737,8 @@ struct Mirror {
     settings: ScoreSettings,
     /// The ranking of every client, at `version` and `generation`.
     everyone: Option<(i64, i64, bool, Arc<Ranking>)>,
+    /// Every client's facts summed, at `version`, `generation` and a day of the calendar.
+    everyone_facts: Option<(i64, i64, NaiveDate, KeptFacts)>,
 }
 
 impl Mirror {
@@ -742,6 +752,7 @@ impl Mirror {
             categories: Vec::new(),
             settings: ScoreSettings::default(),
             everyone: None,
+            everyone_facts: None,
         }
     }
 
@@ -818,18 +829,27 @@ impl Mirror {
     }
 
     /// The sums of the facts of `visible` clients (every client when `None`).
-    fn facts(&self, visible: Option<&HashSet<i64>>) -> KeptFacts {
+    fn facts(&self, visible: Option<&HashSet<i64>>, now: DateTime<Utc>) -> KeptFacts {
+        let today = crate::clock::calendar().today(now);
+        let week = today + Duration::days(7);
         let mut rows: Vec<(&i64, &Row)> =
             self.rows.iter().filter(|(id, _)| visible.is_none_or(|v| v.contains(id))).collect();
         // Clients in name order, as the grants are listed.
         rows.sort_by(|a, b| a.1.client.name.cmp(&b.1.client.name).then(a.0.cmp(b.0)));
-        let mut kept = KeptFacts { version: self.version, generation: self.generation, ..KeptFacts::default() };
+        let mut kept = KeptFacts::default();
         let mut leavers: std::collections::BTreeMap<i64, super::LeaverDebt> = std::collections::BTreeMap::new();
         for (_, row) in rows {
             let facts = &row.facts;
             kept.stale_evidence += facts.stale_evidence;
             kept.overdue_reviews += facts.overdue_reviews;
             kept.access_findings += facts.access_findings;
+            for (day, title) in facts.meetings.iter().filter(|(day, _)| today <= *day && *day <= week) {
+                kept.meetings_next_week.push(super::Meeting {
+                    client_id: row.client.id,
+                    day: *day,
+                    title: title.clone(),
+                });
+            }
             for (technician_id, name, due) in &facts.overdue_revocations {
                 let debt = leavers.entry(*technician_id).or_insert_with(|| super::LeaverDebt {
                     technician_id: *technician_id,
@@ -846,6 +866,7 @@ impl Mirror {
                 debt.overdue_since = Some(debt.overdue_since.map_or(*due, |d| d.min(*due)));
             }
         }
+        kept.meetings_next_week.sort_by(|a, b| (a.day, &a.title).cmp(&(b.day, &b.title)));
         kept.leavers = leavers.into_values().collect();
         kept.leavers.sort_by_key(|l| l.overdue_since);
         kept
@@ -932,33 +953,31 @@ pub(crate) async fn kept_facts(
     let visible = visible(db, assigned_to, only_client).await?;
     let mut mirrors = MIRRORS.lock().await;
     let (mirror, _) = fresh(&mut mirrors, db, now, INLINE_LIMIT).await?;
-    let mut kept = mirror.facts(visible.as_ref());
-    if let Some(visible) = &visible {
-        use std::hash::{Hash, Hasher};
-        let mut ids: Vec<i64> = visible.iter().copied().collect();
-        ids.sort_unstable();
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        ids.hash(&mut hasher);
-        kept.scope = hasher.finish() | 1;
-    }
-    Ok(kept)
+    let Some(visible) = &visible else {
+        // Every client's: summed once per version and day (10,000 rows a page otherwise).
+        let today = crate::clock::calendar().today(now);
+        if let Some((version, generation, day, kept)) = &mirror.everyone_facts {
+            if (*version, *generation, *day) == (mirror.version, mirror.generation, today) {
+                return Ok(kept.clone());
+            }
+        }
+        let kept = mirror.facts(None, now);
+        mirror.everyone_facts = Some((mirror.version, mirror.generation, today, kept.clone()));
+        return Ok(kept);
+    };
+    Ok(mirror.facts(Some(visible), now))
 }
 
 /// The portfolio's sums of the clients' [`Facts`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct KeptFacts {
-    /// The rows' version and generation these were summed at (a key for results that change
-    /// with them; see `memo::Key::of_kept_scores`).
-    pub version: i64,
-    pub generation: i64,
-    /// Which clients were summed (a hash of their ids; 0: every client): a user whose clients
-    /// changed gets results of their clients now.
-    pub scope: u64,
     pub stale_evidence: i64,
     pub overdue_reviews: i64,
     pub access_findings: i64,
     /// Leavers past a revocation deadline, the earliest missed deadline first.
     pub leavers: Vec<super::LeaverDebt>,
+    /// Meetings from today to a week ahead, by day and title.
+    pub meetings_next_week: Vec<super::Meeting>,
 }
 
 /// The clients a reader may see (`None`: every client).
@@ -1018,35 +1037,6 @@ async fn assigned_clients(db: &Db, user: i64) -> Result<Vec<i64>> {
     Ok(on_pool!(db, |pool| {
         sqlx::query_scalar("SELECT client_id FROM user_clients WHERE user_id = $1").bind(user).fetch_all(pool).await?
     }))
-}
-
-/// Whether the kept ranking, governance debt and key figures equal a full recomputation at
-/// `now` (the difference, if not): for tests, which hold the two to be equal.
-pub async fn kept_equals_recomputed(db: &Db, now: DateTime<Utc>) -> Result<std::result::Result<(), String>> {
-    let kept = ranking(db, None, None, now).await?;
-    let full = super::compute_ranking(db, None, None, now).await?;
-    let line = |c: &RankedClient| format!("{} {:?} {:?} {:?}", c.slug, c.priority_hundredths, c.score, c.impact_tier);
-    let kept_lines: Vec<String> = kept.clients.iter().map(line).collect();
-    let full_lines: Vec<String> = full.clients.iter().map(line).collect();
-    if kept_lines != full_lines {
-        return Ok(Err(format!("kept:\n{}\nrecomputed:\n{}", kept_lines.join("\n"), full_lines.join("\n"))));
-    }
-    if kept.heatmap() != full.heatmap() {
-        return Ok(Err("the heatmaps differ".into()));
-    }
-    let everyone = crate::Actor::command_line();
-    let debt = super::get_governance_debt(db, &everyone, now).await?;
-    let debt_full = super::governance_debt_recomputed(db, &everyone, now).await?;
-    if debt != debt_full {
-        return Ok(Err(format!("governance debt kept:\n{debt:?}\nrecomputed:\n{debt_full:?}")));
-    }
-    let calendar = crate::clock::calendar();
-    let figures = crate::portfolio::figures(db, &everyone, &calendar, now).await?;
-    let figures_full = crate::portfolio::figures_recomputed(db, &everyone, &calendar, now).await?;
-    if *figures != figures_full {
-        return Ok(Err(format!("key figures kept:\n{figures:?}\nrecomputed:\n{figures_full:?}")));
-    }
-    Ok(Ok(()))
 }
 
 #[cfg(test)]
@@ -1148,6 +1138,7 @@ mod tests {
             overdue_reviews: 1,
             access_findings: 3,
             overdue_revocations: vec![(4, "Elena".into(), at)],
+            meetings: vec![(at.date_naive(), "Security review · A".into())],
         };
         let stored = Stored::of(&row.client, vec![("IAM".into(), Some(50))], facts.clone());
         let back = serde_json::from_str::<Stored>(&serde_json::to_string(&stored).unwrap()).unwrap().ranked(1);

@@ -477,7 +477,7 @@ pub async fn ranking(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Arc<R
 
 /// The ranking computed from scratch: every client in view scored at `now` (what the kept
 /// scores must equal; see [`live`]).
-async fn compute_ranking(
+pub(crate) async fn compute_ranking(
     db: &Db,
     assigned_to: Option<i64>,
     only_client: Option<i64>,
@@ -591,46 +591,27 @@ pub struct GovernanceDebt {
 /// Days ahead in which an expiring risk acceptance counts as governance debt.
 pub const EXPIRING_WITHIN_DAYS: i64 = 30;
 
-/// Governance lapses across the clients the actor may see. The counts and the leavers are
-/// summed from the clients' kept scores (see [`live`]); the lists of the coming days (expiring
-/// acceptances, next week's meetings) are kept while no client's data changed and within the
-/// minute (see [`memo`]).
+/// Governance lapses across the clients the actor may see: summed from the clients' kept
+/// scores (see [`live`]), with the risk acceptances expiring soon (one query of the few
+/// approved, open ones).
 pub async fn get_governance_debt(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<GovernanceDebt> {
-    static COMING: memo::Memo<(Vec<controls::ExpiringException>, i64, Vec<Meeting>)> = memo::Memo::new();
     actor.require(Permission::ViewPortfolio)?;
     let (assigned_to, only_client) = clients::visibility(actor).binds();
     let kept = live::kept_facts(db, assigned_to, only_client, now).await?;
-    let key = memo::Key::of_kept_scores(db, kept.version, kept.generation, now, assigned_to, only_client)
-        .with_detail(format!("clients {}", kept.scope));
-    let coming = COMING.get_or_compute(key, || coming_days(db, actor, now)).await?;
-    let (expiring_exceptions, expiring_total, meetings_next_week) = coming.as_ref().clone();
+    let (expiring_exceptions, expiring_total) =
+        controls::list_expiring_exceptions(db, actor, now, EXPIRING_WITHIN_DAYS, 10).await?;
     Ok(GovernanceDebt {
         overdue_reviews: kept.overdue_reviews,
         leavers_past_sla: kept.leavers,
         stale_evidence: kept.stale_evidence,
         expiring_exceptions,
         expiring_total,
-        meetings_next_week,
+        meetings_next_week: kept.meetings_next_week,
     })
 }
 
-/// The governance debt's lists of the coming days: approved risk acceptances expiring within
-/// [`EXPIRING_WITHIN_DAYS`] (the first ten, and their total), and next week's meetings.
-async fn coming_days(
-    db: &Db,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<(Vec<controls::ExpiringException>, i64, Vec<Meeting>)> {
-    let (expiring, total) = controls::list_expiring_exceptions(db, actor, now, EXPIRING_WITHIN_DAYS, 10).await?;
-    let (assigned_to, only_client) = clients::visibility(actor).binds();
-    let ids: Vec<i64> = store::list_active_clients(db, assigned_to, only_client).await?.iter().map(|c| c.id).collect();
-    let today = crate::clock::calendar().today(now);
-    let meetings = sources::meetings_between(db, &ids, today, today + Duration::days(7)).await?;
-    Ok((expiring, total, meetings))
-}
-
 /// The governance debt computed from scratch, as the kept one must equal (see
-/// [`live::kept_equals_recomputed`]).
+/// `testing::kept_equals_recomputed`).
 pub(crate) async fn governance_debt_recomputed(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<GovernanceDebt> {
     let (grants, policy) = access::findings_inputs(db, actor, now).await?;
     let mut leavers: BTreeMap<i64, LeaverDebt> = BTreeMap::new();

@@ -106,6 +106,24 @@ fn meeting_day(o: &Occurrence) -> Option<NaiveDate> {
     }
 }
 
+/// Each client's meetings that a week ahead may still show at `now` and later: its open security
+/// reviews (on the day they are scheduled for, else due) and those held today or later, as
+/// (day, title); for the kept scores (see [`super::live`]), which pick the week's at reading.
+pub async fn coming_meetings(
+    db: &Db,
+    client_ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<HashMap<i64, Vec<(NaiveDate, String)>>> {
+    let today = crate::clock::calendar().today(now);
+    let mut coming: HashMap<i64, Vec<(NaiveDate, String)>> = HashMap::new();
+    for o in occurrences(db, client_ids, false, Some(ReviewKind::SecurityReview), None).await? {
+        if let Some(day) = meeting_day(&o).filter(|day| *day >= today) {
+            coming.entry(o.client_id).or_default().push((day, format!("{} · {}", o.title, o.client_name)));
+        }
+    }
+    Ok(coming)
+}
+
 /// A client's security and business reviews (its meetings) between two days.
 pub async fn meetings(db: &Db, client_id: i64, from: NaiveDate, to: NaiveDate) -> Result<Vec<Meeting>> {
     meetings_between(db, &[client_id], from, to).await

@@ -227,7 +227,7 @@ contract_test!(kept_scores_equal_a_full_recomputation_after_any_sequence_of_chan
                 live::sweep(&db, now).await.unwrap();
                 done.push("sweep".into());
             }
-            if let Err(difference) = live::kept_equals_recomputed(&db, now).await.unwrap() {
+            if let Err(difference) = rampart_domain::testing::kept_equals_recomputed(&db, now).await.unwrap() {
                 panic!("seed {seed}, after {}:\n{difference}", done.join("; "));
             }
         }
@@ -296,5 +296,5 @@ contract_test!(a_change_of_every_score_is_recomputed_in_the_background_while_the
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
     assert_eq!(posture(&after), Some(91), "9 points for the leaver now");
-    live::kept_equals_recomputed(&db, now).await.unwrap().unwrap();
+    rampart_domain::testing::kept_equals_recomputed(&db, now).await.unwrap().unwrap();
 });

@@ -5,6 +5,7 @@ use crate::authz::Role;
 use crate::clients::model::{clean_line, looks_like_email};
 use crate::error::FieldError;
 use chrono::{DateTime, Utc};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Roles that single sign-on may give: client viewers belong to a client and are never created
 /// or changed through the MSP's own provider.
@@ -239,6 +240,19 @@ fn parse_mapping(text: &str) -> Result<Vec<(String, Role)>, String> {
     Ok(mapping)
 }
 
+/// Whether providers on this machine's addresses may be used: for development and tests only
+/// (`RAMPART_SSO_ALLOW_LOOPBACK`), set once at start.
+static ALLOW_LOOPBACK: AtomicBool = AtomicBool::new(false);
+
+/// Allows (or not) providers on loopback addresses, from the server's settings.
+pub fn allow_loopback(allowed: bool) {
+    ALLOW_LOOPBACK.store(allowed, Ordering::Relaxed);
+}
+
+pub fn loopback_allowed() -> bool {
+    ALLOW_LOOPBACK.load(Ordering::Relaxed)
+}
+
 /// Validates an admin's input against what is stored (whose secret an empty secret keeps).
 pub fn validate(input: &SsoInput, stored: Option<&SsoSettings>) -> Result<SsoSettings, Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -247,7 +261,7 @@ pub fn validate(input: &SsoInput, stored: Option<&SsoSettings>) -> Result<SsoSet
         errors
             .push(FieldError::new("display_name", format!("Enter a name of 1 to {MAX_NAME} characters, like “Okta”.")));
     }
-    let issuer = parse_issuer(&input.issuer, super::oidc::loopback_allowed())
+    let issuer = parse_issuer(&input.issuer, loopback_allowed())
         .map_err(|m| errors.push(FieldError::new("issuer", m)))
         .unwrap_or_default();
     let client_id = input.client_id.trim().to_owned();

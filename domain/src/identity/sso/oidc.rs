@@ -22,7 +22,6 @@ use openidconnect::{AsyncHttpClient, HttpClientError, HttpRequest, HttpResponse}
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -91,18 +90,8 @@ fn fail(what: &str, e: impl std::fmt::Display) -> OidcError {
     OidcError(format!("{what}: {e}"))
 }
 
-/// Whether providers on this machine's addresses may be used: for development and tests only
-/// (`RAMPART_SSO_ALLOW_LOOPBACK`), set once at start.
-static ALLOW_LOOPBACK: AtomicBool = AtomicBool::new(false);
-
-/// Allows (or not) providers on loopback addresses, from the server's settings.
-pub fn allow_loopback(allowed: bool) {
-    ALLOW_LOOPBACK.store(allowed, Ordering::Relaxed);
-}
-
-pub fn loopback_allowed() -> bool {
-    ALLOW_LOOPBACK.load(Ordering::Relaxed)
-}
+// Where providers may be (the setting lives with the settings' checks).
+pub use super::model::{allow_loopback, loopback_allowed};
 
 /// An address no request to a provider may reach, whatever a discovery document names: this
 /// machine (unless allowed for development), link-local addresses (where cloud metadata
