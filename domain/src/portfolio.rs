@@ -3,12 +3,14 @@
 //!
 //! The counts come from the clients' kept scores (see [`crate::scoring::live`]): a change
 //! recomputes the clients it reaches, and the figures are sums over the kept rows. The client
-//! counts and the soonest reviews due are a query each, by index.
+//! counts and the soonest reviews due (a query each, by index) are kept while no client's data
+//! changed and within the minute.
 
 use crate::authz::{Actor, Permission};
 use crate::clients::{self, ClientCounts};
 use crate::db::Db;
 use crate::error::Result;
+use crate::memo;
 use crate::reviews::{self, Calendar, Occurrence};
 use chrono::{DateTime, Utc};
 
@@ -39,10 +41,22 @@ pub async fn figures(db: &Db, actor: &Actor, calendar: &Calendar, now: DateTime<
     actor.require(Permission::ViewPortfolio)?;
     let (assigned_to, only_client) = clients::visibility(actor).binds();
     let kept = crate::scoring::live::kept_facts(db, assigned_to, only_client, now).await?;
-    let (reviews_soon, reviews_soon_total) =
-        reviews::due_soon_first(db, actor, calendar, DUE_SOON_DAYS, DUE_SOON_SHOWN, now).await?;
+    // The counts and the soonest reviews, kept while no client's data changed and within the
+    // minute (a sign-in moves neither).
+    static LISTED: memo::Memo<(ClientCounts, Vec<Occurrence>, i64)> = memo::Memo::new();
+    let key = memo::Key::of_kept_scores(db, kept.version, kept.generation, now, assigned_to, only_client)
+        .with_detail(format!("clients {}, {}", kept.scope, calendar.zone.name()));
+    let listed = LISTED
+        .get_or_compute(key, || async {
+            let counts = clients::count_clients(db, actor).await?;
+            let (soon, total) =
+                reviews::due_soon_first(db, actor, calendar, DUE_SOON_DAYS, DUE_SOON_SHOWN, now).await?;
+            Ok((counts, soon, total))
+        })
+        .await?;
+    let (counts, reviews_soon, reviews_soon_total) = listed.as_ref().clone();
     Ok(Figures {
-        counts: clients::count_clients(db, actor).await?,
+        counts,
         overdue_evidence: kept.stale_evidence,
         access_findings: kept.access_findings,
         reviews_overdue: kept.overdue_reviews,

@@ -836,7 +836,7 @@ impl Mirror {
             self.rows.iter().filter(|(id, _)| visible.is_none_or(|v| v.contains(id))).collect();
         // Clients in name order, as the grants are listed.
         rows.sort_by(|a, b| a.1.client.name.cmp(&b.1.client.name).then(a.0.cmp(b.0)));
-        let mut kept = KeptFacts::default();
+        let mut kept = KeptFacts { version: self.version, generation: self.generation, ..KeptFacts::default() };
         let mut leavers: std::collections::BTreeMap<i64, super::LeaverDebt> = std::collections::BTreeMap::new();
         for (_, row) in rows {
             let facts = &row.facts;
@@ -965,12 +965,24 @@ pub(crate) async fn kept_facts(
         mirror.everyone_facts = Some((mirror.version, mirror.generation, today, kept.clone()));
         return Ok(kept);
     };
-    Ok(mirror.facts(Some(visible), now))
+    let mut kept = mirror.facts(Some(visible), now);
+    let mut ids: Vec<i64> = visible.iter().copied().collect();
+    ids.sort_unstable();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(&ids, &mut hasher);
+    kept.scope = std::hash::Hasher::finish(&hasher) | 1;
+    Ok(kept)
 }
 
 /// The portfolio's sums of the clients' [`Facts`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct KeptFacts {
+    /// The rows' version and generation these were summed at, and which clients (a hash of
+    /// their ids; 0 for every client): a key for results that change with them alone (see
+    /// `memo::Key::of_kept_scores`).
+    pub version: i64,
+    pub generation: i64,
+    pub scope: u64,
     pub stale_evidence: i64,
     pub overdue_reviews: i64,
     pub access_findings: i64,

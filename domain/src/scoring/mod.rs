@@ -592,14 +592,20 @@ pub struct GovernanceDebt {
 pub const EXPIRING_WITHIN_DAYS: i64 = 30;
 
 /// Governance lapses across the clients the actor may see: summed from the clients' kept
-/// scores (see [`live`]), with the risk acceptances expiring soon (one query of the few
-/// approved, open ones).
+/// scores (see [`live`]), with the risk acceptances expiring soon (kept while no client's data
+/// changed and within the minute).
 pub async fn get_governance_debt(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<GovernanceDebt> {
     actor.require(Permission::ViewPortfolio)?;
     let (assigned_to, only_client) = clients::visibility(actor).binds();
     let kept = live::kept_facts(db, assigned_to, only_client, now).await?;
-    let (expiring_exceptions, expiring_total) =
-        controls::list_expiring_exceptions(db, actor, now, EXPIRING_WITHIN_DAYS, 10).await?;
+    // Kept while no client's data changed and within the minute (a sign-in moves neither).
+    static EXPIRING: memo::Memo<(Vec<controls::ExpiringException>, i64)> = memo::Memo::new();
+    let key = memo::Key::of_kept_scores(db, kept.version, kept.generation, now, assigned_to, only_client)
+        .with_detail(format!("clients {}", kept.scope));
+    let expiring = EXPIRING
+        .get_or_compute(key, || controls::list_expiring_exceptions(db, actor, now, EXPIRING_WITHIN_DAYS, 10))
+        .await?;
+    let (expiring_exceptions, expiring_total) = expiring.as_ref().clone();
     Ok(GovernanceDebt {
         overdue_reviews: kept.overdue_reviews,
         leavers_past_sla: kept.leavers,
