@@ -335,7 +335,7 @@ impl Stored {
     }
 }
 
-/// One client's result: what to keep (none: archived), and when time alone changes it.
+/// One client's result: what to keep (none: no such client), and when time alone changes it.
 struct Computed {
     client_id: i64,
     stored: Option<Stored>,
@@ -443,9 +443,10 @@ fn computed(
     Computed { client_id: id, stored: Some(Stored::of(&ranked, cells, facts)), next_check }
 }
 
-/// The first moment after `now` at which time alone changes a client's ranked score: evidence
+/// The first moment after `now` at which time alone changes a client's kept result: evidence
 /// going stale (strictly after its due time), a leaver's grace ending and then each day more
-/// (the reason counts the days), a revocation deadline passing, the end of the due day of the
+/// (the reason counts the days), the moments of the grants' findings (a revocation deadline,
+/// a re-approval or review due, an expiry, a leaver's departure), the end of the due day of the
 /// next open review.
 fn next_check(
     inputs: &Inputs,
@@ -575,15 +576,17 @@ async fn write(
     Ok(())
 }
 
-/// Recomputes `ids` (every client when `None`) at `now` and writes their rows.
-async fn refresh(db: &Db, ids: Option<&[i64]>, now: DateTime<Utc>) -> Result<()> {
+/// Recomputes `ids` (every client when `None`) at `now` and writes their rows. Returns how many
+/// it recomputed.
+async fn refresh(db: &Db, ids: Option<&[i64]>, now: DateTime<Utc>) -> Result<usize> {
     if ids.is_some_and(<[i64]>::is_empty) {
-        return Ok(());
+        return Ok(0);
     }
     // The counts first: a change committed while computing leaves its row out of date.
     let (wanted, generation) = wanted(db, ids).await?;
     let computed = compute(db, ids, now).await?;
-    write(db, &computed, &wanted, generation, now).await
+    write(db, &computed, &wanted, generation, now).await?;
+    Ok(computed.len())
 }
 
 /// Recomputes the clients a committed change reached (see the module). A failure leaves their
@@ -615,17 +618,13 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<usize> {
         .fetch_all(pool)
         .await?
     });
-    let mut recomputed = due.len();
-    refresh(db, Some(&due), now).await?;
+    let mut recomputed = refresh(db, Some(&due), now).await?;
     // Rows left out of date by a server that stopped.
-    let out_of_date = out_of_date(db).await?;
-    recomputed += out_of_date.len();
-    refresh(db, Some(&out_of_date), now).await?;
+    recomputed += refresh(db, Some(&out_of_date(db).await?), now).await?;
     if behind_generation(db).await? > 0 && claim_refresh(db, now).await? {
         let all = refresh(db, None, now).await;
         release_refresh(db).await?;
-        all?;
-        recomputed += list_rows(db).await?.len();
+        recomputed += all?;
     }
     Ok(recomputed)
 }
@@ -674,8 +673,19 @@ async fn release_refresh(db: &Db) -> Result<()> {
     Ok(())
 }
 
-/// Starts the recomputation of every client in the background, unless a server has it.
+/// Starts the recomputation of every client in the background, unless this process (or, by
+/// its claim in `score_state`, another server) already has it under way.
 fn refresh_in_background(db: &Db) {
+    // The databases whose recomputation this process has under way.
+    static UNDER_WAY: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let database = db.identity();
+    {
+        let mut under_way = UNDER_WAY.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if under_way.contains(&database) {
+            return;
+        }
+        under_way.push(database.clone());
+    }
     let db = db.clone();
     tokio::spawn(async move {
         let now = crate::clock::now();
@@ -691,6 +701,7 @@ fn refresh_in_background(db: &Db) {
             Ok(false) => {}
             Err(error) => tracing::warn!(error = %error, "the recomputation of every client could not be claimed"),
         }
+        UNDER_WAY.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|d| *d != database);
     });
 }
 
