@@ -12,7 +12,7 @@ use leptos::server;
 
 /// The session key of the message waiting for the next page.
 #[cfg(feature = "ssr")]
-const KEY: &str = "rampart.flash";
+pub const KEY: &str = "rampart.flash";
 
 /// Keeps `message` for the next page when this request is a form posted without JavaScript
 /// (a call from a script reads the answer instead, and its page says what was done). Called

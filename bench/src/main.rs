@@ -12,7 +12,9 @@
 //! Settings (environment): BENCH_BIN (the rampart binary), BENCH_SITE_ROOT (the release site),
 //! BENCH_OUT (the table's file), BENCH_SECONDS per scenario (10), BENCH_CONCURRENCY (8),
 //! BENCH_SEED (1), BENCH_SIZE (large, or xlarge: 10,000 clients), BENCH_PORT (3299), BENCH_DATABASE_URL (default: a SQLite file in a
-//! temporary folder; a PostgreSQL URL names an empty database to fill).
+//! temporary folder; a PostgreSQL URL names an empty database to fill), BENCH_LIGHTHOUSE (the
+//! `lighthouse` command line: Lighthouse runs on the portfolio, a client page and its checklist
+//! and prints their performance and accessibility scores; CHROME_PATH names the browser).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -38,6 +40,8 @@ struct Settings {
     size: String,
     port: u16,
     database_url: Option<String>,
+    /// The Lighthouse command line (`lighthouse` of npm's lighthouse 12.2.3), if it is to run.
+    lighthouse: Option<PathBuf>,
 }
 
 impl Settings {
@@ -55,6 +59,7 @@ impl Settings {
             },
             port: env_or("BENCH_PORT", "3299").parse()?,
             database_url: std::env::var("BENCH_DATABASE_URL").ok().filter(|v| !v.is_empty()),
+            lighthouse: std::env::var("BENCH_LIGHTHOUSE").ok().filter(|v| !v.is_empty()).map(PathBuf::from),
         })
     }
 }
@@ -632,6 +637,33 @@ async fn run() -> Result<(), Error> {
         format!("{:.0} MB / {:.0} MB (idle after start {:.0} MB)", mib(peak_kib), mib(hwm), mib(rss_idle)),
         Some(mib(hwm) <= 200.0),
     ));
+    // Lighthouse on the portfolio, a client page and its checklist, signed in as the manager.
+    match &settings.lighthouse {
+        Some(lighthouse) => {
+            let cookie = session_cookie(&base).await?;
+            for (what, path) in [
+                ("portfolio `/`", "/".to_string()),
+                ("client page `/clients/{slug}`", format!("/clients/{slug}")),
+                ("checklist `/clients/{slug}/controls`", format!("/clients/{slug}/controls")),
+            ] {
+                eprintln!("bench: Lighthouse on {path}…");
+                let (value, met) = match lighthouse_scores(lighthouse, &format!("{base}{path}"), &cookie) {
+                    Ok((performance, accessibility)) => (
+                        format!("performance {performance:.0}, accessibility {accessibility:.0}"),
+                        Some(performance >= 95.0 && accessibility >= 95.0),
+                    ),
+                    Err(error) => (format!("not measured: {error}"), Some(false)),
+                };
+                rows.push(single(
+                    &format!("Lighthouse 12.2.3 (desktop preset), {what}"),
+                    "performance ≥ 95, accessibility ≥ 95",
+                    value,
+                    met,
+                ));
+            }
+        }
+        None => eprintln!("bench: Lighthouse not run (BENCH_LIGHTHOUSE is not set)"),
+    }
     drop(server);
 
     // The ceiling: the same bytes from memory, by a bare axum server.
@@ -667,6 +699,57 @@ async fn run() -> Result<(), Error> {
     eprintln!("bench: written to {}", settings.out.display());
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
+}
+
+/// A signed-in manager's session cookie (`name=value`), for a browser started by another program.
+async fn session_cookie(base: &str) -> Result<String, Error> {
+    let form = [("email", "manager@rampart.example"), ("password", "rampart-demo-password"), ("next", "")];
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?
+        .post(format!("{base}/api/auth/sign_in"))
+        .header("accept", "application/json")
+        .header("origin", base)
+        .header("sec-fetch-site", "same-origin")
+        .form(&form)
+        .send()
+        .await?;
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("rampart_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+        .ok_or_else(|| "the sign-in set no session cookie".into())
+}
+
+/// Lighthouse's performance and accessibility scores (0–100) of `url`, with `cookie` sent.
+fn lighthouse_scores(lighthouse: &std::path::Path, url: &str, cookie: &str) -> Result<(f64, f64), Error> {
+    let headers = serde_json::json!({ "Cookie": cookie }).to_string();
+    let output = Command::new(lighthouse)
+        .args([
+            url,
+            "--preset=desktop",
+            "--only-categories=performance,accessibility",
+            "--output=json",
+            "--output-path=stdout",
+            "--quiet",
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+        ])
+        .arg(format!("--extra-headers={headers}"))
+        .env("CHROME_PATH", env_or("CHROME_PATH", "/usr/bin/chromium"))
+        .stderr(Stdio::inherit())
+        .output()?;
+    if !output.status.success() {
+        return Err(format!("lighthouse exited with {}", output.status).into());
+    }
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let score = |category: &str| {
+        report["categories"][category]["score"].as_f64().map(|s| s * 100.0).ok_or(format!("no {category} score"))
+    };
+    Ok((score("performance")?, score("accessibility")?))
 }
 
 fn mib(kib: u64) -> f64 {

@@ -65,6 +65,29 @@ pub async fn figures(db: &Db, actor: &Actor, calendar: &Calendar, now: DateTime<
     })
 }
 
+/// What a reader's whole portfolio page (the key figures, the ranking, the heatmap, the
+/// governance debt) is a function of, beside the reader: the kept scores' version and
+/// generation, and the minute of the clock, as the results it is made of are kept (see
+/// [`crate::scoring::live`] and `memo::Key::of_kept_scores`). A server may keep the page it
+/// rendered for a reader under this moment and serve it again while the moment is the same.
+/// `None` when the page is not that alone: a reader limited to some clients (whose clients
+/// change with assignments, which reach no client's score) or one without a portfolio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Moment {
+    pub version: i64,
+    pub generation: i64,
+    pub minute: i64,
+}
+
+/// The [`Moment`] of `actor`'s portfolio at `now`: one small query.
+pub async fn moment(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Option<Moment>> {
+    if !actor.may(Permission::ViewPortfolio) || clients::visibility(actor).binds() != (None, None) {
+        return Ok(None);
+    }
+    let (version, generation) = crate::scoring::live::kept_version(db).await?;
+    Ok(Some(Moment { version, generation, minute: now.timestamp().div_euclid(60) }))
+}
+
 /// The key figures computed from scratch, as the kept ones must equal (see
 /// `testing::kept_equals_recomputed`).
 pub(crate) async fn figures_recomputed(

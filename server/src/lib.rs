@@ -9,6 +9,7 @@ pub mod export;
 pub mod forwarding;
 pub mod jobs;
 pub mod kept_input;
+pub mod kept_pages;
 pub mod memory;
 pub mod pack;
 pub mod security;

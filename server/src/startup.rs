@@ -65,6 +65,7 @@ pub fn build_router(config: &Config, db: Db) -> Router {
         branding: config.branding.clone(),
     };
     let app_state = state.app.clone();
+    let kept_state = state.app.clone();
     // The same context for page renders and for server-function calls, and the request's
     // nonce (from security::security_headers) for Leptos' inline scripts, so that they match
     // the Content-Security-Policy header, and what a request reads once for all its server
@@ -110,7 +111,12 @@ pub fn build_router(config: &Config, db: Db) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(context, shell))
         .with_state(state)
-        // Layers run from the bottom up: limits first, then the session, then the checks.
+        // Layers run from the bottom up: limits first, then the session, then the checks, then
+        // the pages kept as rendered (after every check, right before the render).
+        .layer(axum::middleware::from_fn_with_state(
+            crate::kept_pages::KeptPages::new(kept_state),
+            crate::kept_pages::serve,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             MfaPolicy {
                 roles: config.mfa_required_roles.clone(),

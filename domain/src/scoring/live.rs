@@ -705,10 +705,25 @@ fn refresh_in_background(db: &Db) {
     });
 }
 
+/// The kept rows' version and generation as the database has them now: what moves when any
+/// client's kept score is written, and when a change reaches every client.
+pub(crate) async fn kept_version(db: &Db) -> Result<(i64, i64)> {
+    Ok(on_pool!(db, |pool| {
+        sqlx::query_as("SELECT version, generation FROM score_state WHERE id = 1").fetch_one(pool).await?
+    }))
+}
+
+/// A row's coverage by category in `categories`' order (the heatmap's columns).
+fn aligned(cells: &[(String, Option<i64>)], categories: &[Category]) -> Vec<Option<i64>> {
+    categories.iter().map(|c| cells.iter().find(|(id, _)| *id == c.id).and_then(|(_, value)| *value)).collect()
+}
+
 /// A row as a server keeps it.
 struct Row {
     client: RankedClient,
     cells: Vec<(String, Option<i64>)>,
+    /// `cells` in the categories' order, as of the last read.
+    aligned: Vec<Option<i64>>,
     facts: Facts,
     /// Not ranked (see [`Stored::archived`]).
     archived: bool,
@@ -750,6 +765,22 @@ struct Mirror {
     everyone: Option<(i64, i64, bool, Arc<Ranking>)>,
     /// Every client's facts summed, at `version`, `generation` and a day of the calendar.
     everyone_facts: Option<(i64, i64, NaiveDate, KeptFacts)>,
+    /// When the rows next need a look, as of the last read.
+    outlook: Outlook,
+}
+
+/// What decides whether every row holds at a moment, gathered once per read of the rows rather
+/// than at every reader's look (see [`Row::holds_at`]).
+#[derive(Default)]
+struct Outlook {
+    /// The soonest `next_check`.
+    soonest: Option<DateTime<Utc>>,
+    /// The latest computation.
+    latest: Option<DateTime<Utc>>,
+    /// A row without a computation time.
+    uncomputed: bool,
+    /// Rows behind the generation.
+    behind: usize,
 }
 
 impl Mirror {
@@ -764,15 +795,14 @@ impl Mirror {
             settings: ScoreSettings::default(),
             everyone: None,
             everyone_facts: None,
+            outlook: Outlook::default(),
         }
     }
 
     /// Reads the rows written since the last read (all of them the first time, or when the
     /// database is older than what was read: a restored backup).
     async fn catch_up(&mut self, db: &Db) -> Result<()> {
-        let (version, generation): (i64, i64) = on_pool!(db, |pool| {
-            sqlx::query_as("SELECT version, generation FROM score_state WHERE id = 1").fetch_one(pool).await?
-        });
+        let (version, generation) = kept_version(db).await?;
         if version == self.version && generation == self.generation {
             return Ok(());
         }
@@ -780,6 +810,13 @@ impl Mirror {
             *self = Mirror::new(std::mem::take(&mut self.database));
         }
         let since = self.version;
+        // The categories and settings change with the generation only (as every change of them
+        // moves it); read at the first catch-up and after each move.
+        let regenerated = generation != self.generation || since < 0;
+        if regenerated {
+            self.categories = controls::store::list_categories(db).await?;
+            self.settings = store::load_settings(db).await?;
+        }
         let rows: Vec<RowRead> = on_pool!(db, |pool| {
             sqlx::query_as(
                 "SELECT client_id, version, generation, computed_at, next_check, kept FROM client_scores \
@@ -802,6 +839,7 @@ impl Mirror {
                         read.client_id,
                         Row {
                             client,
+                            aligned: aligned(&cells, &self.categories),
                             cells,
                             facts,
                             archived,
@@ -819,10 +857,41 @@ impl Mirror {
         }
         // Versions commit in order: every row up to the state's version has been read.
         self.version = newest.max(version);
+        if regenerated {
+            for row in self.rows.values_mut() {
+                row.aligned = aligned(&row.cells, &self.categories);
+            }
+        }
         self.generation = generation;
-        self.categories = controls::store::list_categories(db).await?;
-        self.settings = store::load_settings(db).await?;
+        self.outlook = self.outlook();
         Ok(())
+    }
+
+    fn outlook(&self) -> Outlook {
+        let mut outlook = Outlook::default();
+        for row in self.rows.values() {
+            if let Some(next) = row.next_check {
+                outlook.soonest = Some(outlook.soonest.map_or(next, |s| s.min(next)));
+            }
+            match row.computed_at {
+                Some(at) => outlook.latest = Some(outlook.latest.map_or(at, |l| l.max(at))),
+                None => outlook.uncomputed = true,
+            }
+            if row.generation < self.generation {
+                outlook.behind += 1;
+            }
+        }
+        outlook
+    }
+
+    /// Whether every row holds at `now` and none is behind the generation: what
+    /// [`Mirror::not_holding`] would find nothing in, without looking at every row.
+    fn all_hold_at(&self, now: DateTime<Utc>) -> bool {
+        let outlook = &self.outlook;
+        !outlook.uncomputed
+            && outlook.behind == 0
+            && outlook.soonest.is_none_or(|soonest| now < soonest)
+            && outlook.latest.is_none_or(|at| at - Duration::seconds(EARLIER_BY) <= now)
     }
 
     /// The clients whose rows do not hold at `now`, and those behind the generation.
@@ -843,17 +912,23 @@ impl Mirror {
     fn facts(&self, visible: Option<&HashSet<i64>>, now: DateTime<Utc>) -> KeptFacts {
         let today = crate::clock::calendar().today(now);
         let week = today + Duration::days(7);
-        let mut rows: Vec<(&i64, &Row)> =
-            self.rows.iter().filter(|(id, _)| visible.is_none_or(|v| v.contains(id))).collect();
-        // Clients in name order, as the grants are listed.
-        rows.sort_by(|a, b| a.1.client.name.cmp(&b.1.client.name).then(a.0.cmp(b.0)));
+        let in_week = |row: &Row| row.facts.meetings.iter().any(|(day, _)| today <= *day && *day <= week);
         let mut kept = KeptFacts { version: self.version, generation: self.generation, ..KeptFacts::default() };
+        // The counts are sums; the lists are made from the few rows that have something to list,
+        // in clients' name order (as the grants are listed).
+        let mut listing: Vec<(&i64, &Row)> = Vec::new();
+        for (id, row) in self.rows.iter().filter(|(id, _)| visible.is_none_or(|v| v.contains(id))) {
+            kept.stale_evidence += row.facts.stale_evidence;
+            kept.overdue_reviews += row.facts.overdue_reviews;
+            kept.access_findings += row.facts.access_findings;
+            if !row.facts.overdue_revocations.is_empty() || in_week(row) {
+                listing.push((id, row));
+            }
+        }
+        listing.sort_by(|a, b| a.1.client.name.cmp(&b.1.client.name).then(a.0.cmp(b.0)));
         let mut leavers: std::collections::BTreeMap<i64, super::LeaverDebt> = std::collections::BTreeMap::new();
-        for (_, row) in rows {
+        for (_, row) in listing {
             let facts = &row.facts;
-            kept.stale_evidence += facts.stale_evidence;
-            kept.overdue_reviews += facts.overdue_reviews;
-            kept.access_findings += facts.access_findings;
             for (day, title) in facts.meetings.iter().filter(|(day, _)| today <= *day && *day <= week) {
                 kept.meetings_next_week.push(super::Meeting {
                     client_id: row.client.id,
@@ -891,11 +966,7 @@ impl Mirror {
             if row.archived || visible.is_some_and(|v| !v.contains(id)) {
                 continue;
             }
-            let by_category: HashMap<&str, Option<i64>> = row.cells.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-            cells.insert(
-                *id,
-                self.categories.iter().map(|c| by_category.get(c.id.as_str()).copied().flatten()).collect(),
-            );
+            cells.insert(*id, row.aligned.clone());
             ranked.push(row.client.clone());
         }
         super::sort_ranked(&mut ranked);
@@ -1039,7 +1110,7 @@ async fn fresh<'m>(
     mirror.catch_up(db).await?;
     // Rows whose moment passed before the sweep came by; and, for a small portfolio, those
     // behind the generation.
-    let (mut stale, behind) = mirror.not_holding(now);
+    let (mut stale, behind) = if mirror.all_hold_at(now) { (Vec::new(), Vec::new()) } else { mirror.not_holding(now) };
     let updating = !behind.is_empty() && behind.len() > inline_limit;
     if !updating {
         stale.extend(behind);
@@ -1146,6 +1217,7 @@ mod tests {
         let row = Row {
             client,
             cells: vec![],
+            aligned: vec![],
             facts: Facts::default(),
             archived: false,
             generation: 1,
@@ -1167,5 +1239,51 @@ mod tests {
         let back = serde_json::from_str::<Stored>(&serde_json::to_string(&stored).unwrap()).unwrap().ranked(1);
         let expected = (row.client.clone(), vec![("IAM".to_string(), Some(50))], facts);
         assert_eq!(format!("{back:?}"), format!("{expected:?}"));
+    }
+
+    #[test]
+    fn the_outlook_tells_every_row_holds_exactly_when_no_row_needs_a_look() {
+        let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 1, 9, 0, 0).unwrap();
+        let row = |id: i64, computed: Option<i64>, next: Option<i64>, generation: i64| Row {
+            client: RankedClient {
+                id,
+                slug: format!("c{id}"),
+                name: format!("C{id}"),
+                impact_tier: ImpactTier::Standard,
+                score: RankedScore {
+                    coverage: None,
+                    posture: None,
+                    band: Band::NotRated,
+                    raised: vec![],
+                    top_gap: None,
+                },
+                priority_hundredths: None,
+            },
+            cells: vec![],
+            aligned: vec![],
+            facts: Facts::default(),
+            archived: false,
+            generation,
+            computed_at: computed.map(|m| at + Duration::minutes(m)),
+            next_check: next.map(|m| at + Duration::minutes(m)),
+        };
+        let sets: Vec<Vec<Row>> = vec![
+            vec![row(1, Some(0), Some(60), 2), row(2, Some(10), None, 2)],
+            vec![row(1, Some(0), Some(30), 2), row(2, Some(20), Some(90), 2)],
+            vec![row(1, Some(0), None, 2), row(2, Some(0), Some(5), 1)],
+            vec![row(1, None, None, 2)],
+            vec![],
+        ];
+        for rows in sets {
+            let mut mirror = Mirror::new("test".into());
+            mirror.generation = 2;
+            mirror.rows = rows.into_iter().map(|r| (r.client.id, r)).collect();
+            mirror.outlook = mirror.outlook();
+            for minutes in [-60, -1, 0, 4, 5, 19, 29, 30, 59, 60, 61, 89, 90, 600] {
+                let now = at + Duration::minutes(minutes);
+                let (stale, behind) = mirror.not_holding(now);
+                assert_eq!(mirror.all_hold_at(now), stale.is_empty() && behind.is_empty(), "at {minutes} minutes");
+            }
+        }
     }
 }

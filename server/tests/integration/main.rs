@@ -20,6 +20,7 @@ mod crash;
 mod docs;
 mod hardening;
 mod hostile;
+mod kept_pages;
 mod meetings_http;
 mod passkeys;
 mod score_http;

@@ -1,0 +1,178 @@
+//! The portfolio page kept as rendered, per session and moment.
+//!
+//! The portfolio is the page a manager opens all day, and rendering it (the key figures, the
+//! top of the ranking, the heatmap, the governance debt) costs far more than reading its data,
+//! which is kept per client ([`domain::scoring::live`]). So a server keeps the page it rendered
+//! for a session, under the reader as the domain reads them (the acting user with their role,
+//! scope and what their session proved) and the portfolio's moment
+//! ([`domain::portfolio::moment`]: the kept scores' version and generation, and the minute), and
+//! answers the same session's next request for it from there while both are unchanged. A
+//! change of any client's score, a change reaching every client, a change of the reader (role,
+//! name, clients, two-factor sign-in) and the next minute each make the next request render
+//! afresh. Readers limited to some clients are always rendered (`moment` is `None`).
+//!
+//! What a render writes into the page for one request only is never kept: the nonce of its
+//! inline scripts (the page is kept cut around it, and each answer carries its own request's
+//! nonce, as its Content-Security-Policy says); a message shown once (a request whose session
+//! holds one is rendered, and not kept); an address with a query (a refused form's error comes
+//! back that way). Only 200 answers are kept. While a session's page is rendered, the other
+//! requests of that session for it wait for the page rather than render it too.
+//!
+//! Each answer says how it was made in `Server-Timing` (`page;desc="kept"` or
+//! `page;desc="rendered";dur=…`), for operators and the benchmark.
+
+use app::state::AppState;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+use tower_sessions::Session;
+
+/// The pages kept: the portfolio.
+pub const KEPT_PATHS: [&str; 1] = ["/"];
+
+/// How many pages a server keeps (one per session and path; the least recently used go first).
+const CAPACITY: usize = 64;
+
+/// The name of the header that says whether an answer was kept or rendered.
+pub const TIMING_HEADER: &str = "server-timing";
+
+/// The pages of one server (cheap to clone: shared).
+#[derive(Clone)]
+pub struct KeptPages {
+    state: AppState,
+    slots: Arc<Mutex<Vec<Arc<Slot>>>>,
+    uses: Arc<AtomicU64>,
+}
+
+/// One session's page at one path.
+struct Slot {
+    session: String,
+    path: &'static str,
+    page: tokio::sync::Mutex<Option<Kept>>,
+    /// When it was last asked for (a counter of the server's uses).
+    used: AtomicU64,
+}
+
+/// A rendered page.
+struct Kept {
+    /// The acting user as the domain read them.
+    reader: String,
+    moment: domain::portfolio::Moment,
+    headers: HeaderMap,
+    /// The page cut where the render's nonce stood.
+    parts: Vec<Bytes>,
+}
+
+impl Kept {
+    /// The page with `nonce` where the render's stood.
+    fn answer(&self, nonce: &str) -> Response {
+        let size = self.parts.iter().map(Bytes::len).sum::<usize>() + nonce.len() * self.parts.len();
+        let mut body = Vec::with_capacity(size);
+        for (i, part) in self.parts.iter().enumerate() {
+            if i > 0 {
+                body.extend_from_slice(nonce.as_bytes());
+            }
+            body.extend_from_slice(part);
+        }
+        let mut response = Response::new(Body::from(body));
+        *response.headers_mut() = self.headers.clone();
+        response.headers_mut().insert(TIMING_HEADER, HeaderValue::from_static("page;desc=\"kept\""));
+        response
+    }
+}
+
+impl KeptPages {
+    pub fn new(state: AppState) -> KeptPages {
+        KeptPages { state, slots: Arc::new(Mutex::new(Vec::new())), uses: Arc::new(AtomicU64::new(0)) }
+    }
+
+    /// The slot of `session` at `path`, made (and the least recently used let go) when new.
+    fn slot(&self, session: &str, path: &'static str) -> Arc<Slot> {
+        let now = self.uses.fetch_add(1, Ordering::Relaxed);
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(slot) = slots.iter().find(|s| s.session == session && s.path == path) {
+            slot.used.store(now, Ordering::Relaxed);
+            return slot.clone();
+        }
+        if slots.len() >= CAPACITY {
+            if let Some(oldest) =
+                slots.iter().enumerate().min_by_key(|(_, s)| s.used.load(Ordering::Relaxed)).map(|(i, _)| i)
+            {
+                slots.swap_remove(oldest);
+            }
+        }
+        let slot = Arc::new(Slot {
+            session: session.to_owned(),
+            path,
+            page: tokio::sync::Mutex::new(None),
+            used: AtomicU64::new(now),
+        });
+        slots.push(slot.clone());
+        slot
+    }
+}
+
+/// Answers a kept page's request from the page kept for its session when the reader and the
+/// moment are the same, and keeps what it renders otherwise (see the module).
+pub async fn serve(State(kept): State<KeptPages>, session: Session, request: Request, next: Next) -> Response {
+    let Some(path) = KEPT_PATHS.iter().copied().find(|p| *p == request.uri().path()) else {
+        return next.run(request).await;
+    };
+    if request.method() != Method::GET || request.uri().query().is_some() {
+        return next.run(request).await;
+    }
+    let Some(session_id) = session.id().map(|id| id.to_string()) else { return next.run(request).await };
+    let Some(nonce) = request.extensions().get::<leptos::nonce::Nonce>().map(|n| n.to_string()) else {
+        return next.run(request).await;
+    };
+    // A message to show once is rendered into this page only.
+    if !matches!(session.get::<serde_json::Value>(app::flash::KEY).await, Ok(None)) {
+        return next.run(request).await;
+    }
+    let Ok(Some(actor)) = app::auth::actor_of_session(&kept.state, &session).await else {
+        return next.run(request).await;
+    };
+    let Ok(Some(moment)) = domain::portfolio::moment(&kept.state.db, &actor, domain::clock::now()).await else {
+        return next.run(request).await;
+    };
+    let reader = format!("{actor:?}");
+    let slot = kept.slot(&session_id, path);
+    let mut page = slot.page.lock().await;
+    if let Some(page) = page.as_ref().filter(|p| p.reader == reader && p.moment == moment) {
+        return page.answer(&nonce);
+    }
+    let started = Instant::now();
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            tracing::warn!(error = %error, path, "a page could not be read to keep it");
+            *page = None;
+            return crate::security::error_response(path, app::error::AppError::Internal);
+        }
+    };
+    let timing = format!("page;desc=\"rendered\";dur={:.1}", started.elapsed().as_secs_f64() * 1000.0);
+    parts.headers.remove(header::SET_COOKIE);
+    *page = match std::str::from_utf8(&bytes) {
+        Ok(text) => Some(Kept {
+            reader,
+            moment,
+            headers: parts.headers.clone(),
+            parts: text.split(nonce.as_str()).map(|part| bytes.slice_ref(part.as_bytes())).collect(),
+        }),
+        Err(_) => None,
+    };
+    if let Ok(value) = HeaderValue::from_str(&timing) {
+        parts.headers.insert(TIMING_HEADER, value);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
