@@ -118,12 +118,43 @@ pub async fn actor_of_session(
     state: &crate::state::AppState,
     session: &tower_sessions::Session,
 ) -> Result<Option<domain::Actor>, AppError> {
+    let read = |db: domain::Db, user_id| async move {
+        Ok(domain::identity::actor_for_user(&db, user_id).await?.map(|actor| (actor, ())))
+    };
+    Ok(of_session(state, session, read).await?.map(|(actor, ())| actor))
+}
+
+/// As [`actor_of_session`], with the moment of the user's portfolio at `now`, read in the same
+/// statement (`domain::portfolio::reader_and_moment`; for the portfolio page kept as rendered).
+#[cfg(feature = "ssr")]
+pub async fn reader_of_session(
+    state: &crate::state::AppState,
+    session: &tower_sessions::Session,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<(domain::Actor, Option<domain::portfolio::Moment>)>, AppError> {
+    let read =
+        move |db: domain::Db, user_id| async move { domain::portfolio::reader_and_moment(&db, user_id, now).await };
+    of_session(state, session, read).await
+}
+
+/// The signed-in, active user of a session as `read` reads them (with something else read
+/// beside), completed with what the session knows. A disabled or removed user's session ends.
+#[cfg(feature = "ssr")]
+async fn of_session<T, F, Fut>(
+    state: &crate::state::AppState,
+    session: &tower_sessions::Session,
+    read: F,
+) -> Result<Option<(domain::Actor, T)>, AppError>
+where
+    F: FnOnce(domain::Db, i64) -> Fut,
+    Fut: std::future::Future<Output = domain::error::Result<Option<(domain::Actor, T)>>>,
+{
     let user_id: Option<i64> = session.get(USER_ID_KEY).await.map_err(|e| {
         tracing::error!(error = %e, "session could not be read");
         AppError::Internal
     })?;
     let Some(user_id) = user_id else { return Ok(None) };
-    let Some(actor) = domain::identity::actor_for_user(&state.db, user_id).await? else {
+    let Some((actor, beside)) = read(state.db.clone(), user_id).await? else {
         // The user was disabled or removed: end the session now.
         let _ = session.flush().await;
         return Ok(None);
@@ -132,7 +163,8 @@ pub async fn actor_of_session(
     // whether this deployment requires two-factor sign-in of their role (the domain decides).
     let confirmed_at: Option<i64> = session.get(STEP_UP_KEY).await.ok().flatten();
     let confirmed_at = confirmed_at.and_then(|at| chrono::DateTime::from_timestamp(at, 0));
-    Ok(Some(actor.in_session(confirmed_at, &state.two_factor_roles).requiring_passkey(&state.passkey_roles)))
+    let actor = actor.in_session(confirmed_at, &state.two_factor_roles).requiring_passkey(&state.passkey_roles);
+    Ok(Some((actor, beside)))
 }
 
 #[cfg(feature = "ssr")]

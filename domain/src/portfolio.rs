@@ -79,13 +79,15 @@ pub struct Moment {
     pub minute: i64,
 }
 
-/// The [`Moment`] of `actor`'s portfolio at `now`: one small query.
-pub async fn moment(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Option<Moment>> {
-    if !actor.may(Permission::ViewPortfolio) || clients::visibility(actor).binds() != (None, None) {
+/// The signed-in user `user_id` as an actor (`None` when gone or disabled), and the [`Moment`]
+/// of their portfolio at `now`: one statement.
+pub async fn reader_and_moment(db: &Db, user_id: i64, now: DateTime<Utc>) -> Result<Option<(Actor, Option<Moment>)>> {
+    let Some((actor, (version, generation))) = crate::identity::actor_and_kept_version(db, user_id).await? else {
         return Ok(None);
-    }
-    let (version, generation) = crate::scoring::live::kept_version(db).await?;
-    Ok(Some(Moment { version, generation, minute: now.timestamp().div_euclid(60) }))
+    };
+    let whole = actor.may(Permission::ViewPortfolio) && clients::visibility(&actor).binds() == (None, None);
+    let moment = whole.then(|| Moment { version, generation, minute: now.timestamp().div_euclid(60) });
+    Ok(Some((actor, moment)))
 }
 
 /// The key figures computed from scratch, as the kept ones must equal (see

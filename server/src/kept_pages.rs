@@ -5,7 +5,7 @@
 //! which is kept per client ([`domain::scoring::live`]). So a server keeps the page it rendered
 //! for a session, under the reader as the domain reads them (the acting user with their role,
 //! scope and what their session proved) and the portfolio's moment
-//! ([`domain::portfolio::moment`]: the kept scores' version and generation, and the minute), and
+//! ([`domain::portfolio::Moment`]: the kept scores' version and generation, and the minute), and
 //! answers the same session's next request for it from there while both are unchanged. A
 //! change of any client's score, a change reaching every client, a change of the reader (role,
 //! name, clients, two-factor sign-in) and the next minute each make the next request render
@@ -44,7 +44,7 @@ pub const TIMING_HEADER: &str = "server-timing";
 /// The pages of one server (cheap to clone: shared).
 #[derive(Clone)]
 pub struct KeptPages {
-    state: AppState,
+    state: Arc<AppState>,
     slots: Arc<Mutex<Vec<Arc<Slot>>>>,
     uses: Arc<AtomicU64>,
 }
@@ -88,7 +88,7 @@ impl Kept {
 
 impl KeptPages {
     pub fn new(state: AppState) -> KeptPages {
-        KeptPages { state, slots: Arc::new(Mutex::new(Vec::new())), uses: Arc::new(AtomicU64::new(0)) }
+        KeptPages { state: Arc::new(state), slots: Arc::new(Mutex::new(Vec::new())), uses: Arc::new(AtomicU64::new(0)) }
     }
 
     /// The slot of `session` at `path`, made (and the least recently used let go) when new.
@@ -134,10 +134,10 @@ pub async fn serve(State(kept): State<KeptPages>, session: Session, request: Req
     if !matches!(session.get::<serde_json::Value>(app::flash::KEY).await, Ok(None)) {
         return next.run(request).await;
     }
-    let Ok(Some(actor)) = app::auth::actor_of_session(&kept.state, &session).await else {
-        return next.run(request).await;
-    };
-    let Ok(Some(moment)) = domain::portfolio::moment(&kept.state.db, &actor, domain::clock::now()).await else {
+    // The reader and the moment of their portfolio, in one statement.
+    let Ok(Some((actor, Some(moment)))) =
+        app::auth::reader_of_session(&kept.state, &session, domain::clock::now()).await
+    else {
         return next.run(request).await;
     };
     let reader = format!("{actor:?}");

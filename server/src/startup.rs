@@ -53,7 +53,7 @@ pub fn route_list() -> &'static [AxumRouteListing] {
 pub fn build_router(config: &Config, db: Db) -> Router {
     domain::identity::sso::oidc::allow_loopback(config.sso_allow_loopback);
     let leptos_options = leptos_options(config);
-    let state = ServerState {
+    let state = ServerState::new(crate::state::Parts {
         leptos_options,
         app: AppState {
             db: db.clone(),
@@ -63,7 +63,7 @@ pub fn build_router(config: &Config, db: Db) -> Router {
             public_url: config.public_base(),
         },
         branding: config.branding.clone(),
-    };
+    });
     let app_state = state.app.clone();
     let kept_state = state.app.clone();
     // The same context for page renders and for server-function calls, and the request's

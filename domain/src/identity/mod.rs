@@ -223,15 +223,27 @@ pub async fn sign_out_everywhere(db: &Db, actor: &Actor) -> Result<u64> {
 /// who they are, and whether the deployment requires two-factor sign-in of their role).
 pub async fn actor_for_user(db: &Db, user_id: i64) -> Result<Option<Actor>> {
     let Some((user, assigned)) = store::find_user(db, user_id).await? else { return Ok(None) };
+    Ok(actor_of(user, assigned))
+}
+
+/// As [`actor_for_user`], with the kept scores' version and generation read in the same
+/// statement (for `portfolio::reader_and_moment`).
+pub(crate) async fn actor_and_kept_version(db: &Db, user_id: i64) -> Result<Option<(Actor, (i64, i64))>> {
+    let Some((user, assigned, kept)) = store::find_user_and_kept_version(db, user_id).await? else { return Ok(None) };
+    Ok(actor_of(user, assigned).map(|actor| (actor, kept)))
+}
+
+/// The actor of an active user (`None` when disabled).
+fn actor_of(user: User, assigned: Vec<i64>) -> Option<Actor> {
     if user.disabled_at.is_some() {
-        return Ok(None);
+        return None;
     }
     let scope = match user.role {
         Role::ClientViewer => ClientScope::Only(user.client_id.into_iter().collect()),
         Role::Technician if !user.all_clients => ClientScope::Only(assigned),
         _ => ClientScope::All,
     };
-    Ok(Some(Actor {
+    Some(Actor {
         user_id: Some(user.id),
         email: user.email,
         display_name: user.display_name,
@@ -244,7 +256,7 @@ pub async fn actor_for_user(db: &Db, user_id: i64) -> Result<Option<Actor>> {
         two_factor_required: false,
         passkey: user.passkey,
         passkey_required: false,
-    }))
+    })
 }
 
 pub async fn list_users(db: &Db, actor: &Actor) -> Result<Vec<User>> {

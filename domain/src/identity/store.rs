@@ -95,14 +95,38 @@ pub async fn find_user(db: &Db, user_id: i64) -> Result<Option<(User, Vec<i64>)>
     let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN clients c ON c.id = u.client_id WHERE u.id = $1");
     let row: Option<UserRow> = on_pool!(db, |pool| sqlx::query_as(&sql).bind(user_id).fetch_optional(pool).await?);
     let Some(row) = row else { return Ok(None) };
-    let mut user = User::try_from(row)?;
+    Ok(Some(with_assigned(db, User::try_from(row)?).await?))
+}
+
+/// A user, and the kept scores' version and generation (see `scoring::live`), in one statement:
+/// the kept portfolio page asks for both at every load.
+pub async fn find_user_and_kept_version(db: &Db, user_id: i64) -> Result<Option<(User, Vec<i64>, (i64, i64))>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        kept_version: i64,
+        kept_generation: i64,
+    }
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, s.version AS kept_version, s.generation AS kept_generation \
+         FROM users u LEFT JOIN clients c ON c.id = u.client_id CROSS JOIN score_state s WHERE u.id = $1 AND s.id = 1"
+    );
+    let row: Option<Row> = on_pool!(db, |pool| sqlx::query_as(&sql).bind(user_id).fetch_optional(pool).await?);
+    let Some(row) = row else { return Ok(None) };
+    let (user, assigned) = with_assigned(db, User::try_from(row.user)?).await?;
+    Ok(Some((user, assigned, (row.kept_version, row.kept_generation))))
+}
+
+/// A user with the clients a technician is limited to (ids; slugs in `assigned`).
+async fn with_assigned(db: &Db, mut user: User) -> Result<(User, Vec<i64>)> {
     let mut ids = Vec::new();
     if user.role == Role::Technician && !user.all_clients {
         let assigned = assigned_clients(db, user.id).await?;
         ids = assigned.iter().map(|(id, _)| *id).collect();
         user.assigned = assigned.into_iter().map(|(_, slug)| slug).collect();
     }
-    Ok(Some((user, ids)))
+    Ok((user, ids))
 }
 
 pub async fn list_users(db: &Db) -> Result<Vec<User>> {

@@ -707,7 +707,7 @@ fn refresh_in_background(db: &Db) {
 
 /// The kept rows' version and generation as the database has them now: what moves when any
 /// client's kept score is written, and when a change reaches every client.
-pub(crate) async fn kept_version(db: &Db) -> Result<(i64, i64)> {
+async fn kept_version(db: &Db) -> Result<(i64, i64)> {
     Ok(on_pool!(db, |pool| {
         sqlx::query_as("SELECT version, generation FROM score_state WHERE id = 1").fetch_one(pool).await?
     }))

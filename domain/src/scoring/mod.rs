@@ -551,8 +551,10 @@ fn heatmap_of(
 ) -> Chart {
     let clients: Vec<charts::HeatClient> = ranked
         .iter()
-        .map(|c| charts::HeatClient {
-            name: c.name.clone(),
+        .enumerate()
+        .map(|(k, c)| charts::HeatClient {
+            // Only the first rows are named; the rest are counted in their band's row.
+            name: if k < charts::HEATMAP_CLIENTS { c.name.clone() } else { String::new() },
             band: c.score.band,
             cells: cells.remove(&c.id).unwrap_or_default(),
         })
