@@ -346,13 +346,13 @@ struct Computed {
 /// client's by its index.
 const BULK_FROM: usize = 100;
 
-/// The scores of `ids` (every client when `None`) at `now`.
-async fn compute(db: &Db, ids: Option<&[i64]>, now: DateTime<Utc>) -> Result<Vec<Computed>> {
+/// The scores of `ids` (every client when `None`) at `now`, under `generation` (read before).
+async fn compute(db: &Db, ids: Option<&[i64]>, now: DateTime<Utc>, generation: i64) -> Result<Vec<Computed>> {
     match ids {
         None => {
             let rows = store::list_active_clients(db, None, None).await?;
             let all: Vec<i64> = rows.iter().map(|c| c.id).collect();
-            let inputs = super::load_inputs(db, None, None, &all, now).await?;
+            let inputs = super::load_inputs(db, None, None, &all, now, Some(generation)).await?;
             let deadlines = super::sources::review_deadlines(db, &all, now).await?;
             let mut meetings = super::sources::coming_meetings(db, &all, now).await?;
             let mut computed: Vec<Computed> =
@@ -376,7 +376,7 @@ async fn compute(db: &Db, ids: Option<&[i64]>, now: DateTime<Utc>) -> Result<Vec
         // client's inputs at once, then the wanted ones.
         Some(ids) if ids.len() > BULK_FROM => {
             let wanted: HashSet<i64> = ids.iter().copied().collect();
-            let mut all = Box::pin(compute(db, None, now)).await?;
+            let mut all = Box::pin(compute(db, None, now, generation)).await?;
             all.retain(|c| wanted.contains(&c.client_id));
             // Clients without a row yet (none known to the full list): no result.
             let found: HashSet<i64> = all.iter().map(|c| c.client_id).collect();
@@ -393,14 +393,14 @@ async fn compute(db: &Db, ids: Option<&[i64]>, now: DateTime<Utc>) -> Result<Vec
                 let Some(row) = store::list_active_clients(db, None, Some(id)).await?.pop() else {
                     computed.push(match archived_clients(db, Some(id)).await?.pop() {
                         Some((id, slug, name)) => {
-                            let inputs = super::load_inputs(db, None, Some(id), &[id], now).await?;
+                            let inputs = super::load_inputs(db, None, Some(id), &[id], now, Some(generation)).await?;
                             archived_computed(&inputs, id, &slug, &name, now)
                         }
                         None => Computed { client_id: id, stored: None, next_check: None },
                     });
                     continue;
                 };
-                let inputs = super::load_inputs(db, None, Some(id), &[id], now).await?;
+                let inputs = super::load_inputs(db, None, Some(id), &[id], now, Some(generation)).await?;
                 let deadlines = super::sources::review_deadlines(db, &[id], now).await?;
                 let mut meetings = super::sources::coming_meetings(db, &[id], now).await?;
                 computed.push(self::computed(&inputs, row, &deadlines, &mut meetings, now));
@@ -584,7 +584,7 @@ async fn refresh(db: &Db, ids: Option<&[i64]>, now: DateTime<Utc>) -> Result<usi
     }
     // The counts first: a change committed while computing leaves its row out of date.
     let (wanted, generation) = wanted(db, ids).await?;
-    let computed = compute(db, ids, now).await?;
+    let computed = compute(db, ids, now, generation).await?;
     write(db, &computed, &wanted, generation, now).await?;
     Ok(computed.len())
 }

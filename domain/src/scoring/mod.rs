@@ -70,14 +70,53 @@ struct Inputs {
     kev: HashMap<i64, i64>,
 }
 
+/// What every client's score is computed from alike: the catalog, its categories, the score's
+/// settings and the service levels.
+#[derive(Clone)]
+struct Alike {
+    catalog: Vec<Control>,
+    categories: Vec<Category>,
+    settings: ScoreSettings,
+    policy: SlaPolicy,
+}
+
+/// [`Alike`] as the database has it; with `generation` (the kept scores' generation read
+/// before, see [`live`]), kept per database under it, since every change of these moves it in
+/// its own transaction: a recomputation after a change reads them once per generation, not at
+/// every change.
+async fn alike(db: &Db, generation: Option<i64>) -> Result<Alike> {
+    static KEPT: std::sync::Mutex<Vec<(String, i64, Arc<Alike>)>> = std::sync::Mutex::new(Vec::new());
+    let kept = || KEPT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let database = db.identity();
+    if let Some(generation) = generation {
+        if let Some((_, _, alike)) = kept().iter().find(|(d, g, _)| *d == database && *g == generation) {
+            return Ok(alike.as_ref().clone());
+        }
+    }
+    let alike = Alike {
+        catalog: controls::store::list_controls(db).await?,
+        categories: controls::store::list_categories(db).await?,
+        settings: store::load_settings(db).await?,
+        policy: access::lifecycle::sla_policy(db).await?,
+    };
+    if let Some(generation) = generation {
+        let mut kept = kept();
+        kept.retain(|(d, _, _)| *d != database);
+        kept.push((database, generation, Arc::new(alike.clone())));
+    }
+    Ok(alike)
+}
+
+/// The inputs of `client_ids`' scores (see [`alike`] for `generation`).
 async fn load_inputs(
     db: &Db,
     assigned_to: Option<i64>,
     only_client: Option<i64>,
     client_ids: &[i64],
     now: DateTime<Utc>,
+    generation: Option<i64>,
 ) -> Result<Inputs> {
-    let catalog = controls::store::list_controls(db).await?;
+    let Alike { catalog, categories, settings, policy } = alike(db, generation).await?;
     let states = store::list_states(db, assigned_to, only_client, &catalog).await?;
     let grants = if only_client.is_some() {
         // One client's grants, by the client index.
@@ -93,9 +132,9 @@ async fn load_inputs(
     }
     Ok(Inputs {
         catalog,
-        categories: controls::store::list_categories(db).await?,
-        settings: store::load_settings(db).await?,
-        policy: access::lifecycle::sla_policy(db).await?,
+        categories,
+        settings,
+        policy,
         states,
         grants,
         grants_of,
@@ -241,7 +280,7 @@ pub struct ClientScore {
 pub async fn get_client_score(db: &Db, actor: &Actor, slug: &str, now: DateTime<Utc>) -> Result<ClientScore> {
     let client = clients::get_client(db, actor, slug).await?;
     actor.require_on_client(Permission::ViewControls, client.id)?;
-    let inputs = load_inputs(db, None, Some(client.id), &[client.id], now).await?;
+    let inputs = load_inputs(db, None, Some(client.id), &[client.id], now, None).await?;
     let items = inputs.items(client.id, client.impact_tier, now);
     let accepted = controls::accepted_controls(db, client.id, now).await?;
     let checklist =
@@ -485,7 +524,7 @@ pub(crate) async fn compute_ranking(
 ) -> Result<Ranking> {
     let rows = store::list_active_clients(db, assigned_to, only_client).await?;
     let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
-    let inputs = load_inputs(db, assigned_to, only_client, &ids, now).await?;
+    let inputs = load_inputs(db, assigned_to, only_client, &ids, now, None).await?;
     // Each client's heatmap row is taken from its whole score, which is then let go.
     let mut cells: HashMap<i64, Vec<Option<i64>>> = HashMap::with_capacity(rows.len());
     let mut ranked: Vec<RankedClient> = rows
@@ -779,7 +818,7 @@ pub async fn take_daily_snapshots(db: &Db, now: DateTime<Utc>, runner: &str) -> 
 pub async fn snapshot_all(db: &Db, day: NaiveDate, now: DateTime<Utc>) -> Result<u64> {
     let clients = store::list_active_clients(db, None, None).await?;
     let ids: Vec<i64> = clients.iter().map(|c| c.id).collect();
-    let inputs = load_inputs(db, None, None, &ids, now).await?;
+    let inputs = load_inputs(db, None, None, &ids, now, None).await?;
     let snapshots: Vec<Snapshot> = clients
         .iter()
         .map(|c| {
@@ -834,7 +873,7 @@ fn last_at<T>(sorted: &[T], t: DateTime<Utc>, time: impl Fn(&T) -> DateTime<Utc>
 pub(crate) async fn backfill_demo_history(db: &Db, days: i64, now: DateTime<Utc>) -> Result<u64> {
     let clients = store::list_active_clients(db, None, None).await?;
     let ids: Vec<i64> = clients.iter().map(|c| c.id).collect();
-    let inputs = load_inputs(db, None, None, &ids, now).await?;
+    let inputs = load_inputs(db, None, None, &ids, now, None).await?;
     let mut changes: HashMap<(i64, String), Vec<StatusChange>> = HashMap::new();
     for (client_id, control_id, at, status) in store::list_status_changes(db).await? {
         let status = ControlStatus::parse(&status).unwrap_or(ControlStatus::NotAssessed);
