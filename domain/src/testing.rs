@@ -217,7 +217,7 @@ pub async fn kept_equals_recomputed(
 ) -> crate::error::Result<std::result::Result<(), String>> {
     let kept = crate::scoring::live::ranking(db, None, None, now).await?;
     let full = crate::scoring::compute_ranking(db, None, None, now).await?;
-    let line = |c: &crate::scoring::RankedClient| {
+    let line = |c: &std::sync::Arc<crate::scoring::RankedClient>| {
         format!("{} {:?} {:?} {:?}", c.slug, c.priority_hundredths, c.score, c.impact_tier)
     };
     let kept_lines: Vec<String> = kept.clients.iter().map(line).collect();

@@ -720,7 +720,7 @@ fn aligned(cells: &[(String, Option<i64>)], categories: &[Category]) -> Vec<Opti
 
 /// A row as a server keeps it.
 struct Row {
-    client: RankedClient,
+    client: Arc<RankedClient>,
     cells: Vec<(String, Option<i64>)>,
     /// `cells` in the categories' order, as of the last read.
     aligned: Vec<Option<i64>>,
@@ -834,6 +834,7 @@ impl Mirror {
                 Some(stored) => {
                     let archived = stored.archived;
                     let (client, cells, facts) = stored.ranked(read.client_id);
+                    let client = Arc::new(client);
                     self.empty.remove(&read.client_id);
                     self.rows.insert(
                         read.client_id,
@@ -961,7 +962,7 @@ impl Mirror {
     /// The ranking of `visible` clients (every client when `None`).
     fn ranking(&self, visible: Option<&HashSet<i64>>, updating: bool) -> Ranking {
         let mut cells: HashMap<i64, Vec<Option<i64>>> = HashMap::new();
-        let mut ranked: Vec<RankedClient> = Vec::with_capacity(visible.map_or(self.rows.len(), HashSet::len));
+        let mut ranked: Vec<Arc<RankedClient>> = Vec::with_capacity(visible.map_or(self.rows.len(), HashSet::len));
         for (id, row) in &self.rows {
             if row.archived || visible.is_some_and(|v| !v.contains(id)) {
                 continue;
@@ -1215,7 +1216,7 @@ mod tests {
             priority_hundredths: None,
         };
         let row = Row {
-            client,
+            client: Arc::new(client),
             cells: vec![],
             aligned: vec![],
             facts: Facts::default(),
@@ -1237,7 +1238,7 @@ mod tests {
         };
         let stored = Stored::of(&row.client, vec![("IAM".into(), Some(50))], facts.clone());
         let back = serde_json::from_str::<Stored>(&serde_json::to_string(&stored).unwrap()).unwrap().ranked(1);
-        let expected = (row.client.clone(), vec![("IAM".to_string(), Some(50))], facts);
+        let expected = (row.client.as_ref().clone(), vec![("IAM".to_string(), Some(50))], facts);
         assert_eq!(format!("{back:?}"), format!("{expected:?}"));
     }
 
@@ -1245,7 +1246,7 @@ mod tests {
     fn the_outlook_tells_every_row_holds_exactly_when_no_row_needs_a_look() {
         let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 1, 9, 0, 0).unwrap();
         let row = |id: i64, computed: Option<i64>, next: Option<i64>, generation: i64| Row {
-            client: RankedClient {
+            client: Arc::new(RankedClient {
                 id,
                 slug: format!("c{id}"),
                 name: format!("C{id}"),
@@ -1258,7 +1259,7 @@ mod tests {
                     top_gap: None,
                 },
                 priority_hundredths: None,
-            },
+            }),
             cells: vec![],
             aligned: vec![],
             facts: Facts::default(),

@@ -490,7 +490,9 @@ impl RankedScore {
 /// The clients the actor may see, ranked by priority (highest first; clients not rated last).
 #[derive(Debug, Clone)]
 pub struct Ranking {
-    pub clients: Vec<RankedClient>,
+    /// Shared with the rows they were read from (a server's kept rows, see [`live`]): a ranking
+    /// of 10,000 clients is made again after each change without copying each client.
+    pub clients: Vec<Arc<RankedClient>>,
     pub categories: Vec<Category>,
     pub settings: ScoreSettings,
     /// The portfolio heatmap, made with the ranking (every portfolio load shows it).
@@ -527,13 +529,13 @@ pub(crate) async fn compute_ranking(
     let inputs = load_inputs(db, assigned_to, only_client, &ids, now, None).await?;
     // Each client's heatmap row is taken from its whole score, which is then let go.
     let mut cells: HashMap<i64, Vec<Option<i64>>> = HashMap::with_capacity(rows.len());
-    let mut ranked: Vec<RankedClient> = rows
+    let mut ranked: Vec<Arc<RankedClient>> = rows
         .into_iter()
         .map(|c| {
             let id = c.id;
             let (client, row) = rank_one(&inputs, c, now);
             cells.insert(id, row);
-            client
+            Arc::new(client)
         })
         .collect();
     sort_ranked(&mut ranked);
@@ -558,7 +560,7 @@ fn rank_one(inputs: &Inputs, c: store::ClientRow, now: DateTime<Utc>) -> (Ranked
 }
 
 /// The ranking's order: priority first, then the lower posture, then the name.
-fn sort_ranked(ranked: &mut [RankedClient]) {
+fn sort_ranked(ranked: &mut [Arc<RankedClient>]) {
     ranked.sort_by(|a, b| {
         b.priority_hundredths
             .cmp(&a.priority_hundredths)
@@ -583,7 +585,7 @@ impl Ranking {
 
 /// The heatmap of ranked clients, given each one's coverage per category (in `categories`' order).
 fn heatmap_of(
-    ranked: &[RankedClient],
+    ranked: &[Arc<RankedClient>],
     mut cells: HashMap<i64, Vec<Option<i64>>>,
     categories: &[Category],
     settings: &ScoreSettings,
