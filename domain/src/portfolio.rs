@@ -92,6 +92,7 @@ pub async fn reader_and_moment(db: &Db, user_id: i64, now: DateTime<Utc>) -> Res
 
 /// The key figures computed from scratch, as the kept ones must equal (see
 /// `testing::kept_equals_recomputed`).
+#[cfg(feature = "testing")]
 pub(crate) async fn figures_recomputed(
     db: &Db,
     actor: &Actor,

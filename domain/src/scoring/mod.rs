@@ -518,6 +518,7 @@ pub async fn ranking(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Arc<R
 
 /// The ranking computed from scratch: every client in view scored at `now` (what the kept
 /// scores must equal; see [`live`]).
+#[cfg(feature = "testing")]
 pub(crate) async fn compute_ranking(
     db: &Db,
     assigned_to: Option<i64>,
@@ -661,6 +662,7 @@ pub async fn get_governance_debt(db: &Db, actor: &Actor, now: DateTime<Utc>) -> 
 
 /// The governance debt computed from scratch, as the kept one must equal (see
 /// `testing::kept_equals_recomputed`).
+#[cfg(feature = "testing")]
 pub(crate) async fn governance_debt_recomputed(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<GovernanceDebt> {
     let (grants, policy) = access::findings_inputs(db, actor, now).await?;
     let mut leavers: BTreeMap<i64, LeaverDebt> = BTreeMap::new();
