@@ -161,7 +161,9 @@ pub async fn serve(State(kept): State<KeptPages>, session: Session, request: Req
         }
     };
     let timing = format!("page;desc=\"rendered\";dur={:.1}", started.elapsed().as_secs_f64() * 1000.0);
+    // Nothing of this answer alone: its cookies; its length (the next nonce is written anew).
     parts.headers.remove(header::SET_COOKIE);
+    parts.headers.remove(header::CONTENT_LENGTH);
     *page = match std::str::from_utf8(&bytes) {
         Ok(text) => Some(Kept {
             reader,
