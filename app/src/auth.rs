@@ -162,9 +162,15 @@ where
     // What the session knows and the rules need: when its user last proved who they are, and
     // whether this deployment requires two-factor sign-in of their role (the domain decides).
     let confirmed_at: Option<i64> = session.get(STEP_UP_KEY).await.ok().flatten();
+    Ok(Some((in_session(state, actor, confirmed_at), beside)))
+}
+
+/// `actor` with what their session knows (`confirmed_at`: when they last proved who they are,
+/// Unix seconds, the session's [`STEP_UP_KEY`]) and what this deployment requires of their role.
+#[cfg(feature = "ssr")]
+pub fn in_session(state: &crate::state::AppState, actor: domain::Actor, confirmed_at: Option<i64>) -> domain::Actor {
     let confirmed_at = confirmed_at.and_then(|at| chrono::DateTime::from_timestamp(at, 0));
-    let actor = actor.in_session(confirmed_at, &state.two_factor_roles).requiring_passkey(&state.passkey_roles);
-    Ok(Some((actor, beside)))
+    actor.in_session(confirmed_at, &state.two_factor_roles).requiring_passkey(&state.passkey_roles)
 }
 
 #[cfg(feature = "ssr")]

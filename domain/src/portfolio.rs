@@ -82,12 +82,34 @@ pub struct Moment {
 /// The signed-in user `user_id` as an actor (`None` when gone or disabled), and the [`Moment`]
 /// of their portfolio at `now`: one statement.
 pub async fn reader_and_moment(db: &Db, user_id: i64, now: DateTime<Utc>) -> Result<Option<(Actor, Option<Moment>)>> {
-    let Some((actor, (version, generation))) = crate::identity::actor_and_kept_version(db, user_id).await? else {
+    let Some((actor, kept)) = crate::identity::actor_and_kept_version(db, user_id).await? else {
         return Ok(None);
     };
-    let whole = actor.may(Permission::ViewPortfolio) && clients::visibility(&actor).binds() == (None, None);
-    let moment = whole.then(|| Moment { version, generation, minute: now.timestamp().div_euclid(60) });
+    let moment = moment_of(&actor, kept, now);
     Ok(Some((actor, moment)))
+}
+
+/// As [`reader_and_moment`], for the user the session `session_id` names, with the session's
+/// data (JSON text): one statement for a page kept as rendered, before the session is loaded
+/// apart. The session must be current as its store would load it (`window`:
+/// [`crate::db::DbSessionStore::current_window`]). The actor is as the database holds them; what
+/// the session adds (its last confirmation) is the caller's to read from the data.
+pub async fn session_reader_and_moment(
+    db: &Db,
+    session_id: &str,
+    (valid_at, started_after): (i64, i64),
+    now: DateTime<Utc>,
+) -> Result<Option<(String, Actor, Option<Moment>)>> {
+    let found = crate::identity::session_actor_and_kept_version(db, session_id, valid_at, started_after).await?;
+    let Some((data, actor, kept)) = found else { return Ok(None) };
+    let moment = moment_of(&actor, kept, now);
+    Ok(Some((data, actor, moment)))
+}
+
+/// The moment of `actor`'s portfolio at `now`, when they see every client.
+fn moment_of(actor: &Actor, (version, generation): (i64, i64), now: DateTime<Utc>) -> Option<Moment> {
+    let whole = actor.may(Permission::ViewPortfolio) && clients::visibility(actor).binds() == (None, None);
+    whole.then(|| Moment { version, generation, minute: now.timestamp().div_euclid(60) })
 }
 
 /// The key figures computed from scratch, as the kept ones must equal (see

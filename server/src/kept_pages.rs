@@ -18,8 +18,16 @@
 //! back that way). Only 200 answers are kept. While a session's page is rendered, the other
 //! requests of that session for it wait for the page rather than render it too.
 //!
-//! Each answer says how it was made in `Server-Timing` (`page;desc="kept"` or
-//! `page;desc="rendered";dur=…`), for operators and the benchmark.
+//! A page already kept is answered before the session is loaded and the checks run
+//! ([`serve_at_once`], outside the session's layer): one statement reads the session (current as
+//! its store would load it), its user and the moment; the page is answered when the session holds
+//! nothing but its user, its last confirmation and this minute's mark of activity (anything else,
+//! a message or a form's refused input, is for the full path), the user is active and needs no
+//! two-factor set-up first, and the reader and moment are those of the kept page. Anything else
+//! goes the full path, which renders or answers from the page as below.
+//!
+//! Each answer says how it was made in `Server-Timing` (`page;desc="kept at once"`,
+//! `page;desc="kept"` or `page;desc="rendered";dur=…`), for operators and the benchmark.
 
 use app::state::AppState;
 use axum::body::{Body, Bytes};
@@ -27,9 +35,12 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
+use domain::db::DbSessionStore;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
+use tower_sessions::session::Id;
 use tower_sessions::Session;
 
 /// The pages kept: the portfolio.
@@ -41,10 +52,16 @@ const CAPACITY: usize = 64;
 /// The name of the header that says whether an answer was kept or rendered.
 pub const TIMING_HEADER: &str = "server-timing";
 
+/// The session keys a page answered at once may find in its session: its user, their last
+/// confirmation, and the minute's mark of activity (`security::keep_session_alive`).
+const AT_ONCE_KEYS: [&str; 3] = [app::auth::USER_ID_KEY, app::auth::STEP_UP_KEY, crate::security::SEEN_KEY];
+
 /// The pages of one server (cheap to clone: shared).
 #[derive(Clone)]
 pub struct KeptPages {
     state: Arc<AppState>,
+    /// The sessions' store, for what a session must be to load.
+    sessions: DbSessionStore,
     slots: Arc<Mutex<Vec<Arc<Slot>>>>,
     uses: Arc<AtomicU64>,
 }
@@ -70,7 +87,7 @@ struct Kept {
 
 impl Kept {
     /// The page with `nonce` where the render's stood.
-    fn answer(&self, nonce: &str) -> Response {
+    fn answer(&self, nonce: &str, how: &'static str) -> Response {
         let size = self.parts.iter().map(Bytes::len).sum::<usize>() + nonce.len() * self.parts.len();
         let mut body = Vec::with_capacity(size);
         for (i, part) in self.parts.iter().enumerate() {
@@ -81,14 +98,58 @@ impl Kept {
         }
         let mut response = Response::new(Body::from(body));
         *response.headers_mut() = self.headers.clone();
-        response.headers_mut().insert(TIMING_HEADER, HeaderValue::from_static("page;desc=\"kept\""));
+        response.headers_mut().insert(TIMING_HEADER, HeaderValue::from_static(how));
         response
     }
 }
 
 impl KeptPages {
-    pub fn new(state: AppState) -> KeptPages {
-        KeptPages { state: Arc::new(state), slots: Arc::new(Mutex::new(Vec::new())), uses: Arc::new(AtomicU64::new(0)) }
+    pub fn new(state: AppState, sessions: DbSessionStore) -> KeptPages {
+        KeptPages {
+            state: Arc::new(state),
+            sessions,
+            slots: Arc::new(Mutex::new(Vec::new())),
+            uses: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The slot of `session` at `path` if there is one.
+    fn existing_slot(&self, session: &str, path: &'static str) -> Option<Arc<Slot>> {
+        let now = self.uses.fetch_add(1, Ordering::Relaxed);
+        let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = slots.iter().find(|s| s.session == session && s.path == path)?;
+        slot.used.store(now, Ordering::Relaxed);
+        Some(slot.clone())
+    }
+
+    /// The kept page for `request` if it may be answered before its session is loaded (see
+    /// the module); `None` sends it the full path.
+    async fn at_once(&self, asked: Option<AskedAtOnce>) -> Option<Response> {
+        let AskedAtOnce { path, nonce, session_id } = asked?;
+        let slot = self.existing_slot(&session_id, path)?;
+        let now = domain::clock::now();
+        let window = self.sessions.current_window();
+        let read = domain::portfolio::session_reader_and_moment(&self.state.db, &session_id, window, now).await;
+        let (data, actor, moment) = read.ok()??;
+        let moment = moment?;
+        let data: HashMap<String, serde_json::Value> = serde_json::from_str(&data).ok()?;
+        if data.keys().any(|key| !AT_ONCE_KEYS.contains(&key.as_str())) {
+            return None;
+        }
+        let user_id = data.get(app::auth::USER_ID_KEY).and_then(serde_json::Value::as_i64)?;
+        let minute = now.timestamp().div_euclid(60);
+        let seen = data.get(crate::security::SEEN_KEY).and_then(serde_json::Value::as_i64);
+        if actor.user_id != Some(user_id) || seen != Some(minute) {
+            return None;
+        }
+        let confirmed_at = data.get(app::auth::STEP_UP_KEY).and_then(serde_json::Value::as_i64);
+        let actor = app::auth::in_session(&self.state, actor, confirmed_at);
+        if actor.must_set_up_two_factor() {
+            return None;
+        }
+        let reader = format!("{actor:?}");
+        let page = slot.page.lock().await;
+        page.as_ref().filter(|p| p.reader == reader && p.moment == moment).map(|p| p.answer(&nonce, AT_ONCE))
     }
 
     /// The slot of `session` at `path`, made (and the least recently used let go) when new.
@@ -114,6 +175,56 @@ impl KeptPages {
         });
         slots.push(slot.clone());
         slot
+    }
+}
+
+/// What a request that may be answered at once asks for.
+struct AskedAtOnce {
+    path: &'static str,
+    nonce: String,
+    session_id: String,
+}
+
+impl AskedAtOnce {
+    /// A plain load of a kept page with one session cookie.
+    fn of(request: &Request) -> Option<AskedAtOnce> {
+        let path = KEPT_PATHS.iter().copied().find(|p| *p == request.uri().path())?;
+        if request.method() != Method::GET || request.uri().query().is_some() {
+            return None;
+        }
+        let nonce = request.extensions().get::<leptos::nonce::Nonce>()?.to_string();
+        let session_id = session_cookie(request.headers())?;
+        Some(AskedAtOnce { path, nonce, session_id })
+    }
+}
+
+/// The session id a request's cookie names, when it names exactly one (two cookies of that
+/// name go the full path, whichever the session's layer would take).
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    let mut found = None;
+    for value in headers.get_all(header::COOKIE) {
+        for pair in value.to_str().ok()?.split(';') {
+            let Some((name, value)) = pair.trim().split_once('=') else { continue };
+            if name == crate::startup::SESSION_COOKIE {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(value.parse::<Id>().ok()?.to_string());
+            }
+        }
+    }
+    found
+}
+
+const AT_ONCE: &str = "page;desc=\"kept at once\"";
+const KEPT: &str = "page;desc=\"kept\"";
+
+/// Answers a kept page's request before the session is loaded when it may (see the module);
+/// sends it on otherwise. Outside the session's layer, inside the headers' (for the nonce).
+pub async fn serve_at_once(State(kept): State<KeptPages>, request: Request, next: Next) -> Response {
+    match kept.at_once(AskedAtOnce::of(&request)).await {
+        Some(response) => response,
+        None => next.run(request).await,
     }
 }
 
@@ -144,7 +255,7 @@ pub async fn serve(State(kept): State<KeptPages>, session: Session, request: Req
     let slot = kept.slot(&session_id, path);
     let mut page = slot.page.lock().await;
     if let Some(page) = page.as_ref().filter(|p| p.reader == reader && p.moment == moment) {
-        return page.answer(&nonce);
+        return page.answer(&nonce, KEPT);
     }
     let started = Instant::now();
     let response = next.run(request).await;

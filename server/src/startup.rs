@@ -85,6 +85,7 @@ pub fn build_router(config: &Config, db: Db) -> Router {
     let routes = route_list().to_vec();
 
     let store = DbSessionStore::new(db.clone()).with_max_lifetime(time::Duration::hours(config.session_max_hours));
+    let kept_pages = crate::kept_pages::KeptPages::new(kept_state, store.clone());
     let sessions = SessionManagerLayer::new(store)
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
@@ -111,12 +112,10 @@ pub fn build_router(config: &Config, db: Db) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(context, shell))
         .with_state(state)
-        // Layers run from the bottom up: limits first, then the session, then the checks, then
-        // the pages kept as rendered (after every check, right before the render).
-        .layer(axum::middleware::from_fn_with_state(
-            crate::kept_pages::KeptPages::new(kept_state),
-            crate::kept_pages::serve,
-        ))
+        // Layers run from the bottom up: limits first, then a page kept answered at once, then
+        // the session, then the checks, then the pages kept as rendered (after every check,
+        // right before the render).
+        .layer(axum::middleware::from_fn_with_state(kept_pages.clone(), crate::kept_pages::serve))
         .layer(axum::middleware::from_fn_with_state(
             MfaPolicy {
                 roles: config.mfa_required_roles.clone(),
@@ -130,6 +129,8 @@ pub fn build_router(config: &Config, db: Db) -> Router {
         .layer(axum::middleware::from_fn(security::keep_session_alive))
         .layer(axum::middleware::from_fn(crate::kept_input::keep_form_input))
         .layer(sessions)
+        // A page already kept may be answered before the session is loaded (one statement).
+        .layer(axum::middleware::from_fn_with_state(kept_pages, crate::kept_pages::serve_at_once))
         .layer(axum::middleware::from_fn_with_state(config.client_ip_header.clone(), security::client_address))
         // Inside the headers' layer, so that a refused host's answer carries them too.
         .layer(axum::middleware::from_fn_with_state(

@@ -40,6 +40,14 @@ impl DbSessionStore {
         self
     }
 
+    /// What a session must be to load now: (the time it must not have expired by, the time it
+    /// must have been issued after), both Unix seconds.
+    pub fn current_window(&self) -> (i64, i64) {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        // With no absolute lifetime, any start time is recent enough.
+        (now, self.max_lifetime.map_or(i64::MIN, |lifetime| now - lifetime))
+    }
+
     /// Removes expired sessions; returns how many.
     pub async fn delete_expired(&self) -> Result<u64> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
@@ -122,9 +130,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        // With no absolute lifetime, any start time is recent enough.
-        let started_after = self.max_lifetime.map_or(i64::MIN, |lifetime| now - lifetime);
+        let (now, started_after) = self.current_window();
         let row: Option<(String, i64)> = on_pool!(&self.db, |pool| {
             sqlx::query_as(
                 "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2 AND started_at > $3",

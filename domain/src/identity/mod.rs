@@ -233,6 +233,20 @@ pub(crate) async fn actor_and_kept_version(db: &Db, user_id: i64) -> Result<Opti
     Ok(actor_of(user, assigned).map(|actor| (actor, kept)))
 }
 
+/// As [`actor_and_kept_version`], for the user a session names, with the session's data (see
+/// [`store::find_session_user_and_kept_version`]). `None` when the session is not current or
+/// its user is gone or disabled.
+pub(crate) async fn session_actor_and_kept_version(
+    db: &Db,
+    session_id: &str,
+    now: i64,
+    started_after: i64,
+) -> Result<Option<(String, Actor, (i64, i64))>> {
+    let found = store::find_session_user_and_kept_version(db, session_id, now, started_after).await?;
+    let Some((data, user, assigned, kept)) = found else { return Ok(None) };
+    Ok(actor_of(user, assigned).map(|actor| (data, actor, kept)))
+}
+
 /// The actor of an active user (`None` when disabled).
 fn actor_of(user: User, assigned: Vec<i64>) -> Option<Actor> {
     if user.disabled_at.is_some() {

@@ -118,6 +118,41 @@ pub async fn find_user_and_kept_version(db: &Db, user_id: i64) -> Result<Option<
     Ok(Some((user, assigned, (row.kept_version, row.kept_generation))))
 }
 
+/// What [`find_session_user_and_kept_version`] reads: the session's data (its JSON text), its
+/// user with the clients a technician is limited to, and the kept scores' version and generation.
+pub type SessionUserAndKept = (String, User, Vec<i64>, (i64, i64));
+
+/// The session `session_id` (unexpired at `now` and issued after `started_after`, both Unix
+/// seconds, as the session store loads it) with its user and the kept scores' version, in one
+/// statement: the portfolio page kept as rendered answers from it without a second round trip.
+pub async fn find_session_user_and_kept_version(
+    db: &Db,
+    session_id: &str,
+    now: i64,
+    started_after: i64,
+) -> Result<Option<SessionUserAndKept>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        kept_version: i64,
+        kept_generation: i64,
+        session_data: String,
+    }
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, s.version AS kept_version, s.generation AS kept_generation, x.data AS session_data \
+         FROM sessions x JOIN users u ON u.id = x.user_id LEFT JOIN clients c ON c.id = u.client_id \
+         CROSS JOIN score_state s \
+         WHERE x.id = $1 AND x.expires_at > $2 AND x.started_at > $3 AND s.id = 1"
+    );
+    let row: Option<Row> = on_pool!(db, |pool| {
+        sqlx::query_as(&sql).bind(session_id).bind(now).bind(started_after).fetch_optional(pool).await?
+    });
+    let Some(row) = row else { return Ok(None) };
+    let (user, assigned) = with_assigned(db, User::try_from(row.user)?).await?;
+    Ok(Some((row.session_data, user, assigned, (row.kept_version, row.kept_generation))))
+}
+
 /// A user with the clients a technician is limited to (ids; slugs in `assigned`).
 async fn with_assigned(db: &Db, mut user: User) -> Result<(User, Vec<i64>)> {
     let mut ids = Vec::new();

@@ -1,7 +1,8 @@
 //! The portfolio kept as rendered, per session and moment (server/src/kept_pages.rs): served
 //! again while no client's score, nor the reader, changed; each answer with its own request's
 //! nonce; never another session's page; never in place of a message shown once; never for a
-//! reader limited to some clients. (The minute's part is in moved_clock.rs.)
+//! reader limited to some clients; answered before the session is loaded only for a current
+//! session of an active user. (The minute's part is in moved_clock.rs.)
 
 use crate::support::{on_each_backend, TestApp};
 
@@ -15,8 +16,14 @@ struct Page {
 }
 
 impl Page {
+    /// Answered from the kept page, at once or after the session's checks.
     fn kept(&self) -> bool {
-        self.timing == "page;desc=\"kept\""
+        self.timing == "page;desc=\"kept\"" || self.at_once()
+    }
+
+    /// Answered from the kept page before the session was loaded.
+    fn at_once(&self) -> bool {
+        self.timing == "page;desc=\"kept at once\""
     }
 
     fn rendered(&self) -> bool {
@@ -169,6 +176,81 @@ async fn a_reader_limited_to_some_clients_is_always_rendered() {
             assert!(!page.kept(), "{}", page.timing);
             assert_eq!(page.figure("Active clients"), 1, "their one client");
         }
+    })
+    .await;
+}
+
+/// Runs `sql` on the test's database.
+async fn execute(app: &TestApp, sql: &str) {
+    match &app.db {
+        domain::Db::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        domain::Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+}
+
+/// The ids of every session in the database.
+async fn session_ids(app: &TestApp) -> Vec<String> {
+    let sql = "SELECT id FROM sessions";
+    match &app.db {
+        domain::Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+        domain::Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+    }
+    .unwrap()
+}
+
+/// `email` signed in afresh, with their new session's id, and their portfolio rendered once and
+/// then answered at once.
+async fn kept_at_once(app: &TestApp, email: &str) -> (reqwest::Client, String) {
+    let before = session_ids(app).await;
+    let client = app.signed_in(email).await;
+    let id = session_ids(app).await.into_iter().find(|id| !before.contains(id)).expect("a new session");
+    assert!(portfolio(app, &client).await.rendered());
+    let again = portfolio(app, &client).await;
+    assert!(again.at_once(), "{}", again.timing);
+    (client, id)
+}
+
+#[tokio::test]
+async fn a_page_is_answered_at_once_only_for_a_current_session_of_an_active_user() {
+    on_each_backend(|app| async move {
+        early_in_a_minute().await;
+        app.add_client("Alpha Ltd", "alpha").await;
+        app.add_user(MANAGER, "manager", &[]).await;
+
+        // The session's cookie, and nothing else, is what is answered at once; a cookie naming
+        // no session, or naming one twice, goes the full path.
+        let (_, id) = kept_at_once(&app, MANAGER).await;
+        let bare = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let with_cookie =
+            |cookie: String| bare.get(app.url("/")).header("accept", "text/html").header("cookie", cookie).send();
+        let own = with_cookie(format!("rampart_session={id}")).await.unwrap();
+        assert_eq!(own.headers()["server-timing"], "page;desc=\"kept at once\"");
+        let twice = with_cookie(format!("rampart_session={id}; rampart_session={id}")).await.unwrap();
+        assert_eq!(twice.status(), 200);
+        assert_eq!(twice.headers()["server-timing"], "page;desc=\"kept\"", "the full path");
+        let forged = with_cookie("rampart_session=AAAAAAAAAAAAAAAAAAAAAA".into()).await.unwrap();
+        assert_eq!(forged.status(), 303, "no such session: sent to sign in");
+        let garbled = with_cookie("rampart_session=not-an-id".into()).await.unwrap();
+        assert_eq!(garbled.status(), 303);
+
+        // A session issued longer ago than the absolute lifetime is not served.
+        let (old, id) = kept_at_once(&app, MANAGER).await;
+        execute(&app, &format!("UPDATE sessions SET started_at = 1 WHERE id = '{id}'")).await;
+        assert_eq!(app.page(&old, "/").await.status(), 303);
+
+        // Nor an expired one.
+        let (expired, id) = kept_at_once(&app, MANAGER).await;
+        execute(&app, &format!("UPDATE sessions SET expires_at = 1 WHERE id = '{id}'")).await;
+        assert_eq!(app.page(&expired, "/").await.status(), 303);
+
+        // Nor the session of a user disabled (here without the sessions ended beside, as a
+        // change made elsewhere might leave them).
+        let (disabled, _) = kept_at_once(&app, MANAGER).await;
+        execute(&app, &format!("UPDATE users SET disabled_at = created_at WHERE email = '{MANAGER}'")).await;
+        let refused = app.page(&disabled, "/").await;
+        assert_eq!(refused.status(), 401, "the full path ends the session: signed out");
+        assert!(!refused.text().await.unwrap().contains("Active clients"));
     })
     .await;
 }
