@@ -763,6 +763,8 @@ struct Mirror {
     settings: ScoreSettings,
     /// The ranking of every client, at `version` and `generation`.
     everyone: Option<(i64, i64, bool, Arc<Ranking>)>,
+    /// The clients whose rows were read since `everyone` was made.
+    touched: HashSet<i64>,
     /// Every client's facts summed, at `version`, `generation` and a day of the calendar.
     everyone_facts: Option<(i64, i64, NaiveDate, KeptFacts)>,
     /// When the rows next need a look, as of the last read.
@@ -794,6 +796,7 @@ impl Mirror {
             categories: Vec::new(),
             settings: ScoreSettings::default(),
             everyone: None,
+            touched: HashSet::new(),
             everyone_facts: None,
             outlook: Outlook::default(),
         }
@@ -829,6 +832,7 @@ impl Mirror {
         let mut newest = self.version.max(0);
         for read in rows {
             newest = newest.max(read.version);
+            self.touched.insert(read.client_id);
             let stored = read.kept.as_deref().and_then(|k| serde_json::from_str::<Stored>(k).ok());
             match stored {
                 Some(stored) => {
@@ -961,16 +965,34 @@ impl Mirror {
 
     /// The ranking of `visible` clients (every client when `None`).
     fn ranking(&self, visible: Option<&HashSet<i64>>, updating: bool) -> Ranking {
-        let mut cells: HashMap<i64, Vec<Option<i64>>> = HashMap::new();
         let mut ranked: Vec<Arc<RankedClient>> = Vec::with_capacity(visible.map_or(self.rows.len(), HashSet::len));
         for (id, row) in &self.rows {
             if row.archived || visible.is_some_and(|v| !v.contains(id)) {
                 continue;
             }
-            cells.insert(*id, row.aligned.clone());
             ranked.push(row.client.clone());
         }
         super::sort_ranked(&mut ranked);
+        self.ranking_of(ranked, updating)
+    }
+
+    /// The ranking of every client made from `before` (every client's, made at this generation
+    /// and updating alike), with the clients touched since taken out and put back in their new
+    /// places: the same ranking as [`Mirror::ranking`], without sorting every client again.
+    fn ranking_again(&self, before: &Ranking, updating: bool) -> Ranking {
+        let mut ranked: Vec<Arc<RankedClient>> = Vec::with_capacity(before.clients.len() + self.touched.len());
+        ranked.extend(before.clients.iter().filter(|c| !self.touched.contains(&c.id)).cloned());
+        for id in &self.touched {
+            if let Some(row) = self.rows.get(id).filter(|row| !row.archived) {
+                super::insert_ranked(&mut ranked, row.client.clone());
+            }
+        }
+        self.ranking_of(ranked, updating)
+    }
+
+    /// The ranking of `ranked` clients (in order), with its heatmap.
+    fn ranking_of(&self, ranked: Vec<Arc<RankedClient>>, updating: bool) -> Ranking {
+        let cells = |id: i64| self.rows.get(&id).map(|row| row.aligned.clone()).unwrap_or_default();
         let heatmap = super::heatmap_of(&ranked, cells, &self.categories, &self.settings);
         Ranking {
             clients: ranked,
@@ -981,6 +1003,11 @@ impl Mirror {
         }
     }
 }
+
+/// Up to how many clients changed since the whole ranking was made it is made again by putting
+/// them in their new places (each a binary search and a move of the clients after it) rather
+/// than by sorting every client.
+const RERANK_UP_TO: usize = 256;
 
 /// The servers' rows, by database (a process may open several: tests, tools).
 static MIRRORS: tokio::sync::Mutex<Vec<Mirror>> = tokio::sync::Mutex::const_new(Vec::new());
@@ -1015,12 +1042,21 @@ async fn ranking_within(
     if visible.is_some() {
         return Ok(Arc::new(mirror.ranking(visible.as_ref(), updating)));
     }
-    if let Some((version, generation, was_updating, kept)) = &mirror.everyone {
-        if (*version, *generation, *was_updating) == (mirror.version, mirror.generation, updating) {
+    let everyone = match &mirror.everyone {
+        Some((version, generation, was_updating, kept))
+            if (*version, *generation, *was_updating) == (mirror.version, mirror.generation, updating) =>
+        {
             return Ok(kept.clone());
         }
-    }
-    let everyone = Arc::new(mirror.ranking(None, updating));
+        // A few clients changed since: put them in their new places.
+        Some((_, generation, was_updating, kept))
+            if (*generation, *was_updating) == (mirror.generation, updating) && mirror.touched.len() <= RERANK_UP_TO =>
+        {
+            Arc::new(mirror.ranking_again(kept, updating))
+        }
+        _ => Arc::new(mirror.ranking(None, updating)),
+    };
+    mirror.touched.clear();
     mirror.everyone = Some((mirror.version, mirror.generation, updating, everyone.clone()));
     Ok(everyone)
 }
@@ -1240,6 +1276,62 @@ mod tests {
         let back = serde_json::from_str::<Stored>(&serde_json::to_string(&stored).unwrap()).unwrap().ranked(1);
         let expected = (row.client.as_ref().clone(), vec![("IAM".to_string(), Some(50))], facts);
         assert_eq!(format!("{back:?}"), format!("{expected:?}"));
+    }
+
+    #[test]
+    fn a_ranking_made_again_from_the_last_equals_one_made_from_scratch() {
+        let row = |id: i64, seed: i64, archived: bool| Row {
+            client: Arc::new(RankedClient {
+                id,
+                slug: format!("c{id}"),
+                // Names, postures and priorities repeat, so that every part of the order counts.
+                name: format!("C{}", seed % 7),
+                impact_tier: ImpactTier::Standard,
+                score: RankedScore {
+                    coverage: None,
+                    posture: (seed % 5 != 0).then_some(seed % 11 * 10),
+                    band: [Band::Critical, Band::High, Band::Moderate, Band::Low, Band::NotRated][(seed % 5) as usize],
+                    raised: vec![],
+                    top_gap: None,
+                },
+                priority_hundredths: (seed % 3 != 0).then_some(seed % 13 * 100),
+            }),
+            cells: vec![],
+            aligned: vec![Some(seed % 101), (seed % 4 != 0).then_some(seed % 37)],
+            facts: Facts::default(),
+            archived,
+            generation: 1,
+            computed_at: None,
+            next_check: None,
+        };
+        let mut mirror = Mirror::new("test".into());
+        mirror.generation = 1;
+        mirror.categories = vec![
+            Category { id: "iam".into(), name: "Identity".into(), description: String::new() },
+            Category { id: "backup".into(), name: "Backup".into(), description: String::new() },
+        ];
+        mirror.rows = (1..=300).map(|id| (id, row(id, id * 7919 % 1000, id % 50 == 0))).collect();
+        let mut before = mirror.ranking(None, false);
+        let mut seed = 17;
+        for round in 0..20 {
+            mirror.touched.clear();
+            for _ in 0..(round % 6 + 1) * 3 {
+                seed = seed * 48271 % 2147483647;
+                let id = seed % 320 + 1;
+                mirror.touched.insert(id);
+                if seed % 10 == 0 {
+                    mirror.rows.remove(&id);
+                } else {
+                    mirror.rows.insert(id, row(id, seed / 10, seed % 10 == 1));
+                }
+            }
+            let again = mirror.ranking_again(&before, false);
+            let scratch = mirror.ranking(None, false);
+            let ids = |r: &Ranking| r.clients.iter().map(|c| c.id).collect::<Vec<_>>();
+            assert_eq!(ids(&again), ids(&scratch), "round {round}");
+            assert_eq!(format!("{:?}", again.heatmap()), format!("{:?}", scratch.heatmap()), "round {round}");
+            before = again;
+        }
     }
 
     #[test]

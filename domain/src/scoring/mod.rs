@@ -540,7 +540,7 @@ pub(crate) async fn compute_ranking(
         })
         .collect();
     sort_ranked(&mut ranked);
-    let heatmap = heatmap_of(&ranked, cells, &inputs.categories, &inputs.settings);
+    let heatmap = heatmap_of(&ranked, |id| cells.remove(&id).unwrap_or_default(), &inputs.categories, &inputs.settings);
     Ok(Ranking { clients: ranked, categories: inputs.categories, settings: inputs.settings, heatmap, updating: false })
 }
 
@@ -560,15 +560,24 @@ fn rank_one(inputs: &Inputs, c: store::ClientRow, now: DateTime<Utc>) -> (Ranked
     (client, cells)
 }
 
-/// The ranking's order: priority first, then the lower posture, then the name.
+/// The ranking's order: priority first, then the lower posture, then the name (then the id: a
+/// total order, so that a client can be put in its place by a binary search).
+fn ranked_order(a: &RankedClient, b: &RankedClient) -> std::cmp::Ordering {
+    b.priority_hundredths
+        .cmp(&a.priority_hundredths)
+        .then(a.score.posture.cmp(&b.score.posture))
+        .then(a.name.cmp(&b.name))
+        .then(a.id.cmp(&b.id))
+}
+
 fn sort_ranked(ranked: &mut [Arc<RankedClient>]) {
-    ranked.sort_by(|a, b| {
-        b.priority_hundredths
-            .cmp(&a.priority_hundredths)
-            .then(a.score.posture.cmp(&b.score.posture))
-            .then(a.name.cmp(&b.name))
-            .then(a.id.cmp(&b.id))
-    });
+    ranked.sort_by(|a, b| ranked_order(a, b));
+}
+
+/// Puts `client` in its place in `ranked` (sorted by [`ranked_order`]).
+fn insert_ranked(ranked: &mut Vec<Arc<RankedClient>>, client: Arc<RankedClient>) {
+    let at = ranked.partition_point(|c| ranked_order(c, &client) == std::cmp::Ordering::Less);
+    ranked.insert(at, client);
 }
 
 /// The portfolio heatmap: clients × categories, the highest priority one per row and the rest
@@ -584,10 +593,11 @@ impl Ranking {
     }
 }
 
-/// The heatmap of ranked clients, given each one's coverage per category (in `categories`' order).
+/// The heatmap of ranked clients, given each one's coverage per category (in `categories`' order)
+/// by its id.
 fn heatmap_of(
     ranked: &[Arc<RankedClient>],
-    mut cells: HashMap<i64, Vec<Option<i64>>>,
+    mut cells: impl FnMut(i64) -> Vec<Option<i64>>,
     categories: &[Category],
     settings: &ScoreSettings,
 ) -> Chart {
@@ -598,7 +608,7 @@ fn heatmap_of(
             // Only the first rows are named; the rest are counted in their band's row.
             name: if k < charts::HEATMAP_CLIENTS { c.name.clone() } else { String::new() },
             band: c.score.band,
-            cells: cells.remove(&c.id).unwrap_or_default(),
+            cells: cells(c.id),
         })
         .collect();
     let rows = charts::heatmap_rows(&clients, charts::HEATMAP_CLIENTS);
