@@ -1050,7 +1050,8 @@ async fn ranking_within(
         }
         // A few clients changed since: put them in their new places.
         Some((_, generation, was_updating, kept))
-            if (*generation, *was_updating) == (mirror.generation, updating) && mirror.touched.len() <= RERANK_UP_TO =>
+            if (*generation, *was_updating) == (mirror.generation, updating)
+                && mirror.touched.len() <= RERANK_UP_TO =>
         {
             Arc::new(mirror.ranking_again(kept, updating))
         }
