@@ -101,21 +101,32 @@ pub async fn find_user(db: &Db, user_id: i64) -> Result<Option<(User, Vec<i64>)>
 /// A user, and the kept scores' version and generation (see `scoring::live`), in one statement:
 /// the kept portfolio page asks for both at every load.
 pub async fn find_user_and_kept_version(db: &Db, user_id: i64) -> Result<Option<(User, Vec<i64>, (i64, i64))>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        user: UserRow,
-        kept_version: i64,
-        kept_generation: i64,
-    }
     let sql = format!(
         "SELECT {USER_COLUMNS}, s.version AS kept_version, s.generation AS kept_generation \
          FROM users u LEFT JOIN clients c ON c.id = u.client_id CROSS JOIN score_state s WHERE u.id = $1 AND s.id = 1"
     );
-    let row: Option<Row> = on_pool!(db, |pool| sqlx::query_as(&sql).bind(user_id).fetch_optional(pool).await?);
-    let Some(row) = row else { return Ok(None) };
-    let (user, assigned) = with_assigned(db, User::try_from(row.user)?).await?;
-    Ok(Some((user, assigned, (row.kept_version, row.kept_generation))))
+    let row: Option<KeptUserRow> = on_pool!(db, |pool| sqlx::query_as(&sql).bind(user_id).fetch_optional(pool).await?);
+    match row {
+        Some(row) => Ok(Some(row.read_through(db).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A user's row with the kept scores' version and generation beside it.
+#[derive(sqlx::FromRow)]
+struct KeptUserRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    kept_version: i64,
+    kept_generation: i64,
+}
+
+impl KeptUserRow {
+    /// The user with the clients a technician is limited to, and the version and generation.
+    async fn read_through(self, db: &Db) -> Result<(User, Vec<i64>, (i64, i64))> {
+        let (user, assigned) = with_assigned(db, User::try_from(self.user)?).await?;
+        Ok((user, assigned, (self.kept_version, self.kept_generation)))
+    }
 }
 
 /// What [`find_session_user_and_kept_version`] reads: the session's data (its JSON text), its
@@ -134,9 +145,7 @@ pub async fn find_session_user_and_kept_version(
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
-        user: UserRow,
-        kept_version: i64,
-        kept_generation: i64,
+        found: KeptUserRow,
         session_data: String,
     }
     let sql = format!(
@@ -149,8 +158,8 @@ pub async fn find_session_user_and_kept_version(
         sqlx::query_as(&sql).bind(session_id).bind(now).bind(started_after).fetch_optional(pool).await?
     });
     let Some(row) = row else { return Ok(None) };
-    let (user, assigned) = with_assigned(db, User::try_from(row.user)?).await?;
-    Ok(Some((row.session_data, user, assigned, (row.kept_version, row.kept_generation))))
+    let (user, assigned, kept) = row.found.read_through(db).await?;
+    Ok(Some((row.session_data, user, assigned, kept)))
 }
 
 /// A user with the clients a technician is limited to (ids; slugs in `assigned`).
