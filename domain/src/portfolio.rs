@@ -2,9 +2,9 @@
 //! overdue and due soon, across the clients the actor may see.
 //!
 //! The counts come from the clients' kept scores (see [`crate::scoring::live`]): a change
-//! recomputes the clients it reaches, and the figures are sums over the kept rows. The client
-//! counts and the soonest reviews due (a query each, by index) are kept while no client's data
-//! changed and within the minute.
+//! recomputes the clients it reaches, and the figures (the clients by tier among them) are sums
+//! over the kept rows, the reviews due soon among them (picked from each client's open reviews,
+//! and read by their ids).
 
 use crate::authz::{Actor, Permission};
 use crate::clients::{self, ClientCounts};
@@ -35,28 +35,21 @@ pub struct Figures {
 /// How many of the reviews due soon the figures list (the soonest; all are counted).
 pub const DUE_SOON_SHOWN: usize = 12;
 
-/// The key figures of what the actor may see (see the module). Overdue reviews are counted in
-/// the MSP's calendar (`clock::calendar`); `calendar` says which days are "soon".
-pub async fn figures(db: &Db, actor: &Actor, calendar: &Calendar, now: DateTime<Utc>) -> Result<Figures> {
+/// The key figures of what the actor may see (see the module). Reviews overdue and due soon
+/// are counted in the MSP's calendar (`clock::calendar`).
+pub async fn figures(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Figures> {
     actor.require(Permission::ViewPortfolio)?;
     let (assigned_to, only_client) = clients::visibility(actor).binds();
     let kept = crate::scoring::live::kept_facts(db, assigned_to, only_client, now).await?;
-    // The counts and the soonest reviews, kept while no client's data changed and within the
-    // minute (a sign-in moves neither).
-    static LISTED: memo::Memo<(ClientCounts, Vec<Occurrence>, i64)> = memo::Memo::new();
+    // The soonest reviews due, picked from the kept rows: read by their ids.
+    static SOON: memo::Memo<Vec<Occurrence>> = memo::Memo::new();
     let key = memo::Key::of_kept_scores(db, kept.version, kept.generation, now, assigned_to, only_client)
-        .with_detail(format!("clients {}, {}", kept.scope, calendar.zone.name()));
-    let listed = LISTED
-        .get_or_compute(key, || async {
-            let counts = clients::count_clients(db, actor).await?;
-            let (soon, total) =
-                reviews::due_soon_first(db, actor, calendar, DUE_SOON_DAYS, DUE_SOON_SHOWN, now).await?;
-            Ok((counts, soon, total))
-        })
-        .await?;
-    let (counts, reviews_soon, reviews_soon_total) = listed.as_ref().clone();
+        .with_detail(format!("clients {}, {:?}", kept.scope, kept.reviews_soon_first));
+    let soon =
+        SOON.get_or_compute(key, || reviews::store::list_occurrences_with_ids(db, &kept.reviews_soon_first)).await?;
+    let (reviews_soon, reviews_soon_total) = (soon.as_ref().clone(), kept.reviews_soon_total);
     Ok(Figures {
-        counts,
+        counts: kept.counts,
         overdue_evidence: kept.stale_evidence,
         access_findings: kept.access_findings,
         reviews_overdue: kept.overdue_reviews,

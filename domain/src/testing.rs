@@ -235,7 +235,7 @@ pub async fn kept_equals_recomputed(
         return Ok(Err(format!("governance debt kept:\n{debt:?}\nrecomputed:\n{debt_full:?}")));
     }
     let calendar = crate::clock::calendar();
-    let figures = crate::portfolio::figures(db, &everyone, &calendar, now).await?;
+    let figures = crate::portfolio::figures(db, &everyone, now).await?;
     let figures_full = crate::portfolio::figures_recomputed(db, &everyone, &calendar, now).await?;
     if figures != figures_full {
         return Ok(Err(format!("key figures kept:\n{figures:?}\nrecomputed:\n{figures_full:?}")));

@@ -31,7 +31,7 @@ pub async fn get_portfolio() -> Result<Portfolio, AppError> {
     let (state, actor) = crate::auth::acting().await?;
     let (now, calendar) = (domain::clock::now(), domain::clock::calendar());
     // Sums of the clients' kept scores (see domain::scoring::live).
-    let figures = domain::portfolio::figures(&state.db, &actor, &calendar, now).await?;
+    let figures = domain::portfolio::figures(&state.db, &actor, now).await?;
     let counts = &figures.counts;
     Ok(Portfolio {
         overdue: figures.overdue_evidence,

@@ -292,6 +292,22 @@ pub struct ClientCounts {
     pub archived: i64,
 }
 
+impl ClientCounts {
+    /// Counts one client of `tier`, or one archived (whatever its tier).
+    pub(crate) fn count(&mut self, tier: ImpactTier, archived: bool) {
+        if archived {
+            self.archived += 1;
+            return;
+        }
+        self.active += 1;
+        match tier {
+            ImpactTier::Standard => self.standard += 1,
+            ImpactTier::Sensitive => self.sensitive += 1,
+            ImpactTier::Critical => self.critical += 1,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -180,6 +180,33 @@ pub async fn list_occurrences(db: &Db, q: OccurrenceQuery<'_>) -> Result<Vec<Occ
     rows.into_iter().map(Occurrence::try_from).collect()
 }
 
+/// The occurrences `ids` (those of archived clients and ended series left out), in the order of
+/// `ids`: the few a caller picked from kept facts (the portfolio's reviews due soon).
+pub async fn list_occurrences_with_ids(db: &Db, ids: &[i64]) -> Result<Vec<Occurrence>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let q = OccurrenceQuery::default();
+    let places: Vec<String> = (0..ids.len()).map(|i| format!("${}", 10 + i)).collect();
+    let sql = format!(
+        "SELECT o.id, o.series_id, o.client_id, c.slug AS client_slug, c.name AS client_name, s.kind, s.title, \
+             s.cadence, s.owner, s.starts_on AS series_starts_on, o.n, o.due_on, o.scheduled_on, o.state, o.note, \
+             o.started_at, o.closed_at, o.closed_by, o.version \
+             {FILTER} AND o.id IN ({})",
+        places.join(", ")
+    );
+    let rows: Vec<OccurrenceRow> = on_pool!(db, |pool| {
+        let mut query = bind_filter!(sqlx::query_as(&sql), q);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(pool).await?
+    });
+    let mut found: Vec<Occurrence> = rows.into_iter().map(Occurrence::try_from).collect::<Result<_>>()?;
+    found.sort_by_key(|o| ids.iter().position(|id| *id == o.id));
+    Ok(found)
+}
+
 /// How many occurrences the query finds (its limit and offset aside).
 pub async fn count_occurrences(db: &Db, q: OccurrenceQuery<'_>) -> Result<i64> {
     let sql = format!("SELECT COUNT(*) {FILTER}{}", narrowing(&q));

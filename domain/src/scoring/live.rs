@@ -30,7 +30,7 @@ use super::model::{Band, Gap, Override};
 use super::{store, Inputs, RankedClient, RankedScore, Ranking};
 use crate::access::{self, FindingKind};
 use crate::audit::Record;
-use crate::clients::ImpactTier;
+use crate::clients::{ClientCounts, ImpactTier};
 use crate::controls::{self, Category, ControlStatus};
 use crate::db::{BeginWrite, Db};
 use crate::error::Result;
@@ -212,6 +212,10 @@ pub(crate) struct Facts {
     /// (day, title). The week's are picked at reading, in the reader's calendar day.
     #[serde(default)]
     pub meetings: Vec<(NaiveDate, String)>,
+    /// Open reviews not past their due day (see `sources::open_reviews_ahead`): the portfolio
+    /// picks those due soon at reading, in the reader's calendar day.
+    #[serde(default)]
+    pub open_reviews: Vec<super::sources::OpenReview>,
 }
 
 /// A client's facts from its inputs at `now`.
@@ -353,10 +357,10 @@ async fn compute(db: &Db, ids: Option<&[i64]>, now: DateTime<Utc>, generation: i
             let rows = store::list_active_clients(db, None, None).await?;
             let all: Vec<i64> = rows.iter().map(|c| c.id).collect();
             let inputs = super::load_inputs(db, None, None, &all, now, Some(generation)).await?;
-            let deadlines = super::sources::review_deadlines(db, &all, now).await?;
+            let ahead = super::sources::open_reviews_ahead(db, &all, now).await?;
             let mut meetings = super::sources::coming_meetings(db, &all, now).await?;
             let mut computed: Vec<Computed> =
-                rows.into_iter().map(|c| computed(&inputs, c, &deadlines, &mut meetings, now)).collect();
+                rows.into_iter().map(|c| computed(&inputs, c, &ahead, &mut meetings, now)).collect();
             // Archived clients keep the facts of their grants (access not revoked still counts).
             let archived: HashMap<i64, (String, String)> =
                 archived_clients(db, None).await?.into_iter().map(|(id, slug, name)| (id, (slug, name))).collect();
@@ -401,9 +405,9 @@ async fn compute(db: &Db, ids: Option<&[i64]>, now: DateTime<Utc>, generation: i
                     continue;
                 };
                 let inputs = super::load_inputs(db, None, Some(id), &[id], now, Some(generation)).await?;
-                let deadlines = super::sources::review_deadlines(db, &[id], now).await?;
+                let ahead = super::sources::open_reviews_ahead(db, &[id], now).await?;
                 let mut meetings = super::sources::coming_meetings(db, &[id], now).await?;
-                computed.push(self::computed(&inputs, row, &deadlines, &mut meetings, now));
+                computed.push(self::computed(&inputs, row, &ahead, &mut meetings, now));
             }
             Ok(computed)
         }
@@ -431,7 +435,7 @@ fn archived_computed(inputs: &Inputs, id: i64, slug: &str, name: &str, now: Date
 fn computed(
     inputs: &Inputs,
     row: store::ClientRow,
-    deadlines: &HashMap<i64, DateTime<Utc>>,
+    (deadlines, open_reviews): &(HashMap<i64, DateTime<Utc>>, HashMap<i64, Vec<super::sources::OpenReview>>),
     meetings: &mut HashMap<i64, Vec<(NaiveDate, String)>>,
     now: DateTime<Utc>,
 ) -> Computed {
@@ -439,7 +443,11 @@ fn computed(
     let next_check = next_check(inputs, id, deadlines.get(&id).copied(), now);
     let (ranked, cells) = super::rank_one(inputs, row, now);
     let cells = inputs.categories.iter().map(|c| c.id.clone()).zip(cells).collect();
-    let facts = Facts { meetings: meetings.remove(&id).unwrap_or_default(), ..facts_of(inputs, id, now) };
+    let facts = Facts {
+        meetings: meetings.remove(&id).unwrap_or_default(),
+        open_reviews: open_reviews.get(&id).cloned().unwrap_or_default(),
+        ..facts_of(inputs, id, now)
+    };
     Computed { client_id: id, stored: Some(Stored::of(&ranked, cells, facts)), next_check }
 }
 
@@ -922,7 +930,15 @@ impl Mirror {
         // The counts are sums; the lists are made from the few rows that have something to list,
         // in clients' name order (as the grants are listed).
         let mut listing: Vec<(&i64, &Row)> = Vec::new();
+        let soon_to = today + Duration::days(crate::portfolio::DUE_SOON_DAYS);
+        let mut soon: Vec<(NaiveDate, &str, &str, i64)> = Vec::new();
         for (id, row) in self.rows.iter().filter(|(id, _)| visible.is_none_or(|v| v.contains(id))) {
+            for (due, kind, review) in
+                row.facts.open_reviews.iter().filter(|(due, ..)| today <= *due && *due <= soon_to)
+            {
+                soon.push((*due, &row.client.name, kind, *review));
+            }
+            kept.counts.count(row.client.impact_tier, row.archived);
             kept.stale_evidence += row.facts.stale_evidence;
             kept.overdue_reviews += row.facts.overdue_reviews;
             kept.access_findings += row.facts.access_findings;
@@ -958,6 +974,9 @@ impl Mirror {
             }
         }
         kept.meetings_next_week.sort_by(|a, b| (a.day, &a.title).cmp(&(b.day, &b.title)));
+        kept.reviews_soon_total = soon.len() as i64;
+        soon.sort_unstable();
+        kept.reviews_soon_first = soon.iter().take(crate::portfolio::DUE_SOON_SHOWN).map(|s| s.3).collect();
         kept.leavers = leavers.into_values().collect();
         kept.leavers.sort_by_key(|l| l.overdue_since);
         kept
@@ -1103,6 +1122,8 @@ pub(crate) struct KeptFacts {
     pub version: i64,
     pub generation: i64,
     pub scope: u64,
+    /// The clients by tier, and those archived (as `clients::count_clients` counts them).
+    pub counts: ClientCounts,
     pub stale_evidence: i64,
     pub overdue_reviews: i64,
     pub access_findings: i64,
@@ -1110,6 +1131,10 @@ pub(crate) struct KeptFacts {
     pub leavers: Vec<super::LeaverDebt>,
     /// Meetings from today to a week ahead, by day and title.
     pub meetings_next_week: Vec<super::Meeting>,
+    /// Open reviews due from today to `portfolio::DUE_SOON_DAYS` ahead: how many, and the ids of
+    /// the first `portfolio::DUE_SOON_SHOWN` in the listing's order (due day, client, kind, id).
+    pub reviews_soon_total: i64,
+    pub reviews_soon_first: Vec<i64>,
 }
 
 /// The clients a reader may see (`None`: every client).
@@ -1272,6 +1297,7 @@ mod tests {
             access_findings: 3,
             overdue_revocations: vec![(4, "Elena".into(), at)],
             meetings: vec![(at.date_naive(), "Security review · A".into())],
+            open_reviews: vec![(at.date_naive(), "access_review".into(), 7)],
         };
         let stored = Stored::of(&row.client, vec![("IAM".into(), Some(50))], facts.clone());
         let back = serde_json::from_str::<Stored>(&serde_json::to_string(&stored).unwrap()).unwrap().ranked(1);

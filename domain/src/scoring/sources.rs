@@ -54,10 +54,20 @@ pub async fn overdue_reviews(db: &Db, client_ids: &[i64], now: DateTime<Utc>) ->
     Ok(counts)
 }
 
-/// When each client's overdue count next grows by time alone: the end of the due day (in the
-/// MSP's calendar) of its earliest open review not yet overdue at `now`; clients with none are
-/// left out. (The kept scores recompute a client then; see [`super::live`].)
-pub async fn review_deadlines(db: &Db, client_ids: &[i64], now: DateTime<Utc>) -> Result<HashMap<i64, DateTime<Utc>>> {
+/// An open review not yet past its due day, as the portfolio lists those due soon: its due day,
+/// its kind (as stored) and its id, which with the client's name give the listing's order.
+pub type OpenReview = (NaiveDate, String, i64);
+
+/// What each client's open reviews not yet past their due day at `now` say (one read): when its
+/// overdue count next grows by time alone, the end of the due day (in the MSP's calendar) of the
+/// earliest (clients with none are left out; the kept scores recompute a client then, see
+/// [`super::live`]); and the reviews themselves, from which any later day's "due soon" is picked
+/// (none can join them without a change of the client's reviews).
+pub async fn open_reviews_ahead(
+    db: &Db,
+    client_ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(HashMap<i64, DateTime<Utc>>, HashMap<i64, Vec<OpenReview>>)> {
     let calendar = crate::clock::calendar();
     let query = OccurrenceQuery {
         client_id: (client_ids.len() == 1).then(|| client_ids[0]),
@@ -69,6 +79,7 @@ pub async fn review_deadlines(db: &Db, client_ids: &[i64], now: DateTime<Utc>) -
     };
     let wanted: HashSet<i64> = client_ids.iter().copied().collect();
     let mut deadlines: HashMap<i64, DateTime<Utc>> = HashMap::new();
+    let mut open: HashMap<i64, Vec<OpenReview>> = HashMap::new();
     for o in review_store::list_occurrences(db, query).await? {
         if !wanted.contains(&o.client_id) || o.state.is_closed() {
             continue;
@@ -77,9 +88,10 @@ pub async fn review_deadlines(db: &Db, client_ids: &[i64], now: DateTime<Utc>) -
         if end > now {
             let earliest = deadlines.entry(o.client_id).or_insert(end);
             *earliest = (*earliest).min(end);
+            open.entry(o.client_id).or_default().push((o.due_on, o.kind.as_str().to_string(), o.id));
         }
     }
-    Ok(deadlines)
+    Ok((deadlines, open))
 }
 
 /// Known-exploited vulnerabilities open past their SLA per client. No KEV source exists yet,

@@ -151,6 +151,19 @@ async fn change(
             format!("{slug}: {added} series, review {} done", o.id)
         }
         8 => {
+            if dice.below(3) == 0 {
+                // The client's tier: its weight in the score and its count in the key figures.
+                let current = clients::get_client(db, &cli(), &slug).await.unwrap();
+                let tier = TIERS[dice.below(TIERS.len())];
+                let input = ClientInput {
+                    name: current.name.clone(),
+                    slug: slug.clone(),
+                    impact_tier: tier.into(),
+                    ..Default::default()
+                };
+                clients::update_client(db, &cli(), &slug, current.version, &input, now).await.unwrap();
+                return format!("{slug} now {tier}");
+            }
             if slugs.len() > 2 && dice.below(2) == 0 {
                 clients::archive_client(db, &cli(), &slug, now).await.unwrap();
                 slugs.retain(|s| *s != slug);
