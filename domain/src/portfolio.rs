@@ -11,7 +11,7 @@ use crate::clients::{self, ClientCounts};
 use crate::db::Db;
 use crate::error::Result;
 use crate::memo;
-use crate::reviews::{self, Calendar, Occurrence};
+use crate::reviews::{self, Occurrence};
 use chrono::{DateTime, Utc};
 
 /// The days ahead in which a review counts as due soon.
@@ -111,7 +111,7 @@ fn moment_of(actor: &Actor, (version, generation): (i64, i64), now: DateTime<Utc
 pub(crate) async fn figures_recomputed(
     db: &Db,
     actor: &Actor,
-    calendar: &Calendar,
+    calendar: &reviews::Calendar,
     now: DateTime<Utc>,
 ) -> Result<Figures> {
     let counts = clients::count_clients(db, actor).await?;

@@ -435,7 +435,7 @@ fn archived_computed(inputs: &Inputs, id: i64, slug: &str, name: &str, now: Date
 fn computed(
     inputs: &Inputs,
     row: store::ClientRow,
-    (deadlines, open_reviews): &(HashMap<i64, DateTime<Utc>>, HashMap<i64, Vec<super::sources::OpenReview>>),
+    (deadlines, open_reviews): &super::sources::ReviewsAhead,
     meetings: &mut HashMap<i64, Vec<(NaiveDate, String)>>,
     now: DateTime<Utc>,
 ) -> Computed {

@@ -58,16 +58,16 @@ pub async fn overdue_reviews(db: &Db, client_ids: &[i64], now: DateTime<Utc>) ->
 /// its kind (as stored) and its id, which with the client's name give the listing's order.
 pub type OpenReview = (NaiveDate, String, i64);
 
+/// Per client: the end of the earliest open review's due day, and its open reviews not past
+/// their due day (see [`open_reviews_ahead`]).
+pub type ReviewsAhead = (HashMap<i64, DateTime<Utc>>, HashMap<i64, Vec<OpenReview>>);
+
 /// What each client's open reviews not yet past their due day at `now` say (one read): when its
 /// overdue count next grows by time alone, the end of the due day (in the MSP's calendar) of the
 /// earliest (clients with none are left out; the kept scores recompute a client then, see
 /// [`super::live`]); and the reviews themselves, from which any later day's "due soon" is picked
 /// (none can join them without a change of the client's reviews).
-pub async fn open_reviews_ahead(
-    db: &Db,
-    client_ids: &[i64],
-    now: DateTime<Utc>,
-) -> Result<(HashMap<i64, DateTime<Utc>>, HashMap<i64, Vec<OpenReview>>)> {
+pub async fn open_reviews_ahead(db: &Db, client_ids: &[i64], now: DateTime<Utc>) -> Result<ReviewsAhead> {
     let calendar = crate::clock::calendar();
     let query = OccurrenceQuery {
         client_id: (client_ids.len() == 1).then(|| client_ids[0]),
