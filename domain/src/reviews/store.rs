@@ -163,17 +163,16 @@ fn narrowing(q: &OccurrenceQuery<'_>) -> String {
     narrow
 }
 
+/// What [`OccurrenceRow`] reads of an occurrence, its series and its client.
+const COLUMNS: &str = "o.id, o.series_id, o.client_id, c.slug AS client_slug, c.name AS client_name, s.kind, \
+     s.title, s.cadence, s.owner, s.starts_on AS series_starts_on, o.n, o.due_on, o.scheduled_on, o.state, o.note, \
+     o.started_at, o.closed_at, o.closed_by, o.version";
+
 pub async fn list_occurrences(db: &Db, q: OccurrenceQuery<'_>) -> Result<Vec<Occurrence>> {
     let limit = if q.limit <= 0 { 10_000 } else { q.limit };
     let order =
         if q.closed_latest_first { "o.closed_at DESC NULLS LAST, o.id DESC" } else { "o.due_on, c.name, s.kind, o.id" };
-    let sql = format!(
-        "SELECT o.id, o.series_id, o.client_id, c.slug AS client_slug, c.name AS client_name, s.kind, s.title, \
-             s.cadence, s.owner, s.starts_on AS series_starts_on, o.n, o.due_on, o.scheduled_on, o.state, o.note, \
-             o.started_at, o.closed_at, o.closed_by, o.version \
-             {FILTER}{} ORDER BY {order} LIMIT $10 OFFSET $11",
-        narrowing(&q)
-    );
+    let sql = format!("SELECT {COLUMNS} {FILTER}{} ORDER BY {order} LIMIT $10 OFFSET $11", narrowing(&q));
     let rows: Vec<OccurrenceRow> = on_pool!(db, |pool| {
         bind_filter!(sqlx::query_as(&sql), q).bind(limit).bind(q.offset.max(0)).fetch_all(pool).await?
     });
@@ -188,13 +187,7 @@ pub async fn list_occurrences_with_ids(db: &Db, ids: &[i64]) -> Result<Vec<Occur
     }
     let q = OccurrenceQuery::default();
     let places: Vec<String> = (0..ids.len()).map(|i| format!("${}", 10 + i)).collect();
-    let sql = format!(
-        "SELECT o.id, o.series_id, o.client_id, c.slug AS client_slug, c.name AS client_name, s.kind, s.title, \
-             s.cadence, s.owner, s.starts_on AS series_starts_on, o.n, o.due_on, o.scheduled_on, o.state, o.note, \
-             o.started_at, o.closed_at, o.closed_by, o.version \
-             {FILTER} AND o.id IN ({})",
-        places.join(", ")
-    );
+    let sql = format!("SELECT {COLUMNS} {FILTER} AND o.id IN ({})", places.join(", "));
     let rows: Vec<OccurrenceRow> = on_pool!(db, |pool| {
         let mut query = bind_filter!(sqlx::query_as(&sql), q);
         for id in ids {
