@@ -412,34 +412,6 @@ pub async fn visible_occurrence(db: &Db, actor: &Actor, id: i64) -> Result<Occur
     Ok(occurrence)
 }
 
-/// The first `shown` open reviews due from today to `days` ahead (none overdue yet), soonest
-/// first, and how many there are: what the portfolio's figures show, by index.
-pub async fn due_soon_first(
-    db: &Db,
-    actor: &Actor,
-    calendar: &Calendar,
-    days: i64,
-    shown: usize,
-    now: DateTime<Utc>,
-) -> Result<(Vec<Occurrence>, i64)> {
-    actor.require(Permission::ViewPortfolio)?;
-    let today = calendar.today(now);
-    let (assigned_to, only_client) = clients::visibility(actor).binds();
-    let query = OccurrenceQuery {
-        open_only: true,
-        // A due day from today on has not ended: not overdue.
-        due_from: Some(today),
-        due_to: Some(today + chrono::Duration::days(days)),
-        assigned_to,
-        only_client,
-        limit: shown as i64,
-        ..Default::default()
-    };
-    let first = store::list_occurrences(db, query).await?;
-    let total = store::count_occurrences(db, query).await?;
-    Ok((first, total))
-}
-
 /// Open occurrences past their due day across the clients the actor may see, and those due in
 /// the next `days` days: the portfolio's "overdue" and "coming up".
 pub async fn due_soon(
