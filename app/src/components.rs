@@ -421,15 +421,19 @@ pub fn columns<const N: usize>(labels: [&str; N]) -> Vec<Column> {
     labels.into_iter().map(Column::from).collect()
 }
 
-/// A data table in its scrolling frame: the headings, then the rows given as children. It is
-/// named by `label`, or by the heading whose id is `labelled_by`.
+/// A data table in its scrolling frame: the headings, then the rows given as children, or as
+/// markup written as text (`rows_html`, see [`crate::html::Markup`]). It is named by `label`,
+/// or by the heading whose id is `labelled_by`.
 #[component]
 pub fn DataTable(
     #[prop(into, optional)] label: Option<String>,
     #[prop(optional)] labelled_by: Option<&'static str>,
     columns: Vec<Column>,
     #[prop(optional)] class: Option<&'static str>,
-    children: Children,
+    /// The rows as markup, instead of children.
+    #[prop(optional)]
+    rows_html: Option<String>,
+    #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
     let class = match class {
         Some(extra) => format!("data {extra}"),
@@ -454,7 +458,11 @@ pub fn DataTable(
                             .collect_view()}
                     </tr>
                 </thead>
-                <tbody>{children()}</tbody>
+                {match (rows_html, children) {
+                    (Some(rows), _) => view! { <tbody inner_html=rows></tbody> }.into_any(),
+                    (None, Some(children)) => view! { <tbody>{children()}</tbody> }.into_any(),
+                    (None, None) => view! { <tbody></tbody> }.into_any(),
+                }}
             </table>
         </div>
     }

@@ -27,7 +27,7 @@ pub fn ClientAccess(data: ClientAccessData) -> impl IntoView {
                         view! { <PortalAccess grants/> }.into_any()
                     }
                     Ok(grants) => {
-                        view! { <GrantTable grants show_client=false show_technician=true review revoke/> }.into_any()
+                        view! { <GrantTable grants show_client=false show_technician=true/> }.into_any()
                     }
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }

@@ -62,7 +62,7 @@ pub fn FindingsPage() -> impl IntoView {
                                         {summary}
                                     </p>
                                 })}
-                                <GrantTable grants show_client=true show_technician=true review revoke/>
+                                <GrantTable grants show_client=true show_technician=true/>
                                 <Pager page=found.page pages=found.pages prev next/>
                             </section>
                         }

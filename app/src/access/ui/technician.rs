@@ -125,8 +125,6 @@ pub(super) fn TechnicianBody(d: TechnicianDetail, actions: TechnicianActions) ->
                 grants=d.grants.clone()
                 show_client=true
                 show_technician=false
-                review=actions.review
-                revoke=actions.revoke
             />
         </section>
         {(!d.offboarding_steps.is_empty()).then(|| view! {

@@ -49,12 +49,12 @@ pub fn ClientReviews(data: ClientReviewsData) -> impl IntoView {
                             {if r.open.is_empty() {
                                 view! { <p class="muted">"No review series yet."</p> }.into_any()
                             } else {
-                                view! { <ReviewTable items=r.open show_client=false label="Open reviews" change/> }.into_any()
+                                view! { <ReviewTable items=r.open show_client=false label="Open reviews"/> }.into_any()
                             }}
                             {(!r.recent.is_empty()).then(|| view! {
                                 <details>
                                     <summary>"Recently closed"</summary>
-                                    <ReviewTable items=r.recent show_client=false label="Recently closed reviews" change/>
+                                    <ReviewTable items=r.recent show_client=false label="Recently closed reviews"/>
                                 </details>
                             })}
                             {r.can_manage.then(|| view! { <SeriesForms slug today=r.today create defaults/> })}

@@ -45,7 +45,7 @@ pub fn ReviewPage() -> impl IntoView {
                             </div>
                         </header>
                         {move || error().map(|error| view! { <ActionError error/> })}
-                        <ReviewTable items=vec![d.occurrence.clone()] show_client=false label="This review" change/>
+                        <ReviewTable items=vec![d.occurrence.clone()] show_client=false label="This review"/>
                         {d.is_access_review.then(|| view! { <CampaignCard d=d.clone() decide/> })}
                         {(d.occurrence.kind == "security_review").then(|| view! {
                             <crate::reviews::meeting_ui::MeetingCard id=d.occurrence.id sign_off/>

@@ -69,7 +69,7 @@ pub fn SchedulePage() -> impl IntoView {
                         let next = (s.page < s.pages).then(|| page_href(s.page + 1));
                         view! {
                             <p class="muted">{format!("{} reviews · today is {} ({})", s.total, s.today, s.zone)}</p>
-                            <ReviewTable items=s.items show_client=true label="Review schedule" change/>
+                            <ReviewTable items=s.items show_client=true label="Review schedule"/>
                             <Pager page=s.page pages=s.pages prev next/>
                         }.into_any()
                     }
