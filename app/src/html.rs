@@ -32,8 +32,9 @@ impl Markup {
         Markup(String::with_capacity(bytes))
     }
 
-    /// The writer's own markup, as it is.
-    pub fn raw(&mut self, markup: &str) -> &mut Markup {
+    /// The writer's own markup, as it is: only what the program holds (`'static`), so that no
+    /// value read at run time can pass unescaped.
+    pub fn raw(&mut self, markup: &'static str) -> &mut Markup {
         self.0.push_str(markup);
         self
     }

@@ -134,7 +134,7 @@ fn grant_forms(html: &mut Markup, g: &GrantView) {
         html.raw(r#"<button type="submit" class="btn btn-small" aria-label=""#).text(&label).raw(r#"">"#);
         html.raw(words).raw("</button></form>");
     }
-    let field = |html: &mut Markup, name: &str| {
+    let field = |html: &mut Markup, name: &'static str| {
         html.raw(r#"revoke-"#).raw(name).raw("-").number(id);
     };
     html.raw(r#"<details class="confirm"><summary class="btn btn-small btn-danger">Revoke…</summary>"#);

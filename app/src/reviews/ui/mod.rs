@@ -114,18 +114,18 @@ fn review_rows(items: &[OccurrenceView], show_client: bool) -> String {
 fn review_forms(html: &mut Markup, o: &OccurrenceView) {
     let id = o.id;
     let name = format!("{} at {}", o.title, o.client_name);
-    let form = |html: &mut Markup, action: &str| {
+    let form = |html: &mut Markup, action: &'static str| {
         html.raw(r#"<form action=""#).raw(<ChangeOccurrence as ServerFn>::url()).raw(r#"" method="post">"#);
         html.raw(r#"<input type="hidden" name="id" value=""#).number(id);
         html.raw(r#""><input type="hidden" name="version" value=""#).number(o.version);
         html.raw(r#""><input type="hidden" name="action" value=""#).raw(action).raw(r#"">"#);
     };
     // Each name holds its button's visible words, in order (WCAG 2.5.3).
-    let button = |html: &mut Markup, class: &str, label: String, words: &str| {
+    let button = |html: &mut Markup, class: &'static str, label: String, words: &'static str| {
         html.raw(r#"<button type="submit" class=""#).raw(class).raw(r#"" aria-label=""#).text(&label);
         html.raw(r#"">"#).raw(words).raw("</button></form>");
     };
-    let field = |html: &mut Markup, id_prefix: &str, label: &str, input: &str| {
+    let field = |html: &mut Markup, id_prefix: &'static str, label: &'static str, input: &'static str| {
         html.raw(r#"<label for=""#).raw(id_prefix).number(id).raw(r#"">"#).raw(label).raw("</label>");
         html.raw(r#"<input id=""#).raw(id_prefix).number(id).raw(r#"" "#).raw(input).raw(">");
     };
