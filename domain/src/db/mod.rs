@@ -9,7 +9,7 @@ pub mod unique;
 mod write;
 
 pub use session_store::{DbSessionStore, SESSION_USER_KEY};
-pub use write::{BeginWrite, WriteTx};
+pub use write::{BeginDerived, BeginWrite, DerivedTx, WriteTx};
 
 use crate::error::{DomainError, Result};
 use sqlx::migrate::Migrator;

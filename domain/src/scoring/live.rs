@@ -32,7 +32,7 @@ use crate::access::{self, FindingKind};
 use crate::audit::Record;
 use crate::clients::{ClientCounts, ImpactTier};
 use crate::controls::{self, Category, ControlStatus};
-use crate::db::{BeginWrite, Db};
+use crate::db::{BeginDerived, Db};
 use crate::error::Result;
 use crate::on_pool;
 use crate::scoring::ScoreSettings;
@@ -541,39 +541,57 @@ async fn wanted(db: &Db, ids: Option<&[i64]>) -> Result<(HashMap<i64, i64>, i64)
 /// write turn for a moment at a time, not for all of them.
 const WRITE_CHUNK: usize = 500;
 
-/// Writes results computed after `wanted` changes and under `generation`, each with the next
-/// version. A row is not moved back to an older count of changes (a slower computation that
-/// started earlier).
-async fn write(
-    db: &Db,
-    computed: &[Computed],
+/// One row to write: a result computed after `count` changes, under `generation`, at `at`.
+struct RowWrite {
+    computed: Computed,
+    count: i64,
+    generation: i64,
+    at: DateTime<Utc>,
+}
+
+/// The rows of `computed` that have a count in `wanted`, to write.
+fn row_writes(
+    computed: Vec<Computed>,
     wanted: &HashMap<i64, i64>,
     generation: i64,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    for chunk in computed.chunks(WRITE_CHUNK) {
+    at: DateTime<Utc>,
+) -> Vec<RowWrite> {
+    computed
+        .into_iter()
+        .filter_map(|computed| {
+            let count = *wanted.get(&computed.client_id)?;
+            Some(RowWrite { computed, count, generation, at })
+        })
+        .collect()
+}
+
+/// Writes rows, each with the next version. A row is not moved back to an older count of
+/// changes (a slower computation that started earlier).
+async fn write<'a>(db: &Db, rows: impl IntoIterator<Item = &'a RowWrite>) -> Result<()> {
+    let rows: Vec<&RowWrite> = rows.into_iter().collect();
+    for chunk in rows.chunks(WRITE_CHUNK) {
         let kept: Vec<Option<String>> = chunk
             .iter()
-            .map(|c| c.stored.as_ref().map(|s| serde_json::to_string(s).expect("a stored score serialises")))
+            .map(|r| r.computed.stored.as_ref().map(|s| serde_json::to_string(s).expect("a stored score serialises")))
             .collect();
         on_pool!(db, |pool| {
-            let mut tx = pool.begin_write().await?;
+            // Derived rows: their commit does not wait for the disk (see `crate::db`'s writes).
+            let mut tx = pool.begin_derived().await?;
             let version: i64 =
                 sqlx::query_scalar("UPDATE score_state SET version = version + 1 WHERE id = 1 RETURNING version")
                     .fetch_one(&mut *tx)
                     .await?;
-            for (c, kept) in chunk.iter().zip(&kept) {
-                let Some(&count) = wanted.get(&c.client_id) else { continue };
+            for (r, kept) in chunk.iter().zip(&kept) {
                 sqlx::query(
                     "UPDATE client_scores SET computed = $2, generation = $3, version = $4, computed_at = $5, \
                      next_check = $6, kept = $7 WHERE client_id = $1 AND computed <= $2",
                 )
-                .bind(c.client_id)
-                .bind(count)
-                .bind(generation)
+                .bind(r.computed.client_id)
+                .bind(r.count)
+                .bind(r.generation)
                 .bind(version)
-                .bind(now)
-                .bind(c.next_check)
+                .bind(r.at)
+                .bind(r.computed.next_check)
                 .bind(kept)
                 .execute(&mut *tx)
                 .await?;
@@ -582,6 +600,59 @@ async fn write(
         });
     }
     Ok(())
+}
+
+/// The rows of changes made at once, waiting to be written together: while one transaction
+/// writes, the rows computed meanwhile gather here, and the first of their writers to get the
+/// turn writes all of them in one transaction (one version, one commit) rather than each its
+/// own. On SQLite, whose one writer every change and score waits for, eight writers at once
+/// otherwise queued eight score transactions behind one another.
+#[derive(Default)]
+struct Gathering {
+    waiting: std::sync::Mutex<Vec<(Vec<RowWrite>, tokio::sync::oneshot::Sender<bool>)>>,
+    turn: tokio::sync::Mutex<()>,
+}
+
+/// The gathering of one database.
+fn gathering_of(db: &Db) -> Arc<Gathering> {
+    static GATHERINGS: std::sync::Mutex<Vec<(String, Arc<Gathering>)>> = std::sync::Mutex::new(Vec::new());
+    let database = db.identity();
+    let mut all = GATHERINGS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, gathering)) = all.iter().find(|(d, _)| *d == database) {
+        return gathering.clone();
+    }
+    let gathering = Arc::new(Gathering::default());
+    all.push((database, gathering.clone()));
+    gathering
+}
+
+/// Writes `rows` together with those of other changes made at the same time (see
+/// [`Gathering`]); returns once they are written.
+async fn write_together(db: &Db, rows: Vec<RowWrite>) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let gathering = gathering_of(db);
+    let (sent, mut written) = tokio::sync::oneshot::channel();
+    gathering.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((rows, sent));
+    let _turn = gathering.turn.lock().await;
+    // Written by the writer that had the turn before (which says so before it hands the turn
+    // on), or still waiting, to be written now with whatever gathered since.
+    match written.try_recv() {
+        Ok(true) => return Ok(()),
+        Ok(false) | Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+            return Err(crate::error::DomainError::internal(std::io::Error::other(
+                "the scores written together with this change's were not written",
+            )));
+        }
+        Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
+    }
+    let gathered = std::mem::take(&mut *gathering.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    let result = write(db, gathered.iter().flat_map(|(rows, _)| rows)).await;
+    for (_, sent) in gathered {
+        let _ = sent.send(result.is_ok());
+    }
+    result
 }
 
 /// Recomputes `ids` (every client when `None`) at `now` and writes their rows. Returns how many
@@ -593,8 +664,9 @@ async fn refresh(db: &Db, ids: Option<&[i64]>, now: DateTime<Utc>) -> Result<usi
     // The counts first: a change committed while computing leaves its row out of date.
     let (wanted, generation) = wanted(db, ids).await?;
     let computed = compute(db, ids, now, generation).await?;
-    write(db, &computed, &wanted, generation, now).await?;
-    Ok(computed.len())
+    let recomputed = computed.len();
+    write(db, &row_writes(computed, &wanted, generation, now)).await?;
+    Ok(recomputed)
 }
 
 /// Recomputes the clients a committed change reached (see the module). A failure leaves their
@@ -606,7 +678,14 @@ pub(crate) async fn after_change(db: &Db, clients: &[i64]) {
     let mut ids = clients.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    if let Err(error) = refresh(db, Some(&ids), crate::clock::now()).await {
+    let now = crate::clock::now();
+    let recomputed = async {
+        // The counts first: a change committed while computing leaves its row out of date.
+        let (wanted, generation) = wanted(db, Some(&ids)).await?;
+        let computed = compute(db, Some(&ids), now, generation).await?;
+        write_together(db, row_writes(computed, &wanted, generation, now)).await
+    };
+    if let Err(error) = recomputed.await {
         tracing::warn!(error = %error, "scores not recomputed after a change; the next reader will");
     }
 }
@@ -1199,6 +1278,51 @@ async fn assigned_clients(db: &Db, user: i64) -> Result<Vec<i64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn rows_of_changes_made_while_a_write_is_under_way_are_written_together() {
+        let test = crate::testing::sqlite().await;
+        let db = &test.db;
+        crate::demo::fill(db, crate::demo::DemoSize::Small, 3).await.unwrap();
+        let ids: Vec<i64> = list_rows(db).await.unwrap().into_iter().take(5).collect();
+        assert_eq!(ids.len(), 5);
+        // Five changes counted, none computed yet.
+        for id in &ids {
+            on_pool!(db, |pool| {
+                sqlx::query("UPDATE client_scores SET wanted = wanted + 1 WHERE client_id = $1")
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+            });
+        }
+        let out_of_date_now = out_of_date(db).await.unwrap();
+        assert!(ids.iter().all(|id| out_of_date_now.contains(id)));
+        let (version, _) = kept_version(db).await.unwrap();
+        // A write under way holds the turn while the five are computed and wait.
+        let gathering = gathering_of(db);
+        let under_way = gathering.turn.lock().await;
+        let now = crate::clock::now();
+        let mut writers = Vec::new();
+        for &id in &ids {
+            let (wanted, generation) = wanted(db, Some(&[id])).await.unwrap();
+            let rows = row_writes(compute(db, Some(&[id]), now, generation).await.unwrap(), &wanted, generation, now);
+            let db = db.clone();
+            writers.push(tokio::spawn(async move { write_together(&db, rows).await }));
+        }
+        while gathering.waiting.lock().unwrap().len() < ids.len() {
+            tokio::task::yield_now().await;
+        }
+        drop(under_way);
+        for writer in writers {
+            writer.await.unwrap().unwrap();
+        }
+        assert_eq!(kept_version(db).await.unwrap().0, version + 1, "one transaction wrote the five");
+        let out_of_date_now = out_of_date(db).await.unwrap();
+        assert!(ids.iter().all(|id| !out_of_date_now.contains(id)), "each row holds its change");
+        assert!(gathering.waiting.lock().unwrap().is_empty());
+        test.cleanup().await;
+    }
 
     #[test]
     fn every_action_of_the_domain_is_classified_by_what_it_reaches() {
