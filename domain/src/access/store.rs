@@ -229,6 +229,8 @@ pub struct GrantQuery {
     pub include_revoked: bool,
     pub assigned_to: Option<i64>,
     pub only_client: Option<i64>,
+    /// Clients whose ids lie in this range, both ends included (a part of the portfolio).
+    pub clients_between: Option<(i64, i64)>,
 }
 
 pub async fn list_grants(db: &Db, q: GrantQuery) -> Result<Vec<Grant>> {
@@ -245,6 +247,10 @@ pub async fn list_grants(db: &Db, q: GrantQuery) -> Result<Vec<Grant>> {
         if given {
             narrow.push_str(equality);
         }
+    }
+    if let Some((first, last)) = q.clients_between {
+        // Two integers, written as such.
+        narrow.push_str(&format!(" AND g.client_id BETWEEN {first} AND {last}"));
     }
     let sql = format!(
         "SELECT g.id, g.technician_id, t.name AS technician_name, t.state AS technician_state, \

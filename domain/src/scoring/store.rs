@@ -122,11 +122,17 @@ pub async fn list_states(
     db: &Db,
     assigned_to: Option<i64>,
     only_client: Option<i64>,
+    clients_between: Option<(i64, i64)>,
     catalog: &[Control],
 ) -> Result<HashMap<i64, Vec<State>>> {
     // One client's states by the primary key (see reviews::store::list_occurrences: SQLite
-    // scans every client's controls for the `$2 IS NULL OR` form alone).
-    let one_client = if only_client.is_some() { " AND s.client_id = $2" } else { "" };
+    // scans every client's controls for the `$2 IS NULL OR` form alone); a part of the
+    // portfolio by the same key's range (two integers, written as such).
+    let one_client = match (only_client, clients_between) {
+        (Some(_), _) => " AND s.client_id = $2".to_string(),
+        (None, Some((first, last))) => format!(" AND s.client_id BETWEEN {first} AND {last}"),
+        (None, None) => String::new(),
+    };
     let sql = format!(
         "SELECT s.client_id, s.control_id, s.status, s.last_verified_at
              FROM client_controls s JOIN clients c ON c.id = s.client_id
