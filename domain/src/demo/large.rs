@@ -24,6 +24,8 @@ use crate::on_pool;
 use crate::reviews::{OccurrenceState, ReviewKind};
 use crate::scoring::model::{Band, ScoreSettings};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sqlx::sqlite::SqliteArguments;
+use sqlx::Arguments;
 use std::collections::HashSet;
 
 /// How much to generate.
@@ -101,52 +103,86 @@ impl Table {
         30_000 / self.columns.len()
     }
 
-    /// The INSERT of `rows` rows, for SQLite: plain `?` placeholders (SQLite reads `$n` as a
-    /// named parameter and looks each one up by name, which makes a statement of 30,000 of them
-    /// take seconds to bind).
-    fn insert_sql(&self, rows: usize) -> String {
-        let one = format!("({})", vec!["?"; self.columns.len()].join(", "));
-        format!("INSERT INTO {} ({}) VALUES {}", self.name, self.columns.join(", "), vec![one; rows].join(", "))
-    }
-}
-
-/// Writing a table's rows in a transaction: multi-row INSERTs on SQLite, `COPY … FROM STDIN`
-/// on PostgreSQL (a multi-row INSERT there parses and binds every value: the two million
-/// snapshot rows took most of a minute).
-trait Bulk {
-    /// Writes the table's waiting rows (every full batch, or all when `all`) and drops them
-    /// from the table; the number of rows written.
-    async fn write(&mut self, table: &mut Table, all: bool) -> std::result::Result<usize, sqlx::Error>;
-}
-
-impl Bulk for sqlx::SqliteConnection {
-    async fn write(&mut self, table: &mut Table, all: bool) -> std::result::Result<usize, sqlx::Error> {
-        let width = table.columns.len();
-        let per = table.batch_rows();
-        let full = if all { table.rows() } else { table.rows() / per * per };
+    /// The waiting rows made ready to write (every full batch, or all when `all`), and dropped
+    /// from the table: multi-row INSERTs with their values bound on SQLite, `COPY … FROM STDIN`
+    /// text on PostgreSQL (a multi-row INSERT there parses and binds every value: the two
+    /// million snapshot rows took most of a minute), at least [`COPY_ROWS`] rows at a time.
+    fn batches(&mut self, all: bool, postgres: bool) -> std::result::Result<Vec<Batch>, sqlx::Error> {
+        let (table, columns) = (self.name, self.columns);
+        if postgres {
+            let rows = self.rows();
+            if rows == 0 || (!all && rows < COPY_ROWS) {
+                return Ok(Vec::new());
+            }
+            let text = self.copy_text();
+            self.values.clear();
+            return Ok(vec![Batch::Copy { table, columns, rows, text }]);
+        }
+        let width = columns.len();
+        let per = self.batch_rows();
+        let full = if all { self.rows() } else { self.rows() / per * per };
+        let mut batches = Vec::new();
+        let mut values = self.values.drain(..full * width);
         let mut start = 0;
         while start < full {
             let rows = per.min(full - start);
-            let sql = table.insert_sql(rows);
-            let mut query = sqlx::query(&sql);
-            for v in &table.values[start * width..(start + rows) * width] {
-                query = match v {
-                    V::I(x) => query.bind(*x),
-                    V::OI(x) => query.bind(*x),
-                    V::T(x) => query.bind(x.as_str()),
-                    V::S(x) => query.bind(*x),
-                    V::OT(x) => query.bind(x.as_deref()),
-                    V::B(x) => query.bind(*x),
-                    V::At(x) => query.bind(*x),
-                    V::OAt(x) => query.bind(*x),
-                    V::D(x) => query.bind(*x),
-                };
+            let mut bound = SqliteArguments::default();
+            for v in values.by_ref().take(rows * width) {
+                match v {
+                    V::I(x) => bound.add(x),
+                    V::OI(x) => bound.add(x),
+                    V::T(x) => bound.add(x),
+                    V::S(x) => bound.add(x),
+                    V::OT(x) => bound.add(x),
+                    V::B(x) => bound.add(x),
+                    V::At(x) => bound.add(x),
+                    V::OAt(x) => bound.add(x),
+                    V::D(x) => bound.add(x),
+                }
+                .map_err(sqlx::Error::Encode)?;
             }
-            query.execute(&mut *self).await?;
+            batches.push(Batch::Insert { table, columns, rows, values: bound });
             start += rows;
         }
-        table.values.drain(..full * width);
-        Ok(full)
+        Ok(batches)
+    }
+}
+
+/// Rows of one table ready to write (see [`Table::batches`]). Made on another thread than the
+/// one that writes them (see [`fill`]).
+enum Batch {
+    Insert { table: &'static str, columns: &'static [&'static str], rows: usize, values: SqliteArguments<'static> },
+    Copy { table: &'static str, columns: &'static [&'static str], rows: usize, text: String },
+}
+
+impl Batch {
+    fn table(&self) -> &'static str {
+        match self {
+            Batch::Insert { table, .. } | Batch::Copy { table, .. } => table,
+        }
+    }
+}
+
+/// The INSERT of `rows` rows, for SQLite: plain `?` placeholders (SQLite reads `$n` as a named
+/// parameter and looks each one up by name, which makes a statement of 30,000 of them take
+/// seconds to bind).
+fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
+    let one = format!("({})", vec!["?"; columns.len()].join(", "));
+    format!("INSERT INTO {table} ({}) VALUES {}", columns.join(", "), vec![one; rows].join(", "))
+}
+
+/// Writing a batch of rows in a transaction; the number of rows written.
+trait Bulk {
+    async fn write(&mut self, batch: Batch) -> std::result::Result<usize, sqlx::Error>;
+}
+
+impl Bulk for sqlx::SqliteConnection {
+    async fn write(&mut self, batch: Batch) -> std::result::Result<usize, sqlx::Error> {
+        let Batch::Insert { table, columns, rows, values } = batch else {
+            return Err(sqlx::Error::Protocol("a COPY batch for SQLite".into()));
+        };
+        sqlx::query_with(&insert_sql(table, columns, rows), values).execute(&mut *self).await?;
+        Ok(rows)
     }
 }
 
@@ -154,16 +190,13 @@ impl Bulk for sqlx::SqliteConnection {
 const COPY_ROWS: usize = 50_000;
 
 impl Bulk for sqlx::PgConnection {
-    async fn write(&mut self, table: &mut Table, all: bool) -> std::result::Result<usize, sqlx::Error> {
-        let rows = table.rows();
-        if rows == 0 || (!all && rows < COPY_ROWS) {
-            return Ok(0);
-        }
-        let mut copy =
-            self.copy_in_raw(&format!("COPY {} ({}) FROM STDIN", table.name, table.columns.join(", "))).await?;
-        copy.send(table.copy_text().into_bytes()).await?;
+    async fn write(&mut self, batch: Batch) -> std::result::Result<usize, sqlx::Error> {
+        let Batch::Copy { table, columns, rows, text } = batch else {
+            return Err(sqlx::Error::Protocol("an INSERT batch for PostgreSQL".into()));
+        };
+        let mut copy = self.copy_in_raw(&format!("COPY {table} ({}) FROM STDIN", columns.join(", "))).await?;
+        copy.send(text.into_bytes()).await?;
         copy.finish().await?;
-        table.values.clear();
         Ok(rows)
     }
 }
@@ -294,6 +327,36 @@ pub async fn fill(db: &Db, shape: LargeShape, seed: u64, now: DateTime<Utc>) -> 
         summary.clients, summary.technicians, summary.grants, shape.days, summary.occurrences, summary.meetings
     ));
     let postgres = db.backend() == crate::db::Backend::Postgres;
+    // The rows are made ready to write (generated, bound or put in COPY's text) on a thread of
+    // their own while the transaction writes the batches made before: on SQLite the writing is
+    // SQLite's own thread's work and the making this one's, and each waited for the other
+    // (of the extra large set's 70 s of score history, 40% was making).
+    let (ready, mut batches) = tokio::sync::mpsc::channel::<Batch>(4);
+    let making = {
+        let clients = clients.clone();
+        let days = shape.days;
+        tokio::task::spawn_blocking(move || -> std::result::Result<(), sqlx::Error> {
+            // The receiver is gone only when the transaction failed, which says why.
+            let send = |batch| ready.blocking_send(batch).map_err(|_| sqlx::Error::PoolClosed);
+            for table in gen.tables() {
+                for batch in table.batches(true, postgres)? {
+                    send(batch)?;
+                }
+            }
+            // The score history, client by client, sent as it is made up.
+            let mut snapshots = Table::new("score_snapshots", SNAPSHOT_COLUMNS);
+            for client in &clients {
+                gen_snapshots(seed, client, &categories, days, now, &settings, &mut snapshots);
+                for batch in snapshots.batches(false, postgres)? {
+                    send(batch)?;
+                }
+            }
+            for batch in snapshots.batches(true, postgres)? {
+                send(batch)?;
+            }
+            Ok(())
+        })
+    };
     let written: std::result::Result<(usize, usize), sqlx::Error> = on_pool!(db, |pool| {
         async {
             let mut tx = pool.begin_write().await?;
@@ -303,25 +366,24 @@ pub async fn fill(db: &Db, shape: LargeShape, seed: u64, now: DateTime<Utc>) -> 
                 // (20 of 46 seconds were system time). Only this connection's; the command ends.
                 sqlx::query("PRAGMA cache_size = -524288").execute(&mut *tx).await?;
             }
-            let mut rows = 0;
-            for table in gen.tables() {
-                rows += (*tx).write(table, true).await?;
-            }
-            // The score history, client by client, written as it is made up. Its index by day is
-            // built after the rows (in the same transaction): kept up row by row, two million
-            // inserts in client order land all over it.
+            // The score history's index by day is built after its rows (in the same
+            // transaction): kept up row by row, two million inserts in client order land all
+            // over it.
             sqlx::query(&format!("DROP INDEX {SNAPSHOT_DAY_INDEX}")).execute(&mut *tx).await?;
-            let mut snapshots = Table::new("score_snapshots", SNAPSHOT_COLUMNS);
-            let mut count = 0;
-            for client in &clients {
-                gen_snapshots(seed, client, &categories, shape.days, now, &settings, &mut snapshots);
-                count += (*tx).write(&mut snapshots, false).await?;
+            let (mut rows, mut count) = (0, 0);
+            while let Some(batch) = batches.recv().await {
+                let snapshots = batch.table() == "score_snapshots";
+                let written = (*tx).write(batch).await?;
+                rows += written;
+                if snapshots {
+                    count += written;
+                }
             }
-            count += (*tx).write(&mut snapshots, true).await?;
+            // Everything was made (a failure to make rows ends the batches early too).
+            making.await.map_err(|e| sqlx::Error::Protocol(format!("making the rows failed: {e}")))??;
             sqlx::query(&format!("CREATE INDEX {SNAPSHOT_DAY_INDEX} ON score_snapshots (day)"))
                 .execute(&mut *tx)
                 .await?;
-            rows += count;
             if postgres {
                 // Ids were given explicitly: move each identity sequence past them.
                 for table in ID_TABLES {
@@ -600,6 +662,7 @@ const SNAPSHOT_COLUMNS: &[&str] = &[
     "taken_at",
 ];
 
+#[derive(Clone)]
 struct GenClient {
     id: i64,
     slug: String,
@@ -1111,6 +1174,7 @@ fn gen_snapshots(
     settings: &ScoreSettings,
     out: &mut Table,
 ) {
+    use std::fmt::Write as _;
     let mut rng = DemoRng::new(seed ^ (client.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let target = (client.maturity as i64 * 80 / 100 + 10).min(100);
     let start = (target - 10 - rng.below(30) as i64).max(5);
@@ -1131,7 +1195,7 @@ fn gen_snapshots(
             if i > 0 {
                 json.push(',');
             }
-            json.push_str(&format!("\"{category}\":{}", (coverage + offset).clamp(0, 100)));
+            let _ = write!(json, "\"{category}\":{}", (coverage + offset).clamp(0, 100));
         }
         json.push('}');
         out.push(vec![
@@ -1185,5 +1249,51 @@ mod tests {
             "-7\ttab\\there\\nline\\\\slash\\rcr\t\\N\tt\t2026-11-26 09:05:03.000042+00\t2026-02-03\n\
              \\N\tplain\t\tf\t\\N\t3\n"
         );
+    }
+    /// `rows` rows of two values each.
+    fn two_columns(rows: i64) -> Table {
+        let mut table = Table::new("t", &["a", "b"]);
+        for i in 0..rows {
+            table.push(vec![V::I(i), V::T(i.to_string())]);
+        }
+        table
+    }
+
+    fn rows_of(batches: &[Batch]) -> Vec<usize> {
+        batches
+            .iter()
+            .map(|b| match b {
+                Batch::Insert { rows, values, .. } => {
+                    assert_eq!(values.len(), rows * 2, "every value bound");
+                    *rows
+                }
+                Batch::Copy { rows, text, .. } => {
+                    assert_eq!(text.lines().count(), *rows, "a line per row");
+                    *rows
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sqlite_batches_are_full_inserts_until_the_rest_is_asked_for() {
+        // 15,000 rows of two values fill one INSERT (30,000 values).
+        let mut table = two_columns(31_001);
+        assert_eq!(rows_of(&table.batches(false, false).unwrap()), [15_000, 15_000]);
+        assert_eq!(table.rows(), 1001, "the rest waits for more rows");
+        assert_eq!(rows_of(&table.batches(true, false).unwrap()), [1001]);
+        assert_eq!(table.rows(), 0);
+        assert!(table.batches(true, false).unwrap().is_empty());
+    }
+
+    #[test]
+    fn postgres_batches_are_copies_of_at_least_their_size_until_the_rest_is_asked_for() {
+        let mut table = two_columns(COPY_ROWS as i64 - 1);
+        assert!(table.batches(false, true).unwrap().is_empty());
+        table.push(vec![V::I(-1), V::T("last".into())]);
+        assert_eq!(rows_of(&table.batches(false, true).unwrap()), [COPY_ROWS]);
+        assert_eq!(table.rows(), 0);
+        let mut rest = two_columns(3);
+        assert_eq!(rows_of(&rest.batches(true, true).unwrap()), [3]);
     }
 }
