@@ -42,6 +42,9 @@ struct Settings {
     database_url: Option<String>,
     /// The Lighthouse command line (`lighthouse` of npm's lighthouse 12.2.3), if it is to run.
     lighthouse: Option<PathBuf>,
+    /// The scenarios to run (`BENCH_ONLY`, comma-separated: pages, busy, first, read, write,
+    /// sign-in); every one when unset. A partial run says so in its table.
+    only: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -60,9 +63,27 @@ impl Settings {
             port: env_or("BENCH_PORT", "3299").parse()?,
             database_url: std::env::var("BENCH_DATABASE_URL").ok().filter(|v| !v.is_empty()),
             lighthouse: std::env::var("BENCH_LIGHTHOUSE").ok().filter(|v| !v.is_empty()).map(PathBuf::from),
+            only: match std::env::var("BENCH_ONLY").ok().filter(|v| !v.is_empty()) {
+                None => None,
+                Some(list) => {
+                    let names: Vec<String> = list.split(',').map(|n| n.trim().to_string()).collect();
+                    if let Some(n) = names.iter().find(|n| !SCENARIOS.contains(&n.as_str())) {
+                        return Err(format!("BENCH_ONLY names {n}; the scenarios are {}", SCENARIOS.join(", ")).into());
+                    }
+                    Some(names)
+                }
+            },
         })
     }
+
+    /// Whether the scenario `name` (one of [`SCENARIOS`]) runs.
+    fn runs(&self, name: &str) -> bool {
+        self.only.as_ref().is_none_or(|only| only.iter().any(|n| n == name))
+    }
 }
+
+/// The scenarios `BENCH_ONLY` may pick.
+const SCENARIOS: [&str; 6] = ["pages", "busy", "first", "read", "write", "sign-in"];
 
 /// Latencies of one scenario.
 #[derive(Default, Clone)]
@@ -447,7 +468,7 @@ async fn run() -> Result<(), Error> {
         ),
     ];
     let mut ceilings = Vec::new();
-    for (what, budget, path, accept, limits) in &pages {
+    for (what, budget, path, accept, limits) in pages.iter().filter(|_| settings.runs("pages")) {
         eprintln!("bench: {what}… (memory so far: {})", memory_now(pid));
         // The first request alone: nothing kept yet (the server keeps portfolio-wide results
         // and drawn charts between changes of data).
@@ -470,7 +491,10 @@ async fn run() -> Result<(), Error> {
     for (what, every, signing_in) in [
         ("while 10 changes a second are made", Duration::from_millis(100), false),
         ("while 50 sign-ins a minute are made", Duration::from_millis(1200), true),
-    ] {
+    ]
+    .into_iter()
+    .filter(|_| settings.runs("busy"))
+    {
         eprintln!("bench: portfolio {what}… (memory so far: {})", memory_now(pid));
         let busy = Arc::new(AtomicBool::new(true));
         let beside = {
@@ -505,7 +529,7 @@ async fn run() -> Result<(), Error> {
     // The manager's first load of the portfolio right after a change, and right after someone
     // else signed in: timed one by one (a closed loop of readers hides the few slow loads among
     // the many fast ones), and held to the portfolio's p99.
-    for after_sign_in in [false, true] {
+    for after_sign_in in [false, true].into_iter().filter(|_| settings.runs("first")) {
         let what = if after_sign_in { "someone else's sign-in" } else { "a control change" };
         eprintln!("bench: first load after {what}… (memory so far: {})", memory_now(pid));
         let control = items[c].0.clone();
@@ -540,91 +564,97 @@ async fn run() -> Result<(), Error> {
         ));
     }
 
-    // A server-function read: one control with its history, as JSON.
-    eprintln!("bench: server function read… (memory so far: {})", memory_now(pid));
-    let read: Request = {
-        let (client, base, slug, control) = (client.clone(), base.clone(), slug.clone(), items[0].0.clone());
-        Arc::new(move |_, _| {
-            let (client, base, slug, control) = (client.clone(), base.clone(), slug.clone(), control.clone());
-            Box::pin(async move {
-                call(&client, &base, "controls/get", &[("slug", slug), ("control_id", control)]).await.is_ok()
+    if settings.runs("read") {
+        // A server-function read: one control with its history, as JSON.
+        eprintln!("bench: server function read… (memory so far: {})", memory_now(pid));
+        let read: Request = {
+            let (client, base, slug, control) = (client.clone(), base.clone(), slug.clone(), items[0].0.clone());
+            Arc::new(move |_, _| {
+                let (client, base, slug, control) = (client.clone(), base.clone(), slug.clone(), control.clone());
+                Box::pin(async move {
+                    call(&client, &base, "controls/get", &[("slug", slug), ("control_id", control)]).await.is_ok()
+                })
             })
-        })
-    };
-    let stats = load(c, s, read).await;
-    rows.push(row("server function read (`/api/controls/get`)", "—", stats, None, None));
+        };
+        let stats = load(c, s, read).await;
+        rows.push(row("server function read (`/api/controls/get`)", "—", stats, None, None));
+    }
 
-    // A write: a control's status changed (and its audit entry), each worker on its own control.
-    eprintln!("bench: write… (memory so far: {})", memory_now(pid));
-    let versions: Arc<Vec<AtomicU64>> = Arc::new(items.iter().map(|(_, v)| AtomicU64::new(*v as u64)).collect());
-    let write: Request = {
-        let (client, base, slug, items) = (client.clone(), base.clone(), slug.clone(), items.clone());
-        let versions = versions.clone();
-        Arc::new(move |w, n| {
-            let (client, base, slug) = (client.clone(), base.clone(), slug.clone());
-            let control = items[w].0.clone();
+    if settings.runs("write") {
+        // A write: a control's status changed (and its audit entry), each worker on its own control.
+        eprintln!("bench: write… (memory so far: {})", memory_now(pid));
+        let versions: Arc<Vec<AtomicU64>> = Arc::new(items.iter().map(|(_, v)| AtomicU64::new(*v as u64)).collect());
+        let write: Request = {
+            let (client, base, slug, items) = (client.clone(), base.clone(), slug.clone(), items.clone());
             let versions = versions.clone();
-            Box::pin(async move {
-                let version = versions[w].load(Ordering::Relaxed);
-                let status = if n.is_multiple_of(2) { "implemented" } else { "partial" };
-                let form = [
-                    ("slug", slug),
-                    ("control_id", control),
-                    ("version", version.to_string()),
-                    ("status", status.to_string()),
-                    ("owner", "Bench".to_string()),
-                    ("evidence_note", "Benchmark write".to_string()),
-                    ("evidence_links", String::new()),
-                    ("justification", String::new()),
-                    ("note", String::new()),
-                ];
-                let ok = call(&client, &base, "controls/update", &form).await.is_ok();
-                if ok {
-                    versions[w].fetch_add(1, Ordering::Relaxed);
-                }
-                ok
+            Arc::new(move |w, n| {
+                let (client, base, slug) = (client.clone(), base.clone(), slug.clone());
+                let control = items[w].0.clone();
+                let versions = versions.clone();
+                Box::pin(async move {
+                    let version = versions[w].load(Ordering::Relaxed);
+                    let status = if n.is_multiple_of(2) { "implemented" } else { "partial" };
+                    let form = [
+                        ("slug", slug),
+                        ("control_id", control),
+                        ("version", version.to_string()),
+                        ("status", status.to_string()),
+                        ("owner", "Bench".to_string()),
+                        ("evidence_note", "Benchmark write".to_string()),
+                        ("evidence_links", String::new()),
+                        ("justification", String::new()),
+                        ("note", String::new()),
+                    ];
+                    let ok = call(&client, &base, "controls/update", &form).await.is_ok();
+                    if ok {
+                        versions[w].fetch_add(1, Ordering::Relaxed);
+                    }
+                    ok
+                })
             })
-        })
-    };
-    let stats = load(c, s, write).await;
-    let met = stats.errors == 0 && stats.p99_ms <= 25.0;
-    rows.push(row(
-        "write (control status change + audit entry + its client's score)",
-        "p99 ≤ 25 ms",
-        stats,
-        None,
-        Some(met),
-    ));
+        };
+        let stats = load(c, s, write).await;
+        let met = stats.errors == 0 && stats.p99_ms <= 25.0;
+        rows.push(row(
+            "write (control status change + audit entry + its client's score)",
+            "p99 ≤ 25 ms",
+            stats,
+            None,
+            Some(met),
+        ));
+    }
 
-    // Sign-in: a password check (Argon2) and a new session each time. Each worker signs in as
-    // one of the demo's people: an account's attempts in flight count against its throttle
-    // (at most 5 checked at once), as a burst of guesses would.
-    eprintln!("bench: sign-in… (memory so far: {})", memory_now(pid));
-    let signing: Request = {
-        let base = base.clone();
-        Arc::new(move |worker, _| {
+    if settings.runs("sign-in") {
+        // Sign-in: a password check (Argon2) and a new session each time. Each worker signs in as
+        // one of the demo's people: an account's attempts in flight count against its throttle
+        // (at most 5 checked at once), as a burst of guesses would.
+        eprintln!("bench: sign-in… (memory so far: {})", memory_now(pid));
+        let signing: Request = {
             let base = base.clone();
-            const PEOPLE: [&str; 6] = [
-                "admin@rampart.example",
-                "manager@rampart.example",
-                "tech@rampart.example",
-                "tech.limited@rampart.example",
-                "auditor@rampart.example",
-                "viewer@rampart.example",
-            ];
-            Box::pin(async move {
-                let fresh = reqwest::Client::new();
-                let form = [
-                    ("email", PEOPLE[worker % PEOPLE.len()].to_string()),
-                    ("password", "rampart-demo-password".to_string()),
-                    ("next", String::new()),
+            Arc::new(move |worker, _| {
+                let base = base.clone();
+                const PEOPLE: [&str; 6] = [
+                    "admin@rampart.example",
+                    "manager@rampart.example",
+                    "tech@rampart.example",
+                    "tech.limited@rampart.example",
+                    "auditor@rampart.example",
+                    "viewer@rampart.example",
                 ];
-                call(&fresh, &base, "auth/sign_in", &form).await.is_ok()
+                Box::pin(async move {
+                    let fresh = reqwest::Client::new();
+                    let form = [
+                        ("email", PEOPLE[worker % PEOPLE.len()].to_string()),
+                        ("password", "rampart-demo-password".to_string()),
+                        ("next", String::new()),
+                    ];
+                    call(&fresh, &base, "auth/sign_in", &form).await.is_ok()
+                })
             })
-        })
-    };
-    let stats = load(c, s, signing).await;
-    rows.push(row("sign-in (Argon2 check, new session)", "—", stats, None, None));
+        };
+        let stats = load(c, s, signing).await;
+        rows.push(row("sign-in (Argon2 check, new session)", "—", stats, None, None));
+    }
 
     sampling.store(false, Ordering::Relaxed);
     let _ = sampler.await;
@@ -867,6 +897,9 @@ fn render(rows: &[Row], settings: &Settings, wasm: &std::path::Path, demo_out: &
         settings.seed,
         wasm.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default()
     );
+    if let Some(only) = &settings.only {
+        let _ = writeln!(t, "A partial run: only the scenarios {} (`BENCH_ONLY`).", only.join(", "));
+    }
     let _ = writeln!(t);
     let _ = writeln!(
         t,
