@@ -72,8 +72,7 @@ impl BeginWrite for SqlitePool {
     type Db = sqlx::Sqlite;
 
     async fn begin_write(&self) -> Result<WriteTx<sqlx::Sqlite>, sqlx::Error> {
-        let gate = gate_of(&self.connect_options().get_filename().to_string_lossy());
-        let turn = tokio::time::timeout(TURN_WAIT, gate.lock_owned()).await.ok();
+        let turn = turn_of(self).await;
         Ok(WriteTx { tx: self.begin().await?, _turn: turn })
     }
 }
@@ -142,8 +141,7 @@ impl BeginDerived for SqlitePool {
     type Db = sqlx::Sqlite;
 
     async fn begin_derived(&self) -> Result<DerivedTx, sqlx::Error> {
-        let gate = gate_of(&self.connect_options().get_filename().to_string_lossy());
-        let turn = tokio::time::timeout(TURN_WAIT, gate.lock_owned()).await.ok();
+        let turn = turn_of(self).await;
         let mut tx = DerivedTx { conn: self.acquire().await?, _turn: turn, restored: false };
         sqlx::Executor::execute(&mut *tx.conn, "PRAGMA synchronous = NORMAL; BEGIN").await?;
         Ok(tx)
@@ -159,6 +157,12 @@ impl BeginDerived for PgPool {
         sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
         Ok(tx)
     }
+}
+
+/// The database's turn to write in this process (`None`: not had within [`TURN_WAIT`]).
+async fn turn_of(pool: &SqlitePool) -> Option<OwnedMutexGuard<()>> {
+    let gate = gate_of(&pool.connect_options().get_filename().to_string_lossy());
+    tokio::time::timeout(TURN_WAIT, gate.lock_owned()).await.ok()
 }
 
 /// The one gate of a database file (pools opened on the same file share it).

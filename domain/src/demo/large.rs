@@ -344,7 +344,7 @@ pub async fn fill(db: &Db, shape: LargeShape, seed: u64, now: DateTime<Utc>) -> 
                 }
             }
             // The score history, client by client, sent as it is made up.
-            let mut snapshots = Table::new("score_snapshots", SNAPSHOT_COLUMNS);
+            let mut snapshots = Table::new(SNAPSHOT_TABLE, SNAPSHOT_COLUMNS);
             for client in &clients {
                 gen_snapshots(seed, client, &categories, days, now, &settings, &mut snapshots);
                 for batch in snapshots.batches(false, postgres)? {
@@ -372,7 +372,7 @@ pub async fn fill(db: &Db, shape: LargeShape, seed: u64, now: DateTime<Utc>) -> 
             sqlx::query(&format!("DROP INDEX {SNAPSHOT_DAY_INDEX}")).execute(&mut *tx).await?;
             let (mut rows, mut count) = (0, 0);
             while let Some(batch) = batches.recv().await {
-                let snapshots = batch.table() == "score_snapshots";
+                let snapshots = batch.table() == SNAPSHOT_TABLE;
                 let written = (*tx).write(batch).await?;
                 rows += written;
                 if snapshots {
@@ -639,6 +639,9 @@ impl Generated {
         ]
     }
 }
+
+/// The score history's table.
+const SNAPSHOT_TABLE: &str = "score_snapshots";
 
 /// The score history's index by day, as the migrations make it (0007_scoring).
 const SNAPSHOT_DAY_INDEX: &str = "score_snapshots_day_idx";

@@ -655,17 +655,23 @@ async fn write_together(db: &Db, rows: Vec<RowWrite>) -> Result<()> {
     result
 }
 
-/// Recomputes `ids` (every client when `None`) at `now` and writes their rows. Returns how many
-/// it recomputed.
-async fn refresh(db: &Db, ids: Option<&[i64]>, now: DateTime<Utc>) -> Result<usize> {
+/// Recomputes `ids` (every client when `None`) at `now`: how many it recomputed, and the rows
+/// to write.
+async fn recompute(db: &Db, ids: Option<&[i64]>, now: DateTime<Utc>) -> Result<(usize, Vec<RowWrite>)> {
     if ids.is_some_and(<[i64]>::is_empty) {
-        return Ok(0);
+        return Ok((0, Vec::new()));
     }
     // The counts first: a change committed while computing leaves its row out of date.
     let (wanted, generation) = wanted(db, ids).await?;
     let computed = compute(db, ids, now, generation).await?;
-    let recomputed = computed.len();
-    write(db, &row_writes(computed, &wanted, generation, now)).await?;
+    Ok((computed.len(), row_writes(computed, &wanted, generation, now)))
+}
+
+/// Recomputes `ids` (every client when `None`) at `now` and writes their rows. Returns how many
+/// it recomputed.
+async fn refresh(db: &Db, ids: Option<&[i64]>, now: DateTime<Utc>) -> Result<usize> {
+    let (recomputed, rows) = recompute(db, ids, now).await?;
+    write(db, &rows).await?;
     Ok(recomputed)
 }
 
@@ -678,12 +684,9 @@ pub(crate) async fn after_change(db: &Db, clients: &[i64]) {
     let mut ids = clients.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    let now = crate::clock::now();
     let recomputed = async {
-        // The counts first: a change committed while computing leaves its row out of date.
-        let (wanted, generation) = wanted(db, Some(&ids)).await?;
-        let computed = compute(db, Some(&ids), now, generation).await?;
-        write_together(db, row_writes(computed, &wanted, generation, now)).await
+        let (_, rows) = recompute(db, Some(&ids), crate::clock::now()).await?;
+        write_together(db, rows).await
     };
     if let Err(error) = recomputed.await {
         tracing::warn!(error = %error, "scores not recomputed after a change; the next reader will");
@@ -1279,10 +1282,8 @@ async fn assigned_clients(db: &Db, user: i64) -> Result<Vec<i64>> {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn rows_of_changes_made_while_a_write_is_under_way_are_written_together() {
-        let test = crate::testing::sqlite().await;
-        let db = &test.db;
+    crate::contract_test!(rows_of_changes_made_while_a_write_is_under_way_are_written_together, |db| {
+        let db = &db;
         crate::demo::fill(db, crate::demo::DemoSize::Small, 3).await.unwrap();
         let ids: Vec<i64> = list_rows(db).await.unwrap().into_iter().take(5).collect();
         assert_eq!(ids.len(), 5);
@@ -1321,8 +1322,7 @@ mod tests {
         let out_of_date_now = out_of_date(db).await.unwrap();
         assert!(ids.iter().all(|id| !out_of_date_now.contains(id)), "each row holds its change");
         assert!(gathering.waiting.lock().unwrap().is_empty());
-        test.cleanup().await;
-    }
+    });
 
     #[test]
     fn every_action_of_the_domain_is_classified_by_what_it_reaches() {

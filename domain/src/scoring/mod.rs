@@ -1015,23 +1015,20 @@ mod tests {
         })
     }
 
-    #[tokio::test]
-    async fn a_snapshot_taken_in_parts_equals_one_taken_whole() {
-        let test = crate::testing::sqlite().await;
-        crate::demo::fill(&test.db, crate::demo::DemoSize::Small, 5).await.unwrap();
+    crate::contract_test!(a_snapshot_taken_in_parts_equals_one_taken_whole, |db| {
+        crate::demo::fill(&db, crate::demo::DemoSize::Small, 5).await.unwrap();
         let now = crate::clock::now();
         let (whole, parts) =
             (NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(), NaiveDate::from_ymd_opt(2030, 1, 2).unwrap());
-        let clients = store::list_active_clients(&test.db, None, None).await.unwrap().len();
+        let clients = store::list_active_clients(&db, None, None).await.unwrap().len();
         assert!(clients > 6, "several parts of three");
-        assert_eq!(snapshot_in_parts(&test.db, whole, now, usize::MAX).await.unwrap(), clients as u64);
-        assert_eq!(snapshot_in_parts(&test.db, parts, now, 3).await.unwrap(), clients as u64);
-        let (a, b) = (snapshots_of(&test.db, whole).await, snapshots_of(&test.db, parts).await);
+        assert_eq!(snapshot_in_parts(&db, whole, now, usize::MAX).await.unwrap(), clients as u64);
+        assert_eq!(snapshot_in_parts(&db, parts, now, 3).await.unwrap(), clients as u64);
+        let (a, b) = (snapshots_of(&db, whole).await, snapshots_of(&db, parts).await);
         assert_eq!(a.len(), clients);
         assert_eq!(a, b);
         assert!(a.iter().any(|s| s.1 != a[0].1), "the clients differ");
-        test.cleanup().await;
-    }
+    });
 
     #[test]
     fn verification_steps_back_on_the_control_schedule() {
